@@ -1,0 +1,257 @@
+"""The ledger application: the only caller of `save()`; one method per command and query."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID, uuid4
+
+import msgspec
+import structlog
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from ledger.database import Database
+from ledger.domain.case import Case
+from ledger.domain.case_number import CaseNumber, CaseNumberSeries, series_year
+from ledger.domain.errors import (
+    CaseNotFoundError,
+    ConcurrencyConflict,
+    IdempotencyKeyReused,
+    PreconditionFailed,
+    VersionNotFoundError,
+)
+from ledger.domain.permissions import require_append, require_read
+from ledger.domain.personal_data import protect_applicant
+from ledger.domain.values import Actor, ApplicantRef
+from ledger.settings import Settings
+from ledger.store import LedgerRecorder, MsgspecMapper, PendingReceipt, Receipt, StoredReceipt
+
+log = structlog.get_logger("ledger")
+
+MAX_ATTEMPTS = 8
+"""Writes without If-Match re-decide on the fresh state this often before answering 409."""
+
+
+class WriteKey(msgspec.Struct, frozen=True):
+    """An Idempotency-Key and the digest of the request it was sent with."""
+
+    key: str
+    digest: str
+
+
+class Ledger(Application[UUID]):
+    """Case ledger: registers cases, appends their events, and reads them back at any moment."""
+
+    name = "Ledger"  # tables: ledger_events, ledger_snapshots
+
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.snapshotting_intervals = {  # type: ignore[misc]
+            Case: settings.snapshot_interval,
+            CaseNumberSeries: settings.snapshot_interval,
+        }
+        super().__init__(
+            env={
+                **database.eventsourcing_env(),
+                "APPLICATION_RECORDER_TOPIC": get_topic(LedgerRecorder),
+                "POSTGRES_POOL_SIZE": str(settings.pool_size),
+                "IS_SNAPSHOTTING_ENABLED": "y",
+            }
+        )
+
+    @property
+    def store(self) -> LedgerRecorder:
+        assert isinstance(self.recorder, LedgerRecorder)
+        return self.recorder
+
+    def construct_mapper(self) -> MsgspecMapper:  # type: ignore[override]
+        return MsgspecMapper()
+
+    # --- commands ------------------------------------------------------------------------------
+
+    def protect_applicant(self, **raw: str | None) -> ApplicantRef:
+        """Mask and tokenise the applicant's identifiers before anything is decided or stored."""
+        name = raw.pop("name") or ""
+        return protect_applicant(self.settings.pii_key, name=name, **raw)
+
+    def register_case(
+        self,
+        actor: Actor,
+        *,
+        centre: str,
+        occurred_at: datetime | None = None,
+        key: WriteKey | None = None,
+        **fields: Any,
+    ) -> Receipt:
+        """Open a case under the next number of its centre's series for the year."""
+        require_append("Registered", actor.roles)
+        at = occurred_at or _now()
+
+        def build() -> tuple[list[Aggregate], Receipt]:
+            series = self._series(centre, series_year(at))
+            case_no = series.issue()
+            case = Case.register(
+                actor=actor, occurred_at=at, case_no=case_no, centre=centre, **fields
+            )
+            index = CaseNumber(case_no=case_no, case_id=case.id)
+            return [series, case, index], Receipt(
+                case_id=case.id, version=case.version, case_no=case_no
+            )
+
+        receipt = self._write(actor, key, build, retry_on_conflict=True)
+        log.info("case.registered", case_id=str(receipt.case_id), case_no=receipt.case_no,
+                 position=receipt.position, actor=actor.id, event_type="Registered",
+                 replayed=receipt.replayed)
+        return receipt
+
+    def append(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        event_type: str,
+        *,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+        key: WriteKey | None = None,
+        **fields: Any,
+    ) -> Receipt:
+        """Append one event to a case, if the case's rules admit it."""
+        require_append(event_type, actor.roles)
+        at = occurred_at or _now()
+
+        def build() -> tuple[list[Aggregate], Receipt]:
+            case = self._get_case(case_id)
+            if expected_version is not None and case.version != expected_version:
+                raise PreconditionFailed(case_id, expected_version, case.version)
+            minted = case.append(event_type, actor, at, **fields)
+            return [case], Receipt(case_id=case_id, version=case.version, ids=minted)
+
+        receipt = self._write(actor, key, build, retry_on_conflict=expected_version is None)
+        log.info("case.appended", case_id=str(case_id), event_type=event_type,
+                 version=receipt.version, position=receipt.position, actor=actor.id,
+                 replayed=receipt.replayed)
+        return receipt
+
+    # --- queries -------------------------------------------------------------------------------
+
+    def get_case(self, case_id: UUID, actor: Actor, version: int | None = None) -> Case:
+        require_read(actor.roles)
+        case = self._get_case(case_id, version)
+        if version is not None and case.version != version:
+            raise VersionNotFoundError(case_id, version, case.version)
+        return case
+
+    def get_case_as_of(self, case_id: UUID, actor: Actor, as_of: datetime) -> Case:
+        """The case as it was recorded at `as_of` (recorded time, not business time)."""
+        require_read(actor.roles)
+        version = 0
+        for _, event in self.history(case_id, actor):
+            if event.timestamp > as_of:
+                break
+            version = event.originator_version
+        if version == 0:
+            raise CaseNotFoundError(case_id)
+        return self._get_case(case_id, version)
+
+    def history(
+        self, case_id: UUID, actor: Actor
+    ) -> list[tuple[int, DomainEventProtocol[UUID]]]:
+        """Every event of the case with its position in the notification log."""
+        require_read(actor.roles)
+        rows = self.store.select_history(case_id)
+        if not rows or rows[0].stored.topic != get_topic(Case.Registered):
+            raise CaseNotFoundError(case_id)
+        return [(row.position, self.mapper.to_domain_event(row.stored)) for row in rows]
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _get_case(self, case_id: UUID, version: int | None = None) -> Case:
+        try:
+            case = self.repository.get(case_id, version=version)
+        except AggregateNotFoundError:
+            raise CaseNotFoundError(case_id) from None
+        if not isinstance(case, Case):
+            raise CaseNotFoundError(case_id)
+        return case
+
+    def _series(self, centre: str, year: int) -> CaseNumberSeries:
+        try:
+            series = self.repository.get(CaseNumberSeries.create_id(centre, year))
+        except AggregateNotFoundError:
+            return CaseNumberSeries(centre=centre, year=year)
+        assert isinstance(series, CaseNumberSeries)
+        return series
+
+    def _write(
+        self,
+        actor: Actor,
+        key: WriteKey | None,
+        build: Callable[[], tuple[list[Aggregate], Receipt]],
+        *,
+        retry_on_conflict: bool,
+    ) -> Receipt:
+        """Decide and save, with a receipt in the same transaction.
+
+        Every write carries a receipt, under the client's Idempotency-Key or a fresh server key.
+        So when a commit's acknowledgement is lost and the insert is retried, the receipt tells
+        "my own write already landed" apart from "someone else wrote first", and an event is
+        never recorded twice.
+        """
+        if key is not None and (prior := self.store.find_receipt(actor.id, key.key)):
+            return _replay(prior, key)
+        write_key = key or WriteKey(key=f"server:{uuid4()}", digest="")
+        for attempt in range(MAX_ATTEMPTS):
+            aggregates, receipt = build()
+            pending = PendingReceipt(
+                actor_id=actor.id, key=write_key.key, digest=write_key.digest, receipt=receipt
+            )
+            try:
+                recordings = self.save(*aggregates, receipt=pending)
+            except IntegrityError:
+                if prior := self.store.find_receipt(actor.id, write_key.key):
+                    return _replay(prior, write_key)
+                if not retry_on_conflict or attempt == MAX_ATTEMPTS - 1:
+                    raise ConcurrencyConflict(receipt.case_id, self._current_version(receipt)) from None
+                continue
+            return msgspec.structs.replace(
+                receipt, position=max(r.notification.id for r in recordings)
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _current_version(self, receipt: Receipt) -> int | None:
+        try:
+            return self._get_case(receipt.case_id).version
+        except CaseNotFoundError:
+            return None
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot the aggregates just saved, from memory: no reload, and never fail the write."""
+        assert self.snapshots is not None
+        for aggregate in processing_event.aggregates.values():
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            crossed = interval and any(
+                e.originator_id == aggregate.id and e.originator_version % interval == 0
+                for e in processing_event.events
+            )
+            if crossed:
+                try:
+                    self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+                except Exception:  # a snapshot is a cache; the events are already committed
+                    log.warning("snapshot.failed", aggregate_id=str(aggregate.id), exc_info=True)
+
+
+def _replay(prior: StoredReceipt, key: WriteKey) -> Receipt:
+    if prior.digest != key.digest:
+        raise IdempotencyKeyReused(key.key)
+    return msgspec.structs.replace(prior.receipt, replayed=True)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)  # noqa: UP017
+
+
+__all__: Sequence[str] = ("Ledger", "WriteKey")

