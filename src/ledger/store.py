@@ -1,4 +1,4 @@
-"""How events are stored: msgspec payloads, the insert lock, and write receipts in the same transaction."""
+"""How events are stored: msgspec payloads, the insert lock, and same-transaction write receipts."""
 
 from __future__ import annotations
 
@@ -66,7 +66,13 @@ def _decoder_for(cls: type) -> msgspec.json.Decoder[Any]:
         if field.default is not dataclasses.MISSING:
             fields.append((field.name, hints[field.name], field.default))
         elif field.default_factory is not dataclasses.MISSING:
-            fields.append((field.name, hints[field.name], msgspec.field(default_factory=field.default_factory)))
+            fields.append(
+                (
+                    field.name,
+                    hints[field.name],
+                    msgspec.field(default_factory=field.default_factory),
+                )
+            )
         else:
             fields.append((field.name, hints[field.name]))
     required = [f for f in fields if len(f) == 2]

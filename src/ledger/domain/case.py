@@ -554,7 +554,7 @@ _COMMANDS: dict[str, tuple[str, str | None]] = {
     "HandOffReturned": ("return_handoff", None),
     "DutyIntervention": ("record_intervention", None),
 }
-"""Wire event type -> (command method, name of the id it mints); the wire `type` is the class name."""
+"""Wire event type -> (command method, name of the id it mints); wire `type` = class name."""
 
 
 def check_not_in_future(occurred_at: datetime) -> None:

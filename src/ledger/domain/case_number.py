@@ -1,4 +1,4 @@
-"""Human-readable case numbers (HUOSHAN-2026-000123): gapless per centre and year, unique by construction.
+"""Human-readable case numbers (HUOSHAN-2026-000123): gapless per centre and year, and unique.
 
 A `CaseNumberSeries` per centre and year issues the next number; a `CaseNumber` index aggregate,
 whose id is uuid5 of the number, is saved in the same transaction as the case. Two registrations

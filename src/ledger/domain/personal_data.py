@@ -1,4 +1,4 @@
-"""Personal identifiers (身份证号, phone, bank card): validate, mask, and tokenise with a keyed HMAC.
+"""Personal identifiers (身份证号, phone, bank card): validate, mask, tokenise with a keyed HMAC.
 
 Events never hold a raw identifier. They hold a masked display value and an HMAC token, so cases
 of one person can be found without the log ever being able to reveal who they are. A plain hash

@@ -1,14 +1,14 @@
-"""Snapshots whose state is a msgspec Struct, so they decode to the same typed values events fold to."""
+"""Snapshots whose state is a msgspec Struct, so they decode to the typed values events fold to."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import msgspec
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Snapshot
 
 
-class TypedSnapshot(Aggregate.Snapshot):
+class TypedSnapshot(Snapshot):
     """Subclasses narrow `state` to a Struct naming every attribute of their aggregate."""
 
     def mutate(self, _: None) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -132,8 +133,8 @@ class Matter(msgspec.Struct, frozen=True, kw_only=True):
     name: str
 
 
-class TimeLimit(msgspec.Struct, frozen=True, kw_only=True):
-    value: int
+class TimeLimit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    value: Annotated[int, msgspec.Meta(ge=0, le=100_000)]
     unit: LimitUnit
 
 

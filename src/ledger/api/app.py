@@ -1,0 +1,131 @@
+"""The HTTP application: lifespan, dependencies, error mapping, access log, OpenAPI."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import uuid4
+
+import structlog
+from litestar import Litestar, Request, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from ledger import __version__
+from ledger.api.cases import CaseController
+from ledger.api.errors import EXCEPTION_HANDLERS
+from ledger.api.schemas import Health
+from ledger.application import Ledger
+from ledger.auth import InvalidToken, verify_token
+from ledger.database import migrate, open_database
+from ledger.domain.values import Actor
+from ledger.settings import Settings
+
+access_log = structlog.get_logger("ledger.http")
+
+
+def create_app(settings: Settings, ledger: Ledger | None = None) -> Litestar:
+    """Build the app; without a `ledger`, the lifespan opens the database, migrates, owns one."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        owned = ledger is None
+        if owned:
+            database = open_database(settings)
+            migrate(database)
+            app.state.ledger = Ledger(settings, database)
+        else:
+            app.state.ledger = ledger
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.ledger.close()
+
+    def provide_ledger(state: State) -> Ledger:
+        return state.ledger  # type: ignore[no-any-return]
+
+    def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise InvalidToken("send Authorization: Bearer <token> (see `ledger token create`)")
+        actor = verify_token(settings.token_secret, token.strip())
+        request.scope["state"]["log"] = {"actor": actor.id}
+        return actor
+
+    return Litestar(
+        route_handlers=[CaseController, health],
+        dependencies={
+            "ledger": Provide(provide_ledger, sync_to_thread=False),
+            "actor": Provide(provide_actor, sync_to_thread=False),
+        },
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_log],
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=None,  # logging is ledger.log's: JSON lines, configured once by the CLI
+        openapi_config=OpenAPIConfig(
+            title="Case Ledger",
+            version=__version__,
+            description="Event-sourced, tamper-evident case ledger for government service centres.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+            ),
+            security=[{"bearer": []}],
+        ),
+    )
+
+
+@get("/health", sync_to_thread=True, tags=["operations"], security=[{}])
+def health(ledger: NamedDependency[Ledger]) -> Health:
+    """Liveness and readiness: the database answers and the log's head position."""
+    return Health(status="ok", database="ok", position=ledger.recorder.max_notification_id())
+
+
+def request_log(app: ASGIApp) -> ASGIApp:
+    """One JSON line per request: request id, actor, case, event type, position, status, latency."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # type: ignore[comparison-overlap]
+            await app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            fields = scope.get("state", {}).get("log", {})
+            access_log.info(
+                "http.request",
+                method=scope.get("method"),
+                path=scope["path"],
+                status=status,
+                latency_ms=round((time.perf_counter() - started) * 1000, 2),
+                **fields,
+            )
+            structlog.contextvars.clear_contextvars()
+
+    return middleware

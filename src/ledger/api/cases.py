@@ -1,0 +1,227 @@
+"""Case endpoints: thin handlers that parse, authorise via the credential, and call `Ledger`."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import Parameter
+
+from ledger.api.errors import BadRequest
+from ledger.api.schemas import (
+    AppendEventRequest,
+    CaseHistoryResponse,
+    CaseResponse,
+    EventEntry,
+    RegisterCaseRequest,
+    WriteResponse,
+    command_fields,
+)
+from ledger.application import Ledger, WriteKey
+from ledger.domain.case import Case
+from ledger.domain.values import Actor, Matter
+from ledger.store import Receipt
+
+_ENVELOPE = {
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "originator_topic",
+    "actor",
+    "occurred_at",
+}
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+_canonical = msgspec.json.Encoder(order="sorted")
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Parameter(
+        header="Idempotency-Key",
+        required=False,
+        description="Retry-safe writes: the same key and body return the original result",
+    ),
+]
+
+
+class CaseController(Controller):
+    path = "/cases"
+    tags = ["cases"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
+
+    @post(
+        sync_to_thread=True,
+        status_code=201,
+        summary="Register a case",
+        description="Records `Registered`; returns its number.",
+    )
+    def register_case(
+        self,
+        request: Request[Any, Any, Any],
+        data: RegisterCaseRequest,
+        ledger: NamedDependency[Ledger],
+        actor: NamedDependency[Actor],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[WriteResponse]:
+        key = _write_key(ledger, request, data, idempotency_key)
+        fields = msgspec.structs.asdict(data)
+        fields["applicant"] = ledger.protect_applicant(**msgspec.structs.asdict(data.applicant))
+        fields["matter"] = Matter(code=data.matter.code, name=data.matter.name)
+        receipt = ledger.register_case(actor, key=key, **fields)
+        _note_write(request, receipt, "Registered")
+        return _written(receipt, location=f"/cases/{receipt.case_id}")
+
+    @post(
+        "/{case_id:uuid}/events",
+        sync_to_thread=True,
+        status_code=201,
+        summary="Append one event",
+        description='`If-Match: "<version>"` for optimistic concurrency (412 when stale).',
+    )
+    def append_event(
+        self,
+        request: Request[Any, Any, Any],
+        case_id: UUID,
+        data: AppendEventRequest,
+        ledger: NamedDependency[Ledger],
+        actor: NamedDependency[Actor],
+        idempotency_key: IdempotencyKeyHeader = None,
+        if_match: Annotated[str | None, Parameter(header="If-Match", required=False)] = None,
+    ) -> Response[WriteResponse]:
+        event_type = type(data).__name__
+        receipt = ledger.append(
+            case_id,
+            actor,
+            event_type,
+            occurred_at=data.occurred_at,
+            expected_version=_expected_version(if_match),
+            key=_write_key(ledger, request, data, idempotency_key),
+            **command_fields(data),
+        )
+        _note_write(request, receipt, event_type)
+        return _written(receipt)
+
+    @get("/{case_id:uuid}", sync_to_thread=True, summary="A case's state, now or in the past")
+    def get_case(
+        self,
+        request: Request[Any, Any, Any],
+        case_id: UUID,
+        ledger: NamedDependency[Ledger],
+        actor: NamedDependency[Actor],
+        version: Annotated[int | None, Parameter(ge=1, required=False)] = None,
+        as_of: Annotated[
+            datetime | None,
+            Parameter(required=False, description="RFC 3339; the state as recorded at that moment"),
+        ] = None,
+    ) -> Response[CaseResponse]:
+        if version is not None and as_of is not None:
+            raise BadRequest("as_of", "give either version or as_of, not both")
+        if as_of is not None and as_of.tzinfo is None:
+            raise BadRequest("as_of", "as_of needs a time zone offset (RFC 3339)")
+        case = (
+            ledger.get_case_as_of(case_id, actor, as_of)
+            if as_of is not None
+            else ledger.get_case(case_id, actor, version)
+        )
+        _note(request, case_id=str(case_id), version=case.version)
+        return Response(_case_response(case), headers={"ETag": f'"{case.version}"'})
+
+    @get("/{case_id:uuid}/events", sync_to_thread=True, summary="A case's full history")
+    def case_events(
+        self,
+        request: Request[Any, Any, Any],
+        case_id: UUID,
+        ledger: NamedDependency[Ledger],
+        actor: NamedDependency[Actor],
+    ) -> CaseHistoryResponse:
+        history = ledger.history(case_id, actor)
+        _note(request, case_id=str(case_id), events=len(history))
+        return CaseHistoryResponse(
+            case_id=case_id,
+            events=[_entry(position, event) for position, event in history],
+        )
+
+
+def _case_response(case: Case) -> CaseResponse:
+    return CaseResponse(
+        case_id=case.id,
+        version=case.version,
+        registered_recorded_at=case.created_on,
+        last_recorded_at=case.modified_on,
+        state=case.state,
+    )
+
+
+def _entry(position: int, event: Any) -> EventEntry:
+    state = vars(event)
+    return EventEntry(
+        position=position,
+        version=event.originator_version,
+        type=type(event).__name__,
+        occurred_at=state["occurred_at"],
+        recorded_at=event.timestamp,
+        actor=state["actor"],
+        data={k: v for k, v in state.items() if k not in _ENVELOPE},
+    )
+
+
+def _written(receipt: Receipt, location: str | None = None) -> Response[WriteResponse]:
+    headers = {"ETag": f'"{receipt.version}"', "Ledger-Position": str(receipt.position)}
+    if location:
+        headers["Location"] = location
+    if receipt.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    body = WriteResponse(
+        case_id=receipt.case_id,
+        version=receipt.version,
+        position=receipt.position,
+        case_no=receipt.case_no,
+        handoff_id=receipt.ids.get("handoff_id"),
+        extension_id=receipt.ids.get("extension_id"),
+    )
+    return Response(body, status_code=201, headers=headers)
+
+
+def _expected_version(if_match: str | None) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    if not (match := _ETAG.match(if_match.strip())):
+        raise BadRequest("If-Match", 'If-Match must be a case version as an ETag, e.g. "3"')
+    return int(match.group(1))
+
+
+def _write_key(
+    ledger: Ledger, request: Request[Any, Any, Any], data: msgspec.Struct, key: str | None
+) -> WriteKey | None:
+    """The key, and an HMAC of the request it came with: bodies carry raw personal data."""
+    if key is None:
+        return None
+    if not _KEY.match(key):
+        raise BadRequest(
+            "Idempotency-Key", "Idempotency-Key must be 1-200 visible ASCII characters"
+        )
+    message = f"{request.method} {request.url.path}\n".encode() + _canonical.encode(data)
+    digest = hmac.new(ledger.settings.pii_key, message, hashlib.sha256).hexdigest()
+    return WriteKey(key=key, digest=digest)
+
+
+def _note(request: Request[Any, Any, Any], **fields: Any) -> None:
+    """Fields for the request's access-log line (see api/app.py)."""
+    request.scope["state"].setdefault("log", {}).update(fields)
+
+
+def _note_write(request: Request[Any, Any, Any], receipt: Receipt, event_type: str) -> None:
+    _note(
+        request,
+        case_id=str(receipt.case_id),
+        event_type=event_type,
+        position=receipt.position,
+        version=receipt.version,
+        replayed=receipt.replayed,
+    )

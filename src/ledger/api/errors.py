@@ -1,0 +1,177 @@
+"""Every error becomes one RFC 9457 problem response; this is the only place statuses are chosen."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from ledger.api.schemas import FieldError, Problem
+from ledger.auth import InvalidToken
+from ledger.domain.errors import (
+    CaseNotFoundError,
+    ConcurrencyConflict,
+    IdempotencyKeyReused,
+    InvalidField,
+    LedgerError,
+    NotPermitted,
+    PreconditionFailed,
+    RuleViolation,
+    VersionNotFoundError,
+)
+
+PROBLEM_BASE = "https://case-ledger.example/problems/"
+PROBLEM_JSON = "application/problem+json"
+
+log = structlog.get_logger("ledger.api")
+
+
+class BadRequest(LedgerError):
+    """A request that is malformed in a way the body schema cannot say (headers, query)."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail)
+        self.field = field
+        self.detail = detail
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(
+        content=problem, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def _problem(slug: str, title: str, status: int, **members: Any) -> Problem:
+    return Problem(type=PROBLEM_BASE + slug, title=title, status=status, **members)
+
+
+def ledger_error_to_problem(exc: LedgerError) -> Problem:  # noqa: PLR0911
+    match exc:
+        case RuleViolation(rule=rule, detail=detail):
+            return _problem("rule-violated", "Rule violated", 422, rule=rule, detail=detail)
+        case InvalidField(field=field, detail=detail):
+            return _problem(
+                "invalid-field",
+                "Invalid field",
+                400,
+                field=field,
+                detail=detail,
+                errors=[FieldError(field=field, message=detail)],
+            )
+        case BadRequest(field=field, detail=detail):
+            return _problem("bad-request", "Bad request", 400, field=field, detail=detail)
+        case NotPermitted():
+            return _problem(
+                "forbidden", "Forbidden", 403, rule="auth.role_not_permitted", detail=str(exc)
+            )
+        case CaseNotFoundError() | VersionNotFoundError():
+            return _problem("not-found", "Not found", 404, detail=str(exc))
+        case PreconditionFailed(current=current):
+            return _problem(
+                "precondition-failed",
+                "Precondition failed",
+                412,
+                detail=str(exc),
+                current_version=current,
+            )
+        case ConcurrencyConflict(current=current):
+            return _problem(
+                "conflict", "Concurrent write", 409, detail=str(exc), current_version=current
+            )
+        case IdempotencyKeyReused():
+            return _problem(
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                409,
+                field="Idempotency-Key",
+                detail=str(exc),
+            )
+    return _problem("error", "Error", 400, detail=str(exc))
+
+
+_MSGSPEC_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
+
+
+def _field_errors(exc: ValidationException) -> list[FieldError]:
+    """Litestar wraps msgspec's message ("Expected `int`, got `str` - at `$.matter.code`")."""
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        message = str(item.get("message", exc.detail)) if isinstance(item, dict) else str(item)
+        key = str(item.get("key", "")) if isinstance(item, dict) else ""
+        if match := _MSGSPEC_PATH.search(message):
+            key = key or match.group(1)
+            message = message[: match.start()]
+        errors.append(FieldError(field=key or "body", message=message))
+    return errors
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, ValidationException):
+        errors = _field_errors(exc) or [FieldError(field="body", message=exc.detail)]
+        problem = _problem(
+            "malformed-request",
+            "Malformed request",
+            400,
+            detail="; ".join(f"{e.field}: {e.message}" for e in errors),
+            field=errors[0].field,
+            errors=errors,
+        )
+    else:
+        status = exc.status_code
+        slug = "not-found" if isinstance(exc, NotFoundException) else f"http-{status}"
+        problem = _problem(slug, _title(status), status, detail=exc.detail)
+    return problem_response(_with_request_id(request, problem), exc.headers)
+
+
+def ledger_exception_handler(request: Request[Any, Any, Any], exc: LedgerError) -> Response[Any]:
+    return problem_response(_with_request_id(request, ledger_error_to_problem(exc)))
+
+
+def invalid_token_handler(request: Request[Any, Any, Any], exc: InvalidToken) -> Response[Any]:
+    problem = _problem("unauthorized", "Unauthorized", 401, detail=str(exc))
+    return problem_response(
+        _with_request_id(request, problem), {"WWW-Authenticate": 'Bearer realm="ledger"'}
+    )
+
+
+def unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.error("http.unhandled", exc_info=exc)
+    problem = _problem(
+        "internal",
+        "Internal error",
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        detail="the ledger failed; nothing was recorded unless a receipt says so",
+    )
+    return problem_response(_with_request_id(request, problem))
+
+
+def _with_request_id(request: Request[Any, Any, Any], problem: Problem) -> Problem:
+    request_id = request.scope.get("state", {}).get("request_id")
+    return Problem(**{**_asdict(problem), "request_id": request_id})
+
+
+def _asdict(problem: Problem) -> dict[str, Any]:
+    return {f: getattr(problem, f) for f in problem.__struct_fields__}
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    HTTPException: http_exception_handler,
+    LedgerError: ledger_exception_handler,
+    InvalidToken: invalid_token_handler,
+    Exception: unexpected_handler,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "BadRequest", "MediaType"]

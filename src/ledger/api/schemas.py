@@ -1,0 +1,240 @@
+"""Wire shapes (msgspec Structs): what clients send and receive. Never domain events themselves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+from ledger.domain.values import (
+    Actor,
+    CaseState,
+    Channel,
+    Decision,
+    EscalationThreat,
+    NoticeChannel,
+    Outcome,
+    PauseReason,
+    Priority,
+    SuppliedVia,
+    TimeLimit,
+)
+
+Text = Annotated[str, Meta(min_length=1, max_length=2000)]
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+Item = Annotated[str, Meta(min_length=1, max_length=200)]
+Items = Annotated[list[Item], Meta(min_length=1, max_length=100)]
+When = Annotated[datetime, Meta(tz=True)]
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Unknown fields are refused: a misspelt field must not silently vanish."""
+
+
+class MatterIn(Strict):
+    code: Name
+    name: Text
+
+
+class ApplicantIn(Strict):
+    """Raw identifiers, accepted only to be masked and tokenised before anything is stored."""
+
+    name: Name
+    id_number: Annotated[str, Meta(max_length=32)] | None = None
+    phone: Annotated[str, Meta(max_length=32)] | None = None
+    bank_card: Annotated[str, Meta(max_length=32)] | None = None
+
+
+class RegisterCaseRequest(Strict):
+    channel: Channel
+    matter: MatterIn
+    centre: Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")]
+    department: Name
+    applicant: ApplicantIn
+    window: Name | None = None
+    priority: Priority = Priority.NORMAL
+    statutory_limit: TimeLimit | None = None
+    promised_limit: TimeLimit | None = None
+    parent_case_id: UUID | None = None
+    occurred_at: When | None = None
+
+
+class EventRequest(Strict, tag_field="type"):
+    """One event to append; `type` is the event's name (DESIGN §4)."""
+
+    occurred_at: When | None = None
+
+
+class VisitRecorded(EventRequest, tag=True, kw_only=True):
+    ticket: Name | None = None
+    note: Text | None = None
+
+
+class OneTimeNoticeIssued(EventRequest, tag=True, kw_only=True):
+    items: Items
+    channel: NoticeChannel = NoticeChannel.WRITTEN
+    signed_receipt: bool = False
+
+
+class MaterialsSupplied(EventRequest, tag=True, kw_only=True):
+    items: Items
+    via: SuppliedVia = SuppliedVia.IN_PERSON
+
+
+class Accepted(EventRequest, tag=True, kw_only=True):
+    note: Text | None = None
+
+
+class AcceptanceRefused(EventRequest, tag=True, kw_only=True):
+    reason: Text
+    legal_basis: Text
+    missing_materials: list[Item] = msgspec.field(default_factory=list)
+
+
+class ClockPaused(EventRequest, tag=True, kw_only=True):
+    reason: PauseReason
+    note: Text | None = None
+
+
+class ClockResumed(EventRequest, tag=True, kw_only=True):
+    note: Text | None = None
+
+
+class ExtensionRequested(EventRequest, tag=True, kw_only=True):
+    working_days: Annotated[int, Meta(ge=1, le=365)]
+    reason: Text
+
+
+class ExtensionDecided(EventRequest, tag=True, kw_only=True):
+    extension_id: UUID
+    decision: Decision
+    opinion: Text | None = None
+
+
+class Completed(EventRequest, tag=True, kw_only=True):
+    outcome: Outcome
+    summary: Text | None = None
+
+
+class Reopened(EventRequest, tag=True, kw_only=True):
+    reason: Text
+
+
+class CorrectionRecorded(EventRequest, tag=True, kw_only=True):
+    corrects_version: Annotated[int, Meta(ge=1)]
+    reason: Text
+    corrected: Annotated[dict[Name, Text], Meta(max_length=50)] = msgspec.field(
+        default_factory=dict
+    )
+
+
+class HandedOff(EventRequest, tag=True, kw_only=True):
+    to_department: Name
+    reason: Text
+    to_window: Name | None = None
+    to_officer: Name | None = None
+
+
+class HandOffSignedFor(EventRequest, tag=True, kw_only=True):
+    handoff_id: UUID
+
+
+class HandOffReturned(EventRequest, tag=True, kw_only=True):
+    handoff_id: UUID
+    reason: Text
+    basis: Text | None = None
+
+
+class DutyIntervention(EventRequest, tag=True, kw_only=True):
+    action: Text
+    escalation_threat: EscalationThreat = EscalationThreat.NONE
+    threatened_channel: Name | None = None
+    note: Text | None = None
+
+
+AppendEventRequest = (
+    VisitRecorded
+    | OneTimeNoticeIssued
+    | MaterialsSupplied
+    | Accepted
+    | AcceptanceRefused
+    | ClockPaused
+    | ClockResumed
+    | ExtensionRequested
+    | ExtensionDecided
+    | Completed
+    | Reopened
+    | CorrectionRecorded
+    | HandedOff
+    | HandOffSignedFor
+    | HandOffReturned
+    | DutyIntervention
+)
+
+
+def command_fields(request: EventRequest) -> dict[str, Any]:
+    """The request's fields as the aggregate's command takes them."""
+    fields = msgspec.structs.asdict(request)
+    fields.pop("occurred_at")
+    return fields
+
+
+class WriteResponse(msgspec.Struct, omit_defaults=True, kw_only=True):
+    case_id: UUID
+    version: int
+    position: int
+    case_no: str | None = None
+    handoff_id: UUID | None = None
+    extension_id: UUID | None = None
+
+
+class CaseResponse(msgspec.Struct, kw_only=True):
+    case_id: UUID
+    version: int
+    registered_recorded_at: datetime
+    last_recorded_at: datetime
+    state: CaseState
+
+
+class EventEntry(msgspec.Struct, kw_only=True):
+    position: int
+    version: int
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: Actor
+    data: dict[str, Any]
+    leaf_hash: str | None = None  # filled once the verifiable log seals the event
+
+
+class CaseHistoryResponse(msgspec.Struct, kw_only=True):
+    case_id: UUID
+    events: list[EventEntry]
+
+
+class Health(msgspec.Struct, kw_only=True):
+    status: str
+    database: str
+    position: int | None
+
+
+class FieldError(msgspec.Struct, kw_only=True):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """RFC 9457 problem details, with the ledger's own members: rule, field, errors."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    rule: str | None = None
+    field: str | None = None
+    errors: list[FieldError] | None = None
+    current_version: int | None = None
+    request_id: str | None = None
