@@ -37,7 +37,11 @@ def server_conninfo(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Owner conninfo of a maintenance database on the server the tests use."""
     if url := os.environ.get("LEDGER_TEST_DATABASE_URL"):
         return url
-    data_dir = Path(tmp_path_factory.mktemp("embedded"))
+    # One embedded server for every test session on this checkout (each session makes its own
+    # databases); it outlives pytest's rotating tmp dirs and stops with its last user.
+    data_dir = Path(
+        os.environ.get("LEDGER_TEST_DATA_DIR", Path(__file__).parents[1] / ".ledger-test")
+    )
     return make_conninfo(_embedded_owner_conninfo(data_dir), dbname="postgres")
 
 

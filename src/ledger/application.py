@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -35,6 +38,10 @@ log = structlog.get_logger("ledger")
 MAX_ATTEMPTS = 8
 """Writes without If-Match re-decide on the fresh state this often before answering 409."""
 
+LOCK_STRIPES = 256
+"""Writers to one aggregate queue on one of these in-process locks instead of racing in the
+database and retrying; conflicts then come only from other processes."""
+
 
 class WriteKey(msgspec.Struct, frozen=True):
     """An Idempotency-Key and the digest of the request it was sent with."""
@@ -54,6 +61,7 @@ class Ledger(Application[UUID]):
             Case: settings.snapshot_interval,
             CaseNumberSeries: settings.snapshot_interval,
         }
+        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
         super().__init__(
             env={
                 **database.eventsourcing_env(),
@@ -107,7 +115,8 @@ class Ledger(Application[UUID]):
                 case_id=case.id, version=case.version, case_no=case_no
             )
 
-        receipt = self._write(actor, key, build, retry_on_conflict=True)
+        series_id = CaseNumberSeries.create_id(centre, series_year(at))
+        receipt = self._write(actor, key, build, series_id, retry_on_conflict=True)
         log.info(
             "case.registered",
             case_id=str(receipt.case_id),
@@ -141,7 +150,9 @@ class Ledger(Application[UUID]):
             minted = case.append(event_type, actor, at, **fields)
             return [case], Receipt(case_id=case_id, version=case.version, ids=minted)
 
-        receipt = self._write(actor, key, build, retry_on_conflict=expected_version is None)
+        receipt = self._write(
+            actor, key, build, case_id, retry_on_conflict=expected_version is None
+        )
         log.info(
             "case.appended",
             case_id=str(case_id),
@@ -206,6 +217,7 @@ class Ledger(Application[UUID]):
         actor: Actor,
         key: WriteKey | None,
         build: Callable[[], tuple[list[Aggregate], Receipt]],
+        contended_id: UUID,
         *,
         retry_on_conflict: bool,
     ) -> Receipt:
@@ -219,6 +231,16 @@ class Ledger(Application[UUID]):
         if key is not None and (prior := self.store.find_receipt(actor.id, key.key)):
             return _replay(prior, key)
         write_key = key or WriteKey(key=f"server:{uuid4()}", digest="")
+        with self._stripes[contended_id.int % LOCK_STRIPES]:
+            return self._decide_and_save(actor, write_key, build, retry_on_conflict)
+
+    def _decide_and_save(
+        self,
+        actor: Actor,
+        write_key: WriteKey,
+        build: Callable[[], tuple[list[Aggregate], Receipt]],
+        retry_on_conflict: bool,
+    ) -> Receipt:
         for attempt in range(MAX_ATTEMPTS):
             aggregates, receipt = build()
             pending = PendingReceipt(

@@ -12,7 +12,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, Parameter
 
 from ledger.api.errors import BadRequest
 from ledger.api.schemas import (
@@ -43,8 +43,8 @@ _canonical = msgspec.json.Encoder(order="sorted")
 
 IdempotencyKeyHeader = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         description="Retry-safe writes: the same key and body return the original result",
     ),
@@ -92,7 +92,7 @@ class CaseController(Controller):
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
         idempotency_key: IdempotencyKeyHeader = None,
-        if_match: Annotated[str | None, Parameter(header="If-Match", required=False)] = None,
+        if_match: Annotated[str | None, HeaderParameter(name="If-Match", required=False)] = None,
     ) -> Response[WriteResponse]:
         event_type = type(data).__name__
         receipt = ledger.append(
