@@ -255,6 +255,7 @@ class Ledger(Application[UUID]):
                     raise ConcurrencyConflict(
                         receipt.case_id, self._current_version(receipt)
                     ) from None
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # another process won
                 continue
             return msgspec.structs.replace(
                 receipt, position=max(r.notification.id for r in recordings)

@@ -1,12 +1,12 @@
-"""Many writers, one log: every acknowledged event is stored exactly once, in a gapless case history."""
+"""Many writers, one log: every acknowledged event is stored once, in a gapless case history."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from ledger.application import Ledger, WriteKey

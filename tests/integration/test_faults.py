@@ -1,4 +1,4 @@
-"""Faults: a commit whose acknowledgement is lost, and a restart, neither lose nor double an event."""
+"""Faults: a lost commit acknowledgement, and a restart, neither lose nor double an event."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ class AckLosingRecorder(LedgerRecorder):
 
 class AckLosingLedger(Ledger):
     name = "Ledger"  # same tables as the real one
+
     def construct_recorder(self) -> LedgerRecorder:
         return AckLosingRecorder(self.factory.datastore, events_table_name="ledger_events")
 
