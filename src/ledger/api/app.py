@@ -9,9 +9,11 @@ from typing import Any
 from uuid import uuid4
 
 import structlog
+from eventsourcing.persistence import PersistenceError
 from litestar import Litestar, Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ServiceUnavailableException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -86,8 +88,12 @@ def create_app(settings: Settings, ledger: Ledger | None = None) -> Litestar:
 
 @get("/health", sync_to_thread=True, tags=["operations"], security=[{}])
 def health(ledger: NamedDependency[Ledger]) -> Health:
-    """Liveness and readiness: the database answers and the log's head position."""
-    return Health(status="ok", database="ok", position=ledger.recorder.max_notification_id())
+    """Liveness and readiness: the database answers, and the log's head position."""
+    try:
+        position = ledger.recorder.max_notification_id()
+    except PersistenceError as e:
+        raise ServiceUnavailableException(f"the database does not answer: {e}") from None
+    return Health(status="ok", database="ok", position=position)
 
 
 def request_log(app: ASGIApp) -> ASGIApp:
