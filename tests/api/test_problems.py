@@ -186,7 +186,7 @@ def test_unknown_field_in_applicant_is_400(client, clerk, unchanged) -> None:
     body = registration(applicant={"name": "李某", "id_card": "341525197001010020"})
     with unchanged():
         response = client.post("/cases", json=body, headers=clerk)
-    problem = assert_problem(response, 400, slug="malformed-request", field="applicant")
+    problem = assert_problem(response, 400, slug="malformed-request", field="applicant.id_card")
     assert "id_card" in problem["detail"]
 
 

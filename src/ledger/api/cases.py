@@ -12,7 +12,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import HeaderParameter, Parameter
+from litestar.params import HeaderParameter, JSONBody, Parameter
 
 from ledger.api.errors import BadRequest
 from ledger.api.schemas import (
@@ -64,7 +64,7 @@ class CaseController(Controller):
     def register_case(
         self,
         request: Request[Any, Any, Any],
-        data: RegisterCaseRequest,
+        data: JSONBody[RegisterCaseRequest],
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
         idempotency_key: IdempotencyKeyHeader = None,
@@ -88,7 +88,7 @@ class CaseController(Controller):
         self,
         request: Request[Any, Any, Any],
         case_id: UUID,
-        data: AppendEventRequest,
+        data: JSONBody[AppendEventRequest],
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
         idempotency_key: IdempotencyKeyHeader = None,

@@ -94,18 +94,29 @@ def ledger_error_to_problem(exc: LedgerError) -> Problem:  # noqa: PLR0911
 
 
 _MSGSPEC_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
+_QUOTED_FIELD = re.compile(r"field `([^`]+)`")
 
 
 def _field_errors(exc: ValidationException) -> list[FieldError]:
-    """Litestar wraps msgspec's message ("Expected `int`, got `str` - at `$.matter.code`")."""
+    """Name the member each of msgspec's messages is about.
+
+    Litestar passes msgspec's message ("Expected `int`, got `str` - at `$.matter.code`") and keys
+    errors at the top of the body with its own parameter name, `data`, which means nothing to a
+    client: there the member is the one the message quotes ("unknown field `actor`").
+    """
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         message = str(item.get("message", exc.detail)) if isinstance(item, dict) else str(item)
         key = str(item.get("key", "")) if isinstance(item, dict) else ""
+        path = ""
         if match := _MSGSPEC_PATH.search(message):
-            key = key or match.group(1)
+            path = match.group(1)
             message = message[: match.start()]
-        errors.append(FieldError(field=key or "body", message=message))
+        if quoted := _QUOTED_FIELD.search(message):
+            key = f"{path}.{quoted.group(1)}" if path else quoted.group(1)
+        else:
+            key = path or (key if key not in ("", "data", "body") else "body")
+        errors.append(FieldError(field=key, message=message))
     return errors
 
 
@@ -119,6 +130,15 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
             detail="; ".join(f"{e.field}: {e.message}" for e in errors),
             field=errors[0].field,
             errors=errors,
+        )
+    elif exc.status_code == 400:  # the body could not be decoded at all
+        problem = _problem(
+            "malformed-request",
+            "Malformed request",
+            400,
+            field="body",
+            detail=f"body: {exc.detail}",
+            errors=[FieldError(field="body", message=exc.detail)],
         )
     else:
         status = exc.status_code
