@@ -112,11 +112,10 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
         if match := _MSGSPEC_PATH.search(message):
             path = match.group(1)
             message = message[: match.start()]
+        base = path or (key if key not in ("", "data", "body") else "")
         if quoted := _QUOTED_FIELD.search(message):
-            key = f"{path}.{quoted.group(1)}" if path else quoted.group(1)
-        else:
-            key = path or (key if key not in ("", "data", "body") else "body")
-        errors.append(FieldError(field=key, message=message))
+            base = f"{base}.{quoted.group(1)}" if base else quoted.group(1)
+        errors.append(FieldError(field=base or "body", message=message))
     return errors
 
 
