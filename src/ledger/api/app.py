@@ -61,7 +61,7 @@ def create_app(settings: Settings, ledger: Ledger | None = None) -> Litestar:
         request.scope["state"]["log"] = {"actor": actor.id}
         return actor
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[CaseController, health],
         dependencies={
             "ledger": Provide(provide_ledger, sync_to_thread=False),
@@ -69,7 +69,6 @@ def create_app(settings: Settings, ledger: Ledger | None = None) -> Litestar:
         },
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_log],
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,  # logging is ledger.log's: JSON lines, configured once by the CLI
         openapi_config=OpenAPIConfig(
@@ -84,6 +83,9 @@ def create_app(settings: Settings, ledger: Ledger | None = None) -> Litestar:
             security=[{"bearer": []}],
         ),
     )
+    # Around the whole app, not per route: unknown paths and 405s get a request id and a line too.
+    app.asgi_handler = request_log(app.asgi_handler)
+    return app
 
 
 @get("/health", sync_to_thread=True, tags=["operations"], security=[{}])
