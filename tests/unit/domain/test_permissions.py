@@ -1,0 +1,124 @@
+"""Which roles may append which event, and who may read cases (DESIGN §7)."""
+
+from __future__ import annotations
+
+import pytest
+from eventsourcing.domain import Aggregate
+
+from ledger.domain.case import Case
+from ledger.domain.errors import NotPermitted
+from ledger.domain.permissions import (
+    APPEND_ROLES,
+    READ_CASE_ROLES,
+    require_append,
+    require_read,
+)
+from ledger.domain.values import Role
+
+EVENT_TYPES = sorted(APPEND_ROLES)
+NON_WRITING_ROLES = (Role.AUDITOR, Role.DASHBOARD, Role.ADMIN)
+
+ALLOWED = sorted((t, r) for t, roles in APPEND_ROLES.items() for r in roles)
+REFUSED = sorted((t, r) for t in APPEND_ROLES for r in Role if r not in APPEND_ROLES[t])
+
+
+@pytest.mark.parametrize("role", NON_WRITING_ROLES)
+@pytest.mark.parametrize("event_type", EVENT_TYPES)
+def test_auditors_dashboards_and_admins_append_nothing(event_type: str, role: Role) -> None:
+    with pytest.raises(NotPermitted) as refused:
+        require_append(event_type, (role,))
+
+    assert refused.value.action == f"append {event_type}"
+    assert refused.value.roles == (role,)
+    assert set(refused.value.allowed) == APPEND_ROLES[event_type]
+
+
+def test_the_non_writing_roles_together_still_append_nothing() -> None:
+    for event_type in EVENT_TYPES:
+        with pytest.raises(NotPermitted):
+            require_append(event_type, NON_WRITING_ROLES)
+
+
+@pytest.mark.parametrize(("event_type", "role"), ALLOWED)
+def test_a_listed_role_may_append_its_event(event_type: str, role: Role) -> None:
+    require_append(event_type, (role,))
+
+
+@pytest.mark.parametrize(("event_type", "role"), REFUSED)
+def test_a_role_not_listed_may_not_append_the_event(event_type: str, role: Role) -> None:
+    with pytest.raises(NotPermitted):
+        require_append(event_type, (role,))
+
+
+def test_one_listed_role_among_several_is_enough() -> None:
+    require_append("Accepted", (Role.AUDITOR, Role.CLERK))
+    require_append("ExtensionDecided", (Role.CLERK, Role.DEPARTMENT_HEAD))
+
+
+def test_no_roles_may_append_nothing() -> None:
+    for event_type in EVENT_TYPES:
+        with pytest.raises(NotPermitted):
+            require_append(event_type, ())
+
+
+@pytest.mark.parametrize(
+    ("event_type", "role"),
+    [
+        ("ExtensionDecided", Role.CLERK),  # a clerk cannot approve time for themselves
+        ("ExtensionDecided", Role.WINDOW_LEAD),
+        ("Reopened", Role.CLERK),  # reopening is a supervisor's call
+        ("DutyIntervention", Role.CLERK),
+        ("Accepted", Role.HOTLINE_OPERATOR),  # 12345 dispatches; it does not accept
+        ("Accepted", Role.DUTY_OFFICER),
+    ],
+)
+def test_decisions_reserved_to_supervisors_are_refused_to_front_line_roles(
+    event_type: str, role: Role
+) -> None:
+    with pytest.raises(NotPermitted):
+        require_append(event_type, (role,))
+
+
+def test_the_allowed_roles_are_listed_in_a_stable_order() -> None:
+    with pytest.raises(NotPermitted) as refused:
+        require_append("ExtensionDecided", (Role.CLERK,))
+
+    assert refused.value.allowed == ("centre_director", "department_head")
+
+
+def test_every_event_type_with_permissions_is_an_event_of_the_case() -> None:
+    assert issubclass(Case.Registered, Aggregate.Created)
+    for event_type in EVENT_TYPES:
+        if event_type != "Registered":
+            assert issubclass(getattr(Case, event_type), Case.CaseEvent)
+
+
+def test_no_event_type_is_open_to_the_non_writing_roles() -> None:
+    for roles in APPEND_ROLES.values():
+        assert roles.isdisjoint(NON_WRITING_ROLES)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def test_a_dashboard_may_not_read_cases() -> None:
+    with pytest.raises(NotPermitted) as refused:
+        require_read((Role.DASHBOARD,))
+
+    assert refused.value.action == "read cases"
+    assert Role.DASHBOARD not in refused.value.allowed
+
+
+def test_a_credential_without_roles_may_not_read_cases() -> None:
+    with pytest.raises(NotPermitted):
+        require_read(())
+
+
+@pytest.mark.parametrize("role", sorted(set(Role) - {Role.DASHBOARD}))
+def test_every_other_role_may_read_cases(role: Role) -> None:
+    require_read((role,))
+
+
+def test_a_dashboard_that_also_holds_a_reading_role_may_read() -> None:
+    require_read((Role.DASHBOARD, Role.AUDITOR))
+    assert frozenset(Role) - READ_CASE_ROLES == {Role.DASHBOARD}
