@@ -16,7 +16,7 @@ import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from ledger.domain.errors import RuleViolation
-from ledger.domain.permissions import UNIT_BOUND_ROLES
+from ledger.domain.permissions import CENTRE_WIDE_ROLES
 from ledger.domain.snapshots import TypedSnapshot
 from ledger.domain.values import (
     Actor,
@@ -99,7 +99,8 @@ class Case(Aggregate):
         def fold(self, state: CaseState) -> None:
             state.notice_items += [i for i in self.items if i not in state.notice_items]
             state.flags += self.flags
-            state.status = CaseStatus.AWAITING_MATERIALS
+            if state.outstanding_items:
+                state.status = CaseStatus.AWAITING_MATERIALS
 
     class MaterialsSupplied(CaseEvent):
         items: list[str]
@@ -128,6 +129,8 @@ class Case(Aggregate):
             state.closed_at = self.occurred_at
             state.refusal_reason = self.reason
             state.flags += self.flags
+            state.paused_since = None
+            state.pause_reason = None
 
     class ClockPaused(CaseEvent):
         reason: PauseReason
@@ -194,6 +197,7 @@ class Case(Aggregate):
             state.status = CaseStatus.ACCEPTED if state.accepted_at else CaseStatus.RECEIVED
             state.closed_at = None
             state.outcome = None
+            state.refusal_reason = None
             state.reopen_count += 1
 
     class CorrectionRecorded(CaseEvent):
@@ -397,6 +401,7 @@ class Case(Aggregate):
     def decide_extension(
         self, *, actor: Actor, occurred_at: datetime, extension_id: UUID, **fields: Any
     ) -> None:
+        self._require_holder(actor)
         extension = next((e for e in self.state.extensions if e.extension_id == extension_id), None)
         if extension is None:
             raise RuleViolation("extension.unknown", f"no extension {extension_id} on this case")
@@ -428,6 +433,7 @@ class Case(Aggregate):
         )
 
     def reopen(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
+        self._require_holder(actor)
         if not self.state.status.is_closed:
             raise RuleViolation("reopen.not_closed", "only a completed or refused case reopens")
         self.trigger_event(self.Reopened, actor=actor, occurred_at=occurred_at, **fields)
@@ -455,12 +461,11 @@ class Case(Aggregate):
         to_window = fields.get("to_window")
         if to_department == self.state.department and to_window == self.state.window:
             raise RuleViolation("handoff.same_unit", "the case is already held there")
-        if any(
-            h.status is HandOffStatus.PENDING and h.to_department == to_department
-            for h in self.state.handoffs
-        ):
+        # A hand-off moves custody; one at a time, so the case always has exactly one holder.
+        if pending := [h for h in self.state.handoffs if h.status is HandOffStatus.PENDING]:
             raise RuleViolation(
-                "handoff.already_pending", f"a hand-off to {to_department} awaits signing"
+                "handoff.already_pending",
+                f"the hand-off to {pending[0].to_department} awaits signing or return",
             )
         handoff_id = uuid4()
         self.trigger_event(
@@ -513,8 +518,8 @@ class Case(Aggregate):
             )
 
     def _require_holder(self, actor: Actor) -> None:
-        """Front-line staff act only on cases their unit holds; centre-wide roles are exempt."""
-        if set(actor.roles) <= UNIT_BOUND_ROLES and actor.unit != self.state.department:
+        """Staff act only on cases their unit holds, unless they hold a centre-wide role."""
+        if not CENTRE_WIDE_ROLES.intersection(actor.roles) and actor.unit != self.state.department:
             raise RuleViolation(
                 "case.not_held_by_unit",
                 f"the case is held by {self.state.department}, not {actor.unit}",

@@ -31,8 +31,8 @@ APPEND_ROLES: dict[str, frozenset[Role]] = {
 READ_CASE_ROLES = frozenset(Role) - {Role.DASHBOARD}
 """Case state and history carry (masked) personal data: dashboards read projections only."""
 
-# Roles whose actions are bound to the unit holding the case; centre-wide roles are not.
-UNIT_BOUND_ROLES = frozenset({Role.CLERK, Role.WINDOW_LEAD, Role.DEPARTMENT_HEAD})
+CENTRE_WIDE_ROLES = frozenset({Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR})
+"""Roles that act on any case in the centre; every other role acts only where its unit holds it."""
 
 
 def require_append(event_type: str, roles: tuple[Role, ...]) -> None:
