@@ -28,8 +28,9 @@ from ledger.database import (
     drop_database,
     migrate,
 )
-from ledger.domain.values import Actor, Role
+from ledger.domain.values import Actor, Channel, Matter, Priority, Role
 from ledger.settings import Settings
+from ledger.store import Receipt
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +105,23 @@ def token_for(settings: Settings) -> Callable[..., dict[str, str]]:
 
 def actor(actor_id: str, *roles: str, unit: str | None = None) -> Actor:
     return Actor(id=actor_id, roles=tuple(Role(r) for r in roles), unit=unit)
+
+
+def register(ledger: Ledger, by: Actor, centre: str = "huoshan", name: str = "李某") -> Receipt:
+    """Register a case through `Ledger` (no HTTP) in the actor's unit."""
+    return ledger.register_case(
+        by,
+        centre=centre,
+        channel=Channel.WINDOW,
+        matter=Matter(code="SI-ARREARS", name="养老保险费补缴"),
+        department=by.unit or "人社",
+        window="2F-07",
+        applicant=ledger.protect_applicant(name=name, id_number="341525197001010020"),
+        priority=Priority.NORMAL,
+        statutory_limit=None,
+        promised_limit=None,
+        parent_case_id=None,
+    )
 
 
 def registration(**overrides: Any) -> dict[str, Any]:

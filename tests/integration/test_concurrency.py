@@ -12,27 +12,15 @@ from uuid import UUID, uuid4
 from ledger.application import Ledger, WriteKey
 from ledger.domain.case_number import CHINA_STANDARD_TIME
 from ledger.domain.errors import ConcurrencyConflict, PreconditionFailed
-from ledger.domain.values import Channel, Matter, Priority
 from tests.conftest import actor
+from tests.conftest import register as register_case
 
 CLERK = actor("clerk-c", "clerk", unit="人社")
 THREADS = 16
 
 
 def register(ledger: Ledger, centre: str = "huoshan") -> UUID:
-    return ledger.register_case(
-        CLERK,
-        centre=centre,
-        channel=Channel.WINDOW,
-        matter=Matter(code="SI-ARREARS", name="养老保险费补缴"),
-        department="人社",
-        window="2F-07",
-        applicant=ledger.protect_applicant(name="李某", id_number="341525197001010020"),
-        priority=Priority.NORMAL,
-        statutory_limit=None,
-        promised_limit=None,
-        parent_case_id=None,
-    ).case_id
+    return register_case(ledger, CLERK, centre).case_id
 
 
 def notes_in(ledger: Ledger, case_id: UUID) -> list[str]:

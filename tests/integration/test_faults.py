@@ -8,9 +8,9 @@ from eventsourcing.persistence import OperationalError
 from eventsourcing.utils import retry
 
 from ledger.application import Ledger, WriteKey
-from ledger.domain.values import Channel, Matter, Priority
-from ledger.store import LedgerRecorder
+from ledger.store import LedgerRecorder, Receipt
 from tests.conftest import actor
+from tests.conftest import register as register_case
 
 CLERK = actor("clerk-f", "clerk", unit="人社")
 
@@ -39,20 +39,8 @@ class AckLosingLedger(Ledger):
         return AckLosingRecorder(self.factory.datastore, events_table_name="ledger_events")
 
 
-def register(ledger: Ledger) -> Any:
-    return ledger.register_case(
-        CLERK,
-        centre="faults",
-        channel=Channel.WINDOW,
-        matter=Matter(code="X", name="x"),
-        department="人社",
-        window=None,
-        applicant=ledger.protect_applicant(name="谢某"),
-        priority=Priority.NORMAL,
-        statutory_limit=None,
-        promised_limit=None,
-        parent_case_id=None,
-    )
+def register(ledger: Ledger) -> Receipt:
+    return register_case(ledger, CLERK, centre="faults", name="谢某")
 
 
 def test_a_lost_commit_acknowledgement_does_not_double_the_event(settings, database) -> None:

@@ -17,8 +17,8 @@ import psycopg
 import pytest
 
 from ledger.application import Ledger
-from ledger.domain.values import Channel, Matter, Priority
 from tests.conftest import actor
+from tests.conftest import register as register_case
 
 CLERK = actor("clerk-r", "clerk", unit="人社")
 INSERT_RAW = (
@@ -55,19 +55,7 @@ def slow_locked_writer(conninfo: str, started: threading.Event, hold: float) -> 
 
 
 def register(ledger: Ledger) -> None:
-    ledger.register_case(
-        CLERK,
-        centre="order",
-        channel=Channel.WINDOW,
-        matter=Matter(code="X", name="x"),
-        department="人社",
-        window=None,
-        applicant=ledger.protect_applicant(name="王某"),
-        priority=Priority.NORMAL,
-        statutory_limit=None,
-        promised_limit=None,
-        parent_case_id=None,
-    )
+    register_case(ledger, CLERK, centre="order", name="王某")
 
 
 @pytest.fixture
