@@ -12,7 +12,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import HeaderParameter, JSONBody, Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter
 
 from ledger.api.errors import BadRequest
 from ledger.api.schemas import (
@@ -87,7 +87,7 @@ class CaseController(Controller):
     def append_event(
         self,
         request: Request[Any, Any, Any],
-        case_id: UUID,
+        case_id: FromPath[UUID],
         data: JSONBody[AppendEventRequest],
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
@@ -111,7 +111,7 @@ class CaseController(Controller):
     def get_case(
         self,
         request: Request[Any, Any, Any],
-        case_id: UUID,
+        case_id: FromPath[UUID],
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
         version: Annotated[int | None, Parameter(ge=1, required=False)] = None,
@@ -136,7 +136,7 @@ class CaseController(Controller):
     def case_events(
         self,
         request: Request[Any, Any, Any],
-        case_id: UUID,
+        case_id: FromPath[UUID],
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
     ) -> CaseHistoryResponse:
