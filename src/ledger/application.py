@@ -7,14 +7,18 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 import msgspec
 import structlog
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Recording
 from eventsourcing.utils import get_topic
 
 from ledger.database import Database
@@ -30,6 +34,7 @@ from ledger.domain.errors import (
 from ledger.domain.permissions import require_append, require_read
 from ledger.domain.personal_data import protect_applicant
 from ledger.domain.values import Actor, ApplicantRef
+from ledger.group_commit import GroupCommitter
 from ledger.settings import Settings
 from ledger.store import LedgerRecorder, MsgspecMapper, PendingReceipt, Receipt, StoredReceipt
 
@@ -62,6 +67,9 @@ class Ledger(Application[UUID]):
             CaseNumberSeries: settings.snapshot_interval,
         }
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self._committer: GroupCommitter[_Write, list[Recording[UUID]]] = GroupCommitter(
+            self._commit
+        )
         super().__init__(
             env={
                 **database.eventsourcing_env(),
@@ -117,7 +125,7 @@ class Ledger(Application[UUID]):
 
         series_id = CaseNumberSeries.create_id(centre, series_year(at))
         receipt = self._write(actor, key, build, series_id, retry_on_conflict=True)
-        log.info(
+        log.debug(
             "case.registered",
             case_id=str(receipt.case_id),
             case_no=receipt.case_no,
@@ -153,7 +161,7 @@ class Ledger(Application[UUID]):
         receipt = self._write(
             actor, key, build, case_id, retry_on_conflict=expected_version is None
         )
-        log.info(
+        log.debug(
             "case.appended",
             case_id=str(case_id),
             event_type=event_type,
@@ -243,11 +251,16 @@ class Ledger(Application[UUID]):
     ) -> Receipt:
         for attempt in range(MAX_ATTEMPTS):
             aggregates, receipt = build()
+            events = [e for aggregate in aggregates for e in aggregate.collect_events()]
             pending = PendingReceipt(
-                actor_id=actor.id, key=write_key.key, digest=write_key.digest, receipt=receipt
+                actor_id=actor.id,
+                key=write_key.key,
+                digest=write_key.digest,
+                receipt=receipt,
+                event_count=len(events),
             )
             try:
-                recordings = self.save(*aggregates, receipt=pending)
+                recordings = self._committer.submit(_Write(aggregates, events, pending))
             except IntegrityError:
                 if prior := self.store.find_receipt(actor.id, write_key.key):
                     return _replay(prior, write_key)
@@ -268,21 +281,46 @@ class Ledger(Application[UUID]):
         except CaseNotFoundError:
             return None
 
+    def _commit(self, writes: Sequence[_Write]) -> list[list[Recording[UUID]]]:
+        """One transaction for a batch of writes: their events, then all their receipts."""
+        events = [e for w in writes for e in w.events]
+        recordings = self.save(*events, receipts=[w.receipt for w in writes])
+        self._snapshot([a for w in writes for a in w.aggregates], events)
+        split, start = [], 0
+        for write in writes:
+            split.append(recordings[start : start + len(write.events)])
+            start += len(write.events)
+        return split
+
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        aggregates = [a for a in processing_event.aggregates.values() if isinstance(a, Aggregate)]
+        self._snapshot(aggregates, processing_event.events)
+
+    def _snapshot(
+        self, aggregates: Sequence[Aggregate], events: Sequence[DomainEventProtocol[UUID]]
+    ) -> None:
         """Snapshot the aggregates just saved, from memory: no reload, and never fail the write."""
         assert self.snapshots is not None
-        for aggregate in processing_event.aggregates.values():
+        for aggregate in aggregates:
             interval = self.snapshotting_intervals.get(type(aggregate))
             crossed = interval and any(
                 e.originator_id == aggregate.id and e.originator_version % interval == 0
-                for e in processing_event.events
+                for e in events
             )
             if crossed:
                 try:
-                    snapshot_class = type(aggregate).Snapshot  # type: ignore[attr-defined]
+                    snapshot_class = type(aggregate).Snapshot
                     self.snapshots.put([snapshot_class.take(aggregate)])
                 except Exception:  # a snapshot is a cache; the events are already committed
                     log.warning("snapshot.failed", aggregate_id=str(aggregate.id), exc_info=True)
+
+
+class _Write(NamedTuple):
+    """One request's decided changes, waiting for a group commit."""
+
+    aggregates: list[Aggregate]
+    events: Sequence[DomainEventProtocol[UUID]]
+    receipt: PendingReceipt
 
 
 def _replay(prior: StoredReceipt, key: WriteKey) -> Receipt:

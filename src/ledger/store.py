@@ -106,6 +106,8 @@ class PendingReceipt(msgspec.Struct, frozen=True, kw_only=True):
     key: str
     digest: str
     receipt: Receipt
+    event_count: int
+    """How many of the transaction's events (consecutive, in order) this write produced."""
 
 
 class StoredReceipt(msgspec.Struct, frozen=True, kw_only=True):
@@ -139,10 +141,11 @@ class LedgerRecorder(PostgresApplicationRecorder):
             SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),
             SQL("SELECT {0}.ledger_lock_events()").format(schema),
         ]
-        self._insert_receipt = SQL(
+        self._insert_receipts = SQL(
             "INSERT INTO {0}.ledger_idempotency (actor_id, idempotency_key, request_digest, "
             "case_id, first_position, last_position, response) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING 1"
+            "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::uuid[], "
+            "%s::bigint[], %s::bigint[], %s::bytea[]) RETURNING 1"
         ).format(schema)
         self._select_receipt = SQL(
             "SELECT request_digest, response FROM {0}.ledger_idempotency "
@@ -157,23 +160,21 @@ class LedgerRecorder(PostgresApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        pending: PendingReceipt | None = kwargs.get("receipt")
-        if pending is not None and ids:
-            receipt = msgspec.structs.replace(pending.receipt, position=max(ids))
-            curs.execute(
-                self._insert_receipt,
-                (
-                    pending.actor_id,
-                    pending.key,
-                    pending.digest,
-                    receipt.case_id,
-                    min(ids),
-                    max(ids),
-                    _receipt_encoder.encode(receipt),
-                ),
-                prepare=True,
-            )
-            curs.fetchone()  # syncs the pipeline: a duplicate key fails this transaction here
+        pending: list[PendingReceipt] = kwargs.get("receipts") or []
+        if pending and ids:
+            rows: list[list[Any]] = [[] for _ in range(7)]
+            start = 0
+            for p in pending:
+                own = ids[start : start + p.event_count]
+                start += p.event_count
+                receipt = msgspec.structs.replace(p.receipt, position=max(own))
+                values = (p.actor_id, p.key, p.digest, receipt.case_id, min(own), max(own))
+                for column, value in zip(
+                    rows, (*values, _receipt_encoder.encode(receipt)), strict=True
+                ):
+                    column.append(value)
+            curs.execute(self._insert_receipts, rows, prepare=True)
+            curs.fetchall()  # syncs the pipeline: a duplicate key fails this transaction here
         return ids
 
     def find_receipt(self, actor_id: str, key: str) -> StoredReceipt | None:
