@@ -65,14 +65,15 @@ CREATE TRIGGER ledger_events_no_truncate
     BEFORE TRUNCATE ON ledger_events
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
 
--- Idempotency keys, written in the same transaction as the events they produced.
+-- Write receipts (idempotency keys), written in the same transaction as the events they produced.
+-- The write's position is its last event's notification id, found through (originator, version).
 CREATE TABLE IF NOT EXISTS ledger_idempotency (
     actor_id text NOT NULL,
     idempotency_key text NOT NULL,
     request_digest text NOT NULL,
     case_id uuid NOT NULL,
-    first_position bigint NOT NULL,
-    last_position bigint NOT NULL,
+    last_originator_id uuid NOT NULL,
+    last_originator_version bigint NOT NULL,
     response bytea NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (actor_id, idempotency_key)

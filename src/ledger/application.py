@@ -257,7 +257,7 @@ class Ledger(Application[UUID]):
                 key=write_key.key,
                 digest=write_key.digest,
                 receipt=receipt,
-                event_count=len(events),
+                last_event=(events[-1].originator_id, events[-1].originator_version),
             )
             try:
                 recordings = self._committer.submit(_Write(aggregates, events, pending))

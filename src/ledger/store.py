@@ -106,8 +106,8 @@ class PendingReceipt(msgspec.Struct, frozen=True, kw_only=True):
     key: str
     digest: str
     receipt: Receipt
-    event_count: int
-    """How many of the transaction's events (consecutive, in order) this write produced."""
+    last_event: tuple[UUID, int]
+    """(originator id, version) of the write's last event: its notification id is the position."""
 
 
 class StoredReceipt(msgspec.Struct, frozen=True, kw_only=True):
@@ -143,39 +143,44 @@ class LedgerRecorder(PostgresApplicationRecorder):
         ]
         self._insert_receipts = SQL(
             "INSERT INTO {0}.ledger_idempotency (actor_id, idempotency_key, request_digest, "
-            "case_id, first_position, last_position, response) "
+            "case_id, last_originator_id, last_originator_version, response) "
             "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::uuid[], "
-            "%s::bigint[], %s::bigint[], %s::bytea[]) RETURNING 1"
+            "%s::uuid[], %s::bigint[], %s::bytea[])"
         ).format(schema)
         self._select_receipt = SQL(
-            "SELECT request_digest, response FROM {0}.ledger_idempotency "
-            "WHERE actor_id = %s AND idempotency_key = %s"
-        ).format(schema)
+            "SELECT r.request_digest, r.response, e.notification_id "
+            "FROM {0}.ledger_idempotency r JOIN {0}.{1} e "
+            "ON e.originator_id = r.last_originator_id "
+            "AND e.originator_version = r.last_originator_version "
+            "WHERE r.actor_id = %s AND r.idempotency_key = %s"
+        ).format(schema, Identifier(self.events_table_name))
         self._select_history = SQL(
             "SELECT originator_version, topic, state, notification_id FROM {0}.{1} "
             "WHERE originator_id = %s ORDER BY originator_version"
         ).format(schema, Identifier(self.events_table_name))
 
-    def _fetch_ids_after_insert_events(
+    def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+    ) -> None:
+        """Runs first in the insert transaction, before the lock is taken, in the same pipeline:
+        a duplicate key fails the whole transaction at the insert's sync, as a version clash does.
+        """
+        super()._insert_events(curs, stored_events, **kwargs)
         pending: list[PendingReceipt] = kwargs.get("receipts") or []
-        if pending and ids:
-            rows: list[list[Any]] = [[] for _ in range(7)]
-            start = 0
+        if pending:
+            columns: list[list[Any]] = [[] for _ in range(7)]
             for p in pending:
-                own = ids[start : start + p.event_count]
-                start += p.event_count
-                receipt = msgspec.structs.replace(p.receipt, position=max(own))
-                values = (p.actor_id, p.key, p.digest, receipt.case_id, min(own), max(own))
-                for column, value in zip(
-                    rows, (*values, _receipt_encoder.encode(receipt)), strict=True
-                ):
+                row = (
+                    p.actor_id,
+                    p.key,
+                    p.digest,
+                    p.receipt.case_id,
+                    *p.last_event,
+                    _receipt_encoder.encode(p.receipt),
+                )
+                for column, value in zip(columns, row, strict=True):
                     column.append(value)
-            curs.execute(self._insert_receipts, rows, prepare=True)
-            curs.fetchall()  # syncs the pipeline: a duplicate key fails this transaction here
-        return ids
+            curs.execute(self._insert_receipts, columns, prepare=True)
 
     def find_receipt(self, actor_id: str, key: str) -> StoredReceipt | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -183,8 +188,10 @@ class LedgerRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
         if row is None:
             return None
+        receipt = _receipt_decoder.decode(row["response"])
         return StoredReceipt(
-            digest=row["request_digest"], receipt=_receipt_decoder.decode(row["response"])
+            digest=row["request_digest"],
+            receipt=msgspec.structs.replace(receipt, position=row["notification_id"]),
         )
 
     def select_history(self, case_id: UUID) -> list[HistoryRow]:
