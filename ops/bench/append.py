@@ -55,6 +55,7 @@ from ledger.database import (
     create_database,
     database_for,
     drop_database,
+    eventsourcing_env,
     migrate,
 )
 from ledger.domain.case import Case
@@ -140,16 +141,8 @@ class Baseline(Application[UUID]):
 
 
 def baseline_env(owner_conninfo: str) -> dict[str, str]:
-    params = conninfo_to_dict(owner_conninfo)
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": str(params.get("dbname", "")),
-        "POSTGRES_HOST": str(params.get("host", "127.0.0.1")),
-        "POSTGRES_PORT": str(params.get("port", "5432")),
-        "POSTGRES_USER": str(params.get("user", "")),
-        "POSTGRES_PASSWORD": str(params.get("password", "")),
-        "POSTGRES_POOL_SIZE": "8",  # as the Ledger's default pool
-    }
+    # the same connection settings as the Ledger, and its default pool size
+    return {**eventsourcing_env(owner_conninfo), "POSTGRES_POOL_SIZE": "8"}
 
 
 def seed_baseline(app: Baseline, count: int) -> list[UUID]:

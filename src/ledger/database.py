@@ -28,16 +28,20 @@ class Database:
     """What the ledger runs as: the application role on the same database."""
 
     def eventsourcing_env(self) -> dict[str, str]:
-        params = conninfo_to_dict(self.app_conninfo)
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": str(params.get("dbname", "")),
-            "POSTGRES_HOST": str(params.get("host", "127.0.0.1")),
-            "POSTGRES_PORT": str(params.get("port", "5432")),
-            "POSTGRES_USER": str(params.get("user", "")),
-            "POSTGRES_PASSWORD": str(params.get("password", "")),
-            "CREATE_TABLE": "false",
-        }
+        return {**eventsourcing_env(self.app_conninfo), "CREATE_TABLE": "false"}
+
+
+def eventsourcing_env(conninfo: str) -> dict[str, str]:
+    """eventsourcing's PostgreSQL settings for a libpq connection string."""
+    params = conninfo_to_dict(conninfo)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(params.get("dbname", "")),
+        "POSTGRES_HOST": str(params.get("host", "127.0.0.1")),
+        "POSTGRES_PORT": str(params.get("port", "5432")),
+        "POSTGRES_USER": str(params.get("user", "")),
+        "POSTGRES_PASSWORD": str(params.get("password", "")),
+    }
 
 
 def open_database(settings: Settings) -> Database:
