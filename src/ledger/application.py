@@ -89,14 +89,16 @@ class Ledger(Application[UUID]):
 
     # --- commands ------------------------------------------------------------------------------
 
-    def protect_applicant(self, **raw: str | None) -> ApplicantRef:
+    def protect_applicant(
+        self,
+        name: str,
+        id_number: str | None = None,
+        phone: str | None = None,
+        bank_card: str | None = None,
+    ) -> ApplicantRef:
         """Mask and tokenise the applicant's identifiers before anything is decided or stored."""
         return protect_applicant(
-            self.settings.pii_key,
-            name=raw.get("name") or "",
-            id_number=raw.get("id_number"),
-            phone=raw.get("phone"),
-            bank_card=raw.get("bank_card"),
+            self.settings.pii_key, name=name, id_number=id_number, phone=phone, bank_card=bank_card
         )
 
     def register_case(
@@ -111,9 +113,10 @@ class Ledger(Application[UUID]):
         """Open a case under the next number of its centre's series for the year."""
         require_append("Registered", actor.roles)
         at = occurred_at or _now()
+        year = series_year(at)
 
         def build() -> tuple[list[Aggregate], Receipt]:
-            series = self._series(centre, series_year(at))
+            series = self._series(centre, year)
             case_no = series.issue()
             case = Case.register(
                 actor=actor, occurred_at=at, case_no=case_no, centre=centre, **fields
@@ -123,7 +126,7 @@ class Ledger(Application[UUID]):
                 case_id=case.id, version=case.version, case_no=case_no
             )
 
-        series_id = CaseNumberSeries.create_id(centre, series_year(at))
+        series_id = CaseNumberSeries.create_id(centre, year)
         receipt = self._write(actor, key, build, series_id, retry_on_conflict=True)
         log.debug(
             "case.registered",
