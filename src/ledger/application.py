@@ -21,6 +21,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Recording
 from eventsourcing.utils import get_topic
 
+from ledger.audit import AuditLog, CaseBundle
 from ledger.database import Database
 from ledger.domain.case import Case
 from ledger.domain.case_number import CaseNumber, CaseNumberSeries, series_year
@@ -78,6 +79,8 @@ class Ledger(Application[UUID]):
                 "IS_SNAPSHOTTING_ENABLED": "y",
             }
         )
+
+        self.audit = AuditLog(self.store.datastore, database.app_conninfo, settings.origin)
 
     @property
     def store(self) -> LedgerRecorder:
@@ -195,6 +198,11 @@ class Ledger(Application[UUID]):
         if version == 0:
             raise CaseNotFoundError(case_id)
         return self._get_case(case_id, version)
+
+    def bundle(self, case_id: UUID, actor: Actor) -> CaseBundle:
+        """The case's events as stored with their inclusion proofs: checkable offline."""
+        require_read(actor.roles)
+        return self.audit.bundle(case_id)
 
     def history(self, case_id: UUID, actor: Actor) -> list[tuple[int, DomainEventProtocol[UUID]]]:
         """Every event of the case with its position in the notification log."""

@@ -18,7 +18,13 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--notary/--no-notary",
+    default=True,
+    show_default=True,
+    help="Run the notary in this process (turn off when `ledger worker` runs it)",
+)
+def serve(host: str, port: int, notary: bool) -> None:
     """Migrate, then serve the HTTP API (embedded PostgreSQL unless LEDGER_DATABASE_URL is set)."""
     import uvicorn
 
@@ -31,7 +37,101 @@ def serve(host: str, port: int) -> None:
     click.echo(
         f"ledger: PostgreSQL {where}; serving http://{host}:{port} (docs at /schema)", err=True
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    app = create_app(settings, notary=notary)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+@main.command()
+def worker() -> None:
+    """Run the notary (and, as they arrive, the projections) as a process of its own."""
+    import signal
+    import threading
+
+    from ledger.database import migrate as apply
+    from ledger.database import open_database
+    from ledger.keys import load_signer
+    from ledger.log import configure_logging
+    from ledger.notary import Notary
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    database = open_database(settings)
+    apply(database)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    signer = load_signer(settings.notary_key_path, settings.origin)
+    Notary(
+        database.app_conninfo, signer, settings.origin, checkpoint_every=settings.checkpoint_every
+    ).run(stop)
+
+
+@main.group()
+def keys() -> None:
+    """The notary's signing key."""
+
+
+@keys.command("generate")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Signer key file [default: $LEDGER_DATA_DIR/keys/notary.key]; .pub beside it",
+)
+@click.option("--name", default=None, help="Key name = the log's origin [default: LEDGER_ORIGIN]")
+def keys_generate(out: str | None, name: str | None) -> None:
+    """Write a new Ed25519 key pair (C2SP signer and verifier keys); print the verifier key."""
+    from pathlib import Path
+
+    from ledger.keys import generate_key_files
+
+    settings = Settings.from_env()
+    path = Path(out) if out else settings.notary_key_path
+    if path.exists():
+        raise click.ClickException(f"{path} exists; a log's key is not replaced lightly")
+    click.echo(generate_key_files(path, name or settings.origin))
+
+
+@main.command()
+@click.argument("bundle", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--public-key",
+    "public_key",
+    required=True,
+    help="The log's verifier key (name+id+key), or a file holding it",
+)
+@click.option(
+    "--database",
+    is_flag=True,
+    help="Re-derive the whole tree from PostgreSQL and check every signed checkpoint",
+)
+def verify(bundle: str | None, public_key: str, database: bool) -> None:
+    """Check a case bundle offline, or the whole log in the database; exit 1 on any failure."""
+    from pathlib import Path
+
+    from ledger.keys import read_verifier_key
+    from ledger.signed_note import NoteError, Verifier
+    from ledger.verify import verify_bundle, verify_database
+
+    try:
+        verifier = Verifier(read_verifier_key(public_key))
+    except (NoteError, OSError) as e:
+        raise click.ClickException(f"--public-key: {e}") from None
+    if database == (bundle is not None):
+        raise click.UsageError("give either a BUNDLE file or --database")
+    if bundle is not None:
+        report = verify_bundle(Path(bundle).read_bytes(), verifier)
+    else:
+        from ledger.database import open_database
+
+        settings = Settings.from_env()
+        report = verify_database(open_database(settings).owner_conninfo, verifier, settings.origin)
+    for line in report.checked:
+        click.echo(f"checked: {line}")
+    for line in report.failures:
+        click.echo(f"FAILED: {line}")
+    click.echo("OK" if report.ok else f"{len(report.failures)} check(s) failed")
+    sys.exit(0 if report.ok else 1)
 
 
 @main.command()

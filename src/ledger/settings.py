@@ -25,6 +25,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    origin: str = "case-ledger.local/ledger"
+    """The verifiable log's name (C2SP origin); one per jurisdiction's ledger."""
+    notary_key: Path | None = None
+    """Signer key file; default `<data_dir>/keys/notary.key`, created on first use."""
+    checkpoint_every: float = 1.0
+    """Seconds between checkpoints while events arrive (the contract promises at most 5)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -37,11 +43,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "token_secret": _secret(env, "LEDGER_TOKEN_SECRET", data_dir / "secrets" / "token.key"),
             "pii_key": _secret(env, "LEDGER_PII_KEY", data_dir / "secrets" / "pii.key"),
         }
-        for name, conv in (("snapshot_interval", int), ("pool_size", int), ("log_level", str)):
+        if raw_key := env.get("LEDGER_NOTARY_KEY"):
+            values["notary_key"] = Path(raw_key)
+        for name, conv in (
+            ("snapshot_interval", int),
+            ("pool_size", int),
+            ("log_level", str),
+            ("origin", str),
+            ("checkpoint_every", float),
+        ):
             if (raw := env.get(f"LEDGER_{name.upper()}")) is not None:
                 values[name] = conv(raw)
         values.update(overrides)
         return msgspec.convert(values, cls, from_attributes=False, strict=False)
+
+    @property
+    def notary_key_path(self) -> Path:
+        return self.notary_key or self.data_dir / "keys" / "notary.key"
 
 
 def _secret(env: dict[str, str], name: str, path: Path) -> bytes:

@@ -20,6 +20,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger import __version__
+from ledger.api.audit import AuditController
 from ledger.api.cases import CaseController
 from ledger.api.errors import EXCEPTION_HANDLERS
 from ledger.api.schemas import Health
@@ -27,13 +28,20 @@ from ledger.application import Ledger
 from ledger.auth import InvalidToken, verify_token
 from ledger.database import migrate, open_database
 from ledger.domain.values import Actor
+from ledger.keys import load_signer
+from ledger.notary import Notary, start_notary_thread
 from ledger.settings import Settings
 
 access_log = structlog.get_logger("ledger.http")
 
 
-def create_app(settings: Settings, ledger: Ledger | None = None) -> Litestar:
-    """Build the app; without a `ledger`, the lifespan opens the database, migrates, owns one."""
+def create_app(
+    settings: Settings, ledger: Ledger | None = None, *, notary: bool | None = None
+) -> Litestar:
+    """Build the app. Without a `ledger`, the lifespan opens the database, migrates and owns one,
+    and (unless `notary=False`) runs the notary in a thread, so one process is a whole ledger."""
+    signer = load_signer(settings.notary_key_path, settings.origin)
+    run_notary = ledger is None if notary is None else notary
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -44,9 +52,19 @@ def create_app(settings: Settings, ledger: Ledger | None = None) -> Litestar:
             app.state.ledger = Ledger(settings, database)
         else:
             app.state.ledger = ledger
+        stop = None
+        if run_notary:
+            conninfo = app.state.ledger.audit.conninfo
+            _, stop = start_notary_thread(
+                Notary(
+                    conninfo, signer, settings.origin, checkpoint_every=settings.checkpoint_every
+                )
+            )
         try:
             yield
         finally:
+            if stop is not None:
+                stop.set()
             if owned:
                 app.state.ledger.close()
 
@@ -62,7 +80,7 @@ def create_app(settings: Settings, ledger: Ledger | None = None) -> Litestar:
         return actor
 
     app = Litestar(
-        route_handlers=[CaseController, health],
+        route_handlers=[CaseController, AuditController, health],
         dependencies={
             "ledger": Provide(provide_ledger, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),

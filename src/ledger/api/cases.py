@@ -12,7 +12,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter, QueryParameter
 
 from ledger.api.errors import BadRequest
 from ledger.api.schemas import (
@@ -20,11 +20,13 @@ from ledger.api.schemas import (
     CaseHistoryResponse,
     CaseResponse,
     EventEntry,
+    ProvedBy,
     RegisterCaseRequest,
     WriteResponse,
     command_fields,
 )
 from ledger.application import Ledger, WriteKey
+from ledger.audit import CaseBundle, Leaf
 from ledger.domain.case import Case
 from ledger.domain.values import Actor, Matter
 from ledger.store import Receipt
@@ -40,6 +42,18 @@ _ENVELOPE = {
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 _canonical = msgspec.json.Encoder(order="sorted")
+
+SEAL_WAIT = 5.0
+"""How long a write with ?sealed=true waits for the notary before answering without a leaf."""
+
+SealedParam = Annotated[
+    bool,
+    QueryParameter(
+        name="sealed",
+        required=False,
+        description="Wait (up to 5 s) until the notary has sealed the write; returns leaf_index",
+    ),
+]
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -68,6 +82,7 @@ class CaseController(Controller):
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
         idempotency_key: IdempotencyKeyHeader = None,
+        sealed: SealedParam = False,
     ) -> Response[WriteResponse]:
         key = _write_key(ledger, request, data, idempotency_key)
         fields = msgspec.structs.asdict(data)
@@ -75,7 +90,7 @@ class CaseController(Controller):
         fields["matter"] = Matter(code=data.matter.code, name=data.matter.name)
         receipt = ledger.register_case(actor, key=key, **fields)
         _note_write(request, receipt, "Registered")
-        return _written(receipt, location=f"/cases/{receipt.case_id}")
+        return _written(ledger, receipt, sealed, location=f"/cases/{receipt.case_id}")
 
     @post(
         "/{case_id:uuid}/events",
@@ -93,6 +108,7 @@ class CaseController(Controller):
         actor: NamedDependency[Actor],
         idempotency_key: IdempotencyKeyHeader = None,
         if_match: Annotated[str | None, HeaderParameter(name="If-Match", required=False)] = None,
+        sealed: SealedParam = False,
     ) -> Response[WriteResponse]:
         event_type = type(data).__name__
         receipt = ledger.append(
@@ -105,7 +121,7 @@ class CaseController(Controller):
             **command_fields(data),
         )
         _note_write(request, receipt, event_type)
-        return _written(receipt)
+        return _written(ledger, receipt, sealed)
 
     @get("/{case_id:uuid}", sync_to_thread=True, summary="A case's state, now or in the past")
     def get_case(
@@ -130,7 +146,10 @@ class CaseController(Controller):
             else ledger.get_case(case_id, actor, version)
         )
         _note(request, case_id=str(case_id), version=case.version)
-        return Response(_case_response(case), headers={"ETag": f'"{case.version}"'})
+        response = _case_response(case)
+        if as_of is not None:
+            response.proved_by = _proved_by(ledger, case)
+        return Response(response, headers={"ETag": f'"{case.version}"'})
 
     @get("/{case_id:uuid}/events", sync_to_thread=True, summary="A case's full history")
     def case_events(
@@ -141,11 +160,42 @@ class CaseController(Controller):
         actor: NamedDependency[Actor],
     ) -> CaseHistoryResponse:
         history = ledger.history(case_id, actor)
+        leaves = ledger.audit.leaves(position for position, _ in history)
         _note(request, case_id=str(case_id), events=len(history))
         return CaseHistoryResponse(
             case_id=case_id,
-            events=[_entry(position, event) for position, event in history],
+            events=[_entry(position, event, leaves.get(position)) for position, event in history],
         )
+
+    @get(
+        "/{case_id:uuid}/bundle",
+        sync_to_thread=True,
+        summary="Offline-verifiable audit bundle",
+        description="The case's events as stored, each with its RFC 9162 inclusion proof "
+        "against one signed checkpoint; check it with `ledger verify BUNDLE --public-key KEY`.",
+    )
+    def bundle(
+        self,
+        request: Request[Any, Any, Any],
+        case_id: FromPath[UUID],
+        ledger: NamedDependency[Ledger],
+        actor: NamedDependency[Actor],
+    ) -> CaseBundle:
+        _note(request, case_id=str(case_id))
+        return ledger.bundle(case_id, actor)
+
+
+def _proved_by(ledger: Ledger, case: Case) -> ProvedBy | None:
+    leaf = ledger.audit.leaf_of(case.id, case.version)
+    checkpoint = ledger.audit.checkpoint_covering(leaf.leaf_index) if leaf else None
+    if leaf is None or checkpoint is None:
+        return None
+    return ProvedBy(
+        leaf_index=leaf.leaf_index,
+        tree_size=checkpoint.tree_size,
+        root_hash=checkpoint.root_hash.hex(),
+        checkpoint=checkpoint.note,
+    )
 
 
 def _case_response(case: Case) -> CaseResponse:
@@ -158,9 +208,11 @@ def _case_response(case: Case) -> CaseResponse:
     )
 
 
-def _entry(position: int, event: Any) -> EventEntry:
+def _entry(position: int, event: Any, leaf: Leaf | None) -> EventEntry:
     state = vars(event)
     return EventEntry(
+        leaf_index=leaf.leaf_index if leaf else None,
+        leaf_hash=leaf.leaf_hash.hex() if leaf else None,
         position=position,
         version=event.originator_version,
         type=type(event).__name__,
@@ -171,8 +223,15 @@ def _entry(position: int, event: Any) -> EventEntry:
     )
 
 
-def _written(receipt: Receipt, location: str | None = None) -> Response[WriteResponse]:
+def _written(
+    ledger: Ledger, receipt: Receipt, sealed: bool, location: str | None = None
+) -> Response[WriteResponse]:
     headers = {"ETag": f'"{receipt.version}"', "Ledger-Position": str(receipt.position)}
+    leaf = ledger.audit.wait_until_sealed(receipt.position, SEAL_WAIT) if sealed else None
+    if leaf is not None:
+        headers["Ledger-Leaf-Index"] = str(leaf.leaf_index)
+    elif sealed:
+        headers["Ledger-Sealed"] = "pending"
     if location:
         headers["Location"] = location
     if receipt.replayed:
@@ -184,6 +243,7 @@ def _written(receipt: Receipt, location: str | None = None) -> Response[WriteRes
         case_no=receipt.case_no,
         handoff_id=receipt.ids.get("handoff_id"),
         extension_id=receipt.ids.get("extension_id"),
+        leaf_index=leaf.leaf_index if leaf else None,
     )
     return Response(body, status_code=201, headers=headers)
 

@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from ledger.api.schemas import FieldError, Problem
+from ledger.audit import AuditNotFound, NotSealedYet
 from ledger.auth import InvalidToken
 from ledger.domain.errors import (
     CaseNotFoundError,
@@ -82,6 +83,10 @@ def ledger_error_to_problem(exc: LedgerError) -> Problem:  # noqa: PLR0911
             return _problem(
                 "conflict", "Concurrent write", 409, detail=str(exc), current_version=current
             )
+        case AuditNotFound():
+            return _problem("not-found", "Not found", 404, detail=str(exc))
+        case NotSealedYet():
+            return _problem("not-sealed-yet", "Not sealed yet", 503, detail=str(exc))
         case IdempotencyKeyReused():
             return _problem(
                 "idempotency-key-reused",
@@ -147,7 +152,8 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 
 
 def ledger_exception_handler(request: Request[Any, Any, Any], exc: LedgerError) -> Response[Any]:
-    return problem_response(_with_request_id(request, ledger_error_to_problem(exc)))
+    headers = {"Retry-After": "1"} if isinstance(exc, NotSealedYet) else None
+    return problem_response(_with_request_id(request, ledger_error_to_problem(exc)), headers)
 
 
 def invalid_token_handler(request: Request[Any, Any, Any], exc: InvalidToken) -> Response[Any]:

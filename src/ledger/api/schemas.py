@@ -186,6 +186,7 @@ class WriteResponse(msgspec.Struct, omit_defaults=True, kw_only=True):
     case_id: UUID
     version: int
     position: int
+    leaf_index: int | None = None  # with ?sealed=true
     case_no: str | None = None
     handoff_id: UUID | None = None
     extension_id: UUID | None = None
@@ -197,6 +198,7 @@ class CaseResponse(msgspec.Struct, kw_only=True):
     registered_recorded_at: datetime
     last_recorded_at: datetime
     state: CaseState
+    proved_by: ProvedBy | None = None  # with ?as_of=, once the notary has checkpointed it
 
 
 class EventEntry(msgspec.Struct, kw_only=True):
@@ -207,12 +209,45 @@ class EventEntry(msgspec.Struct, kw_only=True):
     recorded_at: datetime
     actor: Actor
     data: dict[str, Any]
-    leaf_hash: str | None = None  # filled once the verifiable log seals the event
+    leaf_index: int | None = None  # None until the notary seals the event
+    leaf_hash: str | None = None
 
 
 class CaseHistoryResponse(msgspec.Struct, kw_only=True):
     case_id: UUID
     events: list[EventEntry]
+
+
+class CheckpointResponse(msgspec.Struct, kw_only=True):
+    tree_size: int
+    root_hash: str
+    note: str
+    created_at: datetime
+
+
+class InclusionProofResponse(msgspec.Struct, kw_only=True):
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    audit_path: list[str]
+    checkpoint: str
+
+
+class ConsistencyProofResponse(
+    msgspec.Struct, kw_only=True, rename={"from_size": "from", "to_size": "to"}
+):
+    from_size: int
+    to_size: int
+    proof: list[str]
+
+
+class ProvedBy(msgspec.Struct, kw_only=True):
+    """The first signed checkpoint whose tree holds the state's last event."""
+
+    leaf_index: int
+    tree_size: int
+    root_hash: str
+    checkpoint: str
 
 
 class Health(msgspec.Struct, kw_only=True):

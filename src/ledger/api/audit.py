@@ -1,0 +1,86 @@
+"""The verifiable log over HTTP: checkpoints, the public key, inclusion and consistency proofs.
+
+These are public, as a transparency log's are: they reveal hashes, never an event's content.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, MediaType, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import Parameter, QueryParameter
+
+from ledger.api.schemas import CheckpointResponse, ConsistencyProofResponse, InclusionProofResponse
+from ledger.application import Ledger
+from ledger.keys import read_verifier_key
+
+Size = Annotated[int, Parameter(ge=1, le=2**62)]
+
+
+class AuditController(Controller):
+    path = "/audit"
+    tags = ["audit"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
+    security = [{}]  # noqa: RUF012 public: no token needed
+
+    @get(
+        "/checkpoint",
+        sync_to_thread=True,
+        summary="The latest signed checkpoint",
+        description="A C2SP signed note (text/plain); JSON with Accept: application/json.",
+    )
+    def checkpoint(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Response[Any]:
+        checkpoint = ledger.audit.checkpoint()
+        if request.accept.best_match([MediaType.TEXT, MediaType.JSON]) == MediaType.JSON:
+            return Response(
+                CheckpointResponse(
+                    tree_size=checkpoint.tree_size,
+                    root_hash=checkpoint.root_hash.hex(),
+                    note=checkpoint.note,
+                    created_at=checkpoint.created_at,
+                )
+            )
+        return Response(checkpoint.note, media_type=MediaType.TEXT)
+
+    @get(
+        "/public-key",
+        sync_to_thread=False,
+        media_type=MediaType.TEXT,
+        summary="The log's C2SP verifier key (name+id+key)",
+    )
+    def public_key(self, ledger: NamedDependency[Ledger]) -> str:
+        return read_verifier_key(str(ledger.settings.notary_key_path.with_suffix(".pub"))) + "\n"
+
+    @get("/proofs/inclusion", sync_to_thread=True, summary="RFC 9162 inclusion proof of one event")
+    def inclusion(
+        self,
+        ledger: NamedDependency[Ledger],
+        position: Annotated[int, Parameter(ge=1, le=2**62)],
+        tree_size: Annotated[int | None, Parameter(ge=1, le=2**62)] = None,
+    ) -> InclusionProofResponse:
+        proof = ledger.audit.inclusion_proof(position, tree_size)
+        return InclusionProofResponse(
+            leaf_index=proof.leaf_index,
+            tree_size=proof.tree_size,
+            leaf_hash=proof.leaf_hash.hex(),
+            audit_path=[h.hex() for h in proof.audit_path],
+            checkpoint=proof.checkpoint.note,
+        )
+
+    @get(
+        "/proofs/consistency",
+        sync_to_thread=True,
+        summary="RFC 9162 consistency proof between two tree sizes",
+    )
+    def consistency(
+        self,
+        ledger: NamedDependency[Ledger],
+        from_size: Annotated[int, QueryParameter(name="from", ge=1, le=2**62)],
+        to_size: Annotated[int, QueryParameter(name="to", ge=1, le=2**62)],
+    ) -> ConsistencyProofResponse:
+        proof = ledger.audit.consistency_proof(from_size, to_size)
+        return ConsistencyProofResponse(
+            from_size=from_size, to_size=to_size, proof=[h.hex() for h in proof]
+        )

@@ -1,0 +1,175 @@
+"""The notary: follows the notification log in order and seals every stored event into the tree.
+
+Each batch is one transaction: read the state row (FOR UPDATE, so two notaries cannot interleave),
+read the next events after its position, append their leaves and the perfect subtree hashes they
+complete, move the state, and, when due, sign a checkpoint. Killed mid-batch, it rolls back and
+the next run starts from the same position: no gap, no duplicate. Because the insert lock makes
+commit order equal notification order, reading "after the last position" never skips an event.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import structlog
+
+from ledger.leaf import encode_leaf
+from ledger.merkle import Frontier, leaf_hash
+from ledger.signed_note import Signer, checkpoint_body
+
+log = structlog.get_logger("ledger.notary")
+
+SEALED_CHANNEL = "ledger_sealed"
+EVENTS_CHANNEL = "ledger_events"  # eventsourcing NOTIFYs the events table's name on every insert
+
+
+@dataclass(frozen=True)
+class Sealed:
+    events: int
+    tree_size: int
+    checkpointed: bool
+
+
+class Notary:
+    def __init__(
+        self,
+        conninfo: str,
+        signer: Signer,
+        origin: str,
+        *,
+        batch_size: int = 10_000,
+        checkpoint_every: float = 1.0,
+    ) -> None:
+        self.conninfo = conninfo
+        self.signer = signer
+        self.origin = origin
+        self.batch_size = batch_size
+        self.checkpoint_every = checkpoint_every
+        self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
+
+    def seal(self, *, force_checkpoint: bool = False) -> Sealed:
+        """Seal the next batch of events (possibly none) and checkpoint if due."""
+        conn = self._connection()
+        with conn.transaction():
+            row = conn.execute(
+                "SELECT tree_size, last_position, frontier FROM ledger_notary_state FOR UPDATE"
+            ).fetchone()
+            assert row is not None, "migrations create the notary's state row"
+            size, last_position, frontier_bytes = row
+            frontier = Frontier.from_bytes(bytes(frontier_bytes))
+            assert frontier.size == size
+            events = conn.execute(
+                "SELECT notification_id, originator_id, originator_version, topic, state "
+                "FROM ledger_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
+                (last_position, self.batch_size),
+            ).fetchall()
+            if events:
+                self._append(conn, frontier, events)
+                conn.execute(
+                    "UPDATE ledger_notary_state SET tree_size = %s, last_position = %s, "
+                    "frontier = %s, updated_at = now()",
+                    (frontier.size, events[-1][0], frontier.to_bytes()),
+                )
+            checkpointed = self._checkpoint_if_due(conn, frontier, force=force_checkpoint)
+            if events or checkpointed:
+                conn.execute(f"NOTIFY {SEALED_CHANNEL}")
+        return Sealed(events=len(events), tree_size=frontier.size, checkpointed=checkpointed)
+
+    def catch_up(self) -> int:
+        """Seal everything stored so far and checkpoint it; returns the tree size."""
+        while self.seal().events == self.batch_size:
+            pass
+        return self.seal(force_checkpoint=True).tree_size
+
+    def run(self, stop: threading.Event) -> None:
+        """Seal as events arrive (woken by NOTIFY) until `stop` is set; survives restarts of
+        the database by reconnecting."""
+        log.info("notary.started", origin=self.origin, key=self.signer.verifier_key)
+        while not stop.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True) as listener:
+                    listener.execute(f"LISTEN {EVENTS_CHANNEL}")
+                    while not stop.is_set():
+                        sealed = self.seal()
+                        if sealed.events:
+                            log.debug("notary.sealed", events=sealed.events, size=sealed.tree_size)
+                        if sealed.events < self.batch_size:
+                            for _ in listener.notifies(timeout=self.checkpoint_every, stop_after=1):
+                                pass
+            except psycopg.OperationalError as e:
+                log.warning("notary.database_unavailable", error=str(e))
+                self.close()
+                stop.wait(1.0)
+        self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.conninfo, autocommit=True)
+        return self._conn
+
+    def _append(
+        self,
+        conn: psycopg.Connection[tuple[Any, ...]],
+        frontier: Frontier,
+        events: list[tuple[Any, ...]],
+    ) -> None:
+        leaves: list[tuple[Any, ...]] = []
+        nodes: list[tuple[int, int, bytes]] = []
+        for position, originator_id, version, topic, state in events:
+            index = frontier.size
+            hashed = leaf_hash(encode_leaf(position, originator_id, version, topic, bytes(state)))
+            nodes.extend(
+                (level, idx, digest) for (level, idx), digest in frontier.append(hashed) if level
+            )
+            leaves.append((index, position, originator_id, version, hashed))
+        with conn.cursor() as cur:
+            with cur.copy(
+                "COPY ledger_leaves (leaf_index, position, originator_id, originator_version, "
+                "leaf_hash) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(["int8", "int8", "uuid", "int8", "bytea"])
+                for leaf in leaves:
+                    copy.write_row(leaf)
+            if nodes:
+                with cur.copy(
+                    "COPY ledger_tree_nodes (level, idx, hash) FROM STDIN (FORMAT BINARY)"
+                ) as copy:
+                    copy.set_types(["int2", "int8", "bytea"])
+                    for node in nodes:
+                        copy.write_row(node)
+
+    def _checkpoint_if_due(
+        self, conn: psycopg.Connection[tuple[Any, ...]], frontier: Frontier, *, force: bool
+    ) -> bool:
+        last = conn.execute(
+            "SELECT tree_size, extract(epoch FROM now() - created_at) FROM ledger_checkpoints "
+            "ORDER BY tree_size DESC LIMIT 1"
+        ).fetchone()
+        if frontier.size == 0 or (last is not None and last[0] == frontier.size):
+            return False
+        if not force and last is not None and float(last[1]) < self.checkpoint_every:
+            return False
+        root = frontier.root()
+        note = self.signer.sign(checkpoint_body(self.origin, frontier.size, root))
+        conn.execute(
+            "INSERT INTO ledger_checkpoints (tree_size, root_hash, note) VALUES (%s, %s, %s) "
+            "ON CONFLICT (tree_size) DO NOTHING",
+            (frontier.size, root, note),
+        )
+        log.info("notary.checkpoint", tree_size=frontier.size, root=root.hex())
+        return True
+
+
+def start_notary_thread(notary: Notary) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=notary.run, args=(stop,), name="notary", daemon=True)
+    thread.start()
+    return thread, stop
