@@ -75,6 +75,9 @@ class CaseBundle(msgspec.Struct, kw_only=True):
     root_hash: str
     checkpoint: str
     events: list[BundleEvent]
+    case_version: int | None = None
+    """The case's version when the bundle was made (informational: the proofs cover the events
+    listed, versions 1..k, which a later bundle extends)."""
 
 
 _CHECKPOINT = "SELECT tree_size, root_hash, note, created_at FROM ledger_checkpoints"
@@ -167,16 +170,18 @@ class AuditLog:
         return assemble(plan, self._nodes(n for element in plan for n in element))
 
     def bundle(self, case_id: UUID) -> CaseBundle:
-        """The case's sealed events as stored, each with its proof against one checkpoint.
+        """The case's events as stored, each with its proof against the latest checkpoint.
 
-        Built from the notary's leaves, not from the events table alone: an event deleted after
-        sealing still appears (with no payload), so the bundle fails verification.
+        It covers the versions that checkpoint holds (1..k); later ones are in the next bundle.
+        It is built from the notary's leaves, not from the events table alone: an event deleted
+        after sealing still appears (with no payload), so the bundle fails verification.
         """
+        checkpoint = self.checkpoint()
         rows = self._fetch(
             "SELECT l.leaf_index, l.position, l.originator_version, l.leaf_hash, e.topic, e.state "
             "FROM ledger_leaves l LEFT JOIN ledger_events e ON e.notification_id = l.position "
-            "WHERE l.originator_id = %s ORDER BY l.originator_version",
-            (case_id,),
+            "WHERE l.originator_id = %s AND l.leaf_index < %s ORDER BY l.originator_version",
+            (case_id, checkpoint.tree_size),
         )
         stored = self._fetch(
             "SELECT max(originator_version) AS v FROM ledger_events WHERE originator_id = %s",
@@ -184,11 +189,8 @@ class AuditLog:
         )[0]["v"]
         if not rows and stored is None:
             raise CaseNotFoundError(case_id)
-        if stored is not None and (not rows or rows[-1]["originator_version"] < stored):
-            raise NotSealedYet(f"case {case_id} has events the notary has not sealed yet")
-        checkpoint = self.checkpoint()
-        if checkpoint.tree_size <= max(r["leaf_index"] for r in rows):
-            raise NotSealedYet(f"case {case_id}'s latest events are not in a checkpoint yet")
+        if not rows:
+            raise NotSealedYet(f"case {case_id} is not in a signed checkpoint yet")
         plans = [inclusion_proof_nodes(r["leaf_index"], checkpoint.tree_size) for r in rows]
         nodes = self._nodes(n for plan in plans for element in plan for n in element)
         return CaseBundle(
@@ -198,6 +200,7 @@ class AuditLog:
             tree_size=checkpoint.tree_size,
             root_hash=checkpoint.root_hash.hex(),
             checkpoint=checkpoint.note,
+            case_version=stored,
             events=[
                 BundleEvent(
                     leaf_index=r["leaf_index"],
