@@ -100,4 +100,6 @@ def test_the_readme_walk_through_runs_as_written(live_ledger, tmp_path: Path) ->
         "Completed",
     ]
     assert '"rule":"case.closed"' in out
+    assert "checked: case" in out and "10 events, versions 1..10" in out
+    assert out.rstrip().endswith("OK")
     assert "341525197001010020" not in out and "13800000000" not in out
