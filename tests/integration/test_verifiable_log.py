@@ -13,6 +13,7 @@ from uuid import UUID
 import msgspec
 import psycopg
 import pytest
+from pymerkle import InmemoryTree
 
 from ledger.application import Ledger
 from ledger.keys import load_signer
@@ -89,9 +90,10 @@ def test_every_event_becomes_one_dense_leaf_even_across_position_gaps(log: Log) 
     expected = [leaf_hash(encode_leaf(p, c, v, t, bytes(s))) for p, c, v, t, s in events]
     assert [bytes(leaf[2]) for leaf in leaves] == expected
     checkpoint = log.ledger.audit.checkpoint()
-    assert checkpoint.tree_size == size and checkpoint.root_hash == mth(
-        [encode_leaf(p, c, v, t, bytes(s)) for p, c, v, t, s in events]
-    )
+    entries = [encode_leaf(p, c, v, t, bytes(s)) for p, c, v, t, s in events]
+    assert checkpoint.tree_size == size and checkpoint.root_hash == mth(entries)
+    # and an independent RFC 9162 implementation agrees on the signed root
+    assert InmemoryTree.init_from_entries(entries).get_root() == checkpoint.root_hash
 
 
 def test_the_checkpoint_is_a_c2sp_signed_note_of_this_origin(log: Log, settings) -> None:
