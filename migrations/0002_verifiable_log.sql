@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS ledger_notary_state (
     tree_size bigint NOT NULL,
     last_position bigint NOT NULL,
     frontier bytea NOT NULL,
+    verifier_key text,                       -- the running notary's public key, as it announced it
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO ledger_notary_state (singleton, tree_size, last_position, frontier)

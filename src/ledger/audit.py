@@ -249,6 +249,13 @@ class AuditLog:
             raise AuditNotFound(f"the tree lacks nodes {sorted(missing)[:3]}: not sealed yet?")
         return found
 
+    def verifier_key(self) -> str:
+        """The notary's public key, as it announced it (the API process holds no private key)."""
+        key = self._fetch("SELECT verifier_key FROM ledger_notary_state", ())[0]["verifier_key"]
+        if key is None:
+            raise NotSealedYet("no notary has started on this log yet")
+        return str(key)
+
     def _tree_size(self) -> int:
         return int(self._fetch("SELECT tree_size FROM ledger_notary_state", ())[0]["tree_size"])
 

@@ -50,6 +50,12 @@ class Notary:
         self.checkpoint_every = checkpoint_every
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
 
+    def announce(self) -> None:
+        """Publish this notary's verifier key, so API processes serve it without the private key."""
+        self._connection().execute(
+            "UPDATE ledger_notary_state SET verifier_key = %s", (self.signer.verifier_key,)
+        )
+
     def seal(self, *, force_checkpoint: bool = False) -> Sealed:
         """Seal the next batch of events (possibly none) and checkpoint if due."""
         conn = self._connection()
@@ -80,6 +86,7 @@ class Notary:
 
     def catch_up(self) -> int:
         """Seal everything stored so far and checkpoint it; returns the tree size."""
+        self.announce()
         while self.seal().events == self.batch_size:
             pass
         return self.seal(force_checkpoint=True).tree_size
@@ -92,6 +99,7 @@ class Notary:
             try:
                 with psycopg.connect(self.conninfo, autocommit=True) as listener:
                     listener.execute(f"LISTEN {EVENTS_CHANNEL}")
+                    self.announce()
                     while not stop.is_set():
                         sealed = self.seal()
                         if sealed.events:

@@ -25,7 +25,8 @@ def notary(settings: Any, database: Any) -> Iterator[Notary]:
 
 
 @pytest.fixture(scope="module")
-def verifier(client: Any) -> Verifier:
+def verifier(client: Any, notary: Notary) -> Verifier:
+    notary.announce()
     response = client.get("/audit/public-key")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     return Verifier(response.text.strip())

@@ -94,7 +94,7 @@ def test_verify_database_passes_then_catches_a_rewritten_event(
         conn.execute("ALTER TABLE ledger_events DISABLE TRIGGER USER")
         conn.execute(
             "UPDATE ledger_events SET state = "
-                "convert_to(replace(convert_from(state, 'UTF8'), '人社', '公安'), 'UTF8') "
+            "convert_to(replace(convert_from(state, 'UTF8'), '人社', '公安'), 'UTF8') "
             "WHERE originator_id = %s",
             (case_id,),
         )

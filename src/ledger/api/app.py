@@ -40,8 +40,9 @@ def create_app(
 ) -> Litestar:
     """Build the app. Without a `ledger`, the lifespan opens the database, migrates and owns one,
     and (unless `notary=False`) runs the notary in a thread, so one process is a whole ledger."""
-    signer = load_signer(settings.notary_key_path, settings.origin)
     run_notary = ledger is None if notary is None else notary
+    # Only a process that runs the notary holds the private key.
+    signer = load_signer(settings.notary_key_path, settings.origin) if run_notary else None
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -53,7 +54,7 @@ def create_app(
         else:
             app.state.ledger = ledger
         stop = None
-        if run_notary:
+        if signer is not None:
             conninfo = app.state.ledger.audit.conninfo
             _, stop = start_notary_thread(
                 Notary(

@@ -13,7 +13,6 @@ from litestar.params import Parameter, QueryParameter
 
 from ledger.api.schemas import CheckpointResponse, ConsistencyProofResponse, InclusionProofResponse
 from ledger.application import Ledger
-from ledger.keys import read_verifier_key
 
 Size = Annotated[int, Parameter(ge=1, le=2**62)]
 
@@ -51,7 +50,7 @@ class AuditController(Controller):
         summary="The log's C2SP verifier key (name+id+key)",
     )
     def public_key(self, ledger: NamedDependency[Ledger]) -> str:
-        return read_verifier_key(str(ledger.settings.notary_key_path.with_suffix(".pub"))) + "\n"
+        return ledger.audit.verifier_key() + "\n"
 
     @get("/proofs/inclusion", sync_to_thread=True, summary="RFC 9162 inclusion proof of one event")
     def inclusion(
