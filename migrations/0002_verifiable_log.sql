@@ -42,24 +42,20 @@ CREATE TABLE IF NOT EXISTS ledger_notary_state (
 INSERT INTO ledger_notary_state (singleton, tree_size, last_position, frontier)
 VALUES (true, 0, 0, '\x0000000000000000') ON CONFLICT DO NOTHING;  -- Frontier().to_bytes()
 
-DROP TRIGGER IF EXISTS ledger_leaves_no_update_delete ON ledger_leaves;
-CREATE TRIGGER ledger_leaves_no_update_delete BEFORE UPDATE OR DELETE ON ledger_leaves
-    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
-DROP TRIGGER IF EXISTS ledger_leaves_no_truncate ON ledger_leaves;
-CREATE TRIGGER ledger_leaves_no_truncate BEFORE TRUNCATE ON ledger_leaves
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
-DROP TRIGGER IF EXISTS ledger_tree_nodes_no_update_delete ON ledger_tree_nodes;
-CREATE TRIGGER ledger_tree_nodes_no_update_delete BEFORE UPDATE OR DELETE ON ledger_tree_nodes
-    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
-DROP TRIGGER IF EXISTS ledger_tree_nodes_no_truncate ON ledger_tree_nodes;
-CREATE TRIGGER ledger_tree_nodes_no_truncate BEFORE TRUNCATE ON ledger_tree_nodes
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
-DROP TRIGGER IF EXISTS ledger_checkpoints_no_update_delete ON ledger_checkpoints;
-CREATE TRIGGER ledger_checkpoints_no_update_delete BEFORE UPDATE OR DELETE ON ledger_checkpoints
-    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
-DROP TRIGGER IF EXISTS ledger_checkpoints_no_truncate ON ledger_checkpoints;
-CREATE TRIGGER ledger_checkpoints_no_truncate BEFORE TRUNCATE ON ledger_checkpoints
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['ledger_leaves', 'ledger_tree_nodes', 'ledger_checkpoints'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_no_update_delete', t);
+        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON %I FOR EACH ROW '
+                       'EXECUTE FUNCTION ledger_refuse_change()', t || '_no_update_delete', t);
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_no_truncate', t);
+        EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT '
+                       'EXECUTE FUNCTION ledger_refuse_change()', t || '_no_truncate', t);
+    END LOOP;
+END
+$$;
 
 REVOKE ALL ON ledger_leaves, ledger_tree_nodes, ledger_checkpoints, ledger_notary_state FROM PUBLIC;
 GRANT SELECT, INSERT ON ledger_leaves, ledger_tree_nodes, ledger_checkpoints TO ledger_app;

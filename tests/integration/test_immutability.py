@@ -6,6 +6,18 @@ import psycopg
 import pytest
 
 from ledger.database import Database
+from ledger.keys import load_signer
+from ledger.notary import Notary
+from tests.conftest import actor, register
+
+
+@pytest.fixture(scope="module")
+def sealed_rows(database: Database, settings, ledger, tmp_path_factory) -> None:
+    """Rows in every append-only table: row triggers only fire on rows that exist."""
+    register(ledger, actor("clerk-i", "clerk", unit="人社"))
+    signer = load_signer(tmp_path_factory.mktemp("keys") / "notary.key", settings.origin)
+    Notary(database.app_conninfo, signer, settings.origin).catch_up()
+
 
 CHANGES = (
     "UPDATE ledger_events SET topic = topic",
@@ -16,7 +28,7 @@ CHANGES = (
 
 @pytest.mark.parametrize("statement", CHANGES)
 def test_the_application_role_may_not_change_stored_events(
-    database: Database, statement: str, ledger
+    database: Database, statement: str, sealed_rows: None
 ) -> None:
     with psycopg.connect(database.app_conninfo) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
@@ -25,7 +37,7 @@ def test_the_application_role_may_not_change_stored_events(
 
 @pytest.mark.parametrize("statement", CHANGES)
 def test_even_the_owner_is_refused_by_the_triggers(
-    database: Database, statement: str, ledger
+    database: Database, statement: str, sealed_rows: None
 ) -> None:
     with psycopg.connect(database.owner_conninfo) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="immutable"):
@@ -56,3 +68,20 @@ def test_the_application_role_cannot_take_the_table_lock_directly(database: Data
     with psycopg.connect(database.app_conninfo) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("LOCK TABLE ledger_events IN EXCLUSIVE MODE")
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [("ledger_leaves", "leaf_hash"), ("ledger_tree_nodes", "hash"), ("ledger_checkpoints", "note")],
+)
+def test_the_verifiable_log_is_append_only_too(
+    database: Database, sealed_rows: None, table: str, column: str
+) -> None:
+    with psycopg.connect(database.owner_conninfo, autocommit=True) as conn:
+        for statement in (
+            f"UPDATE {table} SET {column} = {column}",
+            f"DELETE FROM {table}",
+            f"TRUNCATE {table}",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="immutable"):
+                conn.execute(statement)
