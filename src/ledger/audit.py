@@ -141,12 +141,30 @@ class AuditLog:
         )
 
     def inclusion_proof(self, position: int, tree_size: int | None = None) -> InclusionProof:
-        leaf = self.leaves([position]).get(position)
-        if leaf is None:
+        # The common case (latest checkpoint) in one round trip: the leaf and the checkpoint.
+        rows = self._fetch(
+            "SELECT l.leaf_index, l.leaf_hash, c.tree_size, c.root_hash, c.note, c.created_at "
+            "FROM ledger_leaves l LEFT JOIN LATERAL (SELECT * FROM ledger_checkpoints "
+            "ORDER BY tree_size DESC LIMIT 1) c ON true WHERE l.position = %s",
+            (position,),
+        )
+        if not rows:
             if self._event_exists(position):
                 raise NotSealedYet(f"the event at position {position} is not sealed yet")
             raise AuditNotFound(f"no event at position {position}")
-        checkpoint = self.checkpoint(tree_size)
+        row = rows[0]
+        leaf = Leaf(
+            leaf_index=row["leaf_index"], position=position, leaf_hash=bytes(row["leaf_hash"])
+        )
+        if tree_size is None and row["tree_size"] is not None:
+            checkpoint = Checkpoint(
+                tree_size=row["tree_size"],
+                root_hash=bytes(row["root_hash"]),
+                note=row["note"],
+                created_at=row["created_at"],
+            )
+        else:
+            checkpoint = self.checkpoint(tree_size)
         if checkpoint.tree_size <= leaf.leaf_index:
             if tree_size is None:
                 raise NotSealedYet(f"leaf {leaf.leaf_index} is not in a signed checkpoint yet")

@@ -67,10 +67,11 @@ class Notary:
             size, last_position, frontier_bytes = row
             frontier = Frontier.from_bytes(bytes(frontier_bytes))
             assert frontier.size == size
-            events = conn.execute(
+            events = conn.execute(  # binary: bytea arrives as bytes, at half the decoding cost
                 "SELECT notification_id, originator_id, originator_version, topic, state "
                 "FROM ledger_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
                 (last_position, self.batch_size),
+                binary=True,
             ).fetchall()
             if events:
                 self._append(conn, frontier, events)
@@ -131,13 +132,17 @@ class Notary:
     ) -> None:
         leaves: list[tuple[Any, ...]] = []
         nodes: list[tuple[int, int, bytes]] = []
+        # The hot loop of a catch-up (about 60k events/s): locals, and no work for the common
+        # case of an append that completes no node above the leaf itself.
+        add_leaf, add_nodes, append = leaves.append, nodes.extend, frontier.append
+        index = frontier.size
         for position, originator_id, version, topic, state in events:
-            index = frontier.size
-            hashed = leaf_hash(encode_leaf(position, originator_id, version, topic, bytes(state)))
-            nodes.extend(
-                (level, idx, digest) for (level, idx), digest in frontier.append(hashed) if level
-            )
-            leaves.append((index, position, originator_id, version, hashed))
+            hashed = leaf_hash(encode_leaf(position, originator_id, version, topic, state))
+            completed = append(hashed)
+            if len(completed) > 1:
+                add_nodes([(level, idx, digest) for (level, idx), digest in completed[1:]])
+            add_leaf((index, position, originator_id, version, hashed))
+            index += 1
         with conn.cursor() as cur:
             with cur.copy(
                 "COPY ledger_leaves (leaf_index, position, originator_id, originator_version, "
