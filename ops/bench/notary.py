@@ -631,6 +631,25 @@ def latency(label: str, samples: list[float], note: str = "") -> Result:
     )
 
 
+def queries_per_proof(ledger: Ledger, position: int) -> int:
+    """How many statements one (warm) inclusion proof sends, counted, not assumed."""
+    audit = ledger.audit
+    fetch = audit._fetch
+    count = 0
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal count
+        count += 1
+        return fetch(*args, **kwargs)
+
+    audit._fetch = counting  # type: ignore[method-assign]
+    try:
+        audit.inclusion_proof(position)
+    finally:
+        del audit._fetch
+    return count
+
+
 def proofs_in_process(
     ledger: Ledger, positions: list[int], ours: Ours, conninfo: str
 ) -> tuple[Result, int]:
@@ -652,7 +671,8 @@ def proofs_in_process(
         for p in proofs
     )
     depth = max(len(p.audit_path) for p in proofs)
-    note = f"{len(proofs) - bad:,}/{len(proofs):,} verify; {depth} hashes; 3 queries; "
+    queries = queries_per_proof(ledger, positions[-1])
+    note = f"{len(proofs) - bad:,}/{len(proofs):,} verify; {depth} hashes; {queries} queries; "
     note += cpu_note(cpu) + autovacuum.describe()
     result = latency("AuditLog.inclusion_proof, in process", samples, note)
     result.others_pct = cpu.others_pct

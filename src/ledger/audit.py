@@ -22,6 +22,9 @@ from ledger.merkle import NodeId, assemble, consistency_proof_nodes, inclusion_p
 from ledger.notary import SEALED_CHANNEL
 
 BUNDLE_FORMAT = "case-ledger-bundle/v1"
+CACHED_LEVEL = 4
+"""Nodes this high (16+ leaves each: n/16 of them) are kept in memory once read."""
+NODE_CACHE_SIZE = 250_000
 
 
 class AuditNotFound(LedgerError):
@@ -88,6 +91,7 @@ class AuditLog:
         self.datastore = datastore
         self.conninfo = conninfo  # for LISTEN: a waiting request must not hold a pooled connection
         self.origin = origin
+        self._node_cache: dict[NodeId, bytes] = {}
 
     # --- checkpoints ---------------------------------------------------------------------------
 
@@ -252,7 +256,21 @@ class AuditLog:
     # --- plumbing ------------------------------------------------------------------------------
 
     def _nodes(self, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
+        """Stored node hashes; the upper levels, shared by most proofs, are served from memory
+        (a stored node never changes, so a cached one is never stale)."""
         wanted = set(ids)
+        cache = self._node_cache
+        found = {n: cache[n] for n in wanted if n in cache}
+        if missing := wanted - found.keys():
+            found |= self._fetch_nodes(missing)
+            if len(cache) > NODE_CACHE_SIZE:
+                cache.clear()
+            cache.update((n, h) for n, h in found.items() if n[0] >= CACHED_LEVEL)
+        if missing := wanted - found.keys():
+            raise AuditNotFound(f"the tree lacks nodes {sorted(missing)[:3]}: not sealed yet?")
+        return found
+
+    def _fetch_nodes(self, wanted: set[NodeId]) -> dict[NodeId, bytes]:
         leaves = [i for level, i in wanted if level == 0]
         inner = [(level, i) for level, i in wanted if level > 0]
         rows = self._fetch(
@@ -262,10 +280,7 @@ class AuditLog:
             "JOIN unnest(%s::int2[], %s::int8[]) AS q(level, idx) USING (level, idx)",
             (leaves, [level for level, _ in inner], [i for _, i in inner]),
         )
-        found = {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
-        if missing := wanted - found.keys():
-            raise AuditNotFound(f"the tree lacks nodes {sorted(missing)[:3]}: not sealed yet?")
-        return found
+        return {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
 
     def verifier_key(self) -> str:
         """The notary's public key, as it announced it (the API process holds no private key)."""
