@@ -42,12 +42,15 @@ class Notary:
         *,
         batch_size: int = 10_000,
         checkpoint_every: float = 1.0,
+        linger: float = 0.05,
     ) -> None:
         self.conninfo = conninfo
         self.signer = signer
         self.origin = origin
         self.batch_size = batch_size
         self.checkpoint_every = checkpoint_every
+        self.linger = linger
+        """Seconds to wait after a wake-up so a burst of writes is sealed in one transaction."""
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
 
     def announce(self) -> None:
@@ -106,8 +109,14 @@ class Notary:
                         if sealed.events:
                             log.debug("notary.sealed", events=sealed.events, size=sealed.tree_size)
                         if sealed.events < self.batch_size:
-                            for _ in listener.notifies(timeout=self.checkpoint_every, stop_after=1):
-                                pass
+                            woken = any(
+                                True
+                                for _ in listener.notifies(
+                                    timeout=self.checkpoint_every, stop_after=1
+                                )
+                            )
+                            if woken:  # gather what else arrives: one batch, not one per insert
+                                stop.wait(self.linger)
             except psycopg.OperationalError as e:
                 log.warning("notary.database_unavailable", error=str(e))
                 self.close()
