@@ -175,7 +175,8 @@ class Notary:
             "SELECT tree_size, extract(epoch FROM now() - created_at) FROM ledger_checkpoints "
             "ORDER BY tree_size DESC LIMIT 1"
         ).fetchone()
-        if frontier.size == 0 or (last is not None and last[0] == frontier.size):
+        # An empty log gets one checkpoint too (size 0, the empty root): "nothing yet" is signed.
+        if last is not None and last[0] == frontier.size:
             return False
         if not force and last is not None and float(last[1]) < self.checkpoint_every:
             return False

@@ -18,9 +18,15 @@ from pymerkle import InmemoryTree
 from ledger.application import Ledger
 from ledger.keys import load_signer
 from ledger.leaf import encode_leaf
-from ledger.merkle import leaf_hash, mth, verify_consistency, verify_inclusion
+from ledger.merkle import EMPTY_ROOT, leaf_hash, mth, verify_consistency, verify_inclusion
 from ledger.notary import Notary
-from ledger.signed_note import Signer, Verifier, generate_key, parse_checkpoint
+from ledger.signed_note import (
+    Signer,
+    Verifier,
+    generate_key,
+    parse_checkpoint,
+    verify_checkpoint,
+)
 from ledger.verify import verify_bundle, verify_database
 from tests.conftest import actor, register
 
@@ -215,3 +221,12 @@ def test_writers_racing_the_notary_never_make_it_skip_an_event(log: Log) -> None
         positions = [r[0] for r in conn.execute("SELECT position FROM ledger_leaves ORDER BY 1")]
     assert positions == [e[0] for e in events]
     assert verify_database(log.owner, log.verifier, log.notary.origin).ok
+
+
+def test_an_empty_log_has_a_signed_checkpoint_of_size_zero(log: Log, settings) -> None:
+    log.notary.seal()
+
+    checkpoint = log.ledger.audit.checkpoint()
+
+    signed = verify_checkpoint(checkpoint.note, log.verifier, expected_origin=settings.origin)
+    assert signed.size == 0 and signed.root == EMPTY_ROOT
