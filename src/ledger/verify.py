@@ -113,6 +113,9 @@ def verify_database(conninfo: str, verifier: Verifier, origin: str) -> Report:
         ).fetchall()
         pending = iter(checkpoints)
         next_checkpoint = next(pending, None)
+        while next_checkpoint is not None and next_checkpoint[0] == 0:  # the empty log's
+            _check_checkpoint(report, next_checkpoint, verifier, origin, stored, recomputed)
+            next_checkpoint = next(pending, None)
         events = _events(conn)
         event = next(events, None)
         for leaf in _leaves(conn):
