@@ -52,6 +52,7 @@ from append import (
     Ours,
     Result,
     Run,
+    case_with_events,
     checkpointer,
     free_port,
     log,
@@ -68,7 +69,7 @@ from psycopg import sql
 
 from ledger.application import Ledger
 from ledger.database import Database, create_database, database_for, migrate
-from ledger.domain.values import Actor, Channel, Matter, Priority, Role
+from ledger.domain.values import Actor, Channel, Priority, Role
 from ledger.keys import load_signer
 from ledger.leaf import encode_leaf
 from ledger.merkle import Frontier, leaf_hash, verify_inclusion
@@ -759,26 +760,6 @@ def proofs_over_http(run: Run, port: int, positions: list[int], tree_size: int) 
     return result
 
 
-def case_of_50(ledger: Ledger) -> UUID:
-    """Through the public API: register_case, then 49 appends."""
-    registered = ledger.register_case(
-        CLERK,
-        centre=CENTRE,
-        channel=Channel.WINDOW,
-        matter=Matter(code="SI-ARREARS", name="养老保险费补缴"),
-        department=DEPARTMENT,
-        window="2F-07",
-        applicant=ledger.protect_applicant(name="李某", id_number="341525197001010020"),
-        priority=Priority.NORMAL,
-        statutory_limit=None,
-        promised_limit=None,
-        parent_case_id=None,
-    )
-    for k in range(EVENTS_PER_CASE - 1):
-        ledger.append(registered.case_id, CLERK, "VisitRecorded", ticket=f"B-{k:04d}")
-    return registered.case_id
-
-
 def bundles(ledger: Ledger, case_id: UUID, verifier_key: str, runs: int) -> list[Result]:
     builds: list[float] = []
     for _ in range(BUNDLE_BUILDS):
@@ -909,7 +890,7 @@ def sealing_phase(b: Bench, plan: Plan) -> None:
 
 def bundle_case(b: Bench, ledger: Ledger) -> UUID:
     log(f"(3) a case of {EVENTS_PER_CASE} events through the Ledger API, then catch_up ...")
-    case_id = case_of_50(ledger)
+    case_id = case_with_events(ledger, EVENTS_PER_CASE)
     notary = Notary(b.database.app_conninfo, b.signer, b.settings.origin)
     try:
         b.report.tree_size = notary.catch_up()
