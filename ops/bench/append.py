@@ -294,8 +294,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(run: Run, owner_conninfo: str, settings: Settings, port: int) -> Path:
-    """`ledger serve` (uvicorn, one worker) on the bench database; JSON logs go to a file."""
+def start_server(
+    run: Run,
+    owner_conninfo: str,
+    settings: Settings,
+    port: int,
+    *,
+    notary: bool = True,
+    extra_env: dict[str, str] | None = None,
+) -> Path:
+    """`ledger serve` (uvicorn, one worker) on the bench database; JSON logs go to a file.
+    With its in-process notary, it returns once the notary has sealed what is already stored."""
     env = {
         **os.environ,
         "LEDGER_DATABASE_URL": owner_conninfo,
@@ -303,10 +312,13 @@ def start_server(run: Run, owner_conninfo: str, settings: Settings, port: int) -
         "LEDGER_TOKEN_SECRET": settings.token_secret.hex(),
         "LEDGER_PII_KEY": settings.pii_key.hex(),
         "LEDGER_LOG_LEVEL": "info",
+        **(extra_env or {}),
     }
     log_path = run.tmp / "server.log"
     cli = Path(sys.executable).parent / "ledger"
     command = [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if not notary:
+        command.append("--no-notary")
     with log_path.open("wb") as log_file:
         run.server = subprocess.Popen(
             command, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
@@ -321,7 +333,8 @@ def start_server(run: Run, owner_conninfo: str, settings: Settings, port: int) -
             conn.request("GET", "/health")
             if conn.getresponse().status == 200:
                 conn.close()
-                wait_for_notary(owner_conninfo)
+                if notary:
+                    wait_for_notary(owner_conninfo)
                 return log_path
         time.sleep(0.2)
     raise RuntimeError(f"the server did not answer /health within 60 s:\n{log_path.read_text()}")

@@ -37,7 +37,6 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from importlib.metadata import version as dist_version
@@ -60,6 +59,7 @@ from append import (
     percentile,
     quiet_ledger_logging,
     server_facts,
+    start_server,
     stop_server,
     teardown,
     verdict,
@@ -697,35 +697,15 @@ def pool_round_trip(ledger: Ledger, count: int) -> Result:
 def start_proof_server(run: Run, database: Database, settings: Settings, key: Path) -> int:
     """`ledger serve --no-notary` on the bench database (the notary here is the script's)."""
     port = free_port()
-    env = {
-        **os.environ,
-        "LEDGER_DATABASE_URL": database.owner_conninfo,
-        "LEDGER_DATA_DIR": str(run.tmp / "server"),
-        "LEDGER_TOKEN_SECRET": settings.token_secret.hex(),
-        "LEDGER_PII_KEY": settings.pii_key.hex(),
-        "LEDGER_NOTARY_KEY": str(key),
-        "LEDGER_LOG_LEVEL": "info",
-    }
-    log_path = run.tmp / "server.log"
-    cli = Path(sys.executable).parent / "ledger"
-    command = [str(cli), "serve", "--no-notary", "--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("wb") as log_file:
-        run.server = subprocess.Popen(
-            command, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    run.ours.server_pid = run.server.pid
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if run.server.poll() is not None:
-            raise RuntimeError(f"the server exited early:\n{log_path.read_text()[-3000:]}")
-        with suppress(OSError):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/health")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return port
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer /health within 60 s:\n{log_path.read_text()}")
+    start_server(
+        run,
+        database.owner_conninfo,
+        settings,
+        port,
+        notary=False,
+        extra_env={"LEDGER_NOTARY_KEY": str(key)},
+    )
+    return port
 
 
 class _ProofResponse(msgspec.Struct):
