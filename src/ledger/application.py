@@ -15,7 +15,6 @@ import structlog
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
-    ProcessingEvent,
 )
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Recording
@@ -303,10 +302,6 @@ class Ledger(Application[UUID]):
             start += len(write.events)
         return split
 
-    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        aggregates = [a for a in processing_event.aggregates.values() if isinstance(a, Aggregate)]
-        self._snapshot(aggregates, processing_event.events)
-
     def _snapshot(
         self, aggregates: Sequence[Aggregate], events: Sequence[DomainEventProtocol[UUID]]
     ) -> None:
@@ -342,6 +337,3 @@ def _replay(prior: StoredReceipt, key: WriteKey) -> Receipt:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)  # noqa: UP017
-
-
-__all__: Sequence[str] = ("Ledger", "WriteKey")

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import structlog
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -198,5 +198,3 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     InvalidToken: invalid_token_handler,
     Exception: unexpected_handler,
 }
-
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "BadRequest", "MediaType"]
