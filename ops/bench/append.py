@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import version as dist_version
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import psycopg
@@ -888,19 +888,34 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     quiet_ledger_logging()
     plan = Plan.for_mode(args.quick)
+    report = Report(plan)
+    report.facts.append(machine_fact("litestar", "uvicorn"))
+    return run_and_print(bench, plan, report, render)
+
+
+def machine_fact(*packages: str) -> tuple[str, str]:
+    """The machine and the versions the figures depend on, measured just before the run."""
     with Cpu(os.getpid()) as idle:  # what other processes use before we start
         time.sleep(1.0)
-    report = Report(plan)
-    report.facts.append(
-        (
-            "machine",
-            f"{os.cpu_count()} cores, {idle.others_pct:.0f}% busy with other processes "
-            f"just before the run, load avg {os.getloadavg()[0]:.2f}; Python "
-            f"{platform.python_version()}, eventsourcing {dist_version('eventsourcing')}, "
-            f"psycopg {dist_version('psycopg')}, litestar {dist_version('litestar')}, "
-            f"uvicorn {dist_version('uvicorn')}",
-        )
+    versions = ", ".join(
+        [
+            f"eventsourcing {dist_version('eventsourcing')}",
+            f"psycopg {dist_version('psycopg')} ({psycopg.pq.__impl__})",
+            *(f"{name} {dist_version(name)}" for name in packages),
+        ]
     )
+    return (
+        "machine",
+        f"{os.cpu_count()} cores, {idle.others_pct:.0f}% busy with other processes "
+        f"just before the run, load avg {os.getloadavg()[0]:.2f}; Python "
+        f"{platform.python_version()}, {versions}",
+    )
+
+
+def run_and_print(
+    bench: Callable[[Run, Any, Any], None], plan: Any, report: Any, render: Callable[[Any], str]
+) -> int:
+    """Run in a temporary directory, always tear down, then print the report."""
     run = Run(tmp=Path(tempfile.mkdtemp(prefix="ledger-bench-")))
     try:
         bench(run, plan, report)

@@ -27,19 +27,16 @@ import gc
 import http.client
 import itertools
 import os
-import platform
 import pstats
 import random
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -55,13 +52,14 @@ from append import (
     checkpointer,
     free_port,
     log,
+    machine_fact,
     open_server,
     percentile,
     quiet_ledger_logging,
+    run_and_print,
     server_facts,
     start_server,
     stop_server,
-    teardown,
     verdict,
 )
 from eventsourcing.persistence import StoredEvent
@@ -1104,28 +1102,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--events must be at least {plan.proofs + PROOF_WARMUP:,}")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     quiet_ledger_logging()
-    with Cpu(os.getpid()) as idle:  # what other processes use before we start
-        time.sleep(1.0)
     report = Report(plan)
-    report.facts.append(
-        (
-            "machine",
-            f"{os.cpu_count()} cores, {idle.others_pct:.0f}% busy with other processes "
-            f"just before the run, load avg {os.getloadavg()[0]:.2f}; Python "
-            f"{platform.python_version()}, eventsourcing {dist_version('eventsourcing')}, "
-            f"psycopg {dist_version('psycopg')} ({psycopg.pq.__impl__}), msgspec "
-            f"{dist_version('msgspec')}",
-        )
-    )
+    report.facts.append(machine_fact("msgspec"))
     report.facts.append(("source", source_revision()))
-    run = Run(tmp=Path(tempfile.mkdtemp(prefix="ledger-bench-")))
-    try:
-        bench(run, plan, report)
-    finally:
-        teardown(run)
-    report.extra.append(f"load avg {os.getloadavg()[0]:.2f} at the end")
-    print(render(report))
-    return 0
+    return run_and_print(bench, plan, report, render)
 
 
 if __name__ == "__main__":
