@@ -35,6 +35,7 @@ from ledger.domain.permissions import require_append, require_read
 from ledger.domain.personal_data import protect_applicant
 from ledger.domain.values import Actor, ApplicantRef
 from ledger.group_commit import GroupCommitter
+from ledger.policies import Policies
 from ledger.settings import Settings
 from ledger.store import LedgerRecorder, MsgspecMapper, PendingReceipt, Receipt, StoredReceipt
 
@@ -62,6 +63,7 @@ class Ledger(Application[UUID]):
 
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
+        self.policies = Policies(settings.policy_dir)
         self.snapshotting_intervals = {  # type: ignore[misc]
             Case: settings.snapshot_interval,
             CaseNumberSeries: settings.snapshot_interval,
@@ -160,7 +162,8 @@ class Ledger(Application[UUID]):
             case = self._get_case(case_id)
             if expected_version is not None and case.version != expected_version:
                 raise PreconditionFailed(case_id, expected_version, case.version)
-            minted = case.append(event_type, actor, at, **fields)
+            timing = self.policies.timing(case.state.centre)
+            minted = case.append(event_type, actor, at, timing, **fields)
             return [case], Receipt(case_id=case_id, version=case.version, ids=minted)
 
         receipt = self._write(

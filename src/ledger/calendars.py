@@ -18,7 +18,9 @@ import msgspec
 from ledger.domain.calendar import CalendarError, WorkingCalendar, merge
 from ledger.domain.errors import LedgerError
 
-DEFAULT_DIR = Path("policies/calendars")
+POLICY_ROOT = Path(__file__).resolve().parents[2] / "policies"
+"""The repository's `policies/` (calendars and time limits); `LEDGER_POLICY_DIR` overrides it."""
+DEFAULT_DIR = POLICY_ROOT / "calendars"
 _JURISDICTION = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _SATURDAY = 5
 
@@ -89,7 +91,7 @@ def read_calendar_file(path: Path | str) -> CalendarFile:
     try:
         parsed = msgspec.convert(raw, CalendarFile, strict=True)
     except msgspec.ValidationError as exc:
-        field, detail = _locate(str(exc))
+        field, detail = locate_error(str(exc))
         raise CalendarFileError(path, field, detail) from None
     _check(path, parsed)
     return parsed
@@ -179,7 +181,7 @@ def _check_dates(path: Path, parsed: CalendarFile) -> None:
                     raise CalendarFileError(path, field, detail)
 
 
-def _locate(message: str) -> tuple[str, str]:
+def locate_error(message: str) -> tuple[str, str]:
     """msgspec's "detail - at `$.a[0].b`" as ("a[0].b", detail); unknown keys get their name."""
     detail, _, where = message.partition(" - at ")
     field = where.strip("`").removeprefix("$").removeprefix(".")

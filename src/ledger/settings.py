@@ -8,6 +8,8 @@ from pathlib import Path
 
 import msgspec
 
+from ledger.calendars import POLICY_ROOT
+
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None
@@ -31,6 +33,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Signer key file; default `<data_dir>/keys/notary.key`, created on first use."""
     checkpoint_every: float = 1.0
     """Seconds between checkpoints while events arrive (the contract promises at most 5)."""
+    policy_dir: Path = POLICY_ROOT
+    """Calendars and time-limit policies (`calendars/`, `time-limits/`)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -45,6 +49,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         }
         if raw_key := env.get("LEDGER_NOTARY_KEY"):
             values["notary_key"] = Path(raw_key)
+        if raw_dir := env.get("LEDGER_POLICY_DIR"):
+            values["policy_dir"] = Path(raw_dir).resolve()
         for name, conv in (
             ("snapshot_interval", int),
             ("pool_size", int),

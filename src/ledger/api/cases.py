@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -27,6 +27,7 @@ from ledger.api.schemas import (
 )
 from ledger.application import Ledger, WriteKey
 from ledger.audit import CaseBundle, Leaf
+from ledger.domain import clock
 from ledger.domain.case import Case
 from ledger.domain.values import Actor, Matter
 from ledger.store import Receipt
@@ -146,7 +147,8 @@ class CaseController(Controller):
             else ledger.get_case(case_id, actor, version)
         )
         _note(request, case_id=str(case_id), version=case.version)
-        response = _case_response(case)
+        moment = as_of or (case.modified_on if version is not None else _now())
+        response = _case_response(case, ledger, moment)
         if as_of is not None:
             response.proved_by = _proved_by(ledger, case)
         return Response(response, headers={"ETag": f'"{case.version}"'})
@@ -198,14 +200,30 @@ def _proved_by(ledger: Ledger, case: Case) -> ProvedBy | None:
     )
 
 
-def _case_response(case: Case) -> CaseResponse:
+def _case_response(case: Case, ledger: Ledger, now: datetime) -> CaseResponse:
+    """The case, its clock read at `now` (for the past: the `as_of` moment or the version's)."""
+    state = case.state
+    reading = None
+    if state.clock is not None:
+        reading = clock.reading(
+            state.clock,
+            ledger.policies.timing(state.centre).calendar,
+            now=now,
+            paused_since=state.paused_since,
+            closed_at=state.closed_at,
+        )
     return CaseResponse(
         case_id=case.id,
         version=case.version,
         registered_recorded_at=case.created_on,
         last_recorded_at=case.modified_on,
-        state=case.state,
+        state=state,
+        clock=reading,
     )
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)  # noqa: UP017
 
 
 def _entry(position: int, event: Any, leaf: Leaf | None) -> EventEntry:

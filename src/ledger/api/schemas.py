@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from ledger.domain.clock import ClockReading
 from ledger.domain.values import (
     Actor,
     CaseState,
@@ -198,6 +199,7 @@ class CaseResponse(msgspec.Struct, kw_only=True):
     registered_recorded_at: datetime
     last_recorded_at: datetime
     state: CaseState
+    clock: ClockReading | None = None  # the promised limit, from acceptance (受理) on
     proved_by: ProvedBy | None = None  # with ?as_of=, once the notary has checkpointed it
 
 
@@ -272,4 +274,9 @@ class Problem(msgspec.Struct, omit_defaults=True, kw_only=True):
     field: str | None = None
     errors: list[FieldError] | None = None
     current_version: int | None = None
+    position: int | None = None
+    """503 not-caught-up: the position the view has reached."""
+    min_position: int | None = None
+    lag_events: int | None = None
+    lag_seconds: float | None = None
     request_id: str | None = None

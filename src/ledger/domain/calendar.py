@@ -112,7 +112,7 @@ class WorkingCalendar(msgspec.Struct, frozen=True, kw_only=True):
         if n < 1:
             raise ValueError(f"a working-day limit must be at least 1, not {n}")
         clock_from = self.counting_starts_at(start)
-        paused = _union(pauses, not_before=clock_from)
+        paused = union_pauses(pauses, not_before=clock_from)
         remaining = n * DAY
         provisional = False
         day = clock_from.date()
@@ -144,7 +144,7 @@ class WorkingCalendar(msgspec.Struct, frozen=True, kw_only=True):
             y for y in range(first.year, last.year + 1) if y not in self.covered_years
         ]:
             raise CalendarNotCoveredError(self.version, uncovered)
-        paused = _union(pauses, not_before=lo)
+        paused = union_pauses(pauses, not_before=lo)
         total = _NOTHING
         day = first
         while day <= last:
@@ -218,7 +218,7 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), SHANGHAI)
 
 
-def _union(pauses: Iterable[Pause], not_before: datetime) -> list[Pause]:
+def union_pauses(pauses: Iterable[Pause], not_before: datetime) -> list[Pause]:
     """Pauses in local time, clipped to start no earlier than `not_before`, overlaps merged."""
     clipped: list[Pause] = []
     for raw_start, raw_end in pauses:

@@ -15,8 +15,10 @@ from uuid import UUID, uuid4  # runtime import: events are decoded against these
 import msgspec
 from eventsourcing.domain import Aggregate, event
 
+from ledger.domain import clock
 from ledger.domain.errors import RuleViolation
 from ledger.domain.permissions import CENTRE_WIDE_ROLES
+from ledger.domain.policy import Timing
 from ledger.domain.snapshots import TypedSnapshot
 from ledger.domain.values import (
     Actor,
@@ -24,12 +26,15 @@ from ledger.domain.values import (
     CaseState,
     CaseStatus,
     Channel,
+    Clock,
+    ClockUpdate,
     Decision,
     EscalationThreat,
     Extension,
     ExtensionStatus,
     HandOff,
     HandOffStatus,
+    LimitUnit,
     Matter,
     NoticeChannel,
     Outcome,
@@ -113,10 +118,13 @@ class Case(Aggregate):
 
     class Accepted(CaseEvent):
         note: str | None = None
+        clock: Clock | None = None  # the promised limit starts here (受理)
 
         def fold(self, state: CaseState) -> None:
             state.status = CaseStatus.ACCEPTED
             state.accepted_at = self.occurred_at
+            if self.clock is not None:
+                state.clock = msgspec.structs.replace(self.clock)  # state is mutable; events not
 
     class AcceptanceRefused(CaseEvent):
         reason: str
@@ -129,8 +137,7 @@ class Case(Aggregate):
             state.closed_at = self.occurred_at
             state.refusal_reason = self.reason
             state.flags += self.flags
-            state.paused_since = None
-            state.pause_reason = None
+            _end_pause(state, self.occurred_at)
 
     class ClockPaused(CaseEvent):
         reason: PauseReason
@@ -142,10 +149,11 @@ class Case(Aggregate):
 
     class ClockResumed(CaseEvent):
         note: str | None = None
+        clock: ClockUpdate | None = None  # the deadline moved by the pause's working time
 
         def fold(self, state: CaseState) -> None:
-            state.paused_since = None
-            state.pause_reason = None
+            _end_pause(state, self.occurred_at)
+            _move_clock(state, self.clock)
 
     class ExtensionRequested(CaseEvent):
         extension_id: UUID
@@ -167,6 +175,7 @@ class Case(Aggregate):
         extension_id: UUID
         decision: Decision
         opinion: str | None = None
+        clock: ClockUpdate | None = None  # an approved extension lengthens the limit
 
         def fold(self, state: CaseState) -> None:
             extension = next(e for e in state.extensions if e.extension_id == self.extension_id)
@@ -178,6 +187,7 @@ class Case(Aggregate):
             extension.decided_by = self.actor.id
             extension.decided_at = self.occurred_at
             extension.opinion = self.opinion
+            _move_clock(state, self.clock)
 
     class Completed(CaseEvent):
         outcome: Outcome
@@ -187,8 +197,7 @@ class Case(Aggregate):
             state.status = CaseStatus.COMPLETED
             state.closed_at = self.occurred_at
             state.outcome = self.outcome
-            state.paused_since = None
-            state.pause_reason = None
+            _end_pause(state, self.occurred_at)
 
     class Reopened(CaseEvent):
         reason: str
@@ -304,11 +313,22 @@ class Case(Aggregate):
     # --- commands: decide, then record -------------------------------------------------------
 
     def append(
-        self, event_type: str, actor: Actor, occurred_at: datetime, **fields: Any
+        self,
+        event_type: str,
+        actor: Actor,
+        occurred_at: datetime,
+        timing: Timing | None = None,
+        **fields: Any,
     ) -> dict[str, UUID]:
-        """Dispatch one wire command by event type name; returns the ids it minted, by name."""
+        """Dispatch one wire command by event type name; returns the ids it minted, by name.
+
+        `timing` (the centre's policy and calendar) reaches the commands that start or move a
+        clock; without it they record no clock.
+        """
         self._guard(event_type, occurred_at)
         method_name, minted_name = _COMMANDS[event_type]
+        if event_type in _TIMED:
+            fields["timing"] = timing
         minted = getattr(self, method_name)(actor=actor, occurred_at=occurred_at, **fields)
         return {minted_name: minted} if minted_name else {}
 
@@ -339,7 +359,9 @@ class Case(Aggregate):
         self._require_holder(actor)
         self.trigger_event(self.MaterialsSupplied, actor=actor, occurred_at=occurred_at, **fields)
 
-    def accept(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
+    def accept(
+        self, *, actor: Actor, occurred_at: datetime, timing: Timing | None, **fields: Any
+    ) -> None:
         self._require_holder(actor)
         if self.state.status is CaseStatus.ACCEPTED:
             raise RuleViolation("acceptance.already_accepted", "the case was already accepted")
@@ -349,7 +371,18 @@ class Case(Aggregate):
                 f"{len(outstanding)} item(s) of the one-time notice are not supplied: "
                 + "、".join(outstanding),
             )
-        self.trigger_event(self.Accepted, actor=actor, occurred_at=occurred_at, **fields)
+        started = None
+        if timing is not None:
+            # A limit promised at registration is the centre's own promise; else the policy's.
+            limit, source = timing.policy.promised_for(self.state.matter.code)
+            if self.state.promised_limit is not None:
+                limit, source = self.state.promised_limit, "promised at registration (version 1)"
+            started = clock.start(
+                timing.calendar, limit, source, timing.policy.version, occurred_at
+            )
+        self.trigger_event(
+            self.Accepted, actor=actor, occurred_at=occurred_at, clock=started, **fields
+        )
 
     def refuse_acceptance(
         self, *, actor: Actor, occurred_at: datetime, missing_materials: list[str], **fields: Any
@@ -374,13 +407,22 @@ class Case(Aggregate):
             raise RuleViolation("clock.already_paused", "the clock is already paused")
         self.trigger_event(self.ClockPaused, actor=actor, occurred_at=occurred_at, **fields)
 
-    def resume_clock(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
+    def resume_clock(
+        self, *, actor: Actor, occurred_at: datetime, timing: Timing | None, **fields: Any
+    ) -> None:
         self._require_holder(actor)
-        if self.state.paused_since is None:
+        paused_since = self.state.paused_since
+        if paused_since is None:
             raise RuleViolation("clock.not_paused", "the clock is not paused")
-        if occurred_at < self.state.paused_since:
+        if occurred_at < paused_since:
             raise RuleViolation("clock.resumed_before_pause", "resumption precedes the pause")
-        self.trigger_event(self.ClockResumed, actor=actor, occurred_at=occurred_at, **fields)
+        update = None
+        if timing is not None and self.state.clock is not None:
+            pauses = [*self.state.pauses, (paused_since, occurred_at)]
+            update = clock.moved(self.state.clock, timing.calendar, pauses)
+        self.trigger_event(
+            self.ClockResumed, actor=actor, occurred_at=occurred_at, clock=update, **fields
+        )
 
     def request_extension(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> UUID:
         self._require_holder(actor)
@@ -399,7 +441,14 @@ class Case(Aggregate):
         return extension_id
 
     def decide_extension(
-        self, *, actor: Actor, occurred_at: datetime, extension_id: UUID, **fields: Any
+        self,
+        *,
+        actor: Actor,
+        occurred_at: datetime,
+        extension_id: UUID,
+        timing: Timing | None,
+        decision: Decision,
+        **fields: Any,
     ) -> None:
         self._require_holder(actor)
         extension = next((e for e in self.state.extensions if e.extension_id == extension_id), None)
@@ -409,11 +458,25 @@ class Case(Aggregate):
             raise RuleViolation("extension.already_decided", "that extension was decided")
         if extension.requested_by == actor.id:
             raise RuleViolation("extension.self_decision", "the requester cannot decide it")
+        update = None
+        running = self.state.clock
+        if decision is Decision.APPROVE and timing is not None and running is not None:
+            if running.limit.unit is not LimitUnit.WORKING_DAYS:
+                raise RuleViolation(
+                    "extension.unit_mismatch",
+                    f"extensions are in working days; this clock runs in {running.limit.unit}",
+                )
+            longer = TimeLimit(
+                value=running.limit.value + extension.working_days, unit=running.limit.unit
+            )
+            update = clock.moved(running, timing.calendar, self.state.pauses, longer)
         self.trigger_event(
             self.ExtensionDecided,
             actor=actor,
             occurred_at=occurred_at,
             extension_id=extension_id,
+            decision=decision,
+            clock=update,
             **fields,
         )
 
@@ -560,6 +623,25 @@ _COMMANDS: dict[str, tuple[str, str | None]] = {
     "DutyIntervention": ("record_intervention", None),
 }
 """Wire event type -> (command method, name of the id it mints); wire `type` = class name."""
+
+_TIMED = frozenset({"Accepted", "ClockResumed", "ExtensionDecided"})
+"""Commands that start or move the case's clock, so take the centre's `Timing`."""
+
+
+def _end_pause(state: CaseState, at: datetime) -> None:
+    if state.paused_since is not None:
+        state.pauses.append((state.paused_since, max(at, state.paused_since)))
+    state.paused_since = None
+    state.pause_reason = None
+
+
+def _move_clock(state: CaseState, update: ClockUpdate | None) -> None:
+    if update is not None and state.clock is not None:
+        state.clock.limit = update.limit
+        state.clock.due_at = update.due_at
+        state.clock.provisional = update.provisional
+        state.clock.calendar_version = update.calendar_version
+        state.clock.paused = update.paused
 
 
 def check_not_in_future(occurred_at: datetime) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
@@ -56,6 +56,34 @@ class LimitUnit(StrEnum):
     CALENDAR_DAYS = "calendar_days"
     HOURS = "hours"
     MINUTES = "minutes"
+
+
+class HotlineUrgency(StrEnum):
+    """12345 urgency classes with their own sign-for limits (天津 实施细则)."""
+
+    NORMAL = "normal"
+    LIFE_PROPERTY = "life_property"  # threat to life or property: 15 minutes
+    UTILITIES = "utilities"  # water, power, gas, heat: 30 minutes
+
+
+class HotlineCategory(StrEnum):
+    """诉求分类 (DB12/T 1438-2025): 咨询 / 求助 / 投诉 / 举报 / 建议 / 表扬."""
+
+    CONSULTATION = "consultation"
+    HELP = "help"
+    COMPLAINT = "complaint"
+    REPORT = "report"
+    SUGGESTION = "suggestion"
+    PRAISE = "praise"
+
+
+class UnresolvedTier(StrEnum):
+    """办不成事 complexity tiers (提级响应)."""
+
+    SIMPLE = "simple"  # the window handles it at once
+    COMPLEX = "complex"  # referred
+    SPECIAL = "special"  # 一事一议 / 联动会审
+    HARD = "hard"  # to the business-environment leading group
 
 
 class NoticeChannel(StrEnum):
@@ -138,6 +166,40 @@ class TimeLimit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     unit: LimitUnit
 
 
+class ClockStatus(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    MET = "met"  # closed by the deadline
+    OVERDUE = "overdue"  # past the deadline, open or closed late
+
+
+class Clock(msgspec.Struct, kw_only=True):
+    """A running time limit as its events froze it: nothing here is recomputed on replay.
+
+    `paused` is the working time (wall time for minute/hour limits) that finished pauses took out
+    of the clock; `due_at` already allows for it.
+    """
+
+    limit: TimeLimit
+    source: str  # where the limit comes from: "policy <version>: <document article>"
+    policy_version: str
+    calendar_version: str
+    started_at: datetime
+    due_at: datetime
+    provisional: bool  # counted through a year the calendar has not published
+    paused: timedelta = timedelta(0)
+
+
+class ClockUpdate(msgspec.Struct, frozen=True, kw_only=True):
+    """A clock moved by a resumption or an approved extension, computed when that was recorded."""
+
+    limit: TimeLimit
+    due_at: datetime
+    provisional: bool
+    calendar_version: str
+    paused: timedelta
+
+
 class MaskedValue(msgspec.Struct, frozen=True, kw_only=True):
     """A personal identifier as the log may hold it: a masked display value and a keyed token."""
 
@@ -207,6 +269,8 @@ class CaseState(msgspec.Struct, kw_only=True):
     refusal_reason: str | None = None
     paused_since: datetime | None = None
     pause_reason: PauseReason | None = None
+    pauses: list[tuple[datetime, datetime]] = msgspec.field(default_factory=list)  # finished ones
+    clock: Clock | None = None
     handoffs: list[HandOff] = msgspec.field(default_factory=list)
     extensions: list[Extension] = msgspec.field(default_factory=list)
     interventions: int = 0

@@ -1,0 +1,176 @@
+"""Case clocks: a time limit started by an event, moved by pauses and extensions, read against now.
+
+The rules for counting are `ledger.domain.calendar`'s; this module applies them to a `Clock`. A
+command computes the deadline once, with the calendar and policy in force, and its event freezes
+the result (`Clock`, `ClockUpdate`), so replay never recomputes a deadline and a new calendar
+version never rewrites one. Only `reading`, for display, looks at the current moment.
+
+Per unit:
+- working days: `WorkingCalendar.add_working_days` (next-day counting, pauses, provisional years);
+  0 means the same day (即办), due at its end;
+- calendar days: the same next-day counting over every day; paused wall time moves the deadline,
+  rounded up to whole days as for working days;
+- hours and minutes (emergency limits): wall-clock time from the event, plus paused wall time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import msgspec
+
+from ledger.domain.calendar import (
+    DAY,
+    END_OF_DAY,
+    SHANGHAI,
+    CalendarNotCoveredError,
+    Deadline,
+    Pause,
+    WorkingCalendar,
+    union_pauses,
+)
+from ledger.domain.values import Clock, ClockStatus, ClockUpdate, LimitUnit, TimeLimit
+
+_WALL_CLOCK = {LimitUnit.HOURS: timedelta(hours=1), LimitUnit.MINUTES: timedelta(minutes=1)}
+
+
+class ClockReading(msgspec.Struct, frozen=True, kw_only=True):
+    """A clock as shown at one moment: `paused` includes a pause still running."""
+
+    limit: TimeLimit
+    source: str
+    started_at: datetime
+    due_at: datetime
+    paused: timedelta
+    calendar_version: str
+    policy_version: str
+    provisional: bool
+    status: ClockStatus
+
+
+def start(
+    calendar: WorkingCalendar, limit: TimeLimit, source: str, policy_version: str, at: datetime
+) -> Clock:
+    deadline = due(calendar, limit, at, ())
+    return Clock(
+        limit=limit,
+        source=source,
+        policy_version=policy_version,
+        calendar_version=deadline.calendar_version,
+        started_at=at,
+        due_at=deadline.due_at,
+        provisional=deadline.provisional,
+    )
+
+
+def moved(
+    clock: Clock,
+    calendar: WorkingCalendar,
+    pauses: Sequence[Pause],
+    limit: TimeLimit | None = None,
+) -> ClockUpdate:
+    """The clock recomputed over all its finished pauses, with a new limit if one is given."""
+    limit = limit or clock.limit
+    deadline = due(calendar, limit, clock.started_at, pauses)
+    paused, uncertain = excluded(calendar, limit.unit, clock.started_at, pauses)
+    return ClockUpdate(
+        limit=limit,
+        due_at=deadline.due_at,
+        provisional=deadline.provisional or uncertain,
+        calendar_version=deadline.calendar_version,
+        paused=paused,
+    )
+
+
+def due(
+    calendar: WorkingCalendar, limit: TimeLimit, at: datetime, pauses: Sequence[Pause]
+) -> Deadline:
+    if limit.unit in _WALL_CLOCK:
+        paused = _wall(union_pauses(pauses, not_before=at))
+        return Deadline(
+            due_at=at.astimezone(SHANGHAI) + limit.value * _WALL_CLOCK[limit.unit] + paused,
+            provisional=False,
+            calendar_version=calendar.version,
+        )
+    if limit.value == 0:  # same day: due at the end of the event's own day
+        day = at.astimezone(SHANGHAI).date()
+        return Deadline(
+            due_at=datetime.combine(day, END_OF_DAY, SHANGHAI),
+            provisional=not calendar.covers(day),
+            calendar_version=calendar.version,
+        )
+    if limit.unit is LimitUnit.WORKING_DAYS:
+        return calendar.add_working_days(at, limit.value, pauses)
+    counting_from = calendar.counting_starts_at(at)
+    paused = _wall(union_pauses(pauses, not_before=counting_from))
+    whole_days = -(-paused // DAY)  # rounded up, as for working days
+    last_day = counting_from.date() + (limit.value - 1 + whole_days) * DAY
+    return Deadline(
+        due_at=datetime.combine(last_day, END_OF_DAY, SHANGHAI),
+        provisional=False,
+        calendar_version=calendar.version,
+    )
+
+
+def excluded(
+    calendar: WorkingCalendar, unit: LimitUnit, at: datetime, pauses: Sequence[Pause]
+) -> tuple[timedelta, bool]:
+    """Time the pauses took out of a clock started `at`, and whether that is provisional.
+
+    Working-day clocks lose only working time after counting began; in a year the calendar does
+    not cover, weekdays are assumed and the answer is marked provisional.
+    """
+    if unit is not LimitUnit.WORKING_DAYS:
+        not_before = at if unit in _WALL_CLOCK else calendar.counting_starts_at(at)
+        return _wall(union_pauses(pauses, not_before=not_before)), False
+    total, provisional = timedelta(0), False
+    for start, end in union_pauses(pauses, not_before=calendar.counting_starts_at(at)):
+        try:
+            total += calendar.working_time_between(start, end)
+        except CalendarNotCoveredError:
+            provisional = True
+            total += end - start
+    return total, provisional
+
+
+def reading(
+    clock: Clock,
+    calendar: WorkingCalendar,
+    *,
+    now: datetime,
+    paused_since: datetime | None,
+    closed_at: datetime | None,
+) -> ClockReading:
+    """The clock as it stands at `now` (or as it ended, if the case is closed)."""
+    paused, provisional = clock.paused, clock.provisional
+    if paused_since is not None and closed_at is None:
+        running, uncertain = excluded(
+            calendar, clock.limit.unit, clock.started_at, [(paused_since, max(now, paused_since))]
+        )
+        paused, provisional = paused + running, provisional or uncertain
+    return ClockReading(
+        limit=clock.limit,
+        source=clock.source,
+        started_at=clock.started_at,
+        due_at=clock.due_at,
+        paused=paused,
+        calendar_version=clock.calendar_version,
+        policy_version=clock.policy_version,
+        provisional=provisional,
+        status=status(clock, now=now, paused_since=paused_since, closed_at=closed_at),
+    )
+
+
+def status(
+    clock: Clock, *, now: datetime, paused_since: datetime | None, closed_at: datetime | None
+) -> ClockStatus:
+    if closed_at is not None:
+        return ClockStatus.MET if closed_at <= clock.due_at else ClockStatus.OVERDUE
+    if paused_since is not None:
+        return ClockStatus.PAUSED  # the deadline moves when the clock resumes
+    return ClockStatus.OVERDUE if now > clock.due_at else ClockStatus.RUNNING
+
+
+def _wall(pauses: Sequence[Pause]) -> timedelta:
+    return sum((end - start for start, end in pauses), timedelta(0))

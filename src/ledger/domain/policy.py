@@ -1,0 +1,105 @@
+"""Time-limit policies: how long each step may take in one jurisdiction, and where that is written.
+
+Pure values: `ledger.policies` reads them from `policies/time-limits/*.toml`. Every limit carries
+its provenance (document, article) because a deadline nobody can trace to a rule is not one. A
+policy's `version` is frozen into the events that start or move a clock, so publishing a new
+version changes future clocks only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from ledger.domain.calendar import WorkingCalendar
+from ledger.domain.values import (
+    HotlineCategory,
+    HotlineUrgency,
+    LimitUnit,
+    TimeLimit,
+    UnresolvedTier,
+)
+
+
+class Provenance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    document: str
+    article: str | None = None
+    url: str | None = None
+    note: str | None = None
+
+    def cite(self) -> str:
+        return f"{self.document} {self.article}" if self.article else self.document
+
+
+class LimitRule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One limit and its source. `value` 0 means the same day (即办)."""
+
+    value: Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+    unit: LimitUnit
+    source: Provenance
+
+    @property
+    def limit(self) -> TimeLimit:
+        return TimeLimit(value=self.value, unit=self.unit)
+
+
+class MatterLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A matter's promised limit (承诺时限, the clock) and, where known, its statutory one."""
+
+    code: str
+    name: str
+    promised: LimitRule
+    statutory: LimitRule | None = None
+
+
+class HotlineLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """12345 work orders: sign-for by urgency, reply by category, and the window to return one."""
+
+    sign_for: dict[HotlineUrgency, LimitRule]
+    reply: dict[HotlineCategory, LimitRule]
+    reply_emergency: LimitRule
+    return_within: LimitRule
+
+
+class RatingLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """好差评: 差评 rectification, and the default rating when none arrives (None: none here)."""
+
+    rectification: LimitRule
+    default_after: LimitRule | None = None
+    default_level: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None
+
+
+class BoardThresholds(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Duty-board colours: red once overdue; amber when this little of the limit remains."""
+
+    amber_share: Annotated[float, msgspec.Meta(gt=0, lt=1)]
+    source: Provenance
+
+
+class TimeLimitPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """A jurisdiction's time limits, complete (a local file is merged over its base to make one)."""
+
+    jurisdiction: str
+    version: str
+    calendar: str  # the calendar jurisdiction whose working days these limits count
+    centres: tuple[str, ...]
+    default_promised: LimitRule
+    matters: dict[str, MatterLimits]
+    hotline: HotlineLimits
+    unresolved_tiers: dict[UnresolvedTier, LimitRule]
+    rating: RatingLimits
+    board: BoardThresholds
+
+    def promised_for(self, matter_code: str) -> tuple[TimeLimit, str]:
+        """The matter's promised limit and a citation; the default limit if it is not listed."""
+        matter = self.matters.get(matter_code)
+        rule = matter.promised if matter else self.default_promised
+        return rule.limit, f"policy {self.version}: {rule.source.cite()}"
+
+
+class Timing(msgspec.Struct, frozen=True, kw_only=True):
+    """What a case's clocks are computed with: its centre's policy and that policy's calendar."""
+
+    policy: TimeLimitPolicy
+    calendar: WorkingCalendar
