@@ -290,20 +290,20 @@ class Case(Aggregate):
         actor: Actor,
         occurred_at: datetime,
     ) -> None:
-        self.state = CaseState(
-            case_no=case_no,
-            channel=channel,
-            matter=matter,
-            centre=centre,
-            department=department,
-            window=window,
-            applicant=applicant,
-            priority=priority,
-            statutory_limit=statutory_limit,
-            promised_limit=promised_limit,
-            parent_case_id=parent_case_id,
-            registered_at=occurred_at,
-        )
+        self.state = _registered_state(locals())
+
+    @staticmethod
+    def fold_any(state: CaseState | None, event: Any) -> CaseState:
+        """The state after `event`, for read models that keep `CaseState` without the aggregate.
+
+        These are the aggregate's own folds, so a view built with them cannot disagree with it.
+        """
+        if isinstance(event, Case.Registered):
+            return _registered_state(vars(event))
+        if state is None:
+            raise ValueError(f"{type(event).__name__} before Registered")
+        event.fold(state)
+        return state
 
     @classmethod
     def register(cls, *, actor: Actor, occurred_at: datetime, **fields: Any) -> Case:
@@ -623,6 +623,28 @@ _COMMANDS: dict[str, tuple[str, str | None]] = {
     "DutyIntervention": ("record_intervention", None),
 }
 """Wire event type -> (command method, name of the id it mints); wire `type` = class name."""
+
+_REGISTERED_FIELDS = (
+    "case_no",
+    "channel",
+    "matter",
+    "centre",
+    "department",
+    "window",
+    "applicant",
+    "priority",
+    "statutory_limit",
+    "promised_limit",
+    "parent_case_id",
+)
+
+
+def _registered_state(fields: dict[str, Any]) -> CaseState:
+    """A new case's state, from the constructor's arguments or the stored `Registered` event."""
+    return CaseState(
+        registered_at=fields["occurred_at"], **{name: fields[name] for name in _REGISTERED_FIELDS}
+    )
+
 
 _TIMED = frozenset({"Accepted", "ClockResumed", "ExtensionDecided"})
 """Commands that start or move the case's clock, so take the centre's `Timing`."""
