@@ -1,0 +1,53 @@
+"""`ledger demo`: the five seed stories and a synthetic month, loaded through the public API.
+
+So that every view has something true and something ordinary to show, on a fresh ledger or an
+old one: `stories` holds the seed reports' cases, `synthetic` a seeded month of traffic, `plan`
+the data shape both produce, and `loader` the only code that talks to the server. Running it
+again adds nothing (see `loader`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from ledger.demo.loader import Client, Summary, load
+from ledger.demo.plan import BEIJING, CasePlan
+from ledger.demo.stories import stories
+from ledger.demo.synthetic import WorkingDays, month_plans, national_calendar
+from ledger.settings import Settings
+
+__all__ = ["Summary", "last_full_month", "parse_month", "plans", "run"]
+
+
+def last_full_month(today: date) -> str:
+    return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def parse_month(text: str) -> str:
+    """'2026-10' as given, or ValueError."""
+    return datetime.strptime(text, "%Y-%m").strftime("%Y-%m")
+
+
+def plans(month: str, seed: int, cases: int) -> list[CasePlan]:
+    return stories() + month_plans(month, seed, cases, WorkingDays(national_calendar()))
+
+
+def run(
+    settings: Settings,
+    url: str,
+    *,
+    month: str | None = None,
+    seed: int = 1,
+    cases: int = 300,
+    workers: int = 16,
+    echo: Callable[[str], None] = print,
+) -> Summary:
+    month = month or last_full_month(datetime.now(BEIJING).date())
+    echo(f"ledger demo: {url}; five seed stories and {cases} cases in {month} (seed {seed})")
+    summary = load(Client(url, settings.token_secret), plans(month, seed, cases), workers)
+    for line in summary.lines():
+        echo(line)
+    for error in summary.errors[:10]:
+        echo(f"FAILED {error}")
+    return summary

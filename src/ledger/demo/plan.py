@@ -1,0 +1,81 @@
+"""What the demo loads, as data: each case is a list of HTTP writes by named staff at set times.
+
+Stories and the synthetic month both produce `CasePlan`s; only the loader speaks HTTP. A plan's
+steps are deterministic (same input, same bodies), because a step's Idempotency-Key is derived
+from the plan's key and the step's index: a second run sends identical requests and gets the
+original receipts back. Ids the server mints (a hand-off's, an extension's) are not known in
+advance, so a body names them with `MINTED` and the loader fills in the one the case last got.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class Staff:
+    """An actor as their bearer token names them."""
+
+    id: str
+    roles: tuple[str, ...]
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class Minted:
+    """A placeholder for an id the server minted earlier in the same case (e.g. `handoff_id`)."""
+
+    name: str
+
+
+MINTED_HANDOFF = Minted("handoff_id")
+MINTED_EXTENSION = Minted("extension_id")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One write: `body` of `POST /cases` (first step) or `POST /cases/{id}/events` (the rest)."""
+
+    by: Staff
+    at: datetime
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CasePlan:
+    """A case from registration on; `key` (ASCII) makes its Idempotency-Keys."""
+
+    key: str
+    story: str  # "000 霍山" or "synthetic"
+    steps: tuple[Step, ...]
+    note: str = field(default="", compare=False)  # what the case shows, for humans
+
+    @property
+    def registered_at(self) -> datetime:
+        return self.steps[0].at
+
+    @property
+    def centre(self) -> str:
+        return str(self.steps[0].body["centre"])
+
+
+def at(moment: str) -> datetime:
+    """'2026-02-10 10:50' in Beijing time."""
+    return datetime.fromisoformat(moment).replace(tzinfo=BEIJING)
+
+
+def register(by: Staff, moment: datetime | str, **body: Any) -> Step:
+    return Step(by, moment if isinstance(moment, datetime) else at(moment), body)
+
+
+def event(by: Staff, moment: datetime | str, type: str, **body: Any) -> Step:
+    when = moment if isinstance(moment, datetime) else at(moment)
+    return Step(by, when, {"type": type, **body})
+
+
+def clerk(actor_id: str, unit: str) -> Staff:
+    return Staff(actor_id, ("clerk",), unit)

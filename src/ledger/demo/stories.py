@@ -1,0 +1,674 @@
+"""The five seed reports (../shared/seeds/) as cases, told with the event types the API has today.
+
+Each case keeps what its report says: who acted, in what order, and the dates the report gives
+(or, where it gives none, a plausible working day in 2025-2026; its year is moved to 2026 when the
+report is older). Where a report describes a practice rather than a case, the case is marked
+"示例" in a note. Each case's comment names the events it gains when exceptions, 12345 work
+orders, 办不成事 reports and ratings arrive (issues 5 and 6): append them to the case's steps, so
+its existing Idempotency-Keys (step indexes) stay as they are.
+
+Seed 001 tells two centres' stories: 东花市 (谢先生, the 七旬 applicant) and 大兴区清源街道 (the
+低保 case), so the latter is recorded at centre `qingyuan`.
+"""
+
+from __future__ import annotations
+
+from ledger.demo.plan import MINTED_HANDOFF, CasePlan, Staff, Step, clerk, event, register
+from ledger.domain.personal_data import id_check_digit
+
+
+def id_number(region: str, birth: str, sequence: str) -> str:
+    """A valid 18-digit 身份证号: region (6), birth date (8), sequence (3), GB 11643 check digit."""
+    first17 = region + birth + sequence
+    return first17 + id_check_digit(first17)
+
+
+def case(key: str, story: str, note: str, *steps: Step) -> CasePlan:
+    return CasePlan(key=key, story=story, steps=steps, note=note)
+
+
+def _limit(working_days: int) -> dict[str, object]:
+    return {"value": working_days, "unit": "working_days"}
+
+
+# --- seed 000: 霍山县政务服务中心 ---------------------------------------------------------------
+
+HS_RS = clerk("rs-clerk-07", "人社")
+HS_SW = clerk("sw-clerk-sun", "税务")  # 小孙
+HS_DUTY = Staff("duty-officer-01", ("duty_officer",), "数据局")  # the narrator, on duty
+HS_RS_GUIDE = clerk("rs-guide-03", "人社")  # 导办员
+HS_RS_LEAD = Staff("rs-lead-wang", ("window_lead",), "人社")  # 汪主任
+
+
+def _li() -> CasePlan:
+    # Later: ExceptionRequested (破例: ID and card numbers taken by phone, card bound without
+    # her), the receipt of the phone confirmation, Rated (her call the next morning: 非常满意).
+    day, next_day = "2026-02-10", "2026-02-11"
+    return case(
+        "000-li",
+        "000 霍山",
+        "李女士: 社税联办 hand-off, data push paused, duty officer's walk, paid by phone next day",
+        register(
+            HS_RS,
+            f"{day} 10:50",
+            channel="window",
+            matter={"code": "SI-ARREARS", "name": "养老保险费补缴"},
+            centre="huoshan",
+            department="人社",
+            window="2F-07",
+            applicant={"name": "李某", "id_number": "341525197001010020", "phone": "13800000000"},
+        ),
+        event(HS_RS, f"{day} 10:50", "VisitRecorded", ticket="A012"),
+        event(
+            HS_RS,
+            f"{day} 10:55",
+            "HandedOff",
+            to_department="税务",
+            to_window="2F-09",
+            reason="社税联办: 绑卡缴费",
+        ),
+        event(HS_SW, f"{day} 10:56", "HandOffSignedFor", handoff_id=MINTED_HANDOFF),
+        event(
+            HS_SW,
+            f"{day} 11:00",
+            "ClockPaused",
+            reason="awaiting_data_push",
+            note="人社数据因网络卡顿未推送",
+        ),
+        event(
+            HS_DUTY,
+            f"{day} 11:40",
+            "DutyIntervention",
+            action="走流程: 与税务窗口商定, 激活银行卡后不必返回, 由窗口待数据推送后代为绑卡, "
+            "次日电话确认扣款",
+            escalation_threat="none",
+        ),
+        event(
+            HS_SW,
+            f"{day} 12:10",
+            "MaterialsSupplied",
+            items=["身份证号码(电话核对)", "可绑定银行卡(已激活)"],
+            via="phone",
+        ),
+        event(HS_SW, f"{day} 15:00", "ClockResumed", note="数据已推送"),
+        event(HS_SW, f"{day} 15:05", "Accepted", note="已代为绑卡"),
+        event(
+            HS_SW,
+            f"{next_day} 09:30",
+            "Completed",
+            outcome="granted",
+            summary="电话申请, 系统自动扣款, 补缴完成",
+        ),
+    )
+
+
+def _wang() -> CasePlan:
+    # "去年的一天" before 李女士's Tuesday: a 2025 working day. Later: ExceptionRequested
+    # (延时服务, arranged by 窗口负责人汪主任), Rated (level 5 on the 人社 counter's device).
+    day = "2025-09-16"
+    proof = "户籍地派出所出具的两个身份证号码系同一人的证明"
+    return case(
+        "000-wang",
+        "000 霍山",
+        "王女士: ID-number mismatch; a threatened 12345 call defused; certificate by WeChat",
+        register(
+            HS_RS_GUIDE,
+            f"{day} 11:30",
+            channel="window",
+            matter={"code": "SI-INFO-CANCEL", "name": "社会保险参保信息注销(身份信息有误)"},
+            centre="huoshan",
+            department="人社",
+            window="2F-05",
+            applicant={"name": "王某", "id_number": id_number("340102", "19650312", "031")},
+        ),
+        event(
+            HS_RS_GUIDE,
+            f"{day} 11:30",
+            "VisitRecorded",
+            ticket="A031",
+            note="王女士一家陪同父亲前来; 父亲在合肥、霍山两地社保记录的身份证号码不同",
+        ),
+        event(
+            HS_RS_GUIDE, f"{day} 11:33", "OneTimeNoticeIssued", items=[proof], channel="in_person"
+        ),
+        event(
+            HS_DUTY,
+            f"{day} 11:40",
+            "DutyIntervention",
+            action="请申请人不要着急; 在公安窗口张主任协助下接通户籍地乡镇派出所电话, "
+            "讲清人社窗口所需证明; 派出所经办人与王女士互加微信",
+            escalation_threat="defused",
+            threatened_channel="12345",
+            note="非窗口过错: 乡镇派出所经办人不清楚人社窗口的材料要求",
+        ),
+        event(HS_RS_GUIDE, f"{day} 11:52", "MaterialsSupplied", items=[proof], via="wechat"),
+        event(
+            HS_RS_LEAD,
+            f"{day} 11:56",
+            "Accepted",
+            note="证明电子版经微信转到窗口, 当事人签字确认; 窗口负责人安排受理(延时服务)",
+        ),
+        event(
+            HS_RS_LEAD,
+            f"{day} 12:10",
+            "Completed",
+            outcome="granted",
+            summary="延时服务, 上午下班前办好社保注销, 父亲当天可去合肥办理退休",
+        ),
+    )
+
+
+# --- seed 001: 东花市街道 and 清源街道 (Beijing) -------------------------------------------------
+
+DHS_WINDOW = clerk("dhs-bbcs-clerk", "办不成事窗口")
+DHS_DIRECTOR = Staff("dhs-director-wan", ("centre_director",), "东花市街道政务服务中心")  # 万丽琴
+DC_GFZX = clerk("dc-gfzx-clerk", "东城区人力资源公共服务中心")
+QY_MZ = clerk("qy-mz-xie", "民政")  # 谢素娟
+
+
+def _xie() -> CasePlan:
+    # Later: UnresolvedReported (a 办不成事: nobody told him how to retire), SpecialTeamAssigned
+    # (专班), UnresolvedClosed (resolved), Rated ("热情周到, 温暖如家").
+    return case(
+        "001-xie",
+        "001 东花市",
+        "谢先生: 办不成事 call, the director explains, referred to the 区公服中心 next day",
+        register(
+            DHS_WINDOW,
+            "2026-01-26 15:20",
+            channel="unresolved_window",
+            matter={"code": "RETIRE-EMP", "name": "职工退休手续办理"},
+            centre="donghuashi",
+            department="办不成事窗口",
+            window="总受理台",
+            applicant={"name": "谢某", "id_number": id_number("110101", "19660205", "017")},
+        ),
+        event(
+            DHS_DIRECTOR,
+            "2026-01-26 15:40",
+            "DutyIntervention",
+            action="电话联系: 档案存放在东城区人力资源公共服务中心, 退休手续不属本中心受理范围; "
+            "其残疾人保险由区残联统一办理; 加微信, 约次日带证件来",
+            escalation_threat="none",
+            note="残疾人、退伍军人, 户籍在东花市、租住房山; 情绪激动: 怎么没人管我",
+        ),
+        event(DHS_WINDOW, "2026-01-27 09:30", "VisitRecorded", note="带各种证件来中心"),
+        event(
+            DHS_WINDOW,
+            "2026-01-27 10:30",
+            "HandedOff",
+            to_department="东城区人力资源公共服务中心",
+            to_window="专人窗口",
+            reason="档案存放于区公服中心, 退休手续由其受理; 专班对接专人窗口",
+        ),
+        event(DC_GFZX, "2026-01-27 11:00", "HandOffSignedFor", handoff_id=MINTED_HANDOFF),
+        event(DC_GFZX, "2026-01-27 14:00", "Accepted"),
+        event(
+            DC_GFZX,
+            "2026-01-27 16:30",
+            "Completed",
+            outcome="granted",
+            summary="当天下午顺利办完退休手续",
+        ),
+    )
+
+
+def _elder() -> CasePlan:
+    # Later: UnresolvedClosed (不能办: explained; excluded as the applicant's own cause), with a
+    # joint explanation by 东城区人社局 if needed.
+    return case(
+        "001-elder",
+        "001 东花市",
+        "七旬老人: no contribution record, cannot retire; refused with the reason, explained",
+        register(
+            DHS_WINDOW,
+            "2026-02-05 10:00",
+            channel="unresolved_window",
+            matter={"code": "RETIRE-EMP", "name": "职工退休手续办理"},
+            centre="donghuashi",
+            department="办不成事窗口",
+            window="总受理台",
+            applicant={"name": "张某", "id_number": id_number("110101", "19540817", "035")},
+        ),
+        event(DHS_WINDOW, "2026-02-05 10:00", "VisitRecorded"),
+        event(
+            DHS_WINDOW,
+            "2026-02-05 10:40",
+            "AcceptanceRefused",
+            reason="社保系统无缴费记录, 不具备按月领取基本养老金的条件, 属不能办的事; "
+            "已拿着相关文件反复详细解释, 安抚情绪",
+            legal_basis="《中华人民共和国社会保险法》第十六条",
+        ),
+    )
+
+
+def _dibao() -> CasePlan:
+    # Later: UnresolvedReported (materials: the divorce agreement cannot be had), then the
+    # 特事特办 exception: ExceptionRequested (rule waived: 离婚协议; basis: 居委会、街道 know the
+    # family; the husband, a US citizen, long gone), ExceptionLayerDecided per 部门负责人 at the
+    # joint meeting, ExceptionGranted; then Accepted and Completed within the month.
+    return case(
+        "001-dibao",
+        "001 清源",
+        "低保: the divorce agreement cannot be had; waits for the 特事特办 exception",
+        register(
+            QY_MZ,
+            "2025-12-09 10:00",
+            channel="window",
+            matter={"code": "MZ-DIBAO", "name": "最低生活保障申请"},
+            centre="qingyuan",
+            department="民政",
+            window="综合窗口",
+            applicant={"name": "陈某", "id_number": id_number("110115", "19760423", "048")},
+        ),
+        event(QY_MZ, "2025-12-09 10:00", "VisitRecorded"),
+        event(
+            QY_MZ,
+            "2025-12-09 10:30",
+            "OneTimeNoticeIssued",
+            items=["离婚协议书或法院离婚判决书(调解书)"],
+            channel="written",
+            signed_receipt=True,
+        ),
+    )
+
+
+# --- seed 002: 揭阳市政务服务中心 ---------------------------------------------------------------
+
+JY_GJJ = clerk("jy-gjj-clerk-1", "公积金")
+JY_GJJ_CHIEF = Staff("jy-gjj-wang", ("department_head",), "公积金")  # 首席代表王晓丰
+JY_BDC = clerk("jy-bdc-clerk-1", "不动产")
+JY_SC = clerk("jy-sc-clerk-1", "市场监管")
+JY_RS = clerk("jy-rs-clerk-2", "人社")
+JY_XTBB = clerk("jy-xtbb-clerk", "协调帮办窗口")
+
+
+def _jieyang() -> list[CasePlan]:
+    # The report describes practices, not cases: these show each one once. Later: Rated (好差评
+    # on each), and on the 协调帮办 case UnresolvedReported (cause: acceptance) and its closure.
+    day = "2026-03-10"
+    return [
+        case(
+            "002-gjj",
+            "002 揭阳",
+            "公积金提取: 一窗通办, the 首席代表 approves at the window",
+            register(
+                JY_GJJ,
+                f"{day} 09:40",
+                channel="window",
+                matter={"code": "GJJ-WITHDRAW", "name": "住房公积金提取"},
+                centre="jieyang",
+                department="公积金",
+                window="1F-21",
+                applicant={"name": "黄某", "id_number": id_number("445202", "19850614", "052")},
+                promised_limit=_limit(0),
+            ),
+            event(JY_GJJ, f"{day} 09:40", "VisitRecorded", ticket="G008"),
+            event(JY_GJJ, f"{day} 09:44", "Accepted"),
+            event(
+                JY_GJJ_CHIEF,
+                f"{day} 09:52",
+                "Completed",
+                outcome="granted",
+                summary="首席代表驻厅, 受理后当场审批, 无需传回公积金管理中心",
+            ),
+        ),
+        case(
+            "002-gjj-online",
+            "002 揭阳",
+            "公积金提取 online: 零跑动",
+            register(
+                JY_GJJ,
+                f"{day} 20:15",
+                channel="online",
+                matter={"code": "GJJ-WITHDRAW", "name": "住房公积金提取"},
+                centre="jieyang",
+                department="公积金",
+                applicant={"name": "林某", "id_number": id_number("445202", "19910307", "066")},
+                promised_limit=_limit(0),
+            ),
+            event(JY_GJJ, "2026-03-11 09:05", "Accepted"),
+            event(JY_GJJ_CHIEF, "2026-03-11 09:20", "Completed", outcome="granted"),
+        ),
+        case(
+            "002-house",
+            "002 揭阳",
+            "二手房转移登记: 3 working days to the certificate",
+            register(
+                JY_BDC,
+                "2026-03-11 10:05",
+                channel="window",
+                matter={"code": "BDC-TRANSFER", "name": "二手房转移登记"},
+                centre="jieyang",
+                department="不动产",
+                window="1F-05",
+                applicant={"name": "郑某", "id_number": id_number("445202", "19780921", "011")},
+                promised_limit=_limit(3),
+            ),
+            event(JY_BDC, "2026-03-11 10:05", "VisitRecorded", ticket="B015"),
+            event(JY_BDC, "2026-03-11 10:30", "Accepted"),
+            event(JY_BDC, "2026-03-13 16:00", "Completed", outcome="granted", summary="出证"),
+        ),
+        case(
+            "002-company",
+            "002 揭阳",
+            "企业开办 全流程网办: six steps in half a working day",
+            register(
+                JY_SC,
+                "2026-03-12 08:50",
+                channel="online",
+                matter={"code": "SC-EST", "name": "企业设立登记(企业开办一件事)"},
+                centre="jieyang",
+                department="市场监管",
+                applicant={"name": "蔡某", "id_number": id_number("445202", "19930118", "073")},
+                promised_limit={"value": 4, "unit": "hours"},
+            ),
+            event(JY_SC, "2026-03-12 09:10", "Accepted"),
+            event(
+                JY_SC,
+                "2026-03-12 11:40",
+                "Completed",
+                outcome="granted",
+                summary="商事登记、公安刻章、税务登记、公积金缴存登记、社保缴存登记、银行开户",
+            ),
+        ),
+        case(
+            "002-xtbb",
+            "002 揭阳",
+            "示例 协调帮办: materials complete but not accepted; sent back to the window",
+            register(
+                JY_XTBB,
+                "2026-03-12 15:10",
+                channel="unresolved_window",
+                matter={"code": "SI-TRANSFER", "name": "养老保险关系转移接续"},
+                centre="jieyang",
+                department="协调帮办窗口",
+                window="2F 协调帮办",
+                applicant={"name": "吴某", "id_number": id_number("445202", "19720530", "027")},
+                promised_limit=_limit(15),
+            ),
+            event(
+                JY_XTBB,
+                "2026-03-12 15:10",
+                "VisitRecorded",
+                note="示例: 报道介绍协调帮办窗口的受理范围(材料齐全而窗口不受理等), 未述个案",
+            ),
+            event(
+                JY_XTBB,
+                "2026-03-12 15:30",
+                "HandedOff",
+                to_department="人社",
+                to_window="2F-11",
+                reason="申请材料齐全, 应予受理",
+            ),
+            event(JY_RS, "2026-03-12 15:45", "HandOffSignedFor", handoff_id=MINTED_HANDOFF),
+            event(JY_RS, "2026-03-12 15:50", "Accepted"),
+            event(JY_RS, "2026-03-20 10:00", "Completed", outcome="granted"),
+        ),
+    ]
+
+
+# --- seed 003: 乌海 (人社局综合服务中心, 公安出入境) ------------------------------------------
+
+WH_RS_NEW = clerk("wh-rs-clerk-09", "人社")  # "他刚来这个窗口"
+WH_RS_TIAN = clerk("wh-rs-tian", "人社")  # 2号柜台田淑娟
+WH_EE = clerk("wh-ee-clerk-1", "出入境")
+WH_EE_2 = clerk("wh-ee-clerk-2", "出入境")
+
+
+def _wuhai() -> list[CasePlan]:
+    # Later: Rated on each (the 意见簿's praise for 2号柜台; 李志刚's complaint about the trip he
+    # should not have needed), and ExceptionRequested (特事特办 / 延时服务) on the green channel.
+    return [
+        case(
+            "003-tian",
+            "003 乌海",
+            "单位参保登记 at 2号柜台 (the praise letter's counter)",
+            register(
+                WH_RS_TIAN,
+                "2025-12-18 09:20",
+                channel="window",
+                matter={"code": "SI-EMPLOYER-REG", "name": "单位参保登记"},
+                centre="wuhai",
+                department="人社",
+                window="2号柜台",
+                applicant={"name": "赵某", "id_number": id_number("150302", "19800709", "036")},
+            ),
+            event(WH_RS_TIAN, "2025-12-18 09:20", "VisitRecorded", note="参保单位经办人"),
+            event(WH_RS_TIAN, "2025-12-18 09:35", "Accepted"),
+            event(WH_RS_TIAN, "2025-12-18 10:05", "Completed", outcome="granted"),
+        ),
+        case(
+            "003-li",
+            "003 乌海",
+            "李志刚: asked by phone, still two materials short; a second trip (跑动 2)",
+            register(
+                WH_RS_NEW,
+                "2026-01-06 10:00",
+                channel="window",
+                matter={"code": "SI-FLEX-REG", "name": "灵活就业人员参保登记"},
+                centre="wuhai",
+                department="人社",
+                window="9号窗口",
+                applicant={"name": "李某", "id_number": id_number("150302", "19880211", "051")},
+            ),
+            event(
+                WH_RS_NEW,
+                "2026-01-06 10:00",
+                "VisitRecorded",
+                note="来前已电话咨询所需材料 (事项报道未详, 此为示例)",
+            ),
+            event(
+                WH_RS_NEW,
+                "2026-01-06 10:10",
+                "OneTimeNoticeIssued",
+                items=["户口簿原件", "就业失业登记证明"],
+                channel="written",
+                signed_receipt=True,
+            ),
+            event(
+                WH_RS_NEW,
+                "2026-01-07 09:20",
+                "VisitRecorded",
+                note="多跑一趟: 电话咨询时未被告知这两样材料; 工作人员称刚来窗口, 业务不熟",
+            ),
+            event(
+                WH_RS_NEW,
+                "2026-01-07 09:20",
+                "MaterialsSupplied",
+                items=["户口簿原件", "就业失业登记证明"],
+            ),
+            event(WH_RS_NEW, "2026-01-07 09:30", "Accepted"),
+            event(WH_RS_NEW, "2026-01-07 10:00", "Completed", outcome="granted"),
+        ),
+        case(
+            "003-passport",
+            "003 乌海",
+            "普通护照: 一次性告知单, done on the second visit",
+            register(
+                WH_EE,
+                "2026-01-08 09:30",
+                channel="window",
+                matter={"code": "EE-PASSPORT", "name": "普通护照签发"},
+                centre="wuhai",
+                department="出入境",
+                window="出入境 3号",
+                applicant={"name": "杨某", "id_number": id_number("150302", "19970926", "064")},
+                promised_limit=_limit(7),
+            ),
+            event(WH_EE, "2026-01-08 09:30", "VisitRecorded"),
+            event(
+                WH_EE,
+                "2026-01-08 09:45",
+                "OneTimeNoticeIssued",
+                items=["户口簿原件"],
+                channel="written",
+                signed_receipt=True,
+            ),
+            event(WH_EE, "2026-01-09 10:15", "VisitRecorded"),
+            event(WH_EE, "2026-01-09 10:15", "MaterialsSupplied", items=["户口簿原件"]),
+            event(WH_EE, "2026-01-09 10:20", "Accepted"),
+            event(
+                WH_EE, "2026-01-16 15:00", "Completed", outcome="granted", summary="发证短信提示"
+            ),
+        ),
+        case(
+            "003-green",
+            "003 乌海",
+            "往来港澳通行证, green channel: taken after hours, fast-tracked",
+            register(
+                WH_EE_2,
+                "2026-01-12 17:20",
+                channel="window",
+                matter={"code": "EE-HKMO", "name": "往来港澳通行证及签注"},
+                centre="wuhai",
+                department="出入境",
+                window="出入境 1号",
+                applicant={"name": "刘某", "id_number": id_number("150303", "19490502", "012")},
+                priority="green_channel",
+                promised_limit=_limit(7),
+            ),
+            event(WH_EE_2, "2026-01-12 17:20", "VisitRecorded", note="老年申请人, 急事"),
+            event(
+                WH_EE_2,
+                "2026-01-12 17:40",
+                "Accepted",
+                note="不接待完最后一位群众不下班; 绿色通道优先受理, 快审快批",
+            ),
+            event(WH_EE_2, "2026-01-14 11:00", "Completed", outcome="granted"),
+        ),
+    ]
+
+
+# --- seed 004: 张家口市社保服务中心 --------------------------------------------------------------
+
+ZJK_WINDOW = clerk("zjk-bbcs-clerk", "办不成事反映窗口")
+ZJK_LEAD = Staff("zjk-bbcs-lead-yang", ("window_lead",), "办不成事反映窗口")  # 杨娜
+ZJK_DIRECTOR = Staff("zjk-director-li", ("centre_director",), "市社保服务中心")  # 李辉
+HB_PROVINCE = clerk("hb-sbzx-clerk", "省社保服务中心")
+
+
+def _zhangjiakou() -> list[CasePlan]:
+    # Later: on 老李's case UnresolvedReported (cross-province; 很难办; tier special),
+    # SpecialTeamAssigned, ExceptionRequested (特事特办) with the director's approval,
+    # UnresolvedClosed (resolved), RootCauseRecorded and ImprovementActionOpened (windows
+    # re-scoped, 综合柜员制); on 赵先生's, ExceptionRequested (photo taken with family consent).
+    return [
+        case(
+            "004-lao-li",
+            "004 张家口",
+            "老李: cross-province 抚恤金 unpaid a year; the director coordinates, paid in a month",
+            register(
+                ZJK_WINDOW,
+                "2026-01-07 09:30",
+                channel="unresolved_window",
+                matter={"code": "SI-SURVIVOR", "name": "参保人员死亡丧葬补助金、抚恤金申领"},
+                centre="zhangjiakou",
+                department="办不成事反映窗口",
+                window="咨询服务台",
+                applicant={"name": "李某", "id_number": id_number("130702", "19550310", "079")},
+                priority="urgent",
+            ),
+            event(
+                ZJK_WINDOW,
+                "2026-01-07 09:30",
+                "VisitRecorded",
+                note="失独老人; 儿子生前在省属单位工作; 自行咨询多个部门, 一年多未领到",
+            ),
+            event(
+                ZJK_DIRECTOR,
+                "2026-01-07 11:00",
+                "DutyIntervention",
+                action="中心主任与窗口负责人多次与省级社保服务中心沟通协商, 积极跑办",
+                escalation_threat="none",
+                note="涉及跨省办理, 情况特殊",
+            ),
+            event(
+                ZJK_LEAD,
+                "2026-01-08 10:00",
+                "HandedOff",
+                to_department="省社保服务中心",
+                reason="死者生前在省属单位参保, 抚恤金由省级经办机构核发",
+            ),
+            event(HB_PROVINCE, "2026-01-09 10:30", "HandOffSignedFor", handoff_id=MINTED_HANDOFF),
+            event(HB_PROVINCE, "2026-01-09 11:00", "Accepted"),
+            event(
+                HB_PROVINCE,
+                "2026-02-06 15:00",
+                "Completed",
+                outcome="granted",
+                summary="个把月, 抚恤金打到老人账户",
+            ),
+        ),
+        case(
+            "004-zhao",
+            "004 张家口",
+            "赵先生's wife: qualification certified with a photo taken with the family's consent",
+            register(
+                ZJK_WINDOW,
+                "2026-03-04 10:10",
+                channel="unresolved_window",
+                matter={"code": "SI-QUAL-CERT", "name": "养老保险待遇领取资格认证"},
+                centre="zhangjiakou",
+                department="办不成事反映窗口",
+                window="咨询服务台",
+                applicant={"name": "刘某", "id_number": id_number("130702", "19620818", "046")},
+            ),
+            event(
+                ZJK_WINDOW,
+                "2026-03-04 10:10",
+                "VisitRecorded",
+                note="赵先生代妻子前来: 其妻患严重精神疾病, 不能出门、怕见生人、拒绝拍照; "
+                "看病急需用钱, 养老账户十几万元不能用",
+            ),
+            event(ZJK_WINDOW, "2026-03-04 10:30", "Accepted"),
+            event(
+                ZJK_WINDOW,
+                "2026-03-05 16:00",
+                "Completed",
+                outcome="granted",
+                summary="征得家属同意后拍摄照片, 认证成功",
+            ),
+        ),
+        case(
+            "004-wang",
+            "004 张家口",
+            "退休职工王某: materials short; the window gathers them with his company",
+            register(
+                ZJK_WINDOW,
+                "2026-04-14 09:50",
+                channel="unresolved_window",
+                matter={"code": "RETIRE-EMP", "name": "职工退休手续办理"},
+                centre="zhangjiakou",
+                department="办不成事反映窗口",
+                window="咨询服务台",
+                applicant={"name": "王某", "id_number": id_number("130702", "19660402", "019")},
+            ),
+            event(ZJK_WINDOW, "2026-04-14 09:50", "VisitRecorded", note="对社保、医保政策不清楚"),
+            event(
+                ZJK_WINDOW,
+                "2026-04-14 10:20",
+                "OneTimeNoticeIssued",
+                items=["单位出具的退休申报材料", "职工人事档案"],
+                channel="written",
+                signed_receipt=True,
+            ),
+            event(
+                ZJK_WINDOW,
+                "2026-04-17 14:30",
+                "MaterialsSupplied",
+                items=["单位出具的退休申报材料", "职工人事档案"],
+                via="mail",
+            ),
+            event(
+                ZJK_WINDOW, "2026-04-17 14:40", "Accepted", note="对接公司, 讲明政策, 算清退休账"
+            ),
+            event(ZJK_WINDOW, "2026-04-21 10:00", "Completed", outcome="granted"),
+        ),
+    ]
+
+
+def stories() -> list[CasePlan]:
+    """Every seed case, in the order they happened."""
+    plans = [_li(), _wang(), _xie(), _elder(), _dibao(), *_jieyang(), *_wuhai(), *_zhangjiakou()]
+    return sorted(plans, key=lambda p: p.registered_at)
