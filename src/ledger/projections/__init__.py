@@ -1,0 +1,11 @@
+"""Read models (DESIGN §5): one module per view; `ledger.projections.runtime` runs them.
+
+`PROJECTIONS` is what `ledger serve` and `ledger worker` run and `ledger projections` knows:
+classes (instantiated without arguments) or instances of `base.Projection`.
+"""
+
+from __future__ import annotations
+
+from ledger.projections.base import Projection
+
+PROJECTIONS: tuple[Projection | type[Projection], ...] = ()
