@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
 
+import anyio
 import structlog
 from eventsourcing.persistence import PersistenceError
 from litestar import Litestar, Request, get
@@ -30,17 +31,28 @@ from ledger.database import migrate, open_database
 from ledger.domain.values import Actor
 from ledger.keys import load_signer
 from ledger.notary import Notary, start_notary_thread
+from ledger.projections.base import Projection
+from ledger.projections.runtime import ProjectionWorker
+from ledger.projections.waiter import PositionWaiter
 from ledger.settings import Settings
 
 access_log = structlog.get_logger("ledger.http")
 
 
 def create_app(
-    settings: Settings, ledger: Ledger | None = None, *, notary: bool | None = None
+    settings: Settings,
+    ledger: Ledger | None = None,
+    *,
+    notary: bool | None = None,
+    run_projections: bool | None = None,
+    projections: Sequence[Projection | type[Projection]] | None = None,
 ) -> Litestar:
     """Build the app. Without a `ledger`, the lifespan opens the database, migrates and owns one,
-    and (unless `notary=False`) runs the notary in a thread, so one process is a whole ledger."""
+    and (unless `notary=False` / `run_projections=False`) runs the notary and the projections
+    (`projections`, default `ledger.projections.PROJECTIONS`) in threads, so one process is a
+    whole ledger. Every app listens for projected positions, so view reads can wait for them."""
     run_notary = ledger is None if notary is None else notary
+    run_projectors = ledger is None if run_projections is None else run_projections
     # Only a process that runs the notary holds the private key.
     signer = load_signer(settings.notary_key_path, settings.origin) if run_notary else None
 
@@ -53,9 +65,11 @@ def create_app(
             app.state.ledger = Ledger(settings, database)
         else:
             app.state.ledger = ledger
+        conninfo = app.state.ledger.audit.conninfo
+        app.state.waiter = await anyio.to_thread.run_sync(PositionWaiter(conninfo).start)
+        worker = ProjectionWorker(conninfo, projections).start() if run_projectors else None
         stop = None
         if signer is not None:
-            conninfo = app.state.ledger.audit.conninfo
             _, stop = start_notary_thread(
                 Notary(
                     conninfo, signer, settings.origin, checkpoint_every=settings.checkpoint_every
@@ -66,11 +80,17 @@ def create_app(
         finally:
             if stop is not None:
                 stop.set()
+            if worker is not None:
+                await anyio.to_thread.run_sync(worker.stop)
+            await anyio.to_thread.run_sync(app.state.waiter.close)
             if owned:
                 app.state.ledger.close()
 
     def provide_ledger(state: State) -> Ledger:
         return state.ledger  # type: ignore[no-any-return]
+
+    def provide_waiter(state: State) -> PositionWaiter:
+        return state.waiter  # type: ignore[no-any-return]
 
     def provide_actor(request: Request[Any, Any, Any]) -> Actor:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -84,6 +104,7 @@ def create_app(
         route_handlers=[CaseController, AuditController, health],
         dependencies={
             "ledger": Provide(provide_ledger, sync_to_thread=False),
+            "waiter": Provide(provide_waiter, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),
         },
         lifespan=[lifespan],

@@ -24,6 +24,7 @@ from ledger.domain.errors import (
     RuleViolation,
     VersionNotFoundError,
 )
+from ledger.projections.waiter import NotCaughtUp
 
 PROBLEM_BASE = "https://case-ledger.example/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -87,6 +88,17 @@ def ledger_error_to_problem(exc: LedgerError) -> Problem:  # noqa: PLR0911
             return _problem("not-found", "Not found", 404, detail=str(exc))
         case NotSealedYet():
             return _problem("not-sealed-yet", "Not sealed yet", 503, detail=str(exc))
+        case NotCaughtUp():
+            return _problem(
+                "not-caught-up",
+                "View not caught up",
+                503,
+                detail=str(exc),
+                position=exc.position,
+                min_position=exc.min_position,
+                lag_events=exc.lag_events,
+                lag_seconds=None if exc.lag_seconds is None else round(exc.lag_seconds, 3),
+            )
         case IdempotencyKeyReused():
             return _problem(
                 "idempotency-key-reused",
@@ -152,7 +164,7 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 
 
 def ledger_exception_handler(request: Request[Any, Any, Any], exc: LedgerError) -> Response[Any]:
-    headers = {"Retry-After": "1"} if isinstance(exc, NotSealedYet) else None
+    headers = {"Retry-After": "1"} if isinstance(exc, NotSealedYet | NotCaughtUp) else None
     return problem_response(_with_request_id(request, ledger_error_to_problem(exc)), headers)
 
 

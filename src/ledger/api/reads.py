@@ -1,0 +1,69 @@
+"""What view endpoints share: read-your-writes through `?min_position=` or `Ledger-Position`.
+
+A write answers with `Ledger-Position: N`; a client that sends it back (or `?min_position=N`) on
+a view read is answered only once the view has projected N, or gets 503 `not-caught-up` with
+Retry-After after `READ_WAIT` seconds. The wait parks on the process's `PositionWaiter`, so it
+holds no database connection.
+
+    @get("/cases", ...)
+    async def search(request, waiter: NamedDependency[PositionWaiter], min_position: MinPosition
+                     = None):
+        as_of = await wait_for_view(request, waiter, "cases", min_position)
+        ...  # then query the view (joined on the live generation), in a thread
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request
+from litestar.params import Parameter
+
+from ledger.api.errors import BadRequest
+from ledger.projections.waiter import PositionWaiter
+
+POSITION_HEADER = "Ledger-Position"
+MinPosition = Annotated[
+    int | None,
+    Parameter(
+        ge=0,
+        le=2**62,
+        required=False,
+        description="Answer only once the view has projected this log position (a write's "
+        "`position`; the Ledger-Position header does the same)",
+    ),
+]
+"""The `?min_position=` query parameter of every view read."""
+READ_WAIT = 5.0
+"""Seconds a read waits for its view to catch up before answering 503."""
+
+
+def min_position_from(request: Request[Any, Any, Any], query_value: int | None) -> int | None:
+    """The position a read must see: the larger of `?min_position=` and the Ledger-Position
+    header, or None when neither is given."""
+    raw = request.headers.get(POSITION_HEADER)
+    header: int | None = None
+    if raw is not None:
+        try:
+            header = int(raw.strip())
+        except ValueError:
+            header = -1
+        if not 0 <= header <= 2**62:
+            raise BadRequest(POSITION_HEADER, f"{POSITION_HEADER} must be a log position")
+    given = [p for p in (query_value, header) if p is not None]
+    return max(given) if given else None
+
+
+async def wait_for_view(
+    request: Request[Any, Any, Any],
+    waiter: PositionWaiter,
+    name: str,
+    query_value: int | None = None,
+    timeout: float = READ_WAIT,
+) -> int:
+    """Wait (bounded) until view `name` has projected the position the request asks for;
+    returns the view's position (raises NotCaughtUp, a 503, on timeout)."""
+    target = min_position_from(request, query_value)
+    if target is None:
+        return waiter.position(name)
+    return await waiter.wait(name, target, timeout)
