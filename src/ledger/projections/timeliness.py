@@ -1,0 +1,355 @@
+"""Timeliness indicators (DESIGN §5; domain brief §1.6): pure arithmetic over `view_cases` rows.
+
+Why a pure module: the definitions below are the contract that auditors recompute and the tests
+hand-compute against, so they live in one place with no I/O and no clock (`now` is an argument).
+`ledger.api.metrics` fetches the rows touching the period in one query and serves the result.
+
+Conventions shared by every indicator:
+
+- **Period P.** `from` and `to` are dates, both inclusive, in Asia/Shanghai (+08:00):
+  P = [from 00:00, to+1 00:00). `to` defaults to today, `from` to the first day of `to`'s month;
+  `from` after `to` is refused, and so is a period longer than 366 days.
+- **办结 (completed).** A case whose status is `completed` with an outcome other than
+  `withdrawn`. Withdrawn cases and refused cases (`refused`, 不予受理) are not 办结.
+- **Rates** are numbers in [0, 1] rounded half up to 4 decimals, or null when the denominator is
+  0; each is served with its numerator and denominator so anyone can recompute it.
+- **Groups**: by the department holding the case now (for a closed case, the one that closed it),
+  by window (a case with no window is its own group, key null), or by matter (code, with the
+  name of its most recently registered case). The `total` is computed over the cases, not by
+  averaging groups. A group is listed when at least one of its cases counts as received,
+  accepted, completed or due in P.
+
+Bump `DEFINITIONS_VERSION` whenever a definition changes: reports with different versions are not
+comparable.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from fractions import Fraction
+
+import msgspec
+
+from ledger.domain.calendar import SHANGHAI
+from ledger.domain.values import CaseStatus, Outcome
+
+DEFINITIONS_VERSION = "1"
+"""Bumped whenever an indicator's definition below changes."""
+MAX_PERIOD_DAYS = 366
+WORKING_DAY_SECONDS = 86_400
+"""The calendar counts a whole working day as 24 hours of working time."""
+
+
+class GroupBy(StrEnum):
+    DEPARTMENT = "department"
+    WINDOW = "window"
+    MATTER = "matter"
+
+
+class QueryError(ValueError):
+    """A report request that cannot be answered as asked; `field` names the parameter."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail)
+        self.field = field
+        self.detail = detail
+
+
+class Period(msgspec.Struct, frozen=True, kw_only=True):
+    """The dates `first`..`last` (inclusive) in Asia/Shanghai: the instants [start, end)."""
+
+    first: date
+    last: date
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(), SHANGHAI)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last + timedelta(days=1), time(), SHANGHAI)
+
+    def contains(self, moment: datetime | None) -> bool:
+        return moment is not None and self.start <= moment < self.end
+
+
+def resolve_period(first: date | None, last: date | None, today: date) -> Period:
+    """`to` defaults to `today`, `from` to the first day of `to`'s month; at most 366 days."""
+    last = today if last is None else last
+    first = last.replace(day=1) if first is None else first
+    if first > last:
+        raise QueryError("from", f"from {first} is after to {last}")
+    if (last - first).days + 1 > MAX_PERIOD_DAYS:
+        raise QueryError("from", f"a period spans at most {MAX_PERIOD_DAYS} days")
+    return Period(first=first, last=last)
+
+
+class CaseRow(msgspec.Struct, frozen=True, kw_only=True):
+    """The columns of one `view_cases` row that the indicators read."""
+
+    department: str
+    window: str | None
+    matter_code: str
+    matter_name: str
+    status: str
+    outcome: str | None
+    registered_at: datetime
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    due_at: datetime | None
+    working_seconds: float | None
+    visits: int
+    handoffs: int
+    extensions_approved: int
+    notice_violations: int
+
+
+class Rate(msgspec.Struct, frozen=True, kw_only=True):
+    """numerator ÷ denominator, rounded; null when the denominator is 0."""
+
+    value: float | None
+    numerator: int
+    denominator: int
+
+
+class WorkingDays(msgspec.Struct, frozen=True, kw_only=True):
+    """Working time from clock start to completion, in working days, over `n` completed cases."""
+
+    median: float | None
+    p90: float | None
+    n: int
+
+
+class Indicators(msgspec.Struct, frozen=True, kw_only=True):
+    received: int
+    accepted: int
+    completed: int
+    due: int
+    on_time: int
+    overdue: int
+    extended: int
+    completion_rate: Rate
+    on_time_rate: Rate
+    extension_rate: Rate
+    one_visit_rate: Rate
+    handoffs_per_case: Rate
+    visits_per_case: Rate
+    working_days: WorkingDays
+    notice_violations: int
+    cases_with_notice_violations: int
+
+
+class Group(msgspec.Struct, frozen=True, kw_only=True):
+    key: str | None
+    matter_name: str | None
+    """Only when grouping by matter."""
+    indicators: Indicators
+
+
+class Report(msgspec.Struct, frozen=True, kw_only=True):
+    groups: list[Group]
+    total: Indicators
+
+
+# --- what each case counts as -------------------------------------------------------------------
+
+
+def is_banjie(row: CaseRow) -> bool:
+    """办结: status `completed` and outcome not `withdrawn` (withdrawn and refused are not)."""
+    return row.status == CaseStatus.COMPLETED and row.outcome != Outcome.WITHDRAWN
+
+
+def is_received(row: CaseRow, p: Period) -> bool:
+    """received: registered_at in P."""
+    return p.contains(row.registered_at)
+
+
+def is_accepted(row: CaseRow, p: Period) -> bool:
+    """accepted: accepted_at in P."""
+    return p.contains(row.accepted_at)
+
+
+def is_completed(row: CaseRow, p: Period) -> bool:
+    """completed: 办结 (status completed, outcome ≠ withdrawn) with closed_at in P."""
+    return is_banjie(row) and p.contains(row.closed_at)
+
+
+def is_completed_in_cohort(row: CaseRow, p: Period) -> bool:
+    """办结率's numerator (period cohort): accepted in P, 办结, and closed_at < end of P."""
+    return (
+        is_accepted(row, p)
+        and is_banjie(row)
+        and row.closed_at is not None
+        and row.closed_at < p.end
+    )
+
+
+def is_due(row: CaseRow, p: Period, now: datetime) -> bool:
+    """due (应办结): the case has a clock whose due_at is in P and due_at ≤ now (only deadlines
+    already passed count; due_at includes approved extensions and finished pauses)."""
+    return row.due_at is not None and p.contains(row.due_at) and row.due_at <= now
+
+
+def is_on_time(row: CaseRow, p: Period, now: datetime) -> bool:
+    """on_time: due, 办结 (status completed, outcome ≠ withdrawn), and closed_at ≤ due_at."""
+    return (
+        is_due(row, p, now)
+        and is_banjie(row)
+        and row.closed_at is not None
+        and row.due_at is not None
+        and row.closed_at <= row.due_at
+    )
+
+
+def is_extended(row: CaseRow, p: Period) -> bool:
+    """extended: accepted in P with at least one approved extension."""
+    return is_accepted(row, p) and row.extensions_approved >= 1
+
+
+# --- tallies ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    """Running counts for one group (or the total); `indicators()` turns them into the report."""
+
+    received: int = 0
+    accepted: int = 0
+    completed: int = 0
+    cohort_completed: int = 0
+    due: int = 0
+    on_time: int = 0
+    extended: int = 0
+    one_visit: int = 0
+    handoffs: int = 0
+    visits: int = 0
+    notice_violations: int = 0
+    cases_with_notice_violations: int = 0
+    working_days: list[Fraction] = field(default_factory=list)
+
+    def add(self, row: CaseRow, p: Period, now: datetime) -> None:
+        if is_received(row, p):
+            self.received += 1
+            self.handoffs += row.handoffs
+            self.visits += row.visits
+            self.notice_violations += row.notice_violations
+            self.cases_with_notice_violations += row.notice_violations >= 1
+        if is_accepted(row, p):
+            self.accepted += 1
+            self.cohort_completed += is_completed_in_cohort(row, p)
+            self.extended += is_extended(row, p)
+        if is_completed(row, p):
+            self.completed += 1
+            self.one_visit += row.visits <= 1
+            if row.working_seconds is not None:
+                self.working_days.append(Fraction(row.working_seconds) / WORKING_DAY_SECONDS)
+        if is_due(row, p, now):
+            self.due += 1
+            self.on_time += is_on_time(row, p, now)
+
+    def indicators(self) -> Indicators:
+        return Indicators(
+            received=self.received,
+            accepted=self.accepted,
+            completed=self.completed,
+            due=self.due,
+            on_time=self.on_time,
+            # overdue: due − on_time: everything due that was not 办结 by its deadline (completed
+            # late, still open, or withdrawn/refused).
+            overdue=self.due - self.on_time,
+            extended=self.extended,
+            # 办结率 (period cohort): of the cases accepted in P, those 办结 before P ended.
+            completion_rate=rate(self.cohort_completed, self.accepted),
+            # 按时办结率: on_time ÷ due.
+            on_time_rate=rate(self.on_time, self.due),
+            # 延期率: extended ÷ accepted.
+            extension_rate=rate(self.extended, self.accepted),
+            # 一次办成率: completed cases with visits ≤ 1 ÷ completed.
+            one_visit_rate=rate(self.one_visit, self.completed),
+            # hand-offs per case: sum(handoffs) ÷ received, over the cases received in P.
+            handoffs_per_case=rate(self.handoffs, self.received, places=2),
+            # 跑动次数 per case: sum(visits) ÷ received, over the cases received in P.
+            visits_per_case=rate(self.visits, self.received, places=2),
+            working_days=working_days(self.working_days),
+            # notice_violations: sum over the cases received in P of their one_time_notice.*
+            # violation flags; cases_with_notice_violations: those with at least one.
+            notice_violations=self.notice_violations,
+            cases_with_notice_violations=self.cases_with_notice_violations,
+        )
+
+
+def counts_at_all(row: CaseRow, p: Period, now: datetime) -> bool:
+    """Whether the case counts as received, accepted, completed or due in P (lists its group)."""
+    return is_received(row, p) or is_accepted(row, p) or is_completed(row, p) or is_due(row, p, now)
+
+
+def timeliness(rows: Iterable[CaseRow], p: Period, group_by: GroupBy, now: datetime) -> Report:
+    """The indicators per group and in total, over `rows` (rows not touching P count nothing)."""
+    total = _Tally()
+    groups: dict[str | None, _Tally] = {}
+    names: dict[str, tuple[datetime, str]] = {}  # matter code -> latest (registered_at, name)
+    for row in rows:
+        if not counts_at_all(row, p, now):
+            continue
+        key = _key(row, group_by)
+        groups.setdefault(key, _Tally()).add(row, p, now)
+        total.add(row, p, now)
+        latest = names.get(row.matter_code)
+        if latest is None or (row.registered_at, row.matter_name) > latest:
+            names[row.matter_code] = (row.registered_at, row.matter_name)
+    return Report(
+        groups=[
+            Group(
+                key=key,
+                matter_name=names[key][1] if group_by is GroupBy.MATTER and key else None,
+                indicators=tally.indicators(),
+            )
+            for key, tally in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+        ],
+        total=total.indicators(),
+    )
+
+
+def _key(row: CaseRow, group_by: GroupBy) -> str | None:
+    if group_by is GroupBy.WINDOW:
+        return row.window
+    if group_by is GroupBy.MATTER:
+        return row.matter_code
+    return row.department
+
+
+# --- arithmetic ---------------------------------------------------------------------------------
+
+
+def rate(numerator: int, denominator: int, places: int = 4) -> Rate:
+    """numerator ÷ denominator rounded half up to `places` decimals; null for a zero denominator."""
+    value = None if denominator == 0 else round_half_up(Fraction(numerator, denominator), places)
+    return Rate(value=value, numerator=numerator, denominator=denominator)
+
+
+def working_days(values: list[Fraction]) -> WorkingDays:
+    """Working time to complete, over the completed cases (as `is_completed`) with
+    working_seconds set: working_seconds / 86400 in working days; the median is
+    `statistics.median` (the mean of the two middle values for an even count) and p90 is
+    nearest-rank (the ceil(0.9·n)-th smallest value); both rounded half up to 2 decimals, null
+    when there are no values."""
+    if not values:
+        return WorkingDays(median=None, p90=None, n=0)
+    ordered = sorted(values)
+    rank = math.ceil(Fraction(9, 10) * len(ordered))  # exact: no 0.9·n float error
+    return WorkingDays(
+        median=round_half_up(statistics.median(ordered), 2),
+        p90=round_half_up(ordered[rank - 1], 2),
+        n=len(ordered),
+    )
+
+
+def round_half_up(value: Fraction, places: int) -> float:
+    """Exact decimal rounding of a non-negative fraction (0.125 → 0.13, as one rounds by hand)."""
+    scale = 10**places
+    return float(Fraction(math.floor(value * scale + Fraction(1, 2)), scale))
