@@ -24,7 +24,13 @@ def main() -> None:
     show_default=True,
     help="Run the notary in this process (turn off when `ledger worker` runs it)",
 )
-def serve(host: str, port: int, notary: bool) -> None:
+@click.option(
+    "--projections/--no-projections",
+    default=True,
+    show_default=True,
+    help="Run the projections in this process (turn off when `ledger worker` runs them)",
+)
+def serve(host: str, port: int, notary: bool, projections: bool) -> None:
     """Migrate, then serve the HTTP API (embedded PostgreSQL unless LEDGER_DATABASE_URL is set)."""
     import uvicorn
 
@@ -37,13 +43,24 @@ def serve(host: str, port: int, notary: bool) -> None:
     click.echo(
         f"ledger: PostgreSQL {where}; serving http://{host}:{port} (docs at /schema)", err=True
     )
-    app = create_app(settings, notary=notary)
+    app = create_app(settings, notary=notary, run_projections=projections)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
 @main.command()
-def worker() -> None:
-    """Run the notary (and, as they arrive, the projections) as a process of its own."""
+@click.option("--notary/--no-notary", default=True, show_default=True, help="Run the notary")
+@click.option(
+    "--projections/--no-projections", default=True, show_default=True, help="Run the projections"
+)
+@click.option(
+    "--batch-size",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Events per projection transaction [default: 5000]",
+)
+def worker(notary: bool, projections: bool, batch_size: int | None) -> None:
+    """Run the notary and the projections as a process of their own (`serve --no-notary
+    --no-projections` beside it)."""
     import signal
     import threading
 
@@ -51,8 +68,11 @@ def worker() -> None:
     from ledger.database import open_database
     from ledger.keys import load_signer
     from ledger.log import configure_logging
-    from ledger.notary import Notary
+    from ledger.notary import Notary, start_notary_thread
+    from ledger.projections.runtime import DEFAULT_BATCH, ProjectionWorker
 
+    if not (notary or projections):
+        raise click.UsageError("nothing to run: both --no-notary and --no-projections")
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     database = open_database(settings)
@@ -60,10 +80,116 @@ def worker() -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    signer = load_signer(settings.notary_key_path, settings.origin)
-    Notary(
-        database.app_conninfo, signer, settings.origin, checkpoint_every=settings.checkpoint_every
-    ).run(stop)
+    notary_thread = None
+    if notary:
+        signer = load_signer(settings.notary_key_path, settings.origin)
+        notary_thread, notary_stop = start_notary_thread(
+            Notary(
+                database.app_conninfo,
+                signer,
+                settings.origin,
+                checkpoint_every=settings.checkpoint_every,
+            )
+        )
+    projectors = None
+    if projections:
+        projectors = ProjectionWorker(
+            database.app_conninfo, batch_size=batch_size or DEFAULT_BATCH
+        ).start()
+    while not stop.wait(0.5):  # the signal handlers run on this (the main) thread
+        pass
+    if projectors is not None:
+        projectors.stop()
+    if notary_thread is not None:
+        notary_stop.set()
+        notary_thread.join(10.0)
+
+
+@main.group()
+def projections() -> None:
+    """The read models: how far each has followed the log, and rebuilding one."""
+
+
+@projections.command("status")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table")
+def projections_status(as_json: bool) -> None:
+    """For each projection: live generation, position, head, lag, and any rebuild."""
+    import msgspec
+    import psycopg
+
+    from ledger.database import open_database
+    from ledger.projections.runtime import configured_projections, read_status
+
+    database = open_database(Settings.from_env())
+    names = [p.name for p in configured_projections()]
+    with psycopg.connect(database.app_conninfo, autocommit=True) as conn:
+        statuses = read_status(conn, names)
+    if as_json:
+        click.echo(msgspec.json.encode(statuses).decode())
+        return
+    header = ("projection", "generation", "position", "head", "lag events", "lag s", "rebuild")
+    rows = [header]
+    for s in statuses:
+        rebuild = "-"
+        if s.rebuilding is not None:
+            state = "running" if s.rebuild_running else "abandoned"
+            rebuild = f"generation {s.rebuilding} at {s.rebuild_position or 0} ({state})"
+        rows.append(
+            (
+                s.name,
+                "-" if s.generation is None else str(s.generation),
+                str(s.position),
+                str(s.head),
+                str(s.lag_events),
+                "?" if s.lag_seconds is None else f"{s.lag_seconds:.1f}",
+                rebuild,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for r in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    if not statuses:
+        click.echo("(no projections registered)")
+
+
+@projections.command("rebuild")
+@click.argument("name")
+@click.option(
+    "--batch-size",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Events per transaction [default: 5000]",
+)
+def projections_rebuild(name: str, batch_size: int | None) -> None:
+    """Build projection NAME again from the start beside the live one, swap it in when it has
+    caught up, then drop the old generation. Reads keep working throughout."""
+    from ledger.database import migrate as apply
+    from ledger.database import open_database
+    from ledger.log import configure_logging
+    from ledger.projections.runtime import (
+        DEFAULT_BATCH,
+        RebuildInProgress,
+        configured_projections,
+        rebuild,
+    )
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    known = {p.name: p for p in configured_projections()}
+    if name not in known:
+        raise click.BadParameter(
+            f"unknown projection; known: {', '.join(sorted(known)) or 'none'}", param_hint="NAME"
+        )
+    database = open_database(settings)
+    apply(database)
+    try:
+        done = rebuild(database.app_conninfo, known[name], batch_size=batch_size or DEFAULT_BATCH)
+    except RebuildInProgress as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(
+        f"{done.name}: generation {done.generation} is live at position {done.position} "
+        f"({done.events} events in {done.seconds:.1f} s); generation {done.old_generation} cleared"
+    )
 
 
 @main.group()

@@ -132,7 +132,7 @@ class Projector:
         log.info("projection.started", projection=self.name, batch_size=self.batch_size)
         while not stop.is_set():
             try:
-                with psycopg.connect(self.conninfo, autocommit=True) as listener:
+                with self._connect() as listener:
                     listener.execute(f"LISTEN {EVENTS_CHANNEL}")
                     while not stop.is_set():
                         batch = self.step()
@@ -248,8 +248,14 @@ class Projector:
 
     def _connection(self) -> Conn:
         if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self.conninfo, autocommit=True)
+            self._conn = self._connect()
         return self._conn
+
+    def _connect(self) -> Conn:
+        """Named, so pg_stat_activity shows which projection a session (or a lock) belongs to."""
+        return psycopg.connect(
+            self.conninfo, autocommit=True, application_name=f"ledger projection {self.name}"
+        )
 
     def _live_generation(self, conn: Conn) -> int:
         row = conn.execute(_LIVE, (self.name,)).fetchone()

@@ -184,7 +184,9 @@ class PositionWaiter:
     def _listen(self) -> None:
         while not self._closed.is_set():
             try:
-                with psycopg.connect(self.conninfo, autocommit=True) as conn:
+                with psycopg.connect(
+                    self.conninfo, autocommit=True, application_name="ledger position waiter"
+                ) as conn:
                     conn.execute(f"LISTEN {PROJECTED_CHANNEL}")
                     # Load after LISTEN, so nothing committed in between goes unnoticed.
                     for name, generation, position in conn.execute(_LIVE).fetchall():
