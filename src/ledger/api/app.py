@@ -24,6 +24,7 @@ from ledger import __version__
 from ledger.api.audit import AuditController
 from ledger.api.cases import CaseController
 from ledger.api.errors import EXCEPTION_HANDLERS
+from ledger.api.metrics import MetricsController
 from ledger.api.schemas import Health
 from ledger.application import Ledger
 from ledger.auth import InvalidToken, verify_token
@@ -101,7 +102,7 @@ def create_app(
         return actor
 
     app = Litestar(
-        route_handlers=[CaseController, AuditController, health],
+        route_handlers=[CaseController, AuditController, MetricsController, health],
         dependencies={
             "ledger": Provide(provide_ledger, sync_to_thread=False),
             "waiter": Provide(provide_waiter, sync_to_thread=False),
