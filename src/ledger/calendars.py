@@ -8,8 +8,10 @@ keys, dates outside their year, make-up days on weekdays, a day both holiday and
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from ledger.domain.errors import LedgerError
 
 POLICY_ROOT = Path(__file__).resolve().parents[2] / "policies"
 """The repository's `policies/` (calendars and time limits); `LEDGER_POLICY_DIR` overrides it."""
+POLICY_DIR_ENV = "LEDGER_POLICY_DIR"
 DEFAULT_DIR = POLICY_ROOT / "calendars"
 _JURISDICTION = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _SATURDAY = 5
@@ -77,6 +80,13 @@ class CalendarFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
             makeup_days=frozenset(d for f in festivals for d in f.makeup_days),
             extends=self.extends,
         )
+
+
+def policy_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """`LEDGER_POLICY_DIR` if set, else the repository's `policies/`: for `Settings` and for
+    processes that have no `Settings` (projections are instantiated without arguments)."""
+    raw = (os.environ if environ is None else environ).get(POLICY_DIR_ENV)
+    return Path(raw).resolve() if raw else POLICY_ROOT
 
 
 def read_calendar_file(path: Path | str) -> CalendarFile:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import msgspec
 
-from ledger.calendars import POLICY_ROOT
+from ledger.calendars import POLICY_ROOT, policy_dir
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,8 +49,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         }
         if raw_key := env.get("LEDGER_NOTARY_KEY"):
             values["notary_key"] = Path(raw_key)
-        if raw_dir := env.get("LEDGER_POLICY_DIR"):
-            values["policy_dir"] = Path(raw_dir).resolve()
+        values["policy_dir"] = policy_dir(env)
         for name, conv in (
             ("snapshot_interval", int),
             ("pool_size", int),
