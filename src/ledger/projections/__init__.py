@@ -7,5 +7,6 @@ classes (instantiated without arguments) or instances of `base.Projection`.
 from __future__ import annotations
 
 from ledger.projections.base import Projection
+from ledger.projections.cases import CasesProjection
 
-PROJECTIONS: tuple[Projection | type[Projection], ...] = ()
+PROJECTIONS: tuple[Projection | type[Projection], ...] = (CasesProjection,)
