@@ -26,6 +26,7 @@ from ledger.api.cases import CaseController
 from ledger.api.errors import EXCEPTION_HANDLERS
 from ledger.api.metrics import MetricsController
 from ledger.api.schemas import Health
+from ledger.api.views import VIEW_HANDLERS
 from ledger.application import Ledger
 from ledger.auth import InvalidToken, verify_token
 from ledger.database import migrate, open_database
@@ -102,7 +103,7 @@ def create_app(
         return actor
 
     app = Litestar(
-        route_handlers=[CaseController, AuditController, MetricsController, health],
+        route_handlers=[CaseController, AuditController, *VIEW_HANDLERS, MetricsController, health],
         dependencies={
             "ledger": Provide(provide_ledger, sync_to_thread=False),
             "waiter": Provide(provide_waiter, sync_to_thread=False),

@@ -14,6 +14,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter, QueryParameter
 
+from ledger.api import views
 from ledger.api.errors import BadRequest
 from ledger.api.schemas import (
     AppendEventRequest,
@@ -69,6 +70,8 @@ IdempotencyKeyHeader = Annotated[
 class CaseController(Controller):
     path = "/cases"
     tags = ["cases"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
+
+    search = views.search  # GET /cases: case search, from the "cases" view
 
     @post(
         sync_to_thread=True,
