@@ -52,6 +52,7 @@ REBUILD_LOCK = 0x6C656467
 """Advisory lock class ('ledg'); the key is hashtext(name): one rebuild per projection at once."""
 
 Conn = psycopg.Connection[tuple[Any, ...]]
+Cursor = psycopg.Cursor[tuple[Any, ...]]
 
 _SELECT = (
     "SELECT notification_id, originator_id, originator_version, topic, state FROM ledger_events "
@@ -67,6 +68,13 @@ _SELECT_TOPICS = (
     ") e ON true ORDER BY e.notification_id"
 )
 _LIVE = "SELECT generation FROM ledger_projections WHERE name = %s FOR KEY SHARE"
+# Both locks at once. If a swap commits while this waits, the re-checked join (new generation,
+# old tracking row) fails and no row comes back: the caller then locks step by step.
+_LOCK_LIVE = (
+    "SELECT p.generation, t.position FROM ledger_projections p JOIN ledger_projection_tracking t "
+    "ON t.name = p.name AND t.generation = p.generation WHERE p.name = %s "
+    "FOR KEY SHARE OF p FOR UPDATE OF t"
+)
 _TRACKING = (
     "SELECT position FROM ledger_projection_tracking WHERE name = %s AND generation = %s FOR UPDATE"
 )
@@ -109,16 +117,44 @@ class Projector:
         self.retry_delay = retry_delay
         self._mapper = MsgspecMapper()
         self._conn: Conn | None = None
+        self._position = 0
+        """Where this projector's last batch left the live generation: the guess `step` reads
+        after before its locks confirm it."""
 
     # --- the live generation -------------------------------------------------------------------
 
     def step(self) -> Batch:
-        """Project the next batch (possibly empty) into the live generation."""
+        """Project the next batch (possibly empty) into the live generation.
+
+        Three round trips in the common case, since in a busy process each is also a wait for
+        the GIL: BEGIN, the locks and the read after where this projector left off, pipelined;
+        `apply`; the tracking row, NOTIFY and COMMIT, pipelined. If the locks show another
+        position (another projector moved it) or no row (the first run; a swap meanwhile), it
+        locks step by step and reads again."""
         conn = self._connection()
-        with conn.transaction():
-            generation = self._live_generation(conn)
-            position = _lock_tracking(conn, self.name, generation)
-            return self._advance(conn, generation, position, notify=True)
+        try:
+            with conn.pipeline():
+                conn.execute("BEGIN")
+                locked = conn.execute(_LOCK_LIVE, (self.name,))
+                guessed = self._read(conn, self._position)
+            row = locked.fetchone()
+            if row is not None and row[1] == self._position:
+                generation, position = row
+                rows, full, reached = self._rows(guessed, position)
+            else:
+                generation = self._live_generation(conn)
+                position = _lock_tracking(conn, self.name, generation)
+                rows, full, reached = self._rows(self._read(conn, position), position)
+            self._apply(conn, generation, rows)
+            with conn.pipeline():
+                if reached != position:
+                    self._track(conn, generation, reached, notify=True)
+                conn.execute("COMMIT")
+        except BaseException:
+            conn.rollback()
+            raise
+        self._position = reached
+        return Batch(generation, len(rows), reached, full)
 
     def catch_up(self) -> int:
         """Project everything stored so far; returns the position reached."""
@@ -272,19 +308,31 @@ class Projector:
     def _advance(self, conn: Conn, generation: int, position: int, *, notify: bool) -> Batch:
         """Read, decode and apply the events after `position`, and move the tracking row (whose
         lock the caller holds)."""
+        rows, full, reached = self._rows(self._read(conn, position), position)
+        self._apply(conn, generation, rows)
+        if reached != position:
+            self._track(conn, generation, reached, notify=notify)
+        return Batch(generation, len(rows), reached, full)
+
+    def _read(self, conn: Conn, position: int) -> Cursor:
         if self.topics is None:
-            rows = conn.execute(_SELECT, (position, self.batch_size), binary=True).fetchall()
+            return conn.execute(_SELECT, (position, self.batch_size), binary=True)
+        return conn.execute(_SELECT_TOPICS, (position, self.topics, self.batch_size), binary=True)
+
+    def _rows(self, read: Cursor, position: int) -> tuple[list[tuple[Any, ...]], bool, int]:
+        """The events read, whether the batch is full, and the position the batch reaches."""
+        if self.topics is None:
+            rows = read.fetchall()
             full = len(rows) == self.batch_size
-            reached = rows[-1][0] if rows else position
-        else:
-            found = conn.execute(
-                _SELECT_TOPICS, (position, self.topics, self.batch_size), binary=True
-            ).fetchall()
-            head = found[0][0]
-            rows = [r[1:] for r in found if r[1] is not None]
-            full = len(rows) == self.batch_size
-            # Not full: every matching event up to the head is here, so pass the head too.
-            reached = rows[-1][0] if full else max(position, head or 0)
+            return rows, full, rows[-1][0] if rows else position
+        found = read.fetchall()
+        head = found[0][0]
+        rows = [r[1:] for r in found if r[1] is not None]
+        full = len(rows) == self.batch_size
+        # Not full: every matching event up to the head is here, so pass the head too.
+        return rows, full, rows[-1][0] if full else max(position, head or 0)
+
+    def _apply(self, conn: Conn, generation: int, rows: list[tuple[Any, ...]]) -> None:
         if rows:
             decode = self._mapper.to_domain_event
             events = [
@@ -303,15 +351,15 @@ class Projector:
             ]
             with conn.cursor() as cur:
                 self.projection.apply(cur, generation, events)
-        if reached != position:
-            conn.execute(
-                "UPDATE ledger_projection_tracking SET position = %s, updated_at = now() "
-                "WHERE name = %s AND generation = %s",
-                (reached, self.name, generation),
-            )
-            if notify:
-                _notify(conn, self.name, generation, reached)
-        return Batch(generation, len(rows), reached, full)
+
+    def _track(self, conn: Conn, generation: int, position: int, *, notify: bool) -> None:
+        conn.execute(
+            "UPDATE ledger_projection_tracking SET position = %s, updated_at = now() "
+            "WHERE name = %s AND generation = %s",
+            (position, self.name, generation),
+        )
+        if notify:
+            _notify(conn, self.name, generation, position)
 
 
 def _lock_tracking(conn: Conn, name: str, generation: int) -> int:
