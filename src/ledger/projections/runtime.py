@@ -484,8 +484,9 @@ _LAG = (
 )
 
 
-def read_status(conn: Conn, names: Iterable[str] = ()) -> list[ProjectionStatus]:
-    """Every registered projection's status, and those of `names` not registered yet."""
+def read_status(conn: Conn | Cursor, names: Iterable[str] = ()) -> list[ProjectionStatus]:
+    """Every registered projection's status, and those of `names` not registered yet. Takes a
+    connection, or a (tuple-row) cursor, so a view can read it in its own snapshot."""
     found = {row[0]: row for row in conn.execute(_STATUS, (REBUILD_LOCK,)).fetchall()}
     statuses = []
     for name in sorted(found.keys() | set(names)):
@@ -511,7 +512,7 @@ def read_status(conn: Conn, names: Iterable[str] = ()) -> list[ProjectionStatus]
     return statuses
 
 
-def projection_status(conn: Conn, name: str) -> ProjectionStatus:
+def projection_status(conn: Conn | Cursor, name: str) -> ProjectionStatus:
     """One projection's status: views report `position` as their as_of_position, and the lag."""
     return next(s for s in read_status(conn, [name]) if s.name == name)
 
