@@ -47,7 +47,6 @@ Per row, in October with now = 10-20 12:00:
 from __future__ import annotations
 
 from datetime import date, datetime
-from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -506,15 +505,18 @@ def test_rates_round_half_up() -> None:
 
 
 def test_median_and_nearest_rank_p90() -> None:
-    days = [Fraction(d) for d in (7, 1, 2, 9, 3, 5, 4, 10, 6, 8)]  # 1..10 shuffled
+    days = [7, 1, 2, 9, 3, 5, 4, 10, 6, 8]  # 1..10 working days, shuffled; given in seconds
     # n = 10: median (5 + 6)/2 = 5.5; p90 rank ceil(9.0) = 9 → 9 (not 9.1 as interpolated).
-    assert working_days(days) == WorkingDays(median=5.5, p90=9.0, n=10)
+    assert working_days([d * DAY for d in days]) == WorkingDays(median=5.5, p90=9.0, n=10)
     # n = 11 (1..11): median the 6th = 6; p90 rank ceil(9.9) = 10 → 10.
-    assert working_days([*days, Fraction(11)]) == WorkingDays(median=6.0, p90=10.0, n=11)
-    # n = 4: sorted 1/3 2/3 1 5/3; median (2/3 + 1)/2 = 5/6 = 0.833… → 0.83;
+    eleven = [d * DAY for d in [*days, 11]]
+    assert working_days(eleven) == WorkingDays(median=6.0, p90=10.0, n=11)
+    # n = 4, 8 h = 1/3 day: sorted 1/3 2/3 1 5/3; median (2/3 + 1)/2 = 5/6 = 0.833… → 0.83;
     # p90 rank ceil(3.6) = 4 → 5/3 = 1.666… → 1.67.
-    thirds = [Fraction(5, 3), Fraction(1, 3), Fraction(1), Fraction(2, 3)]
+    thirds = [40 * 3600, 8 * 3600, 24 * 3600, 16 * 3600]
     assert working_days(thirds) == WorkingDays(median=0.83, p90=1.67, n=4)
+    # n = 2, 6 h and 8 days: median (0.25 + 8)/2 = 4.125 → 4.13 (half up, not to even).
+    assert working_days([8 * DAY, 6 * 3600]).median == 4.13
 
 
 def test_definitions_version_is_a_string() -> None:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from fractions import Fraction
+from typing import NamedTuple
 
 import msgspec
 
@@ -60,19 +61,20 @@ class QueryError(ValueError):
         self.detail = detail
 
 
-class Period(msgspec.Struct, frozen=True, kw_only=True):
+@dataclass(frozen=True)
+class Period:
     """The dates `first`..`last` (inclusive) in Asia/Shanghai: the instants [start, end)."""
 
     first: date
     last: date
+    start: datetime = field(init=False, repr=False, compare=False)
+    end: datetime = field(init=False, repr=False, compare=False)
 
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first, time(), SHANGHAI)
-
-    @property
-    def end(self) -> datetime:
-        return datetime.combine(self.last + timedelta(days=1), time(), SHANGHAI)
+    def __post_init__(self) -> None:
+        # Computed once: `contains` runs several times per case.
+        object.__setattr__(self, "start", datetime.combine(self.first, time(), SHANGHAI))
+        end = datetime.combine(self.last + timedelta(days=1), time(), SHANGHAI)
+        object.__setattr__(self, "end", end)
 
     def contains(self, moment: datetime | None) -> bool:
         return moment is not None and self.start <= moment < self.end
@@ -159,9 +161,12 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
 # --- what each case counts as -------------------------------------------------------------------
 
 
+_COMPLETED, _WITHDRAWN = CaseStatus.COMPLETED.value, Outcome.WITHDRAWN.value
+
+
 def is_banjie(row: CaseRow) -> bool:
     """办结: status `completed` and outcome not `withdrawn` (withdrawn and refused are not)."""
-    return row.status == CaseStatus.COMPLETED and row.outcome != Outcome.WITHDRAWN
+    return row.status == _COMPLETED and row.outcome != _WITHDRAWN
 
 
 def is_received(row: CaseRow, p: Period) -> bool:
@@ -211,6 +216,35 @@ def is_extended(row: CaseRow, p: Period) -> bool:
     return is_accepted(row, p) and row.extensions_approved >= 1
 
 
+class Counted(NamedTuple):
+    """What one case counts as in P: each predicate above, evaluated once."""
+
+    received: bool
+    accepted: bool
+    completed: bool
+    completed_in_cohort: bool
+    due: bool
+    on_time: bool
+    extended: bool
+
+    @classmethod
+    def of(cls, row: CaseRow, p: Period, now: datetime) -> Counted:
+        return cls(
+            received=is_received(row, p),
+            accepted=is_accepted(row, p),
+            completed=is_completed(row, p),
+            completed_in_cohort=is_completed_in_cohort(row, p),
+            due=is_due(row, p, now),
+            on_time=is_on_time(row, p, now),
+            extended=is_extended(row, p),
+        )
+
+    @property
+    def at_all(self) -> bool:
+        """Received, accepted, completed or due in P: what lists a case's group."""
+        return self.received or self.accepted or self.completed or self.due
+
+
 # --- tallies ------------------------------------------------------------------------------------
 
 
@@ -230,27 +264,25 @@ class _Tally:
     visits: int = 0
     notice_violations: int = 0
     cases_with_notice_violations: int = 0
-    working_days: list[Fraction] = field(default_factory=list)
+    working_seconds: list[float] = field(default_factory=list)
 
-    def add(self, row: CaseRow, p: Period, now: datetime) -> None:
-        if is_received(row, p):
+    def add(self, row: CaseRow, counted: Counted) -> None:
+        if counted.received:
             self.received += 1
             self.handoffs += row.handoffs
             self.visits += row.visits
             self.notice_violations += row.notice_violations
             self.cases_with_notice_violations += row.notice_violations >= 1
-        if is_accepted(row, p):
-            self.accepted += 1
-            self.cohort_completed += is_completed_in_cohort(row, p)
-            self.extended += is_extended(row, p)
-        if is_completed(row, p):
+        self.accepted += counted.accepted
+        self.cohort_completed += counted.completed_in_cohort
+        self.extended += counted.extended
+        if counted.completed:
             self.completed += 1
             self.one_visit += row.visits <= 1
             if row.working_seconds is not None:
-                self.working_days.append(Fraction(row.working_seconds) / WORKING_DAY_SECONDS)
-        if is_due(row, p, now):
-            self.due += 1
-            self.on_time += is_on_time(row, p, now)
+                self.working_seconds.append(row.working_seconds)
+        self.due += counted.due
+        self.on_time += counted.on_time
 
     def indicators(self) -> Indicators:
         return Indicators(
@@ -275,17 +307,12 @@ class _Tally:
             handoffs_per_case=rate(self.handoffs, self.received, places=2),
             # 跑动次数 per case: sum(visits) ÷ received, over the cases received in P.
             visits_per_case=rate(self.visits, self.received, places=2),
-            working_days=working_days(self.working_days),
+            working_days=working_days(self.working_seconds),
             # notice_violations: sum over the cases received in P of their one_time_notice.*
             # violation flags; cases_with_notice_violations: those with at least one.
             notice_violations=self.notice_violations,
             cases_with_notice_violations=self.cases_with_notice_violations,
         )
-
-
-def counts_at_all(row: CaseRow, p: Period, now: datetime) -> bool:
-    """Whether the case counts as received, accepted, completed or due in P (lists its group)."""
-    return is_received(row, p) or is_accepted(row, p) or is_completed(row, p) or is_due(row, p, now)
 
 
 def timeliness(rows: Iterable[CaseRow], p: Period, group_by: GroupBy, now: datetime) -> Report:
@@ -294,11 +321,12 @@ def timeliness(rows: Iterable[CaseRow], p: Period, group_by: GroupBy, now: datet
     groups: dict[str | None, _Tally] = {}
     names: dict[str, tuple[datetime, str]] = {}  # matter code -> latest (registered_at, name)
     for row in rows:
-        if not counts_at_all(row, p, now):
+        counted = Counted.of(row, p, now)
+        if not counted.at_all:
             continue
         key = _key(row, group_by)
-        groups.setdefault(key, _Tally()).add(row, p, now)
-        total.add(row, p, now)
+        groups.setdefault(key, _Tally()).add(row, counted)
+        total.add(row, counted)
         latest = names.get(row.matter_code)
         if latest is None or (row.registered_at, row.matter_name) > latest:
             names[row.matter_code] = (row.registered_at, row.matter_name)
@@ -332,20 +360,22 @@ def rate(numerator: int, denominator: int, places: int = 4) -> Rate:
     return Rate(value=value, numerator=numerator, denominator=denominator)
 
 
-def working_days(values: list[Fraction]) -> WorkingDays:
+def working_days(seconds: list[float]) -> WorkingDays:
     """Working time to complete, over the completed cases (as `is_completed`) with
     working_seconds set: working_seconds / 86400 in working days; the median is
     `statistics.median` (the mean of the two middle values for an even count) and p90 is
     nearest-rank (the ceil(0.9·n)-th smallest value); both rounded half up to 2 decimals, null
     when there are no values."""
-    if not values:
+    if not seconds:
         return WorkingDays(median=None, p90=None, n=0)
-    ordered = sorted(values)
-    rank = math.ceil(Fraction(9, 10) * len(ordered))  # exact: no 0.9·n float error
+    ordered = sorted(seconds)  # floats sort fast; only the values picked become exact fractions
+    n = len(ordered)
+    middle = [Fraction(ordered[(n - 1) // 2]), Fraction(ordered[n // 2])]
+    rank = math.ceil(Fraction(9, 10) * n)  # exact: no 0.9·n float error
     return WorkingDays(
-        median=round_half_up(statistics.median(ordered), 2),
-        p90=round_half_up(ordered[rank - 1], 2),
-        n=len(ordered),
+        median=round_half_up(statistics.median(middle) / WORKING_DAY_SECONDS, 2),
+        p90=round_half_up(Fraction(ordered[rank - 1]) / WORKING_DAY_SECONDS, 2),
+        n=n,
     )
 
 

@@ -1,0 +1,327 @@
+"""`GET /metrics/timeliness` end to end: cases written over HTTP in October 2026, projected by the
+"cases" projection, read back as JSON and CSV.
+
+The expected values are worked out by hand below from Huoshan's promised limit for SI-ARREARS and
+ID-CORRECTION (5 and 3 working days) and the 2026 national calendar (10-01..10-07 National Day
+holidays; Saturday 10-10 a make-up working day). A working-day clock starts counting the day after
+acceptance and falls due at the end (23:59:59.999999) of its last working day. "Now" is the real
+clock, long after every deadline here, so every deadline in October has passed.
+
+Cases (centre huoshan, all times +08:00):
+
+A 人社 2F-07 SI-ARREARS: registered 10-08 09:00, visit, accepted 10-08 10:00; due 10-14 (10-09,
+  10-10, 10-12, 10-13, 10-14); completed granted 10-12 16:00: on time. Working time from 10-08
+  10:00: 14 h + 24 (10-09) + 24 (10-10) + 0 (Sun) + 16 (10-12) = 78 h = 3.25 days.
+B 人社 2F-07 SI-ARREARS: registered 10-09 09:00, two visits, accepted 10-09 09:30; due 10-15
+  (10-10, 10-12..10-15); 3 working days' extension approved 10-13: due 10-20 (10-16, 10-19, 10-20);
+  completed granted 10-21 10:00: late. Working time: 14.5 h (10-09) + 24 (10-10) + 5 × 24
+  (10-12..10-16) + 48 (10-19, 10-20) + 10 (10-21) = 216.5 h = 9.0208… days.
+C 人社 → 公安: registered 10-20 09:00, accepted 10-20 09:10; due 10-27 (10-21, 10-22, 10-23,
+  10-26, 10-27); handed off to 公安 1F-02 and signed for 10-20: held by 公安, open, overdue.
+D 公安 1F-02 ID-CORRECTION: registered 10-15 09:00, acceptance refused 10-15 10:00 citing a material
+  no notice listed (one notice violation flag).
+E 公安 1F-02 ID-CORRECTION: registered 10-16 09:00, accepted 10-16 09:30; due 10-21 (10-19, 10-20,
+  10-21; 10-17 is a Saturday); withdrawn 10-19 11:00: due, not on time, not completed.
+F 人社 2F-07 SI-ARREARS: registered 09-28 09:00, accepted 09-28 09:30; due 10-10 (09-29, 09-30,
+  10-08, 10-09, 10-10); completed granted 10-09 15:00: on time. Working time: 14.5 h (09-28) + 24
+  + 24 (09-29, 09-30) + 24 (10-08) + 15 (10-09) = 101.5 h = 4.2291… days.
+G 人社 in centre donghuashi: registered 10-12 09:00 (only without the centre filter).
+
+October, centre huoshan, by department:
+人社 (A, B, F): received 2 (A B), accepted 2, completed 3 (A B F), cohort 2 → 办结率 2/2 = 1.0;
+  due 3 (A B F), on time 2 (A F), overdue 1 → 2/3 = 0.6667; extended 1 (B) → 1/2 = 0.5;
+  one visit 2/3 (A 1, F 0; B 2) = 0.6667; hand-offs 0/2 = 0.0; visits 3/2 = 1.5;
+  working days 3.25, 4.2292, 9.0208: median 4.23, p90 (rank ceil(2.7) = 3) 9.02.
+公安 (C, D, E): received 3, accepted 2 (C E), completed 0, 办结率 0/2 = 0.0; due 2 (C E), on time
+  0, overdue 2 → 0.0; extended 0/2; one visit 0/0 = null; hand-offs 1/3 = 0.33 (C); visits 0/3;
+  working days none; notice violations 1 (D) in 1 case.
+Total: received 5, accepted 4, completed 3, 办结率 2/4 = 0.5, due 5, on time 2, overdue 3 → 0.4,
+  extended 1/4 = 0.25, one visit 2/3, hand-offs 1/5 = 0.2, visits 3/5 = 0.6, notice 1 in 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from ledger.api.app import create_app
+from ledger.application import Ledger
+from ledger.database import Database
+from ledger.projections.cases import CasesProjection
+from ledger.settings import Settings
+from tests.api.support import append, assert_problem, register
+
+OCTOBER = "/metrics/timeliness?from=2026-10-01&to=2026-10-31"
+
+
+@pytest.fixture(scope="module")
+def database(database_factory: Callable[[], Database]) -> Database:
+    return database_factory()
+
+
+@pytest.fixture(scope="module")
+def ledger(settings: Settings, database: Database) -> Iterator[Ledger]:
+    app = Ledger(settings, database)
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, ledger: Ledger) -> Iterator[TestClient[Any]]:
+    app = create_app(settings, ledger, run_projections=True, projections=[CasesProjection])
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def staff(token_for: Callable[..., dict[str, str]]) -> dict[str, dict[str, str]]:
+    return {
+        "hr": token_for("clerk-hr", "clerk", unit="人社"),
+        "hr_head": token_for("head-hr", "department_head", unit="人社"),
+        "police": token_for("clerk-police", "clerk", unit="公安"),
+        "dashboard": token_for("screen-1", "dashboard"),
+    }
+
+
+def t(day: str, hhmm: str) -> str:
+    return f"2026-{day}T{hhmm}:00+08:00"
+
+
+@pytest.fixture(scope="module")
+def october(client: TestClient[Any], staff: dict[str, dict[str, str]]) -> int:
+    """Cases A..G of the module docstring; the Ledger-Position of the last write."""
+    hr, head, police = staff["hr"], staff["hr_head"], staff["police"]
+
+    def event(case_id: str, by: dict[str, str], kind: str, when: str, **body: Any) -> Any:
+        return append(client, case_id, by, {"type": kind, "occurred_at": when, **body})
+
+    a = register(client, hr, occurred_at=t("10-08", "09:00"))
+    event(a, hr, "VisitRecorded", t("10-08", "09:05"))
+    event(a, hr, "Accepted", t("10-08", "10:00"))
+    event(a, hr, "Completed", t("10-12", "16:00"), outcome="granted")
+
+    b = register(client, hr, occurred_at=t("10-09", "09:00"))
+    event(b, hr, "VisitRecorded", t("10-09", "09:05"))
+    event(b, hr, "Accepted", t("10-09", "09:30"))
+    ext = event(b, hr, "ExtensionRequested", t("10-13", "10:00"), working_days=3, reason="核查")
+    event(
+        b,
+        head,
+        "ExtensionDecided",
+        t("10-13", "11:00"),
+        extension_id=ext["extension_id"],
+        decision="approve",
+    )
+    event(b, hr, "VisitRecorded", t("10-20", "09:00"))
+    event(b, hr, "Completed", t("10-21", "10:00"), outcome="granted")
+
+    c = register(client, hr, occurred_at=t("10-20", "09:00"))
+    event(c, hr, "Accepted", t("10-20", "09:10"))
+    handoff = event(
+        c,
+        hr,
+        "HandedOff",
+        t("10-20", "10:00"),
+        to_department="公安",
+        to_window="1F-02",
+        reason="户籍",
+    )
+    event(c, police, "HandOffSignedFor", t("10-20", "11:00"), handoff_id=handoff["handoff_id"])
+
+    correction = {"matter": {"code": "ID-CORRECTION", "name": "居民身份信息更正"}}
+    d = register(
+        client,
+        police,
+        department="公安",
+        window="1F-02",
+        occurred_at=t("10-15", "09:00"),
+        **correction,
+    )
+    event(
+        d,
+        police,
+        "AcceptanceRefused",
+        t("10-15", "10:00"),
+        reason="材料不全",
+        legal_basis="《居民身份证法》",
+        missing_materials=["户口簿"],
+    )
+
+    e = register(
+        client,
+        police,
+        department="公安",
+        window="1F-02",
+        occurred_at=t("10-16", "09:00"),
+        **correction,
+    )
+    event(e, police, "Accepted", t("10-16", "09:30"))
+    event(e, police, "Completed", t("10-19", "11:00"), outcome="withdrawn")
+
+    f = register(client, hr, occurred_at=t("09-28", "09:00"))
+    event(f, hr, "Accepted", t("09-28", "09:30"))
+    event(f, hr, "Completed", t("10-09", "15:00"), outcome="granted")
+
+    g = register(client, hr, centre="donghuashi", occurred_at=t("10-12", "09:00"))
+    return int(event(g, hr, "VisitRecorded", t("10-12", "09:10"))["position"])
+
+
+def rate(value: float | None, numerator: int, denominator: int) -> dict[str, Any]:
+    return {"value": value, "numerator": numerator, "denominator": denominator}
+
+
+def test_indicators_by_department(
+    client: TestClient[Any], staff: dict[str, dict[str, str]], october: int
+) -> None:
+    response = client.get(
+        OCTOBER + "&centre=huoshan", headers={**staff["hr"], "Ledger-Position": str(october)}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["from"] == "2026-10-01"
+    assert body["to"] == "2026-10-31"
+    assert body["group_by"] == "department"
+    assert body["centre"] == "huoshan"
+    assert body["as_of_position"] >= october
+    assert set(body["lag"]) == {"events", "seconds"}
+    assert isinstance(body["definitions_version"], str)
+
+    renshe, gongan = body["groups"]
+    assert renshe["key"] == "人社"
+    assert renshe["received"] == 2
+    assert renshe["accepted"] == 2
+    assert renshe["completed"] == 3
+    assert renshe["completion_rate"] == rate(1.0, 2, 2)
+    assert (renshe["due"], renshe["on_time"], renshe["overdue"]) == (3, 2, 1)
+    assert renshe["on_time_rate"] == rate(0.6667, 2, 3)
+    assert renshe["extension_rate"] == rate(0.5, 1, 2)
+    assert renshe["one_visit_rate"] == rate(0.6667, 2, 3)
+    assert renshe["handoffs_per_case"] == rate(0.0, 0, 2)
+    assert renshe["visits_per_case"] == rate(1.5, 3, 2)
+    assert renshe["working_days"] == {"median": 4.23, "p90": 9.02, "n": 3}
+
+    assert gongan["key"] == "公安"
+    assert (gongan["received"], gongan["accepted"], gongan["completed"]) == (3, 2, 0)
+    assert gongan["completion_rate"] == rate(0.0, 0, 2)
+    assert (gongan["due"], gongan["on_time"], gongan["overdue"]) == (2, 0, 2)
+    assert gongan["one_visit_rate"] == rate(None, 0, 0)
+    assert gongan["handoffs_per_case"] == rate(0.33, 1, 3)
+    assert gongan["working_days"] == {"median": None, "p90": None, "n": 0}
+    assert (gongan["notice_violations"], gongan["cases_with_notice_violations"]) == (1, 1)
+
+    total = body["total"]
+    assert (total["received"], total["accepted"], total["completed"]) == (5, 4, 3)
+    assert total["completion_rate"] == rate(0.5, 2, 4)
+    assert total["on_time_rate"] == rate(0.4, 2, 5)
+    assert total["overdue"] == 3
+    assert total["extension_rate"] == rate(0.25, 1, 4)
+    assert total["visits_per_case"] == rate(0.6, 3, 5)
+    assert total["handoffs_per_case"] == rate(0.2, 1, 5)
+
+
+def test_groups_by_window_and_matter_and_every_centre(
+    client: TestClient[Any], staff: dict[str, dict[str, str]], october: int
+) -> None:
+    reader = {**staff["dashboard"], "Ledger-Position": str(october)}  # dashboards read metrics
+    by_window = client.get(OCTOBER + "&centre=huoshan&group_by=window", headers=reader).json()
+    # C moved to 公安's window 1F-02 when 公安 signed for it.
+    assert [(g["key"], g["received"]) for g in by_window["groups"]] == [("1F-02", 3), ("2F-07", 2)]
+
+    by_matter = client.get(OCTOBER + "&centre=huoshan&group_by=matter", headers=reader).json()
+    assert [(g["key"], g["matter_name"], g["received"]) for g in by_matter["groups"]] == [
+        ("ID-CORRECTION", "居民身份信息更正", 2),  # D E
+        ("SI-ARREARS", "养老保险费补缴", 3),  # A B C
+    ]
+
+    # To 10-30: the read-your-writes test adds a case on 10-31.
+    everywhere = client.get(OCTOBER.replace("10-31", "10-30"), headers=reader).json()
+    assert everywhere["centre"] is None
+    assert everywhere["total"]["received"] == 6  # and G, in donghuashi
+    assert [g["key"] for g in everywhere["groups"]] == ["人社", "公安"]
+
+
+def test_csv(client: TestClient[Any], staff: dict[str, dict[str, str]], october: int) -> None:
+    response = client.get(
+        OCTOBER + "&centre=huoshan",
+        headers={**staff["hr"], "Accept": "text/csv", "Ledger-Position": str(october)},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="timeliness_2026-10-01_2026-10-31_department_huoshan.csv"'
+    )
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    header = next(csv.reader(io.StringIO(response.text)))
+    assert header[:6] == ["row", "key", "matter_name", "received", "accepted", "completed"]
+    assert {"on_time_rate", "on_time_rate_numerator", "on_time_rate_denominator"} <= set(header)
+    assert {"working_days_median", "working_days_p90", "working_days_n"} <= set(header)
+    assert [(r["row"], r["key"]) for r in rows] == [
+        ("group", "人社"),
+        ("group", "公安"),
+        ("total", ""),
+    ]
+    renshe, gongan, total = rows
+    assert renshe["on_time_rate"] == "0.6667"
+    assert (renshe["on_time_rate_numerator"], renshe["on_time_rate_denominator"]) == ("2", "3")
+    assert renshe["working_days_median"] == "4.23"
+    assert gongan["one_visit_rate"] == ""  # null: nothing completed
+    assert total["completion_rate"] == "0.5"
+    assert total["received"] == "5"
+
+
+def test_read_your_writes_with_the_writes_position(
+    client: TestClient[Any], staff: dict[str, dict[str, str]], october: int
+) -> None:
+    hr = staff["hr"]
+    query = "/metrics/timeliness?from=2026-10-31&to=2026-10-31&centre=jieyang"
+    case_id = register(client, hr, centre="jieyang", occurred_at=t("10-31", "23:59"))
+    written = append(client, case_id, hr, {"type": "VisitRecorded"})
+    position = written["position"]
+
+    by_header = client.get(query, headers={**hr, "Ledger-Position": str(position)})
+    assert by_header.status_code == 200, by_header.text
+    assert by_header.json()["as_of_position"] >= position
+    assert by_header.json()["total"]["received"] == 1
+    assert by_header.json()["total"]["visits_per_case"] == rate(1.0, 1, 1)
+
+    by_query = client.get(f"{query}&min_position={position}", headers=hr)
+    assert by_query.json()["total"]["received"] == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("from=2026-10-32", "from"),
+        ("from=20261001", "from"),
+        ("to=yesterday", "to"),
+        ("from=2026-10-31&to=2026-10-01", "from"),  # from after to
+        ("from=2025-10-30&to=2026-10-31", "from"),  # 367 days
+        ("group_by=centre", "group_by"),
+        ("group_by=", "group_by"),
+        ("centre=Huo%00shan", "centre"),  # a centre id as registration takes it, or nothing
+    ],
+)
+def test_bad_queries_are_400_naming_the_field(
+    client: TestClient[Any], staff: dict[str, dict[str, str]], query: str, field: str
+) -> None:
+    response = client.get(f"/metrics/timeliness?{query}", headers=staff["hr"])
+    assert_problem(response, 400, field=field)
+
+
+def test_a_year_is_allowed_and_defaults_are_this_month(
+    client: TestClient[Any], staff: dict[str, dict[str, str]]
+) -> None:
+    year = client.get("/metrics/timeliness?from=2026-01-01&to=2027-01-01", headers=staff["hr"])
+    assert year.status_code == 200, year.text  # 366 days
+    default = client.get("/metrics/timeliness", headers=staff["hr"]).json()
+    assert default["from"][8:] == "01"
+    assert default["from"][:7] == default["to"][:7]
+
+
+def test_needs_a_token(client: TestClient[Any]) -> None:
+    assert_problem(client.get("/metrics/timeliness"), 401)
