@@ -391,5 +391,5 @@ def test_search_filters_dates_in_beijing_time_and_pages_by_cursor(
         ("from=2026-09-05&to=2026-09-01", "from"),
     ]:
         assert_problem(client.get(f"/cases?{query}", headers=auditor), 400, field=field)
-    for query in ("limit=0", "limit=501", "from=2026-13-01", "status=lost"):
+    for query in ("limit=0", "limit=501", "from=2026-13-01", "status=lost", "centre=%00"):
         assert_problem(client.get(f"/cases?{query}", headers=auditor), 400)

@@ -225,9 +225,14 @@ class CaseQuery(msgspec.Struct, frozen=True, kw_only=True):
 
 # --- endpoints ---------------------------------------------------------------------------------
 
-Text = Annotated[str | None, QueryParameter(required=False, min_length=1, max_length=200)]
+_NO_NUL = r"^[^\x00]+$"  # PostgreSQL text cannot hold NUL: such a value is a 400, not a 500
+Text = Annotated[
+    str | None, QueryParameter(required=False, min_length=1, max_length=200, pattern=_NO_NUL)
+]
 
 
+# A method of `CaseController` (`search = views.search`, hence `self`): Litestar 2.25 answers 500
+# on `POST /cases` when a handler outside that controller also serves `/cases`.
 @get(summary="Search cases", tags=["views"])
 async def search(
     self: Any,
@@ -239,7 +244,7 @@ async def search(
     centre: Text = None,
     department: Text = None,
     window: Text = None,
-    matter: Annotated[str | None, QueryParameter(required=False, description="matter code")] = None,
+    matter: Text = None,
     applicant_token: Text = None,
     case_no: Text = None,
     registered_from: Annotated[
@@ -251,14 +256,11 @@ async def search(
         QueryParameter(name="to", required=False, description="registered on or before (Beijing)"),
     ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, required=False)] = 50,
-    cursor: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
+    cursor: Text = None,
     min_position: MinPosition = None,
 ) -> CaseSearchResponse:
-    """Cases by number, status, centre, department, window, matter, applicant token and
-    registration date, newest first, `limit` at a time (`next_cursor` for the next page).
-
-    A method of `CaseController` (`search = views.search`, hence `self`): Litestar 2.25 answers
-    500 on `POST /cases` when a handler outside that controller also serves `/cases`."""
+    """Cases by number, status, centre, department, window, matter (code), applicant token and
+    registration date, newest first, `limit` at a time (`next_cursor` for the next page)."""
     require_read(actor.roles)
     if registered_from and registered_to and registered_from > registered_to:
         raise BadRequest("from", "from is after to")
@@ -285,7 +287,7 @@ async def board(
     ledger: NamedDependency[Ledger],
     waiter: NamedDependency[PositionWaiter],
     actor: NamedDependency[Actor],
-    centre: Annotated[str | None, QueryParameter(required=False, max_length=40)] = None,
+    centre: Text = None,
     min_position: MinPosition = None,
 ) -> DutyBoard:
     """Open cases by department and window with waiting and remaining time and a colour (red:
