@@ -188,6 +188,8 @@ def _fetch(ledger: Ledger, period: Period, centre: str | None) -> _Fetched:
     one REPEATABLE READ snapshot, so `as_of_position` is exactly what was read."""
     with ledger.store.datastore.get_connection() as conn, conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        # Times come back with timezone.utc, the tzinfo of Period's bounds: a cheap comparison.
+        conn.execute("SET LOCAL TIME ZONE 'UTC'")
         # projection_status reads tuples: a cursor of the same connection shares the snapshot.
         status = projection_status(cast("Any", conn.cursor(row_factory=tuple_row)), VIEW)
         query = _ROWS.format(centre=" AND v.centre = %(centre)s" if centre is not None else "")

@@ -29,7 +29,7 @@ import math
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from fractions import Fraction
 from typing import NamedTuple
@@ -71,10 +71,12 @@ class Period:
     end: datetime = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Computed once: `contains` runs several times per case.
-        object.__setattr__(self, "start", datetime.combine(self.first, time(), SHANGHAI))
+        # Computed once, as UTC: `contains` runs several times per case, and Python compares
+        # datetimes with the very same tzinfo (rows read in a UTC session) without converting.
+        start = datetime.combine(self.first, time(), SHANGHAI)
         end = datetime.combine(self.last + timedelta(days=1), time(), SHANGHAI)
-        object.__setattr__(self, "end", end)
+        object.__setattr__(self, "start", start.astimezone(timezone.utc))  # noqa: UP017
+        object.__setattr__(self, "end", end.astimezone(timezone.utc))  # noqa: UP017
 
     def contains(self, moment: datetime | None) -> bool:
         return moment is not None and self.start <= moment < self.end
