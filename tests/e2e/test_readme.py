@@ -45,12 +45,15 @@ def live_ledger(
         "LEDGER_URL": f"http://127.0.0.1:{port}",
     }
     ledger_cmd = Path(sys.executable).parent / "ledger"
-    server = subprocess.Popen(
-        [str(ledger_cmd), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    # A file, not a pipe: nobody drains a pipe, and a full one blocks the server's logging.
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [str(ledger_cmd), "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -59,7 +62,7 @@ def live_ledger(
                     break
             except httpx.TransportError:
                 pass
-            assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
+            assert server.poll() is None, log.read_text()
             assert time.monotonic() < deadline, "ledger serve did not become healthy"
             time.sleep(0.2)
         yield env["LEDGER_URL"], env
