@@ -1,0 +1,70 @@
+"""`ledger demo` against a live `ledger serve`: stories land as told; a rerun adds nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from ledger.auth import create_token
+from ledger.demo import run
+from ledger.demo.stories import stories
+from ledger.domain.values import Role
+from ledger.settings import Settings
+from tests.e2e.test_readme import live_ledger  # noqa: F401 (the fixture)
+
+LEDGER = str(Path(sys.executable).parent / "ledger")
+
+STORY_CASES = {  # key: (status, holder, visits, interventions)
+    "000-li": ("completed", "税务", 1, 1),
+    "000-wang": ("completed", "人社", 1, 1),
+    "001-xie": ("completed", "东城区人力资源公共服务中心", 1, 1),
+    "001-elder": ("refused", "办不成事窗口", 1, 0),
+    "001-dibao": ("awaiting_materials", "民政", 1, 0),
+    "002-gjj-online": ("completed", "公积金", 0, 0),
+    "003-li": ("completed", "人社", 2, 0),
+    "004-lao-li": ("completed", "省社保服务中心", 1, 1),
+}
+
+
+def test_demo_loads_the_stories_and_a_month_and_a_second_run_adds_nothing(
+    live_ledger,  # noqa: F811
+) -> None:
+    url, env = live_ledger
+    settings = Settings.from_env(env)
+    auditor = create_token(settings.token_secret, "auditor-demo", [Role.AUDITOR], None, 600)
+    http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {auditor}"})
+
+    first = run(settings, url, cases=30, echo=lambda _: None)
+
+    assert not first.errors
+    assert all(r.created for r in first.results if r.case_id)
+    ids = first.case_ids()
+    for key, (status, holder, visits, interventions) in STORY_CASES.items():
+        state = http.get(f"/cases/{ids[key]}").json()["state"]
+        assert (state["status"], state["department"]) == (status, holder), key
+        assert (state["visits"], state["interventions"]) == (visits, interventions), key
+    wang = http.get(f"/cases/{ids['000-wang']}/events").json()["events"]
+    duty = next(e for e in wang if e["type"] == "DutyIntervention")
+    assert duty["data"]["escalation_threat"] == "defused"
+    assert duty["actor"]["roles"] == ["duty_officer"]
+    li = http.get(f"/cases/{ids['000-li']}/events").json()["events"]
+    assert [e["type"] for e in li][-2:] == ["Accepted", "Completed"] and len(li) == 10
+    head = http.get("/health").json()["position"]
+
+    again = subprocess.run(
+        [LEDGER, "demo", "--cases", "30"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"{len(stories())} cases: 0 created, {len(stories())} already present" in again.stdout
+    assert "30 cases: 0 created, 30 already present" in again.stdout
+    assert " 0 appended," in again.stdout
+    assert http.get("/health").json()["position"] == head
