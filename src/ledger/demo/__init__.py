@@ -50,4 +50,9 @@ def run(
         echo(line)
     for error in summary.errors[:10]:
         echo(f"FAILED {error}")
+    if any("409 Idempotency-Key" in error for error in summary.errors):
+        echo(
+            "hint: this ledger holds demo cases that a different version of the demo wrote; "
+            "they stay as recorded (try another --seed for a fresh month)"
+        )
     return summary

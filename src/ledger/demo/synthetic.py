@@ -261,9 +261,10 @@ class WorkingDays:
         return self.office_time(rng, self.after(moment.date() + timedelta(days=1), 0))
 
     def on(self, rng: random.Random, t: datetime, n: int) -> datetime:
-        """Some time on the n-th working day after t (n = 0: later the same day)."""
+        """Some time on the n-th working day after t (n = 0: later the same day, by closing)."""
         if n == 0:
-            return self.later(rng, t, 10, 120)
+            room = (datetime.combine(t.date(), CLOSES, BEIJING) - t) // timedelta(minutes=1)
+            return t + timedelta(minutes=rng.randint(0, min(120, max(room, 0))))
         return self.office_time(rng, self.after(t.date(), n))
 
 
@@ -287,7 +288,7 @@ SCENARIOS: dict[str, int] = {
     "notice": 13,
     "handoff": 8,
     "pause": 7,
-    "extension": 4,
+    "extension": 6,
     "late": 4,
     "open": 4,
     "refused": 4,
@@ -640,7 +641,7 @@ class CaseDraw:
             working_days=extra,
             reason=rng.choice(["需现场核查", "需征求相关部门意见", "材料需进一步核实"]),
         )
-        approve = rng.random() < 0.8
+        approve = rng.random() < 0.7
         opinion = "同意延期" if approve else "不同意延期, 请按原承诺时限办结"
         t = self.add(
             self.head(self.department),
