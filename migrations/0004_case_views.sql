@@ -55,6 +55,7 @@ CREATE INDEX IF NOT EXISTS view_cases_board_idx ON view_cases (generation, centr
 CREATE INDEX IF NOT EXISTS view_cases_applicant_idx ON view_cases (generation, applicant_token);
 CREATE INDEX IF NOT EXISTS view_cases_registered_idx
     ON view_cases (generation, registered_at, case_id);
+CREATE INDEX IF NOT EXISTS view_cases_accepted_idx ON view_cases (generation, accepted_at);
 CREATE INDEX IF NOT EXISTS view_cases_closed_idx ON view_cases (generation, closed_at);
 CREATE INDEX IF NOT EXISTS view_cases_due_idx ON view_cases (generation, due_at);
 CREATE INDEX IF NOT EXISTS view_cases_case_no_idx ON view_cases (generation, case_no);
