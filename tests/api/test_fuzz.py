@@ -22,7 +22,7 @@ import schemathesis
 from hypothesis import HealthCheck, given
 from schemathesis import GenerationMode
 
-from ledger.api import metrics
+from ledger.api import metrics, views
 from ledger.api.app import create_app
 from ledger.keys import load_signer
 from ledger.notary import Notary
@@ -45,6 +45,7 @@ def short_view_waits() -> Iterator[None]:
     """A generated `min_position` is mostly beyond the log: 503 at once, not after 5 s each."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(metrics, "VIEW_WAIT", 0.01)
+        patch.setattr(views, "VIEW_WAIT", 0.01)
         yield
 
 
