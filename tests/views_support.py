@@ -17,7 +17,7 @@ import msgspec
 from ledger.api.schemas import AppendEventRequest, RegisterCaseRequest, command_fields
 from ledger.application import Ledger
 from ledger.demo.plan import CasePlan, Minted, Staff
-from ledger.demo.synthetic import month_plans
+from ledger.demo.synthetic import WorkingDays, month_plans, national_calendar
 from ledger.domain.values import Actor, Matter, Role
 
 
@@ -61,7 +61,5 @@ def synthetic_cases(
     ledger: Ledger, count: int, month: str = "2026-09", seed: int = 7
 ) -> list[UUID]:
     """`count` synthetic cases of `month`, written through the ledger; their ids."""
-    from ledger.demo.synthetic import WorkingDays, national_calendar
-
     days = WorkingDays(national_calendar())
     return [apply_plan(ledger, plan) for plan in month_plans(month, seed, count, days)]

@@ -174,6 +174,8 @@ class _Touched:
 
 
 class CasesProjection:
+    """Projection "cases": `view_cases`, `view_handoffs` and `view_interventions`."""
+
     name: ClassVar[str] = "cases"
     topics: ClassVar[frozenset[str] | None] = TOPICS
 
