@@ -22,7 +22,7 @@ from eventsourcing.utils import get_topic
 
 from ledger.audit import AuditLog, CaseBundle
 from ledger.database import Database
-from ledger.domain.case import Case
+from ledger.domain.case import Case, check_occurred_at
 from ledger.domain.case_number import CaseNumber, CaseNumberSeries, series_year
 from ledger.domain.errors import (
     CaseNotFoundError,
@@ -117,6 +117,7 @@ class Ledger(Application[UUID]):
         """Open a case under the next number of its centre's series for the year."""
         require_append("Registered", actor.roles)
         at = occurred_at or _now()
+        check_occurred_at(at)  # before the series year is taken from it
         year = series_year(at)
 
         def build() -> tuple[list[Aggregate], Receipt]:

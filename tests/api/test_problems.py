@@ -593,6 +593,15 @@ def test_registration_far_in_the_future_is_422(client, clerk, unchanged) -> None
     assert_problem(response, 422, slug="rule-violated", rule="occurred_at.in_future")
 
 
+def test_registration_at_the_dawn_of_time_is_422_not_an_overflow(client, clerk, unchanged) -> None:
+    # Found by the schema fuzz test: year 1 in +00:01 is year 0 in +08:00, past datetime's range.
+    with unchanged():
+        response = client.post(
+            "/cases", json=registration(occurred_at="0001-01-01T00:00:00+00:01"), headers=clerk
+        )
+    assert_problem(response, 422, slug="rule-violated", rule="occurred_at.too_early")
+
+
 def test_handing_off_to_where_it_is_is_422(client, clerk, case_id, unchanged) -> None:
     body = {"type": "HandedOff", "to_department": "人社", "to_window": "2F-07", "reason": "x"}
     with unchanged(case_id):

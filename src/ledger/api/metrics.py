@@ -27,9 +27,8 @@ from ledger.api.errors import BadRequest
 from ledger.api.reads import READ_WAIT, MinPosition, wait_for_view
 from ledger.application import Ledger
 from ledger.domain.calendar import SHANGHAI
-from ledger.domain.errors import NotPermitted
-from ledger.domain.permissions import READ_CASE_ROLES
-from ledger.domain.values import Actor, Role
+from ledger.domain.permissions import require_view_read
+from ledger.domain.values import Actor
 from ledger.projections.runtime import projection_status
 from ledger.projections.timeliness import (
     DEFINITIONS_VERSION,
@@ -49,8 +48,6 @@ VIEW = "cases"
 VIEW_WAIT = READ_WAIT
 """Seconds a read waits for the view to reach the position it asks for (tests shorten it)."""
 CSV = "text/csv"
-READ_METRICS_ROLES = READ_CASE_ROLES | {Role.DASHBOARD}
-"""Every role: the indicators are counts, with no personal data in them."""
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -131,10 +128,7 @@ class MetricsController(Controller):
         ] = None,
         min_position: MinPosition = None,
     ) -> Response[Any]:
-        if not READ_METRICS_ROLES.intersection(actor.roles):
-            raise NotPermitted(
-                "read metrics", tuple(actor.roles), tuple(sorted(READ_METRICS_ROLES))
-            )
+        require_view_read(actor.roles, "read metrics")  # counts only, no personal data
         grouping = _group_by(group_by)
         try:
             today = datetime.now(SHANGHAI).date()

@@ -46,6 +46,9 @@ from ledger.domain.values import (
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 """How far ahead of the server clock a client's `occurred_at` may be."""
+EARLIEST_OCCURRED_AT = datetime(1990, 1, 1, tzinfo=timezone(timedelta(hours=8)))
+"""No service-centre record is older (the first 政务服务中心 opened in the 1990s); anything earlier
+is a client bug, and dates near year 1 would overflow time-zone arithmetic."""
 
 
 class CaseSnapshot(msgspec.Struct, kw_only=True):
@@ -307,7 +310,7 @@ class Case(Aggregate):
 
     @classmethod
     def register(cls, *, actor: Actor, occurred_at: datetime, **fields: Any) -> Case:
-        check_not_in_future(occurred_at)
+        check_occurred_at(occurred_at)
         return cls(actor=actor, occurred_at=occurred_at, **fields)
 
     # --- commands: decide, then record -------------------------------------------------------
@@ -574,7 +577,7 @@ class Case(Aggregate):
                 + ", ".join(sorted(self.ADMISSIBLE_WHEN_CLOSED))
                 + " may follow",
             )
-        check_not_in_future(occurred_at)
+        check_occurred_at(occurred_at)
         if occurred_at < self.state.registered_at:
             raise RuleViolation(
                 "occurred_at.before_registration", "an event cannot precede the case's registration"
@@ -666,8 +669,14 @@ def _move_clock(state: CaseState, update: ClockUpdate | None) -> None:
         state.clock.paused = update.paused
 
 
-def check_not_in_future(occurred_at: datetime) -> None:
+def check_occurred_at(occurred_at: datetime) -> None:
+    """Business time within bounds: not ahead of the server clock, not before the records era."""
     if occurred_at > datetime.now(timezone.utc) + MAX_CLOCK_SKEW:  # noqa: UP017
         raise RuleViolation(
             "occurred_at.in_future", "occurred_at is later than the server clock allows"
+        )
+    if occurred_at < EARLIEST_OCCURRED_AT:
+        raise RuleViolation(
+            "occurred_at.too_early",
+            f"occurred_at is before {EARLIEST_OCCURRED_AT.date().isoformat()}",
         )

@@ -31,6 +31,9 @@ APPEND_ROLES: dict[str, frozenset[Role]] = {
 READ_CASE_ROLES = frozenset(Role) - {Role.DASHBOARD}
 """Case state and history carry (masked) personal data: dashboards read projections only."""
 
+READ_VIEW_ROLES = READ_CASE_ROLES | {Role.DASHBOARD}
+"""Who may read projections (duty board, indicators): dashboards too; search stays with cases."""
+
 CENTRE_WIDE_ROLES = frozenset({Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR})
 """Roles that act on any case in the centre; every other role acts only where its unit holds it."""
 
@@ -48,3 +51,8 @@ def require_append(event_type: str, roles: tuple[Role, ...]) -> None:
 def require_read(roles: tuple[Role, ...]) -> None:
     if not READ_CASE_ROLES.intersection(roles):
         raise NotPermitted("read cases", tuple(roles), tuple(sorted(READ_CASE_ROLES)))
+
+
+def require_view_read(roles: tuple[Role, ...], what: str) -> None:
+    if not READ_VIEW_ROLES.intersection(roles):
+        raise NotPermitted(what, tuple(roles), tuple(sorted(READ_VIEW_ROLES)))
