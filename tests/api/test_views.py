@@ -18,10 +18,11 @@ from litestar.testing import TestClient
 
 from ledger.api import views
 from ledger.api.app import create_app
-from ledger.api.views import Colour, duty_board
+from ledger.api.views import duty_board
 from ledger.application import Ledger
 from ledger.database import Database
 from ledger.domain.calendar import SHANGHAI
+from ledger.domain.clock import Colour
 from ledger.domain.values import (
     Actor,
     Channel,

@@ -22,7 +22,6 @@ import binascii
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
-from enum import StrEnum
 from typing import Annotated, Any, cast
 from uuid import UUID
 
@@ -38,7 +37,8 @@ from ledger.api.errors import BadRequest
 from ledger.api.reads import READ_WAIT, MinPosition, wait_for_view
 from ledger.application import Ledger
 from ledger.domain import clock
-from ledger.domain.calendar import SHANGHAI, CalendarNotCoveredError, WorkingCalendar
+from ledger.domain.calendar import SHANGHAI, WorkingCalendar
+from ledger.domain.clock import Colour
 from ledger.domain.permissions import require_read, require_view_read
 from ledger.domain.values import (
     Actor,
@@ -111,13 +111,6 @@ class CaseSearchResponse(msgspec.Struct, kw_only=True):
     """Pass as `cursor` for the next page; None on the last one."""
     as_of_position: int
     lag: Lag
-
-
-class Colour(StrEnum):
-    RED = "red"  # overdue
-    AMBER = "amber"  # at most `amber_share` of the limit remains
-    GREEN = "green"
-    NONE = "none"  # not accepted yet: no clock runs
 
 
 class BoardClock(msgspec.Struct, kw_only=True):
@@ -475,7 +468,7 @@ def _board_case(
         reading = clock.reading(
             running, calendar, now=now, paused_since=row["paused_since"], closed_at=None
         )
-        left, uncertain = remaining(running, calendar, row["paused_since"] or now)
+        left, uncertain = clock.remaining(running, calendar, row["paused_since"] or now)
         board_clock = BoardClock(
             limit=running.limit,
             due_at=running.due_at,
@@ -483,7 +476,7 @@ def _board_case(
             status=reading.status,
             provisional=reading.provisional or uncertain,
         )
-        colour = colour_of(reading.status, left, running.limit, amber_share)
+        colour = clock.colour_of(reading.status, left, running.limit, amber_share)
     return BoardCase(
         case_id=row["case_id"],
         case_no=row["case_no"],
@@ -497,38 +490,6 @@ def _board_case(
         clock=board_clock,
         colour=colour,
     )
-
-
-def remaining(running: Clock, calendar: WorkingCalendar, at: datetime) -> tuple[timedelta, bool]:
-    """Time from `at` to the clock's deadline, negative past it, and whether it is provisional.
-
-    Working-day clocks count working time by the calendar; in a year it has not published, wall
-    time stands in and the answer is provisional. Other clocks count wall time.
-    """
-    if running.limit.unit is not LimitUnit.WORKING_DAYS:
-        return running.due_at - at, False
-    try:
-        if at <= running.due_at:
-            return calendar.working_time_between(at, running.due_at), False
-        return -calendar.working_time_between(running.due_at, at), False
-    except CalendarNotCoveredError:
-        return running.due_at - at, True
-
-
-def colour_of(status: ClockStatus, left: timedelta, limit: TimeLimit, amber_share: float) -> Colour:
-    """Red once overdue; amber when `left` is at most `amber_share` of the whole limit (a limit
-    of 0 days, 即办, counts as its one day); green otherwise."""
-    if status is ClockStatus.OVERDUE or left < timedelta(0):
-        return Colour.RED
-    return Colour.AMBER if left <= amber_share * _span(limit) else Colour.GREEN
-
-
-def _span(limit: TimeLimit) -> timedelta:
-    if limit.unit is LimitUnit.HOURS:
-        return timedelta(hours=limit.value)
-    if limit.unit is LimitUnit.MINUTES:
-        return timedelta(minutes=limit.value)
-    return timedelta(days=max(limit.value, 1))  # a working day is 24 hours of working time
 
 
 def _by_department(cases: list[tuple[DictRow, BoardCase]]) -> list[DepartmentCases]:

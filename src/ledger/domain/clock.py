@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import msgspec
 
@@ -31,6 +32,16 @@ from ledger.domain.calendar import (
     union_pauses,
 )
 from ledger.domain.values import Clock, ClockStatus, ClockUpdate, LimitUnit, TimeLimit
+
+
+class Colour(StrEnum):
+    """A duty-board colour for a clock."""
+
+    RED = "red"  # overdue
+    AMBER = "amber"  # at most `amber_share` of the limit remains
+    GREEN = "green"
+    NONE = "none"  # not accepted yet: no clock runs
+
 
 _WALL_CLOCK = {LimitUnit.HOURS: timedelta(hours=1), LimitUnit.MINUTES: timedelta(minutes=1)}
 
@@ -174,3 +185,35 @@ def status(
 
 def _wall(pauses: Sequence[Pause]) -> timedelta:
     return sum((end - start for start, end in pauses), timedelta(0))
+
+
+def remaining(running: Clock, calendar: WorkingCalendar, at: datetime) -> tuple[timedelta, bool]:
+    """Time from `at` to the clock's deadline, negative past it, and whether it is provisional.
+
+    Working-day clocks count working time by the calendar; in a year it has not published, wall
+    time stands in and the answer is provisional. Other clocks count wall time.
+    """
+    if running.limit.unit is not LimitUnit.WORKING_DAYS:
+        return running.due_at - at, False
+    try:
+        if at <= running.due_at:
+            return calendar.working_time_between(at, running.due_at), False
+        return -calendar.working_time_between(running.due_at, at), False
+    except CalendarNotCoveredError:
+        return running.due_at - at, True
+
+
+def colour_of(status: ClockStatus, left: timedelta, limit: TimeLimit, amber_share: float) -> Colour:
+    """Red once overdue; amber when `left` is at most `amber_share` of the whole limit (a limit
+    of 0 days, 即办, counts as its one day); green otherwise."""
+    if status is ClockStatus.OVERDUE or left < timedelta(0):
+        return Colour.RED
+    return Colour.AMBER if left <= amber_share * _span(limit) else Colour.GREEN
+
+
+def _span(limit: TimeLimit) -> timedelta:
+    if limit.unit is LimitUnit.HOURS:
+        return timedelta(hours=limit.value)
+    if limit.unit is LimitUnit.MINUTES:
+        return timedelta(minutes=limit.value)
+    return timedelta(days=max(limit.value, 1))  # a working day is 24 hours of working time
