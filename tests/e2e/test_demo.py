@@ -53,6 +53,27 @@ def test_demo_loads_the_stories_and_a_month_and_a_second_run_adds_nothing(
     li = http.get(f"/cases/{ids['000-li']}/events").json()["events"]
     assert [e["type"] for e in li][-2:] == ["Accepted", "Completed"] and len(li) == 10
     head = http.get("/health").json()["position"]
+    caught_up = {"Ledger-Position": str(head)}
+
+    # The views show the stories: 清源's 低保 application waits on the board, with no clock yet.
+    board = http.get("/boards/duty", params={"centre": "qingyuan"}, headers=caught_up).json()
+    waiting = [c for d in board["open_cases"] for w in d["windows"] for c in w["cases"]]
+    assert [(c["case_id"], c["status"], c["colour"]) for c in waiting] == [
+        (ids["001-dibao"], "awaiting_materials", "none")
+    ]
+    # 李女士's February case in Huoshan's indicators: received, completed, due and on time.
+    february = http.get(
+        "/metrics/timeliness",
+        params={"from": "2026-02-01", "to": "2026-02-28", "centre": "huoshan"},
+        headers=caught_up,
+    ).json()["total"]
+    assert {k: february[k] for k in ("received", "completed", "due", "on_time")} == {
+        "received": 1,
+        "completed": 1,
+        "due": 1,
+        "on_time": 1,
+    }
+    assert february["one_visit_rate"]["value"] == 1.0
 
     again = subprocess.run(
         [LEDGER, "demo", "--cases", "30"],

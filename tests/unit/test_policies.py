@@ -11,7 +11,7 @@ from ledger.calendars import POLICY_ROOT
 from ledger.domain.values import HotlineCategory, HotlineUrgency, LimitUnit, UnresolvedTier
 from ledger.policies import Policies, PolicyFileError
 
-SEED_CENTRES = ("huoshan", "donghuashi", "jieyang", "wuhai", "zhangjiakou")
+SEED_CENTRES = ("huoshan", "donghuashi", "qingyuan", "jieyang", "wuhai", "zhangjiakou")
 
 
 @pytest.fixture
