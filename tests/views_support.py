@@ -8,17 +8,21 @@ cases take a second or two.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
 import msgspec
+import pytest
 
 from ledger.api.schemas import AppendEventRequest, RegisterCaseRequest, command_fields
 from ledger.application import Ledger
+from ledger.database import Database
 from ledger.demo.plan import CasePlan, Minted, Staff
 from ledger.demo.synthetic import WorkingDays, month_plans, national_calendar
 from ledger.domain.values import Actor, Matter, Role
+from ledger.settings import Settings
 
 
 def as_actor(staff: Staff) -> Actor:
@@ -63,3 +67,23 @@ def synthetic_cases(
     """`count` synthetic cases of `month`, written through the ledger; their ids."""
     days = WorkingDays(national_calendar())
     return [apply_plan(ledger, plan) for plan in month_plans(month, seed, count, days)]
+
+
+def module_scoped_ledger() -> tuple[Any, Any]:
+    """Module-scoped stand-ins for the session's `database` and `ledger` fixtures, so a view test
+    module asserting counts sees no other module's cases:
+
+        database, ledger = module_scoped_ledger()
+    """
+
+    @pytest.fixture(scope="module")
+    def database(database_factory: Callable[[], Database]) -> Database:
+        return database_factory()
+
+    @pytest.fixture(scope="module")
+    def ledger(settings: Settings, database: Database) -> Iterator[Ledger]:
+        app = Ledger(settings, database)
+        yield app
+        app.close()
+
+    return database, ledger

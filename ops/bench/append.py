@@ -51,6 +51,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from ledger.application import Ledger
 from ledger.auth import create_token
 from ledger.database import (
+    Database,
     _embedded_owner_conninfo,
     create_database,
     database_for,
@@ -713,8 +714,9 @@ class Report:
     extra: list[str] = field(default_factory=list)
 
 
-def bench(run: Run, plan: Plan, report: Report) -> None:
-    started = time.perf_counter()
+def fresh_database(run: Run) -> tuple[str, str, Settings, Database]:
+    """A new, migrated bench database on the run's server: owner conninfo, where the server is,
+    settings, and the database (dropped by the run's cleanup)."""
     run.server_conninfo, where = open_server(run)
     run.db_name = f"ledger_bench_{secrets.token_hex(4)}"
     owner = create_database(run.server_conninfo, run.db_name)
@@ -724,7 +726,14 @@ def bench(run: Run, plan: Plan, report: Report) -> None:
         token_secret=secrets.token_bytes(32),
         pii_key=secrets.token_bytes(32),
     )
-    migrate(database_for(owner, settings))
+    database = database_for(owner, settings)
+    migrate(database)
+    return owner, where, settings, database
+
+
+def bench(run: Run, plan: Plan, report: Report) -> None:
+    started = time.perf_counter()
+    owner, where, settings, _ = fresh_database(run)
     report.facts += [
         ("PostgreSQL", f"{where}; {server_facts(owner)}"),
         ("database", f"{run.db_name} (fresh, migrated; dropped at the end)"),

@@ -51,9 +51,9 @@ from append import (
     case_with_events,
     checkpointer,
     free_port,
+    fresh_database,
     log,
     machine_fact,
-    open_server,
     percentile,
     quiet_ledger_logging,
     run_and_print,
@@ -66,7 +66,7 @@ from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
 from ledger.application import Ledger
-from ledger.database import Database, create_database, database_for, migrate
+from ledger.database import Database
 from ledger.domain.values import Actor, Channel, Priority, Role
 from ledger.keys import load_signer
 from ledger.leaf import encode_leaf
@@ -800,17 +800,7 @@ class Bench:
 
 def bench(run: Run, plan: Plan, report: Report) -> None:
     started = time.perf_counter()
-    run.server_conninfo, where = open_server(run)
-    run.db_name = f"ledger_bench_{secrets.token_hex(4)}"
-    owner = create_database(run.server_conninfo, run.db_name)
-    settings = Settings(
-        database_url=owner,
-        data_dir=run.tmp / "data",
-        token_secret=secrets.token_bytes(32),
-        pii_key=secrets.token_bytes(32),
-    )
-    database = database_for(owner, settings)
-    migrate(database)
+    owner, where, settings, database = fresh_database(run)
     key_path = run.tmp / "keys" / "notary.key"
     b = Bench(
         run,

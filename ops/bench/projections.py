@@ -51,9 +51,9 @@ from append import (
     Result,
     Run,
     checkpointer,
+    fresh_database,
     log,
     machine_fact,
-    open_server,
     percentile,
     quiet_ledger_logging,
     run_and_print,
@@ -71,7 +71,7 @@ from notary import Autovacuum, check_shape, cpu_note, prefill, source_revision
 from psycopg.rows import tuple_row
 
 from ledger.application import Ledger
-from ledger.database import create_database, database_for, eventsourcing_env, migrate
+from ledger.database import database_for, eventsourcing_env
 from ledger.domain.case import Case
 from ledger.domain.values import Channel, Matter, Priority
 from ledger.projections.base import ProjectedEvent, Projection
@@ -523,17 +523,7 @@ class Report:
 
 def bench(run: Run, plan: Plan, report: Report) -> None:
     started = time.perf_counter()
-    run.server_conninfo, where = open_server(run)
-    run.db_name = f"ledger_bench_{os.urandom(4).hex()}"
-    owner = create_database(run.server_conninfo, run.db_name)
-    settings = Settings(
-        database_url=owner,
-        data_dir=run.tmp / "data",
-        token_secret=os.urandom(32),
-        pii_key=os.urandom(32),
-    )
-    database = database_for(owner, settings)
-    migrate(database)
+    owner, where, settings, database = fresh_database(run)
     projection = load_projection(report.projection or None)
     report.projection = f"{type(projection).__module__}:{type(projection).__qualname__}"
     if isinstance(projection, BenchCases):

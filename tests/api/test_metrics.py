@@ -51,24 +51,14 @@ from litestar.testing import TestClient
 
 from ledger.api.app import create_app
 from ledger.application import Ledger
-from ledger.database import Database
 from ledger.projections.cases import CasesProjection
 from ledger.settings import Settings
 from tests.api.support import append, assert_problem, register
+from tests.views_support import module_scoped_ledger
+
+database, ledger = module_scoped_ledger()
 
 OCTOBER = "/metrics/timeliness?from=2026-10-01&to=2026-10-31"
-
-
-@pytest.fixture(scope="module")
-def database(database_factory: Callable[[], Database]) -> Database:
-    return database_factory()
-
-
-@pytest.fixture(scope="module")
-def ledger(settings: Settings, database: Database) -> Iterator[Ledger]:
-    app = Ledger(settings, database)
-    yield app
-    app.close()
 
 
 @pytest.fixture(scope="module")

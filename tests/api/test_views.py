@@ -39,6 +39,9 @@ from ledger.projections.runtime import ProjectionWorker, Projector
 from ledger.settings import Settings
 from tests.api.support import assert_problem, id_number
 from tests.conftest import actor, registration
+from tests.views_support import module_scoped_ledger
+
+database, ledger = module_scoped_ledger()
 
 CLERK_HR = actor("clerk-hr", "clerk", unit="人社")
 CLERK_POLICE = actor("clerk-police", "clerk", unit="公安")
@@ -60,18 +63,6 @@ class Projecting:
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
-
-
-@pytest.fixture(scope="module")
-def database(database_factory: Callable[[], Database]) -> Database:
-    return database_factory()
-
-
-@pytest.fixture(scope="module")
-def ledger(settings: Settings, database: Database) -> Iterator[Ledger]:
-    app = Ledger(settings, database)
-    yield app
-    app.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ whatever batches the events arrive, and a rebuild from zero yields exactly the l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -17,26 +17,15 @@ from ledger.database import Database
 from ledger.domain.values import CaseState, CaseStatus, ExtensionStatus, HandOffStatus
 from ledger.projections.cases import CasesProjection, decode_state
 from ledger.projections.runtime import Projector, rebuild
-from ledger.settings import Settings
-from tests.views_support import synthetic_cases
+from tests.views_support import module_scoped_ledger, synthetic_cases
+
+database, ledger = module_scoped_ledger()
 
 TABLES = {
     "view_cases": "case_id",
     "view_handoffs": "handoff_id",
     "view_interventions": "case_id, version",
 }
-
-
-@pytest.fixture(scope="module")
-def database(database_factory: Callable[[], Database]) -> Database:
-    return database_factory()
-
-
-@pytest.fixture(scope="module")
-def ledger(settings: Settings, database: Database) -> Iterator[Ledger]:
-    app = Ledger(settings, database)
-    yield app
-    app.close()
 
 
 @pytest.fixture(scope="module")
