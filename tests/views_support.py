@@ -2,8 +2,8 @@
 
 The synthetic plans exercise every lifecycle path (notices, hand-offs signed for, returned and
 pending, pauses, extensions, late and open cases, refusals, interventions). Here each step's body
-goes through the same wire schema and conversion the HTTP handlers use, minus HTTP, so a hundred
-cases take a second or two.
+goes through the same wire schema and conversion the HTTP handlers use, minus HTTP
+(`ledger.demo.commands`), so a hundred cases take a second or two.
 """
 
 from __future__ import annotations
@@ -13,49 +13,29 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
-import msgspec
 import pytest
 
-from ledger.api.schemas import AppendEventRequest, RegisterCaseRequest, command_fields
 from ledger.application import Ledger
 from ledger.database import Database
-from ledger.demo.plan import CasePlan, Minted, Staff
+from ledger.demo.commands import as_actor, command, registration
+from ledger.demo.plan import CasePlan
 from ledger.demo.synthetic import WorkingDays, month_plans, national_calendar
-from ledger.domain.values import Actor, Matter, Role
 from ledger.settings import Settings
-
-
-def as_actor(staff: Staff) -> Actor:
-    return Actor(id=staff.id, roles=tuple(Role(r) for r in staff.roles), unit=staff.unit)
 
 
 def apply_plan(ledger: Ledger, plan: CasePlan, now: datetime | None = None) -> UUID:
     """Register the plan's case and append its steps up to `now`; the case id."""
     now = now or datetime.now(timezone.utc)  # noqa: UP017 (house style)
     first, *rest = plan.steps
-    data = msgspec.convert(
-        {**first.body, "occurred_at": first.at}, RegisterCaseRequest, strict=False
-    )
-    fields = msgspec.structs.asdict(data)
-    fields["applicant"] = ledger.protect_applicant(**msgspec.structs.asdict(data.applicant))
-    fields["matter"] = Matter(code=data.matter.code, name=data.matter.name)
+    fields = registration(first, ledger.protect_applicant)
     case_id = ledger.register_case(as_actor(first.by), **fields).case_id
     minted: dict[str, Any] = {}
     for step in rest:
         if step.at > now:
             break
-        body = {k: minted[v.name] if isinstance(v, Minted) else v for k, v in step.body.items()}
-        request = msgspec.convert(
-            {**body, "occurred_at": step.at},
-            AppendEventRequest,  # type: ignore[arg-type]  # a union of tagged Structs
-            strict=False,
-        )
+        c = command(step, minted)
         receipt = ledger.append(
-            case_id,
-            as_actor(step.by),
-            type(request).__name__,
-            occurred_at=request.occurred_at,
-            **command_fields(request),
+            case_id, c.actor, c.event_type, occurred_at=c.occurred_at, **c.fields
         )
         minted.update(receipt.ids)
     return case_id
