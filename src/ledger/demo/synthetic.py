@@ -15,6 +15,7 @@ withdrawals, open cases, extra visits and duty-officer interventions.
 
 from __future__ import annotations
 
+import bisect
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -213,6 +214,13 @@ SURNAMES = (
 )
 
 OPENS, LUNCH, REOPENS, CLOSES = time(9, 0), time(12, 0), time(14, 0), time(17, 30)
+_OFFICE_MINUTES = [  # the 5-minute slots of a day's office hours, as minutes after opening
+    minute
+    for minute in range(0, 8 * 60 + 30, 5)
+    if (t := (datetime.combine(date.min, OPENS) + timedelta(minutes=minute)).time()) < LUNCH
+    or REOPENS <= t < CLOSES
+]
+_OFFICE_OFFSETS = [timedelta(minutes=minute) for minute in _OFFICE_MINUTES]
 
 
 class WorkingDays:
@@ -220,12 +228,17 @@ class WorkingDays:
 
     def __init__(self, calendar: WorkingCalendar) -> None:
         self.calendar = calendar
+        self._working: dict[date, bool] = {}
 
     def is_working(self, day: date) -> bool:
-        try:
-            return self.calendar.is_working_day(day)
-        except CalendarNotCoveredError:
-            return day.weekday() < 5
+        known = self._working.get(day)
+        if known is None:
+            try:
+                known = self.calendar.is_working_day(day)
+            except CalendarNotCoveredError:
+                known = day.weekday() < 5
+            self._working[day] = known
+        return known
 
     def after(self, day: date, n: int) -> date:
         """The n-th working day after `day`; n = 0: `day` itself if working, else the next one."""
@@ -240,17 +253,14 @@ class WorkingDays:
     ) -> datetime:
         """A random moment of office hours on `day` after `not_before`, else the next day's."""
         while True:
-            lo = datetime.combine(day, OPENS, BEIJING)
+            opens = datetime.combine(day, OPENS, BEIJING)
+            lo = opens
             if not_before is not None and not_before.date() == day:
                 lo = max(lo, not_before + timedelta(minutes=5))
-            slots = [
-                minute
-                for minute in range(0, 8 * 60 + 30, 5)
-                if (t := datetime.combine(day, OPENS, BEIJING) + timedelta(minutes=minute)) >= lo
-                and (t.time() < LUNCH or REOPENS <= t.time() < CLOSES)
-            ]
+            # The office slots at or after `lo` (the offsets are sorted).
+            slots = _OFFICE_MINUTES[bisect.bisect_left(_OFFICE_OFFSETS, lo - opens) :]
             if slots and self.is_working(day):
-                return datetime.combine(day, OPENS, BEIJING) + timedelta(minutes=rng.choice(slots))
+                return opens + timedelta(minutes=rng.choice(slots))
             day = self.after(day + timedelta(days=1), 0)
 
     def later(self, rng: random.Random, t: datetime, lo: int, hi: int) -> datetime:
