@@ -18,15 +18,16 @@ from ledger.calendars import POLICY_ROOT, CalendarFileError, load_jurisdiction, 
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.errors import LedgerError
 from ledger.domain.policy import (
+    ApprovalPolicy,
     BoardThresholds,
     HotlineLimits,
+    JurisdictionPolicy,
     LimitRule,
     MatterLimits,
     RatingLimits,
-    TimeLimitPolicy,
     Timing,
 )
-from ledger.domain.values import UnresolvedTier
+from ledger.domain.values import ExceptionKind, UnresolvedTier
 
 NATIONAL = "cn"
 
@@ -53,6 +54,7 @@ class PolicyFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     unresolved_tiers: dict[UnresolvedTier, LimitRule] | None = None
     rating: RatingLimits | None = None
     board: BoardThresholds | None = None
+    approvals: dict[ExceptionKind, ApprovalPolicy] = msgspec.field(default_factory=dict)
 
 
 def read_policy_file(path: Path) -> PolicyFile:
@@ -89,10 +91,11 @@ def merge_policy(base: PolicyFile, local: PolicyFile) -> PolicyFile:
         unresolved_tiers=local.unresolved_tiers or base.unresolved_tiers,
         rating=local.rating or base.rating,
         board=local.board or base.board,
+        approvals={**base.approvals, **local.approvals},
     )
 
 
-def complete(path: Path, merged: PolicyFile) -> TimeLimitPolicy:
+def complete(path: Path, merged: PolicyFile) -> JurisdictionPolicy:
     sections = ("calendar", "default_promised", "hotline", "unresolved_tiers", "rating", "board")
     missing = [name for name in sections if getattr(merged, name) is None]
     if missing:
@@ -100,12 +103,17 @@ def complete(path: Path, merged: PolicyFile) -> TimeLimitPolicy:
     assert merged.unresolved_tiers is not None  # for mypy: checked just above
     if absent := [t for t in UnresolvedTier if t not in merged.unresolved_tiers]:
         raise PolicyFileError(path, "unresolved_tiers", f"no limit for {', '.join(absent)}")
+    for kind, approval in merged.approvals.items():
+        if approval.kind is not kind:
+            raise PolicyFileError(path, f"approvals.{kind}.kind", f"says {approval.kind}")
+        if not approval.layers:
+            raise PolicyFileError(path, f"approvals.{kind}.layers", "an approval needs a layer")
     return msgspec.convert(
         {
             **msgspec.structs.asdict(merged),
             "matters": {m.code: m for m in merged.matters},
         },
-        TimeLimitPolicy,
+        JurisdictionPolicy,
         from_attributes=True,
     )
 

@@ -264,6 +264,8 @@ def _written(
         case_no=receipt.case_no,
         handoff_id=receipt.ids.get("handoff_id"),
         extension_id=receipt.ids.get("extension_id"),
+        exception_id=receipt.ids.get("exception_id"),
+        commitment_id=receipt.ids.get("commitment_id"),
         leaf_index=leaf.leaf_index if leaf else None,
     )
     return Response(body, status_code=201, headers=headers)

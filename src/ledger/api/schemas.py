@@ -12,10 +12,14 @@ from msgspec import Meta
 from ledger.domain.clock import ClockReading
 from ledger.domain.values import (
     Actor,
+    Attendee,
+    AuditFinding,
     CaseState,
     Channel,
+    CreditCheck,
     Decision,
     EscalationThreat,
+    ExceptionKind,
     NoticeChannel,
     Outcome,
     PauseReason,
@@ -87,6 +91,7 @@ class MaterialsSupplied(EventRequest, tag=True, kw_only=True):
 
 class Accepted(EventRequest, tag=True, kw_only=True):
     note: Text | None = None
+    exception_id: UUID | None = None  # a granted 容缺受理 / 特事特办 covering missing items
 
 
 class AcceptanceRefused(EventRequest, tag=True, kw_only=True):
@@ -118,6 +123,7 @@ class ExtensionDecided(EventRequest, tag=True, kw_only=True):
 class Completed(EventRequest, tag=True, kw_only=True):
     outcome: Outcome
     summary: Text | None = None
+    exception_id: UUID | None = None  # a granted exception the completion relies on
 
 
 class Reopened(EventRequest, tag=True, kw_only=True):
@@ -156,6 +162,53 @@ class DutyIntervention(EventRequest, tag=True, kw_only=True):
     note: Text | None = None
 
 
+class ExceptionRequested(EventRequest, tag=True, kw_only=True):
+    kind: ExceptionKind
+    rule_waived: Text
+    basis: Text
+    justification: Text
+    waived_items: Annotated[list[Item], Meta(max_length=100)] = msgspec.field(default_factory=list)
+    compensating_controls: Annotated[list[Text], Meta(max_length=20)] = msgspec.field(
+        default_factory=list
+    )
+    credit_check: CreditCheck | None = None
+
+
+class ExceptionLayerDecided(EventRequest, tag=True, kw_only=True):
+    exception_id: UUID
+    layer: Annotated[int, Meta(ge=1, le=20)]
+    decision: Decision
+    opinion: Text
+    attendees: Annotated[list[Attendee], Meta(max_length=50)] = msgspec.field(default_factory=list)
+    minutes_ref: Name | None = None  # 会议纪要 number, for a joint layer
+
+
+class ExceptionWithdrawn(EventRequest, tag=True, kw_only=True):
+    exception_id: UUID
+    reason: Text
+
+
+class CommitmentSigned(EventRequest, tag=True, kw_only=True):
+    exception_id: UUID
+    items: Items
+    due_at: When
+
+
+class CommitmentFulfilled(EventRequest, tag=True, kw_only=True):
+    commitment_id: UUID
+    note: Text | None = None
+
+
+class CommitmentBreached(EventRequest, tag=True, kw_only=True):
+    commitment_id: UUID
+
+
+class ExceptionPostAudited(EventRequest, tag=True, kw_only=True):
+    exception_id: UUID
+    finding: AuditFinding
+    note: Text
+
+
 AppendEventRequest = (
     VisitRecorded
     | OneTimeNoticeIssued
@@ -173,6 +226,13 @@ AppendEventRequest = (
     | HandOffSignedFor
     | HandOffReturned
     | DutyIntervention
+    | ExceptionRequested
+    | ExceptionLayerDecided
+    | ExceptionWithdrawn
+    | CommitmentSigned
+    | CommitmentFulfilled
+    | CommitmentBreached
+    | ExceptionPostAudited
 )
 
 
@@ -191,6 +251,8 @@ class WriteResponse(msgspec.Struct, omit_defaults=True, kw_only=True):
     case_no: str | None = None
     handoff_id: UUID | None = None
     extension_id: UUID | None = None
+    exception_id: UUID | None = None
+    commitment_id: UUID | None = None
 
 
 class CaseResponse(msgspec.Struct, kw_only=True):

@@ -16,30 +16,45 @@ import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from ledger.domain import clock
+from ledger.domain.approval import check_decision, post_audit_selection
 from ledger.domain.errors import RuleViolation
 from ledger.domain.permissions import CENTRE_WIDE_ROLES
-from ledger.domain.policy import Timing
+from ledger.domain.policy import ApprovalPolicy, Timing
 from ledger.domain.snapshots import TypedSnapshot
 from ledger.domain.values import (
     Actor,
     ApplicantRef,
+    Attendee,
+    AuditFinding,
+    BreachConsequence,
     CaseState,
     CaseStatus,
     Channel,
     Clock,
     ClockUpdate,
+    Commitment,
+    CommitmentStatus,
+    CreditCheck,
+    CreditResult,
     Decision,
     EscalationThreat,
+    ExceptionKind,
+    ExceptionRecord,
+    ExceptionStatus,
     Extension,
     ExtensionStatus,
     HandOff,
     HandOffStatus,
+    LayerDecision,
     LimitUnit,
     Matter,
     NoticeChannel,
     Outcome,
     PauseReason,
+    PostAudit,
+    PostAuditSelection,
     Priority,
+    Role,
     SuppliedVia,
     TimeLimit,
 )
@@ -122,10 +137,12 @@ class Case(Aggregate):
     class Accepted(CaseEvent):
         note: str | None = None
         clock: Clock | None = None  # the promised limit starts here (受理)
+        exception_id: UUID | None = None  # a granted exception it relies on (e.g. 容缺受理)
 
         def fold(self, state: CaseState) -> None:
             state.status = CaseStatus.ACCEPTED
             state.accepted_at = self.occurred_at
+            _mark_used(state, self.exception_id, self.occurred_at)
             if self.clock is not None:
                 state.clock = msgspec.structs.replace(self.clock)  # state is mutable; events not
 
@@ -195,8 +212,10 @@ class Case(Aggregate):
     class Completed(CaseEvent):
         outcome: Outcome
         summary: str | None = None
+        exception_id: UUID | None = None  # a granted exception it relies on (e.g. 特事特办)
 
         def fold(self, state: CaseState) -> None:
+            _mark_used(state, self.exception_id, self.occurred_at)
             state.status = CaseStatus.COMPLETED
             state.closed_at = self.occurred_at
             state.outcome = self.outcome
@@ -275,6 +294,165 @@ class Case(Aggregate):
 
         def fold(self, state: CaseState) -> None:
             state.interventions += 1
+
+    # --- exceptions (特事特办 / 容缺受理 / 告知承诺 / 延时服务) ------------------------------
+
+    class ExceptionRequested(CaseEvent):
+        exception_id: UUID
+        kind: ExceptionKind
+        rule_waived: str
+        basis: str
+        justification: str
+        waived_items: list[str]
+        compensating_controls: list[str]
+        credit_check: CreditCheck | None
+        policy: ApprovalPolicy  # frozen whole: id, version, the required layers, the rules
+
+        def fold(self, state: CaseState) -> None:
+            policy = self.policy
+            state.exceptions.append(
+                ExceptionRecord(
+                    exception_id=self.exception_id,
+                    kind=self.kind,
+                    rule_waived=self.rule_waived,
+                    basis=self.basis,
+                    justification=self.justification,
+                    waived_items=list(self.waived_items),
+                    compensating_controls=list(self.compensating_controls),
+                    policy_id=policy.id,
+                    policy_version=policy.version,
+                    required_layers=list(policy.layers),
+                    breach_consequence=policy.breach_consequence,
+                    supply_within=policy.supply_within.limit if policy.supply_within else None,
+                    post_audit_rate=policy.post_audit.rate,
+                    post_audit_mandatory=policy.post_audit.mandatory,
+                    requested_by=self.actor.id,
+                    requested_at=self.occurred_at,
+                )
+            )
+
+    class ExceptionEvent(CaseEvent):
+        exception_id: UUID
+
+        def record(self, state: CaseState) -> ExceptionRecord:
+            found = state.exception(self.exception_id)
+            assert found is not None, "commands check the exception exists"
+            return found
+
+    class ExceptionLayerDecided(ExceptionEvent):
+        layer: int
+        decision: Decision
+        role: Role  # the layer's role, which the approver's credential held
+        opinion: str
+        attendees: list[Attendee]
+        minutes_ref: str | None = None
+
+        def fold(self, state: CaseState) -> None:
+            self.record(state).decisions.append(
+                LayerDecision(
+                    layer=self.layer,
+                    decision=self.decision,
+                    approver=self.actor.id,
+                    role=self.role,
+                    unit=self.actor.unit,
+                    opinion=self.opinion,
+                    decided_at=self.occurred_at,
+                    attendees=list(self.attendees),
+                    minutes_ref=self.minutes_ref,
+                )
+            )
+
+    class ExceptionGranted(ExceptionEvent):
+        """Recorded by the aggregate with the decision of the last layer."""
+
+        post_audit: PostAuditSelection
+        post_audit_draw: float
+
+        def fold(self, state: CaseState) -> None:
+            record = self.record(state)
+            record.status = ExceptionStatus.GRANTED
+            record.closed_at = self.occurred_at
+            record.post_audit = self.post_audit
+            record.post_audit_draw = self.post_audit_draw
+
+    class ExceptionRefused(ExceptionEvent):
+        """Recorded by the aggregate with the decision of the layer that rejected it."""
+
+        layer: int
+
+        def fold(self, state: CaseState) -> None:
+            record = self.record(state)
+            record.status = ExceptionStatus.REFUSED
+            record.closed_at = self.occurred_at
+
+    class ExceptionWithdrawn(ExceptionEvent):
+        reason: str
+
+        def fold(self, state: CaseState) -> None:
+            record = self.record(state)
+            record.status = ExceptionStatus.WITHDRAWN
+            record.closed_at = self.occurred_at
+
+    class CommitmentSigned(ExceptionEvent):
+        commitment_id: UUID
+        items: list[str]
+        due_at: datetime
+
+        def fold(self, state: CaseState) -> None:
+            self.record(state).commitments.append(
+                Commitment(
+                    commitment_id=self.commitment_id,
+                    items=list(self.items),
+                    due_at=self.due_at,
+                    signed_by=self.actor.id,
+                    signed_at=self.occurred_at,
+                )
+            )
+
+    class CommitmentSettled(ExceptionEvent):
+        commitment_id: UUID
+
+        def settle(self, state: CaseState, status: CommitmentStatus) -> Commitment:
+            commitment = next(
+                c for c in self.record(state).commitments if c.commitment_id == self.commitment_id
+            )
+            commitment.status = status
+            commitment.settled_at = self.occurred_at
+            return commitment
+
+    class CommitmentFulfilled(CommitmentSettled):
+        note: str | None = None
+
+        def fold(self, state: CaseState) -> None:
+            self.settle(state, CommitmentStatus.FULFILLED)
+
+    class CommitmentBreached(CommitmentSettled):
+        """Recorded once the due date has passed (the worker's timer); the consequence is the
+        one the policy froze into the request: 退办 ends the case as withdrawn."""
+
+        consequence: BreachConsequence
+
+        def fold(self, state: CaseState) -> None:
+            self.settle(state, CommitmentStatus.BREACHED).consequence = self.consequence
+            if self.consequence is BreachConsequence.WITHDRAW_CASE and not state.status.is_closed:
+                state.status = CaseStatus.COMPLETED
+                state.outcome = Outcome.WITHDRAWN
+                state.closed_at = self.occurred_at
+                _end_pause(state, self.occurred_at)
+
+    class ExceptionPostAudited(ExceptionEvent):
+        finding: AuditFinding
+        note: str
+
+        def fold(self, state: CaseState) -> None:
+            self.record(state).audits.append(
+                PostAudit(
+                    finding=self.finding,
+                    auditor=self.actor.id,
+                    audited_at=self.occurred_at,
+                    note=self.note,
+                )
+            )
 
     @event(Registered)
     def __init__(
@@ -368,7 +546,8 @@ class Case(Aggregate):
         self._require_holder(actor)
         if self.state.status is CaseStatus.ACCEPTED:
             raise RuleViolation("acceptance.already_accepted", "the case was already accepted")
-        if outstanding := self.state.outstanding_items:
+        covered = self._granted_for_use(fields.get("exception_id"))
+        if outstanding := [i for i in self.state.outstanding_items if i not in covered]:
             raise RuleViolation(
                 "acceptance.materials_outstanding",
                 f"{len(outstanding)} item(s) of the one-time notice are not supplied: "
@@ -487,6 +666,7 @@ class Case(Aggregate):
         self, *, actor: Actor, occurred_at: datetime, outcome: Outcome, **fields: Any
     ) -> None:
         self._require_holder(actor)
+        self._granted_for_use(fields.get("exception_id"))
         if outcome is not Outcome.WITHDRAWN and self.state.status is not CaseStatus.ACCEPTED:
             raise RuleViolation("completion.not_accepted", "a case is accepted before completion")
         if pending := [h for h in self.state.handoffs if h.status is HandOffStatus.PENDING]:
@@ -567,7 +747,242 @@ class Case(Aggregate):
     def record_intervention(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
         self.trigger_event(self.DutyIntervention, actor=actor, occurred_at=occurred_at, **fields)
 
+    def request_exception(
+        self,
+        *,
+        actor: Actor,
+        occurred_at: datetime,
+        timing: Timing | None,
+        kind: ExceptionKind,
+        waived_items: list[str],
+        credit_check: CreditCheck | None,
+        **fields: Any,
+    ) -> UUID:
+        self._require_holder(actor)
+        policy = timing.policy.approvals.get(kind) if timing is not None else None
+        if policy is None:
+            raise RuleViolation(
+                "exception.kind_not_in_policy", f"no approval policy for {kind} at this centre"
+            )
+        if policy.require_credit_check and credit_check is None:
+            raise RuleViolation(
+                "exception.credit_check_missing", f"{policy.title} needs the applicant's credit"
+            )
+        if (
+            policy.exclude_dishonest
+            and credit_check is not None
+            and credit_check.result is CreditResult.DISHONEST
+        ):
+            raise RuleViolation(
+                "exception.applicant_dishonest", f"{policy.title} is refused to 失信 applicants"
+            )
+        if policy.waivable_items is not None and (
+            unlisted := [i for i in waived_items if i not in policy.waivable_items]
+        ):
+            raise RuleViolation(
+                "exception.item_not_waivable",
+                f"not on the {policy.title} list: " + "、".join(unlisted),
+            )
+        exception_id = uuid4()
+        self.trigger_event(
+            self.ExceptionRequested,
+            actor=actor,
+            occurred_at=occurred_at,
+            exception_id=exception_id,
+            kind=kind,
+            waived_items=waived_items,
+            credit_check=credit_check,
+            policy=policy,
+            **fields,
+        )
+        return exception_id
+
+    def decide_exception_layer(
+        self,
+        *,
+        actor: Actor,
+        occurred_at: datetime,
+        exception_id: UUID,
+        layer: int,
+        decision: Decision,
+        opinion: str,
+        attendees: list[Attendee],
+        minutes_ref: str | None = None,
+    ) -> None:
+        """One layer's decision; the last approval grants the request, any rejection refuses it."""
+        record = self._exception(exception_id)
+        check_decision(record, layer, actor, opinion, attendees, minutes_ref)
+        self.trigger_event(
+            self.ExceptionLayerDecided,
+            actor=actor,
+            occurred_at=occurred_at,
+            exception_id=exception_id,
+            layer=layer,
+            decision=decision,
+            role=record.required_layers[layer - 1].role,
+            opinion=opinion,
+            attendees=attendees,
+            minutes_ref=minutes_ref,
+        )
+        if decision is Decision.REJECT:
+            self.trigger_event(
+                self.ExceptionRefused,
+                actor=actor,
+                occurred_at=occurred_at,
+                exception_id=exception_id,
+                layer=layer,
+            )
+        elif layer == len(record.required_layers):
+            selection, draw = post_audit_selection(
+                record.policy_id,
+                record.policy_version,
+                record.post_audit_rate,
+                record.post_audit_mandatory,
+                exception_id,
+            )
+            self.trigger_event(
+                self.ExceptionGranted,
+                actor=actor,
+                occurred_at=occurred_at,
+                exception_id=exception_id,
+                post_audit=selection,
+                post_audit_draw=draw,
+            )
+
+    def withdraw_exception(
+        self, *, actor: Actor, occurred_at: datetime, exception_id: UUID, **fields: Any
+    ) -> None:
+        self._require_holder(actor)
+        record = self._exception(exception_id)
+        if record.status.is_closed and record.status is not ExceptionStatus.GRANTED:
+            raise RuleViolation("approval.request_closed", f"the request is {record.status}")
+        if record.used_at is not None:
+            raise RuleViolation("exception.already_used", "the case already relied on it")
+        self.trigger_event(
+            self.ExceptionWithdrawn,
+            actor=actor,
+            occurred_at=occurred_at,
+            exception_id=exception_id,
+            **fields,
+        )
+
+    def sign_commitment(
+        self,
+        *,
+        actor: Actor,
+        occurred_at: datetime,
+        timing: Timing | None,
+        exception_id: UUID,
+        due_at: datetime,
+        **fields: Any,
+    ) -> UUID:
+        """承诺书: due no later than the policy's supply limit and the case's own deadline."""
+        self._require_holder(actor)
+        record = self._granted(exception_id)
+        if record.kind not in (ExceptionKind.MISSING_MATERIALS, ExceptionKind.COMMITMENT):
+            raise RuleViolation(
+                "commitment.kind_without_commitment", f"a {record.kind} takes no 承诺书"
+            )
+        limits = [self.state.clock.due_at] if self.state.clock else []
+        if record.supply_within is not None and timing is not None:
+            limits.append(clock.due(timing.calendar, record.supply_within, occurred_at, ()).due_at)
+        if due_at <= occurred_at or any(due_at > limit for limit in limits):
+            raise RuleViolation(
+                "commitment.due_beyond_limit",
+                "the due date must be after signing and no later than "
+                + (min(limits).isoformat() if limits else "signing"),
+            )
+        commitment_id = uuid4()
+        self.trigger_event(
+            self.CommitmentSigned,
+            actor=actor,
+            occurred_at=occurred_at,
+            exception_id=exception_id,
+            commitment_id=commitment_id,
+            due_at=due_at,
+            **fields,
+        )
+        return commitment_id
+
+    def fulfil_commitment(
+        self, *, actor: Actor, occurred_at: datetime, commitment_id: UUID, **fields: Any
+    ) -> None:
+        self._require_holder(actor)
+        record, _ = self._open_commitment(commitment_id)
+        self.trigger_event(
+            self.CommitmentFulfilled,
+            actor=actor,
+            occurred_at=occurred_at,
+            exception_id=record.exception_id,
+            commitment_id=commitment_id,
+            **fields,
+        )
+
+    def breach_commitment(
+        self, *, actor: Actor, occurred_at: datetime, commitment_id: UUID
+    ) -> None:
+        record, commitment = self._open_commitment(commitment_id)
+        if occurred_at <= commitment.due_at:
+            raise RuleViolation(
+                "commitment.not_yet_due", f"the commitment is due {commitment.due_at.isoformat()}"
+            )
+        self.trigger_event(
+            self.CommitmentBreached,
+            actor=actor,
+            occurred_at=occurred_at,
+            exception_id=record.exception_id,
+            commitment_id=commitment_id,
+            consequence=record.breach_consequence,
+        )
+
+    def post_audit(
+        self, *, actor: Actor, occurred_at: datetime, exception_id: UUID, **fields: Any
+    ) -> None:
+        record = self._granted(exception_id)
+        involved = {record.requested_by, *(d.approver for d in record.decisions)}
+        if actor.id in involved:
+            raise RuleViolation(
+                "post_audit.not_independent",
+                "a post-audit is by someone who neither asked for nor approved the exception",
+            )
+        self.trigger_event(
+            self.ExceptionPostAudited,
+            actor=actor,
+            occurred_at=occurred_at,
+            exception_id=exception_id,
+            **fields,
+        )
+
     # --- guards ------------------------------------------------------------------------------
+
+    def _exception(self, exception_id: UUID) -> ExceptionRecord:
+        record = self.state.exception(exception_id)
+        if record is None:
+            raise RuleViolation("exception.unknown", f"no exception {exception_id} on this case")
+        return record
+
+    def _granted(self, exception_id: UUID) -> ExceptionRecord:
+        record = self._exception(exception_id)
+        if record.status is not ExceptionStatus.GRANTED:
+            raise RuleViolation(
+                "exception.not_granted", f"the exception is {record.status}, not granted"
+            )
+        return record
+
+    def _granted_for_use(self, exception_id: UUID | None) -> list[str]:
+        """The items a granted exception lets the case go on without (none without one)."""
+        return [] if exception_id is None else self._granted(exception_id).waived_items
+
+    def _open_commitment(self, commitment_id: UUID) -> tuple[ExceptionRecord, Commitment]:
+        for record in self.state.exceptions:
+            for commitment in record.commitments:
+                if commitment.commitment_id == commitment_id:
+                    if commitment.status is not CommitmentStatus.OPEN:
+                        raise RuleViolation(
+                            "commitment.already_settled", f"the commitment is {commitment.status}"
+                        )
+                    return record, commitment
+        raise RuleViolation("commitment.unknown", f"no commitment {commitment_id} on this case")
 
     def _guard(self, event_type: str, occurred_at: datetime) -> None:
         if self.state.status.is_closed and event_type not in self.ADMISSIBLE_WHEN_CLOSED:
@@ -624,6 +1039,13 @@ _COMMANDS: dict[str, tuple[str, str | None]] = {
     "HandOffSignedFor": ("sign_for_handoff", None),
     "HandOffReturned": ("return_handoff", None),
     "DutyIntervention": ("record_intervention", None),
+    "ExceptionRequested": ("request_exception", "exception_id"),
+    "ExceptionLayerDecided": ("decide_exception_layer", None),
+    "ExceptionWithdrawn": ("withdraw_exception", None),
+    "CommitmentSigned": ("sign_commitment", "commitment_id"),
+    "CommitmentFulfilled": ("fulfil_commitment", None),
+    "CommitmentBreached": ("breach_commitment", None),
+    "ExceptionPostAudited": ("post_audit", None),
 }
 """Wire event type -> (command method, name of the id it mints); wire `type` = class name."""
 
@@ -649,8 +1071,11 @@ def _registered_state(fields: dict[str, Any]) -> CaseState:
     )
 
 
-_TIMED = frozenset({"Accepted", "ClockResumed", "ExtensionDecided"})
-"""Commands that start or move the case's clock, so take the centre's `Timing`."""
+_TIMED = frozenset(
+    {"Accepted", "ClockResumed", "ExtensionDecided", "ExceptionRequested", "CommitmentSigned"}
+)
+"""Commands that start or move a clock or apply an approval policy: they take the centre's
+`Timing` (policy and calendar)."""
 
 
 def _end_pause(state: CaseState, at: datetime) -> None:
@@ -658,6 +1083,12 @@ def _end_pause(state: CaseState, at: datetime) -> None:
         state.pauses.append((state.paused_since, max(at, state.paused_since)))
     state.paused_since = None
     state.pause_reason = None
+
+
+def _mark_used(state: CaseState, exception_id: UUID | None, at: datetime) -> None:
+    record = state.exception(exception_id) if exception_id is not None else None
+    if record is not None and record.used_at is None:
+        record.used_at = at
 
 
 def _move_clock(state: CaseState, update: ClockUpdate | None) -> None:

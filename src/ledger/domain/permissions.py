@@ -26,6 +26,14 @@ APPEND_ROLES: dict[str, frozenset[Role]] = {
     "HandOffSignedFor": _FRONT_LINE,
     "HandOffReturned": _FRONT_LINE,
     "DutyIntervention": frozenset({Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR}),
+    "ExceptionRequested": _FRONT_LINE | {Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR},
+    # Which approver role each layer needs is the policy's; this only admits the approver roles.
+    "ExceptionLayerDecided": _SUPERVISORS,
+    "ExceptionWithdrawn": _FRONT_LINE | {Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR},
+    "CommitmentSigned": _FRONT_LINE,
+    "CommitmentFulfilled": _FRONT_LINE,
+    "CommitmentBreached": _FRONT_LINE | {Role.SYSTEM},
+    "ExceptionPostAudited": frozenset({Role.DEPARTMENT_HEAD, Role.CENTRE_DIRECTOR}),
 }
 
 READ_CASE_ROLES = frozenset(Role) - {Role.DASHBOARD}

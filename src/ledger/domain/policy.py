@@ -1,4 +1,5 @@
-"""Time-limit policies: how long each step may take in one jurisdiction, and where that is written.
+"""Jurisdiction policies: how long each step may take, how exceptions are approved, and where that
+is written.
 
 Pure values: `ledger.policies` reads them from `policies/time-limits/*.toml`. Every limit carries
 its provenance (document, article) because a deadline nobody can trace to a rule is not one. A
@@ -14,6 +15,9 @@ import msgspec
 
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.values import (
+    ApprovalLayer,
+    BreachConsequence,
+    ExceptionKind,
     HotlineCategory,
     HotlineUrgency,
     LimitUnit,
@@ -77,8 +81,38 @@ class BoardThresholds(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     source: Provenance
 
 
-class TimeLimitPolicy(msgspec.Struct, frozen=True, kw_only=True):
-    """A jurisdiction's time limits, complete (a local file is merged over its base to make one)."""
+class PostAuditRule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Granted exceptions are post-audited: all of them (`mandatory`) or a seeded sample."""
+
+    rate: Annotated[float, msgspec.Meta(ge=0, le=1)]
+    mandatory: bool = False
+
+
+class ApprovalPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How one kind of exception is approved in a jurisdiction; frozen whole into the request.
+
+    `layers` decide in order, each by a distinct person holding the layer's role, never the
+    requester. `waivable_items` is the published 容缺受理清单 (None: any item). `supply_within`
+    bounds a commitment's due date (and the case's own deadline always does).
+    """
+
+    id: str
+    version: str
+    kind: ExceptionKind
+    title: str
+    layers: tuple[ApprovalLayer, ...]
+    source: Provenance
+    post_audit: PostAuditRule
+    waivable_items: tuple[str, ...] | None = None
+    require_credit_check: bool = False
+    exclude_dishonest: bool = True
+    supply_within: LimitRule | None = None
+    breach_consequence: BreachConsequence = BreachConsequence.RECORD_ONLY
+
+
+class JurisdictionPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """A jurisdiction's time limits and approval chains, complete (a local file is merged over its
+    base to make one)."""
 
     jurisdiction: str
     version: str
@@ -90,6 +124,7 @@ class TimeLimitPolicy(msgspec.Struct, frozen=True, kw_only=True):
     unresolved_tiers: dict[UnresolvedTier, LimitRule]
     rating: RatingLimits
     board: BoardThresholds
+    approvals: dict[ExceptionKind, ApprovalPolicy]
 
     def promised_for(self, matter_code: str) -> tuple[TimeLimit, str]:
         """The matter's promised limit and a citation; the default limit if it is not listed."""
@@ -101,5 +136,5 @@ class TimeLimitPolicy(msgspec.Struct, frozen=True, kw_only=True):
 class Timing(msgspec.Struct, frozen=True, kw_only=True):
     """What a case's clocks are computed with: its centre's policy and that policy's calendar."""
 
-    policy: TimeLimitPolicy
+    policy: JurisdictionPolicy
     calendar: WorkingCalendar

@@ -22,6 +22,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # reads everything, writes nothing
     DASHBOARD = "dashboard"  # reads projections only
     ADMIN = "admin"  # operates the ledger; appends no business events
+    SYSTEM = "system"  # the ledger's own timers (e.g. a commitment breached at its due date)
 
 
 class Channel(StrEnum):
@@ -146,6 +147,56 @@ class EscalationThreat(StrEnum):
     NOT_DEFUSED = "not_defused"
 
 
+class ExceptionKind(StrEnum):
+    """Ways a rule may be set aside, each with its own approval chain (domain-brief §4)."""
+
+    SPECIAL_HANDLING = "special_handling"  # 特事特办
+    MISSING_MATERIALS = "missing_materials"  # 容缺受理
+    COMMITMENT = "commitment"  # 告知承诺
+    EXTENDED_HOURS = "extended_hours"  # 延时服务
+
+
+class ExceptionStatus(StrEnum):
+    PENDING = "pending"  # layers still to decide
+    GRANTED = "granted"  # every layer approved, in order
+    REFUSED = "refused"  # a layer rejected it
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def is_closed(self) -> bool:
+        return self is not ExceptionStatus.PENDING
+
+
+class CreditResult(StrEnum):
+    CLEAR = "clear"
+    DISHONEST = "dishonest"  # 失信: not eligible for 容缺 / 告知承诺 until credit repair
+
+
+class CommitmentStatus(StrEnum):
+    OPEN = "open"
+    FULFILLED = "fulfilled"
+    BREACHED = "breached"
+
+
+class BreachConsequence(StrEnum):
+    """What a breached commitment does to the case, per the policy frozen at request."""
+
+    WITHDRAW_CASE = "withdraw_case"  # 退办: the case ends as withdrawn
+    REVOKE_DECISION = "revoke_decision"  # 撤销决定 (告知承诺): the decision is revoked
+    RECORD_ONLY = "record_only"
+
+
+class AuditFinding(StrEnum):
+    COMPLIANT = "compliant"
+    NON_COMPLIANT = "non_compliant"
+
+
+class PostAuditSelection(StrEnum):
+    MANDATORY = "mandatory"  # the policy audits every granted exception of this kind
+    SAMPLED = "sampled"  # chosen by the seeded draw at the policy's rate
+    NOT_SAMPLED = "not_sampled"
+
+
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
     """Who did it, as the credential says: never taken from a request body."""
 
@@ -198,6 +249,95 @@ class ClockUpdate(msgspec.Struct, frozen=True, kw_only=True):
     provisional: bool
     calendar_version: str
     paused: timedelta
+
+
+class ApprovalLayer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One layer of an approval chain: who must decide it; a joint layer is a meeting (会议)."""
+
+    role: Role
+    title: str  # e.g. 窗口负责人
+    joint: bool = False
+    attendee_roles: tuple[Role, ...] = ()  # a joint decision lists at least one of each
+
+
+class Attendee(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    role: Role
+    unit: str | None = None
+
+
+class CreditCheck(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The applicant's credit record as the clerk looked it up (e.g. 信用中国) before asking."""
+
+    result: CreditResult
+    source: str
+    checked_at: datetime
+
+
+class LayerDecision(msgspec.Struct, kw_only=True):
+    layer: int
+    decision: Decision
+    approver: str
+    role: Role
+    unit: str | None
+    opinion: str
+    decided_at: datetime
+    attendees: list[Attendee] = msgspec.field(default_factory=list)
+    minutes_ref: str | None = None
+
+
+class Commitment(msgspec.Struct, kw_only=True):
+    """承诺书: what the applicant promised to supply or prove, and by when."""
+
+    commitment_id: UUID
+    items: list[str]
+    due_at: datetime
+    signed_by: str
+    signed_at: datetime
+    status: CommitmentStatus = CommitmentStatus.OPEN
+    settled_at: datetime | None = None
+    consequence: BreachConsequence | None = None
+
+
+class PostAudit(msgspec.Struct, kw_only=True):
+    finding: AuditFinding
+    auditor: str
+    audited_at: datetime
+    note: str
+
+
+class ExceptionRecord(msgspec.Struct, kw_only=True):
+    """One exception on a case, as its events built it; `policy` is frozen at request."""
+
+    exception_id: UUID
+    kind: ExceptionKind
+    rule_waived: str
+    basis: str
+    justification: str
+    waived_items: list[str]
+    compensating_controls: list[str]
+    policy_id: str
+    policy_version: str
+    required_layers: list[ApprovalLayer]
+    breach_consequence: BreachConsequence
+    supply_within: TimeLimit | None
+    post_audit_rate: float
+    post_audit_mandatory: bool
+    requested_by: str
+    requested_at: datetime
+    status: ExceptionStatus = ExceptionStatus.PENDING
+    decisions: list[LayerDecision] = msgspec.field(default_factory=list)
+    closed_at: datetime | None = None
+    used_at: datetime | None = None  # first acceptance or completion that relied on it
+    post_audit: PostAuditSelection | None = None  # drawn when granted
+    post_audit_draw: float | None = None
+    commitments: list[Commitment] = msgspec.field(default_factory=list)
+    audits: list[PostAudit] = msgspec.field(default_factory=list)
+
+    @property
+    def next_layer(self) -> int | None:
+        """1-based layer awaiting a decision, or None once the request is closed."""
+        return None if self.status.is_closed else len(self.decisions) + 1
 
 
 class MaskedValue(msgspec.Struct, frozen=True, kw_only=True):
@@ -271,6 +411,7 @@ class CaseState(msgspec.Struct, kw_only=True):
     pause_reason: PauseReason | None = None
     pauses: list[tuple[datetime, datetime]] = msgspec.field(default_factory=list)  # finished ones
     clock: Clock | None = None
+    exceptions: list[ExceptionRecord] = msgspec.field(default_factory=list)
     handoffs: list[HandOff] = msgspec.field(default_factory=list)
     extensions: list[Extension] = msgspec.field(default_factory=list)
     interventions: int = 0
@@ -281,3 +422,6 @@ class CaseState(msgspec.Struct, kw_only=True):
     @property
     def outstanding_items(self) -> list[str]:
         return [item for item in self.notice_items if item not in self.supplied_items]
+
+    def exception(self, exception_id: UUID) -> ExceptionRecord | None:
+        return next((x for x in self.exceptions if x.exception_id == exception_id), None)

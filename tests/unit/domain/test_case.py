@@ -15,10 +15,12 @@ from ledger.domain.permissions import APPEND_ROLES
 from ledger.domain.personal_data import protect_applicant
 from ledger.domain.values import (
     Actor,
+    AuditFinding,
     CaseStatus,
     Channel,
     Decision,
     EscalationThreat,
+    ExceptionKind,
     ExtensionStatus,
     HandOffStatus,
     LimitUnit,
@@ -76,6 +78,32 @@ WIRE_DEFAULTS: dict[str, dict[str, Any]] = {
         "escalation_threat": EscalationThreat.NONE,
         "threatened_channel": None,
         "note": None,
+    },
+    "ExceptionRequested": {
+        "kind": ExceptionKind.SPECIAL_HANDLING,
+        "rule_waived": "本人到场",
+        "basis": "特事特办制度",
+        "justification": "申请人卧床",
+        "waived_items": [],
+        "compensating_controls": ["家属同意"],
+        "credit_check": None,
+    },
+    "ExceptionLayerDecided": {
+        "exception_id": uuid4(),
+        "layer": 1,
+        "decision": Decision.APPROVE,
+        "opinion": "同意",
+        "attendees": [],
+        "minutes_ref": None,
+    },
+    "ExceptionWithdrawn": {"exception_id": uuid4(), "reason": "不再需要"},
+    "CommitmentSigned": {"exception_id": uuid4(), "items": ["银行卡复印件"], "due_at": T0},
+    "CommitmentFulfilled": {"commitment_id": uuid4(), "note": None},
+    "CommitmentBreached": {"commitment_id": uuid4()},
+    "ExceptionPostAudited": {
+        "exception_id": uuid4(),
+        "finding": AuditFinding.COMPLIANT,
+        "note": "抽查合规",
     },
 }
 """Fields as the API passes them (every wire field present, defaults filled in)."""
