@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from ledger.calendars import POLICY_ROOT
-from ledger.domain.values import HotlineCategory, HotlineUrgency, LimitUnit, UnresolvedTier
+from ledger.domain.values import (
+    ExceptionKind,
+    HotlineCategory,
+    HotlineUrgency,
+    LimitUnit,
+    UnresolvedTier,
+)
 from ledger.policies import Policies, PolicyFileError
 
 SEED_CENTRES = ("huoshan", "donghuashi", "qingyuan", "jieyang", "wuhai", "zhangjiakou")
@@ -140,3 +146,29 @@ def test_a_missing_tier_is_refused(policy_dir: Path) -> None:
         Policies(policy_dir)
 
     assert refused.value.field == "unresolved_tiers"
+
+
+def test_every_jurisdiction_has_an_approval_chain_for_each_exception_kind() -> None:
+    for name in Policies().jurisdictions:
+        approvals = Policies().jurisdiction(name).policy.approvals
+        assert set(approvals) == set(ExceptionKind), name
+        assert all(a.layers and a.source.document for a in approvals.values()), name
+
+
+def test_a_local_approval_policy_replaces_the_national_one_for_its_kind() -> None:
+    qingyuan = Policies().timing("qingyuan").policy.approvals
+    special = qingyuan[ExceptionKind.SPECIAL_HANDLING]
+
+    assert special.id == "bj-daxing/special_handling"
+    assert special.layers[1].joint and special.layers[1].attendee_roles
+    assert qingyuan[ExceptionKind.MISSING_MATERIALS].id == "cn/missing_materials"
+
+
+def test_an_approval_policy_under_the_wrong_kind_is_refused(policy_dir: Path) -> None:
+    path = policy_dir / "time-limits" / "cn.toml"
+    path.write_text(path.read_text().replace('kind = "extended_hours"', 'kind = "commitment"'))
+
+    with pytest.raises(PolicyFileError) as refused:
+        Policies(policy_dir)
+
+    assert refused.value.field == "approvals.extended_hours.kind"
