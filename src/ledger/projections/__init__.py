@@ -8,5 +8,6 @@ from __future__ import annotations
 
 from ledger.projections.base import Projection
 from ledger.projections.cases import CasesProjection
+from ledger.projections.exceptions import ExceptionsProjection
 
-PROJECTIONS: tuple[Projection | type[Projection], ...] = (CasesProjection,)
+PROJECTIONS: tuple[Projection | type[Projection], ...] = (CasesProjection, ExceptionsProjection)
