@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from ledger.domain.values import Role
 from ledger.settings import Settings
+
+if TYPE_CHECKING:
+    from ledger.signed_note import Verifier
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -232,10 +236,15 @@ def keys_generate(out: str | None, name: str | None) -> None:
     help="Re-derive the whole tree from PostgreSQL and check every signed checkpoint",
 )
 def verify(bundle: str | None, public_key: str, database: bool) -> None:
-    """Check a case bundle offline, or the whole log in the database; exit 1 on any failure."""
+    """Check a case bundle or an approval proof offline, or the whole log in the database.
+
+    Exit 1 when anything fails to verify. An approval proof that verifies but whose recomputed
+    checks do not all pass exits 2: the record is genuine, the approval it proves is not sound.
+    """
     from pathlib import Path
 
     from ledger.keys import read_verifier_key
+    from ledger.proofs import is_approval_proof
     from ledger.signed_note import NoteError, Verifier
     from ledger.verify import verify_bundle, verify_database
 
@@ -246,7 +255,10 @@ def verify(bundle: str | None, public_key: str, database: bool) -> None:
     if database == (bundle is not None):
         raise click.UsageError("give either a BUNDLE file or --database")
     if bundle is not None:
-        report = verify_bundle(Path(bundle).read_bytes(), verifier)
+        data = Path(bundle).read_bytes()
+        if is_approval_proof(data):
+            _verify_proof(data, verifier)
+        report = verify_bundle(data, verifier)
     else:
         from ledger.database import open_database
 
@@ -258,6 +270,26 @@ def verify(bundle: str | None, public_key: str, database: bool) -> None:
         click.echo(f"FAILED: {line}")
     click.echo("OK" if report.ok else f"{len(report.failures)} check(s) failed")
     sys.exit(0 if report.ok else 1)
+
+
+def _verify_proof(data: bytes, verifier: Verifier) -> None:
+    from ledger.proofs import verify_approval_proof
+
+    report = verify_approval_proof(data, verifier)
+    for line in report.checked:
+        click.echo(f"checked: {line}")
+    for check in report.checks:
+        click.echo(f"check {check.name}: {'passed' if check.passed else 'FAILED'} - {check.reason}")
+    for line in report.failures:
+        click.echo(f"FAILED: {line}")
+    if not report.ok:
+        click.echo(f"{len(report.failures)} verification(s) failed")
+        sys.exit(1)
+    if report.failed_checks:
+        click.echo(f"verified; {len(report.failed_checks)} check(s) of the approval failed")
+        sys.exit(2)
+    click.echo("OK")
+    sys.exit(0)
 
 
 @main.command()

@@ -41,14 +41,20 @@ def verify_bundle(data: bytes, verifier: Verifier) -> Report:
     except msgspec.DecodeError as e:
         report.failures.append(f"bundle: not a case bundle ({e})")
         return report
+    check_bundle(bundle, verifier, report)
+    return report
+
+
+def check_bundle(bundle: CaseBundle, verifier: Verifier, report: Report) -> None:
+    """Add to `report` what checking `bundle` against the log's key found."""
     if bundle.format != BUNDLE_FORMAT:
         report.failures.append(f"bundle: unknown format {bundle.format!r}")
-        return report
+        return
     try:
         checkpoint = verify_checkpoint(bundle.checkpoint, verifier, expected_origin=bundle.origin)
     except NoteError as e:
         report.failures.append(f"checkpoint: {e}")
-        return report
+        return
     if checkpoint.size != bundle.tree_size or checkpoint.root.hex() != bundle.root_hash:
         report.failures.append("checkpoint: signed size/root differ from the bundle's")
     report.checked.append(
@@ -89,7 +95,6 @@ def verify_bundle(data: bytes, verifier: Verifier) -> Report:
     report.checked.append(
         f"case {bundle.case_id}: {len(bundle.events)} events, versions 1..{len(versions)}"
     )
-    return report
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from ledger import __version__
 from ledger.api.audit import AuditController
 from ledger.api.cases import CaseController
 from ledger.api.errors import EXCEPTION_HANDLERS
+from ledger.api.exceptions import PROOF_HANDLERS
 from ledger.api.metrics import MetricsController
 from ledger.api.schemas import Health
 from ledger.api.views import VIEW_HANDLERS
@@ -103,7 +104,14 @@ def create_app(
         return actor
 
     app = Litestar(
-        route_handlers=[CaseController, AuditController, *VIEW_HANDLERS, MetricsController, health],
+        route_handlers=[
+            CaseController,
+            AuditController,
+            *VIEW_HANDLERS,
+            *PROOF_HANDLERS,
+            MetricsController,
+            health,
+        ],
         dependencies={
             "ledger": Provide(provide_ledger, sync_to_thread=False),
             "waiter": Provide(provide_waiter, sync_to_thread=False),
