@@ -22,11 +22,19 @@ STORY_CASES = {  # key: (status, holder, visits, interventions)
     "000-wang": ("completed", "人社", 1, 1),
     "001-xie": ("completed", "东城区人力资源公共服务中心", 1, 1),
     "001-elder": ("refused", "办不成事窗口", 1, 0),
-    "001-dibao": ("awaiting_materials", "民政", 1, 0),
+    "001-dibao": ("completed", "民政", 1, 0),
     "002-gjj-online": ("completed", "公积金", 0, 0),
     "003-li": ("completed", "人社", 2, 0),
     "004-lao-li": ("completed", "省社保服务中心", 1, 1),
+    "004-zhao": ("completed", "办不成事反映窗口", 1, 0),
 }
+
+STORY_EXCEPTIONS = {  # key: (approvers layer by layer, the event type that used the exception)
+    "000-li": (["sw-lead-01", "sw-head-01", "hs-director-01"], "Completed"),
+    "001-dibao": (["qy-lead-01", "qy-mz-head", "qy-director-wang"], "Accepted"),
+    "004-zhao": (["zjk-bbcs-lead-yang", "zjk-dy-head", "zjk-director-li"], "Completed"),
+}
+"""The seeds' three 特事特办 exceptions: each granted after every layer approved, in order."""
 
 
 def test_demo_loads_the_stories_and_a_month_and_a_second_run_adds_nothing(
@@ -51,16 +59,35 @@ def test_demo_loads_the_stories_and_a_month_and_a_second_run_adds_nothing(
     assert duty["data"]["escalation_threat"] == "defused"
     assert duty["actor"]["roles"] == ["duty_officer"]
     li = http.get(f"/cases/{ids['000-li']}/events").json()["events"]
-    assert [e["type"] for e in li][-2:] == ["Accepted", "Completed"] and len(li) == 10
+    assert [e["type"] for e in li][-2:] == ["Accepted", "Completed"] and len(li) == 15
+    for key, (approvers, used_by) in STORY_EXCEPTIONS.items():
+        state = http.get(f"/cases/{ids[key]}").json()["state"]
+        [granted] = state["exceptions"]
+        assert (granted["kind"], granted["status"]) == ("special_handling", "granted"), key
+        assert granted["post_audit"] == "mandatory", key
+        decided = [(d["layer"], d["decision"], d["approver"]) for d in granted["decisions"]]
+        assert decided == [(n, "approve", a) for n, a in enumerate(approvers, start=1)], key
+        assert [layer["role"] for layer in granted["required_layers"]] == [
+            "window_lead",
+            "department_head",
+            "centre_director",
+        ], key
+        events = http.get(f"/cases/{ids[key]}/events").json()["events"]
+        types = [e["type"] for e in events]
+        assert types.count("ExceptionLayerDecided") == 3 and types.count("ExceptionGranted") == 1
+        assert types.index("ExceptionGranted") < types.index(used_by), key
+        use = next(e for e in events if e["type"] == used_by)
+        assert use["data"]["exception_id"] == granted["exception_id"], key
+    dibao = http.get(f"/cases/{ids['001-dibao']}").json()["state"]
+    [meeting] = [d for d in dibao["exceptions"][0]["decisions"] if d["layer"] == 2]
+    assert len(meeting["attendees"]) == 3 and meeting["minutes_ref"], meeting
     head = http.get("/health").json()["position"]
     caught_up = {"Ledger-Position": str(head)}
 
-    # The views show the stories: 清源's 低保 application waits on the board, with no clock yet.
+    # The views show the stories: 清源's 低保 application, granted by 特事特办, left the board.
     board = http.get("/boards/duty", params={"centre": "qingyuan"}, headers=caught_up).json()
     waiting = [c for d in board["open_cases"] for w in d["windows"] for c in w["cases"]]
-    assert [(c["case_id"], c["status"], c["colour"]) for c in waiting] == [
-        (ids["001-dibao"], "awaiting_materials", "none")
-    ]
+    assert waiting == []
     # 李女士's February case in Huoshan's indicators: received, completed, due and on time.
     february = http.get(
         "/metrics/timeliness",

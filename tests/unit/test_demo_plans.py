@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from datetime import date, time
+from typing import Any
 
 import pytest
 
 from ledger.demo import last_full_month, plans
+from ledger.demo.commands import as_actor, command, registration
 from ledger.demo.plan import BEIJING, CasePlan
 from ledger.demo.stories import stories
 from ledger.demo.synthetic import WorkingDays, month_plans, national_calendar
-from ledger.domain.personal_data import normalise_id_number
+from ledger.domain.case import Case
+from ledger.domain.personal_data import normalise_id_number, protect_applicant
+from ledger.domain.values import CaseStatus, Decision, ExceptionStatus
+from ledger.policies import Policies
 
 OCTOBER = "2026-10"
 
@@ -73,3 +79,35 @@ def test_the_month_has_every_kind_of_case(month: list[CasePlan]) -> None:
 def test_the_default_month_is_the_last_full_one() -> None:
     assert last_full_month(date(2026, 11, 21)) == "2026-10"
     assert last_full_month(date(2027, 1, 1)) == "2026-12"
+
+
+def test_the_three_seed_exceptions_are_granted_layer_by_layer_before_their_use() -> None:
+    """000 霍山 (破例), 001 清源 (低保), 004 张家口 (资格认证): decided by the case aggregate as the
+    API would, each story's 特事特办 is granted by three distinct approvers and then relied on."""
+    policies = Policies()
+    exceptional = {}
+    for plan in stories():
+        first, *rest = plan.steps
+        case = Case.register(
+            actor=as_actor(first.by),
+            case_no="X-2026-000001",
+            **registration(first, functools.partial(protect_applicant, b"k" * 32)),
+        )
+        timing = policies.timing(case.state.centre)
+        minted: dict[str, Any] = {}
+        for step in rest:
+            c = command(step, minted)
+            minted.update(case.append(c.event_type, c.actor, c.occurred_at, timing, **c.fields))
+        if case.state.exceptions:
+            exceptional[plan.key] = case
+
+    assert sorted(exceptional) == ["000-li", "001-dibao", "004-zhao"]
+    for key, case in exceptional.items():
+        [record] = case.state.exceptions
+        assert record.status is ExceptionStatus.GRANTED, key
+        assert [d.layer for d in record.decisions] == [1, 2, 3], key
+        assert all(d.decision is Decision.APPROVE for d in record.decisions), key
+        assert len({d.approver for d in record.decisions} | {record.requested_by}) == 4, key
+        assert record.used_at is not None and record.closed_at is not None, key
+        assert record.closed_at <= record.used_at, key
+        assert case.state.status is CaseStatus.COMPLETED, key

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from ledger.auth import create_token
-from ledger.demo.plan import CasePlan, Minted, Staff, Step
+from ledger.demo.plan import MINTED_NAMES, CasePlan, Minted, Staff, Step
 from ledger.domain.values import Role
 
 TOKEN_TTL = 3600
@@ -197,7 +197,7 @@ def _append_all(client: Client, result: CaseResult, version: int, now: datetime)
             result.error = str(e)
             return
         version = int(reply["version"])
-        minted.update({k: reply[k] for k in ("handoff_id", "extension_id") if k in reply})
+        minted.update({k: reply[k] for k in MINTED_NAMES if reply.get(k) is not None})
         result.replayed += replayed
         result.appended += not replayed
 

@@ -3,8 +3,9 @@
 Stories and the synthetic month both produce `CasePlan`s; only the loader speaks HTTP. A plan's
 steps are deterministic (same input, same bodies), because a step's Idempotency-Key is derived
 from the plan's key and the step's index: a second run sends identical requests and gets the
-original receipts back. Ids the server mints (a hand-off's, an extension's) are not known in
-advance, so a body names them with `MINTED` and the loader fills in the one the case last got.
+original receipts back. Ids the server mints (a hand-off's, an extension's, an exception's) are
+not known in advance, so a body names them with `MINTED` and the loader fills in the one the case
+last got.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ class Minted:
 
 MINTED_HANDOFF = Minted("handoff_id")
 MINTED_EXTENSION = Minted("extension_id")
+MINTED_EXCEPTION = Minted("exception_id")
+MINTED_NAMES = ("handoff_id", "extension_id", "exception_id", "commitment_id")
+"""The ids a write's receipt may carry, by name, for later steps' `Minted` placeholders."""
 
 
 @dataclass(frozen=True)
