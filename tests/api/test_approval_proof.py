@@ -14,6 +14,8 @@ import pytest
 
 from ledger.keys import load_signer
 from ledger.notary import Notary
+from ledger.projections.exceptions import ExceptionsProjection
+from ledger.projections.runtime import Projector
 from ledger.proofs import verify_approval_proof
 from ledger.signed_note import Verifier
 from tests.api.support import append, assert_problem, register
@@ -197,6 +199,19 @@ def test_a_refused_exception_has_a_proof_with_its_status(client, staff, notary, 
     assert proof["exception"]["status"] == "refused"
     assert proof["exception"]["refused_at_layer"] == 2 and proof["passed"] is True
     assert verify_approval_proof(response.content, verifier).ok
+
+
+def test_without_case_id_the_case_is_found_through_the_exceptions_view(
+    client, staff, notary, database
+) -> None:
+    case_id, exception_id = dibao(client, staff)
+    notary.catch_up()
+    Projector(database.app_conninfo, ExceptionsProjection()).catch_up()
+
+    response = client.get(f"/exceptions/{exception_id}/proof", headers=staff["reader"])
+
+    assert response.status_code == 200, response.text
+    assert response.json()["case_id"] == case_id and response.json()["passed"] is True
 
 
 def test_unknown_exceptions_are_404_and_dashboards_are_refused(
