@@ -35,6 +35,7 @@ from ledger.domain.values import (
     TimeLimit,
 )
 from ledger.projections.cases import CasesProjection
+from ledger.projections.exceptions import ExceptionsProjection
 from ledger.projections.runtime import ProjectionWorker, Projector
 from ledger.settings import Settings
 from tests.api.support import assert_problem, id_number
@@ -50,14 +51,16 @@ MICROSECOND = timedelta(microseconds=1)
 
 
 class Projecting:
-    """The "cases" projection running in threads, stoppable and restartable."""
+    """The "cases" and "exceptions" projections running in threads, stoppable and restartable."""
 
     def __init__(self, conninfo: str) -> None:
         self.conninfo = conninfo
         self.worker: ProjectionWorker | None = None
 
     def start(self) -> None:
-        self.worker = ProjectionWorker(self.conninfo, [CasesProjection], idle_timeout=0.5).start()
+        self.worker = ProjectionWorker(
+            self.conninfo, [CasesProjection, ExceptionsProjection], idle_timeout=0.5
+        ).start()
 
     def stop(self) -> None:
         if self.worker is not None:
@@ -236,7 +239,7 @@ def test_the_board_reads_its_own_writes_and_has_its_documented_shape(
     body = response.json()
     assert set(body) == {
         "centre", "as_of", "as_of_position", "lag", "open_cases", "handoffs_pending",
-        "interventions",
+        "interventions", "exceptions_waiting",
     }  # fmt: skip
     assert body["as_of_position"] >= int(position)
     assert set(body["lag"]) == {"events", "seconds"}

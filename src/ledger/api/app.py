@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger import __version__
+from ledger.api.approvals import APPROVAL_HANDLERS
 from ledger.api.audit import AuditController
 from ledger.api.cases import CaseController
 from ledger.api.errors import EXCEPTION_HANDLERS
@@ -108,6 +109,7 @@ def create_app(
             CaseController,
             AuditController,
             *VIEW_HANDLERS,
+            *APPROVAL_HANDLERS,
             *PROOF_HANDLERS,
             MetricsController,
             health,

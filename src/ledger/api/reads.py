@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Request
 from litestar.params import Parameter
 
@@ -36,6 +37,13 @@ MinPosition = Annotated[
 """The `?min_position=` query parameter of every view read."""
 READ_WAIT = 5.0
 """Seconds a read waits for its view to catch up before answering 503."""
+
+
+class Lag(msgspec.Struct, kw_only=True):
+    events: int
+    """Events stored after `as_of_position`."""
+    seconds: float | None
+    """How long ago the oldest of them was recorded (0 when caught up)."""
 
 
 def min_position_from(request: Request[Any, Any, Any], query_value: int | None) -> int | None:

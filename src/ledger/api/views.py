@@ -33,8 +33,10 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from psycopg.rows import DictRow, tuple_row
 
+from ledger.api import approvals
+from ledger.api.approvals import ExceptionsWaiting
 from ledger.api.errors import BadRequest
-from ledger.api.reads import READ_WAIT, MinPosition, wait_for_view
+from ledger.api.reads import READ_WAIT, Lag, MinPosition, wait_for_view
 from ledger.application import Ledger
 from ledger.domain import clock
 from ledger.domain.calendar import SHANGHAI, WorkingCalendar
@@ -68,13 +70,6 @@ Conn = psycopg.Connection[DictRow]
 
 
 # --- wire shapes -------------------------------------------------------------------------------
-
-
-class Lag(msgspec.Struct, kw_only=True):
-    events: int
-    """Events stored after `as_of_position`."""
-    seconds: float | None
-    """How long ago the oldest of them was recorded (0 when caught up)."""
 
 
 class ClockSummary(msgspec.Struct, kw_only=True):
@@ -195,6 +190,8 @@ class DutyBoard(msgspec.Struct, kw_only=True):
     """Not signed for (nor returned), longest waiting first."""
     interventions: list[InterventionEntry]
     """The last 7 days', newest first (at most 200)."""
+    exceptions_waiting: ExceptionsWaiting
+    """Exception requests waiting on each approver role, from the "exceptions" view."""
 
 
 class CaseQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -285,6 +282,7 @@ async def board(
     if not centre:
         raise BadRequest("centre", "centre is required, e.g. ?centre=huoshan")
     await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
+    await wait_for_view(request, waiter, approvals.VIEW, min_position, timeout=VIEW_WAIT)
     return await anyio.to_thread.run_sync(duty_board, ledger, centre, _now())
 
 
@@ -415,6 +413,7 @@ def duty_board(ledger: Ledger, centre: str, now: datetime) -> DutyBoard:
         recent = conn.execute(
             _INTERVENTIONS, (centre, now - RECENT_INTERVENTIONS, MAX_INTERVENTIONS)
         ).fetchall()
+        waiting = approvals.waiting_by_role(conn, centre, now)
     cases = [
         (row, _board_case(row, timing.calendar, timing.policy.board.amber_share, now))
         for row in open_rows
@@ -455,6 +454,7 @@ def duty_board(ledger: Ledger, centre: str, now: datetime) -> DutyBoard:
             )
             for i in recent
         ],
+        exceptions_waiting=waiting,
     )
 
 
