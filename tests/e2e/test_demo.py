@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -35,6 +36,16 @@ STORY_EXCEPTIONS = {  # key: (approvers layer by layer, the event type that used
     "004-zhao": (["zjk-bbcs-lead-yang", "zjk-dy-head", "zjk-director-li"], "Completed"),
 }
 """The seeds' three 特事特办 exceptions: each granted after every layer approved, in order."""
+
+
+def approval_proof(http: httpx.Client, case_id: str, exception_id: str) -> httpx.Response:
+    """The exception's proof, once the notary has sealed its events (503 not-sealed-yet until)."""
+    deadline = time.monotonic() + 30
+    while True:
+        response = http.get(f"/exceptions/{exception_id}/proof", params={"case_id": case_id})
+        if response.status_code != 503 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.2)
 
 
 def test_demo_loads_the_stories_and_a_month_and_a_second_run_adds_nothing(
@@ -78,6 +89,24 @@ def test_demo_loads_the_stories_and_a_month_and_a_second_run_adds_nothing(
         assert types.index("ExceptionGranted") < types.index(used_by), key
         use = next(e for e in events if e["type"] == used_by)
         assert use["data"]["exception_id"] == granted["exception_id"], key
+    # Each exception's approval proof: every check passes, and `ledger verify` agrees offline.
+    public_key = Path(env["LEDGER_DATA_DIR"]) / "keys" / "notary.pub"
+    for key in STORY_EXCEPTIONS:
+        [granted] = http.get(f"/cases/{ids[key]}").json()["state"]["exceptions"]
+        proof = approval_proof(http, ids[key], granted["exception_id"])
+        assert proof.status_code == 200, proof.text
+        assert proof.json()["passed"] is True, key
+        assert all(c["passed"] for c in proof.json()["checks"]), proof.json()["checks"]
+        exported = Path(env["LEDGER_DATA_DIR"]) / f"proof-{key}.json"
+        exported.write_bytes(proof.content)
+        verified = subprocess.run(
+            [LEDGER, "verify", str(exported), "--public-key", str(public_key)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert verified.returncode == 0, verified.stdout + verified.stderr
     dibao = http.get(f"/cases/{ids['001-dibao']}").json()["state"]
     [meeting] = [d for d in dibao["exceptions"][0]["decisions"] if d["layer"] == 2]
     assert len(meeting["attendees"]) == 3 and meeting["minutes_ref"], meeting
