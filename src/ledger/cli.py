@@ -34,7 +34,13 @@ def main() -> None:
     show_default=True,
     help="Run the projections in this process (turn off when `ledger worker` runs them)",
 )
-def serve(host: str, port: int, notary: bool, projections: bool) -> None:
+@click.option(
+    "--timers/--no-timers",
+    default=True,
+    show_default=True,
+    help="Run the commitment breach timer (safe beside another: each breach is written once)",
+)
+def serve(host: str, port: int, notary: bool, projections: bool, timers: bool) -> None:
     """Migrate, then serve the HTTP API (embedded PostgreSQL unless LEDGER_DATABASE_URL is set)."""
     import uvicorn
 
@@ -47,7 +53,7 @@ def serve(host: str, port: int, notary: bool, projections: bool) -> None:
     click.echo(
         f"ledger: PostgreSQL {where}; serving http://{host}:{port} (docs at /schema)", err=True
     )
-    app = create_app(settings, notary=notary, run_projections=projections)
+    app = create_app(settings, notary=notary, run_projections=projections, timers=timers)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
@@ -57,12 +63,15 @@ def serve(host: str, port: int, notary: bool, projections: bool) -> None:
     "--projections/--no-projections", default=True, show_default=True, help="Run the projections"
 )
 @click.option(
+    "--timers/--no-timers", default=True, show_default=True, help="Run the commitment breach timer"
+)
+@click.option(
     "--batch-size",
     default=None,
     type=click.IntRange(min=1),
     help="Events per projection transaction [default: 5000]",
 )
-def worker(notary: bool, projections: bool, batch_size: int | None) -> None:
+def worker(notary: bool, projections: bool, timers: bool, batch_size: int | None) -> None:
     """Run the notary and the projections as a process of their own (`serve --no-notary
     --no-projections` beside it)."""
     import signal
@@ -75,8 +84,8 @@ def worker(notary: bool, projections: bool, batch_size: int | None) -> None:
     from ledger.notary import Notary, start_notary_thread
     from ledger.projections.runtime import DEFAULT_BATCH, ProjectionWorker
 
-    if not (notary or projections):
-        raise click.UsageError("nothing to run: both --no-notary and --no-projections")
+    if not (notary or projections or timers):
+        raise click.UsageError("nothing to run: --no-notary, --no-projections and --no-timers")
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     database = open_database(settings)
@@ -100,8 +109,18 @@ def worker(notary: bool, projections: bool, batch_size: int | None) -> None:
         projectors = ProjectionWorker(
             database.app_conninfo, batch_size=batch_size or DEFAULT_BATCH
         ).start()
+    ledger, timer = None, None
+    if timers:
+        from ledger.application import Ledger
+        from ledger.timers import CommitmentTimer
+
+        ledger = Ledger(settings, database)
+        timer = CommitmentTimer(ledger).start()
     while not stop.wait(0.5):  # the signal handlers run on this (the main) thread
         pass
+    if timer is not None and ledger is not None:
+        timer.stop()
+        ledger.close()
     if projectors is not None:
         projectors.stop()
     if notary_thread is not None:

@@ -33,6 +33,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Signer key file; default `<data_dir>/keys/notary.key`, created on first use."""
     checkpoint_every: float = 1.0
     """Seconds between checkpoints while events arrive (the contract promises at most 5)."""
+    timer_every: float = 60.0
+    """Seconds between the commitment breach timer's sweeps (`ledger.timers`)."""
     policy_dir: Path = POLICY_ROOT
     """Calendars and time-limit policies (`calendars/`, `time-limits/`)."""
 
@@ -56,6 +58,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ("log_level", str),
             ("origin", str),
             ("checkpoint_every", float),
+            ("timer_every", float),
         ):
             if (raw := env.get(f"LEDGER_{name.upper()}")) is not None:
                 values[name] = conv(raw)

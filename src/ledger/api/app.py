@@ -39,6 +39,7 @@ from ledger.projections.base import Projection
 from ledger.projections.runtime import ProjectionWorker
 from ledger.projections.waiter import PositionWaiter
 from ledger.settings import Settings
+from ledger.timers import CommitmentTimer
 
 access_log = structlog.get_logger("ledger.http")
 
@@ -50,13 +51,16 @@ def create_app(
     notary: bool | None = None,
     run_projections: bool | None = None,
     projections: Sequence[Projection | type[Projection]] | None = None,
+    timers: bool | None = None,
 ) -> Litestar:
     """Build the app. Without a `ledger`, the lifespan opens the database, migrates and owns one,
     and (unless `notary=False` / `run_projections=False`) runs the notary and the projections
     (`projections`, default `ledger.projections.PROJECTIONS`) in threads, so one process is a
-    whole ledger. Every app listens for projected positions, so view reads can wait for them."""
+    whole ledger, and (unless `timers=False`) the commitment breach timer. Every app listens
+    for projected positions, so view reads can wait for them."""
     run_notary = ledger is None if notary is None else notary
     run_projectors = ledger is None if run_projections is None else run_projections
+    run_timers = ledger is None if timers is None else timers
     # Only a process that runs the notary holds the private key.
     signer = load_signer(settings.notary_key_path, settings.origin) if run_notary else None
 
@@ -72,6 +76,7 @@ def create_app(
         conninfo = app.state.ledger.audit.conninfo
         app.state.waiter = await anyio.to_thread.run_sync(PositionWaiter(conninfo).start)
         worker = ProjectionWorker(conninfo, projections).start() if run_projectors else None
+        timer = CommitmentTimer(app.state.ledger).start() if run_timers else None
         stop = None
         if signer is not None:
             _, stop = start_notary_thread(
@@ -86,6 +91,8 @@ def create_app(
                 stop.set()
             if worker is not None:
                 await anyio.to_thread.run_sync(worker.stop)
+            if timer is not None:
+                await anyio.to_thread.run_sync(timer.stop)
             await anyio.to_thread.run_sync(app.state.waiter.close)
             if owned:
                 app.state.ledger.close()
