@@ -60,11 +60,13 @@ def check_decision(
     if required.joint:
         present = {a.role for a in attendees}
         missing = [r for r in required.attendee_roles if r not in present]
-        if missing or len({a.id for a in attendees}) < 2 or not minutes_ref:
+        present_ids = {a.id for a in attendees}
+        if missing or len(present_ids) < 2 or actor.id not in present_ids or not minutes_ref:
             raise RuleViolation(
                 "approval.joint_attendees_missing",
                 f"layer {layer} ({required.title}) is a joint decision: list at least two "
-                f"attendees (roles {', '.join(required.attendee_roles) or 'any'}) and the minutes",
+                f"attendees (roles {', '.join(required.attendee_roles) or 'any'}), the one "
+                "recording it among them, and the minutes",
             )
 
 

@@ -858,6 +858,10 @@ class Case(Aggregate):
             raise RuleViolation("approval.request_closed", f"the request is {record.status}")
         if record.used_at is not None:
             raise RuleViolation("exception.already_used", "the case already relied on it")
+        if any(c.status is CommitmentStatus.OPEN for c in record.commitments):
+            raise RuleViolation(
+                "exception.commitment_open", "a 承诺书 under it is still open: fulfil or breach it"
+            )
         self.trigger_event(
             self.ExceptionWithdrawn,
             actor=actor,

@@ -371,6 +371,11 @@ def test_each_layer_states_an_opinion() -> None:
         ),
         (MEETING, None),
         (MEETING, ""),
+        (
+            [m for m in MEETING if m["id"] != "head-1"]
+            + [{"id": "head-4", "role": Role.DEPARTMENT_HEAD}],
+            "联席会纪要〔2025〕12号",
+        ),
     ],
     ids=[
         "nobody",
@@ -380,6 +385,7 @@ def test_each_layer_states_an_opinion() -> None:
         "wrong-roles",
         "no-minutes",
         "empty-minutes",
+        "recorder-not-present",
     ],
 )
 def test_a_joint_layer_lists_its_attendees_and_minutes(
@@ -723,6 +729,16 @@ def test_a_used_or_refused_exception_cannot_be_withdrawn() -> None:
     assert refusal(case, "ExceptionWithdrawn", CLERK, exception_id=refused, reason="x") == (
         "approval.request_closed"
     )
+
+
+def test_an_exception_with_an_open_commitment_cannot_be_withdrawn() -> None:
+    case = new_case(notice=("银行卡复印件",))
+    exception_id = granted(case, ExceptionKind.MISSING_MATERIALS, waived_items=["银行卡复印件"])
+    sign(case, exception_id, at(48))
+
+    rule = refusal(case, "ExceptionWithdrawn", CLERK, exception_id=exception_id, reason="x")
+
+    assert rule == "exception.commitment_open"
 
 
 # --- post-audit -----------------------------------------------------------------------------------
