@@ -128,10 +128,16 @@ _INTERVENTION_COLUMNS = (
 )
 
 
+SMALL_BATCH = 200
+"""Up to this many rows a table is written by one `INSERT ... SELECT FROM unnest(arrays)`;
+more, by COPY. A live batch is a handful of rows, and round trips, each also a wait for the GIL
+in a busy process, are most of its time: one statement instead of four."""
+
+
 class _Table:
-    """A view table written by binary COPY into a temporary twin, then one INSERT ... SELECT
-    (with `key`, replacing rows with the same key; without, a duplicate fails: a batch is
-    applied once, so one would be a bug)."""
+    """A view table written by one INSERT ... SELECT from arrays (small batches), or by binary
+    COPY into a temporary twin and then one INSERT ... SELECT (with `key`, replacing rows with the
+    same key; without, a duplicate fails: a batch is applied once, so one would be a bug)."""
 
     def __init__(self, name: str, columns: Sequence[tuple[str, str]], key: str | None = None):
         names = ", ".join(column for column, _ in columns)
@@ -140,14 +146,23 @@ class _Table:
         self.create = f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name})"
         self.copy = f"COPY {stage} (generation, {names}) FROM STDIN (FORMAT BINARY)"
         self.insert = f"INSERT INTO {name} SELECT * FROM {stage}"
+        arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
+        self.insert_arrays = (
+            f"INSERT INTO {name} (generation, {names}) SELECT %s::int4, * FROM unnest({arrays})"
+        )
         if key is not None:
             keys = {k.strip() for k in key.split(",")}
             updates = ", ".join(f"{c} = excluded.{c}" for c, _ in columns if c not in keys)
             self.insert += f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
+            self.insert_arrays += f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
         self.empty = f"DELETE FROM {stage}"
 
     def write(self, cur: psycopg.Cursor[Any], generation: int, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
+            return
+        if len(rows) <= SMALL_BATCH:
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            cur.execute(self.insert_arrays, (generation, *columns))
             return
         cur.execute(self.create)
         with cur.copy(self.copy) as copy:
