@@ -7,46 +7,69 @@ server in LEDGER_BENCH_DATABASE_URL), fills ledger_events with 200,000 case even
 50,000) by COPY, measures (1) to (3) below, prints a table with ratios and budgets, and drops
 the database. Nothing is written to the repository.
 
+The projection is the real cases view, `ledger.projections.cases:CasesProjection` (view_cases,
+view_handoffs, view_interventions), unless --projection names another `module:Class` whose view
+tables exist after the migrations, or `BenchCases` (the one-table stand-in below).
+
+The pre-fill is the demo's synthetic traffic (`ledger.demo.synthetic`: notices, hand-offs,
+pauses, extensions, refusals, late and open cases, interventions), CASES_PER_MONTH cases a month,
+month after month up to the last full one. Each plan is decided by a bare `Case` aggregate, with
+no database: `Case.register`, then `Case.append` with the centre's `Timing` for every step, each
+body converted as the API converts it (`ledger.demo.commands`, which the view tests use too);
+steps later than now are dropped, as the tests drop them. The events are encoded by the ledger's
+`MsgspecMapper` and COPYed into ledger_events in the order they happened (each case's events in
+order; between cases, by business time). The case-number series and index aggregates
+(`CaseNumberSeries`, `CaseNumber`) are not written: the views read only case events. Case
+numbers are issued in registration order per centre and year, in the series' format. Each
+event's recorded `timestamp` is the pre-fill's own clock (no view reads it).
+
 (1) `Projector.catch_up()` from position 0 over the whole log: one transaction per batch of
-    5,000 events (view rows + tracking position). Baseline for information: the same reads and
-    decoding with no view writes.
+    5,000 events (view rows + tracking position), into view tables that start empty and are not
+    analysed meanwhile (a first build). Baseline for information: the same reads and decoding
+    with no view writes. The note gives the time Python's cyclic GC took meanwhile. Then the view
+    tables are analysed, as autovacuum soon does on a live view, before (2) and (3).
 (2) The library's per-event pattern over the same log: eventsourcing's `ProjectionRunner`
     following the log through its subscription, with a `PostgresTrackingRecorder` view that
-    writes the view rows and the tracking row in one transaction per event. Both call the same
-    `Projection.apply` (here with one event at a time), so both do the same view work; the two
-    views are compared row for row at the end.
-(3) Read-your-writes: 16 writer threads `Ledger.append` (group commit) while a live projector
-    runs in this process; after each write, the time until `PositionWaiter.wait` reports the
-    view caught up to the write's position (p50 / p99).
+    writes the view rows and the tracking row in one transaction per event, for at most
+    --library-seconds. Both call the same `Projection.apply` (here with one event at a time), so
+    both do the same view work; then ours builds a scratch generation from exactly the events
+    the per-event run reached, and every view table is compared row for row.
+(3) Read-your-writes: 16 writer threads replay synthetic cases of the current month through
+    `Ledger.register_case` and `Ledger.append` (group commit; registrations, visits, notices,
+    hand-offs, clock moves, completions, as they come) while a live projector runs in this
+    process; after each write, the time until `PositionWaiter.wait` reports the view caught up
+    to the write's position (p50 / p99). The ledger's series issue these cases' numbers from 1
+    again (the pre-fill wrote no series), so they repeat pre-filled numbers; nothing here needs
+    them unique.
 
-The projection is the `BenchCases` stand-in below (one row per case: number, centre,
-department, status, counters; upserted per batch), or any `module:Class` given with
---projection whose view tables exist after the migrations (e.g.
-`ledger.projections.cases:CasesProjection`); if it has a `table` attribute the two views of (1)
-and (2) are compared. Reuses append.py's and notary.py's machinery: run it from the repository
-root as above. See ops/bench/README.md.
+Reuses append.py's and notary.py's machinery: run it from the repository root as above. See
+ops/bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import gc
 import importlib
+import itertools
+import math
 import os
 import sys
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timezone
 from typing import Any, ClassVar
 from uuid import UUID
 
 import psycopg
 from append import (
-    CLERK,
     Cpu,
     Result,
     Run,
@@ -67,13 +90,20 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection as LibraryProjection
 from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import get_topic
-from notary import Autovacuum, check_shape, cpu_note, prefill, source_revision
+from notary import Autovacuum, check_shape, cpu_note, source_revision
 from psycopg.rows import tuple_row
 
 from ledger.application import Ledger
+from ledger.calendars import policy_dir
 from ledger.database import database_for, eventsourcing_env
+from ledger.demo import last_full_month
+from ledger.demo.commands import as_actor, command, registration
+from ledger.demo.plan import BEIJING, CasePlan
+from ledger.demo.synthetic import CaseDraw, WorkingDays, national_calendar
 from ledger.domain.case import Case
-from ledger.domain.values import Channel, Matter, Priority
+from ledger.domain.case_number import series_year
+from ledger.domain.personal_data import protect_applicant
+from ledger.policies import Policies
 from ledger.projections.base import ProjectedEvent, Projection
 from ledger.projections.runtime import DEFAULT_BATCH, ProjectionWorker, Projector
 from ledger.projections.waiter import PositionWaiter
@@ -83,12 +113,17 @@ from ledger.store import MsgspecMapper
 BUDGET_SPEEDUP = 20.0  # ours / the library's per-event pattern, events/s
 BUDGET_RYW_P99_MS = 50.0
 WRITERS = 16
-CASES_PER_WRITER = 4
 RYW_WARMUP = 1.0  # seconds of writes not counted
+RYW_COOLDOWN = 0.5  # seconds the writers go on after the counted ones, while their CPU is read
 LIBRARY_GENERATION = 0  # the per-event run writes its rows here; ours is the live generation
 SCRATCH_GENERATION = 99  # ours again, over exactly the events the per-event run reached
 WAIT_TIMEOUT = 5.0
 COMMIT_BASELINE_EVENTS = 3_000
+CASES_PER_MONTH = 10_000  # the five synthetic centres together: ~450 a working day
+EVENTS_PER_CASE = 4.4  # the synthetic mix's mean, to choose the first month
+PREFILL_SEED = 1
+WRITER_SEED = 2
+COPY_CHUNK = 50_000  # pre-fill rows per COPY (one transaction each)
 
 
 @dataclass(frozen=True)
@@ -110,6 +145,161 @@ class Plan:
             library_seconds,
             custom_events=events is not None,
         )
+
+
+# --- the pre-fill: the demo's synthetic months, decided by Case aggregates ----------------------
+
+Row = tuple[UUID, int, str, bytes]
+
+
+@dataclass
+class Mix:
+    """What the pre-fill wrote."""
+
+    events: int = 0
+    months: list[str] = field(default_factory=list)
+    kinds: Counter[str] = field(default_factory=Counter)
+    dropped: int = 0
+    """Steps later than now, never decided (as the view tests drop them)."""
+    payload_bytes: int = 0
+    decide_seconds: float = 0.0
+    copy_seconds: float = 0.0
+
+    def describe(self) -> list[str]:
+        cases = self.kinds["Registered"]
+        share = ", ".join(
+            f"{kind} {100 * n / self.events:.1f}%" for kind, n in self.kinds.most_common()
+        )
+        months = f"{self.months[0]}..{self.months[-1]}" if len(self.months) > 1 else self.months[0]
+        return [
+            f"pre-fill: {self.events:,} events of {cases:,} synthetic cases ({months}, "
+            f"{CASES_PER_MONTH:,} cases a month, seed {PREFILL_SEED}; {self.dropped:,} steps "
+            f"later than now dropped), {self.payload_bytes / self.events:.0f} bytes a payload: "
+            f"decided by Case aggregates and encoded {self.decide_seconds:.1f} s, "
+            f"COPY + VACUUM ANALYZE {self.copy_seconds:.1f} s",
+            f"mix: {share}",
+        ]
+
+
+class SyntheticCases:
+    """Synthetic plans decided by bare `Case` aggregates, step by step as `Ledger` decides them
+    (the centre's `Timing` for clocks, ids minted by earlier steps filled in), no database."""
+
+    def __init__(self, pii_key: bytes, now: datetime) -> None:
+        self.now = now
+        self.days = WorkingDays(national_calendar())
+        self.policies = Policies(policy_dir())
+        self.protect = functools.partial(protect_applicant, pii_key)
+        self.mapper = MsgspecMapper()
+        self.numbers: Counter[tuple[str, int]] = Counter()
+
+    def decide(self, plan: CasePlan, mix: Mix) -> list[tuple[datetime, Row]]:
+        """The case's events as rows, each with when the case had got that far (the latest
+        `occurred_at` so far: a case's events keep their order when sorted by it)."""
+        first, *rest = plan.steps
+        fields = registration(first, self.protect)
+        series = (fields["centre"], series_year(first.at))
+        self.numbers[series] += 1  # the series' own format: HUOSHAN-2026-000123
+        case = Case.register(
+            actor=as_actor(first.by),
+            case_no=f"{series[0].upper()}-{series[1]}-{self.numbers[series]:06d}",
+            **fields,
+        )
+        timing = self.policies.timing(case.state.centre)
+        minted: dict[str, Any] = {}
+        for i, step in enumerate(rest):
+            if step.at > self.now:
+                mix.dropped += len(rest) - i
+                break
+            c = command(step, minted)
+            minted.update(case.append(c.event_type, c.actor, c.occurred_at, timing, **c.fields))
+        rows: list[tuple[datetime, Row]] = []
+        latest = first.at
+        for event in case.collect_events():
+            stored = self.mapper.to_stored_event(event)
+            latest = max(latest, event.occurred_at)  # type: ignore[attr-defined]
+            row = (stored.originator_id, stored.originator_version, stored.topic, stored.state)
+            rows.append((latest, row))
+        return rows
+
+
+def add_months(first: date, n: int) -> date:
+    year, month = divmod(first.year * 12 + first.month - 1 + n, 12)
+    return date(year, month + 1, 1)
+
+
+def synthetic_rows(events: int, pii_key: bytes, mix: Mix) -> Iterator[Row]:
+    """The first `events` events of whole synthetic months ending near the last full month, in
+    the order they happened. A month's cases are merged with whatever earlier months' cases did
+    after it began, so a case that goes on into the next month interleaves with its cases."""
+    now = datetime.now(timezone.utc)  # noqa: UP017 (house style)
+    cases = SyntheticCases(pii_key, now)
+    last = date.fromisoformat(last_full_month(now.astimezone(BEIJING).date()) + "-01")
+    month = add_months(last, 1 - max(1, math.ceil(events / (CASES_PER_MONTH * EVENTS_PER_CASE))))
+    pending: list[tuple[datetime, int, Row]] = []
+    sequence = itertools.count()  # ties keep the order they were decided in
+    while True:
+        begins = datetime(month.year, month.month, 1, tzinfo=BEIJING)
+        if begins <= now:
+            name = f"{month:%Y-%m}"
+            mix.months.append(name)
+            plans = [
+                CaseDraw(name, PREFILL_SEED, n, cases.days).plan() for n in range(CASES_PER_MONTH)
+            ]
+            plans.sort(key=lambda p: p.registered_at)  # numbers in registration order
+            for plan in plans:
+                if plan.registered_at > now:
+                    mix.dropped += len(plan.steps)
+                    continue
+                pending += [(at, next(sequence), row) for at, row in cases.decide(plan, mix)]
+        month = add_months(month, 1)
+        pending.sort()
+        ends = datetime(month.year, month.month, 1, tzinfo=BEIJING)
+        ready = (
+            len(pending)
+            if begins > now
+            else next((i for i, (at, _, _) in enumerate(pending) if at >= ends), len(pending))
+        )
+        for _, _, row in pending[:ready]:
+            yield row
+            mix.events += 1
+            mix.kinds[row[2].rpartition(".")[2]] += 1
+            mix.payload_bytes += len(row[3])
+            if mix.events == events:
+                return
+        del pending[:ready]
+        if begins > now and not pending:
+            return  # the log is shorter than asked: every case until now is in
+
+
+def prefill(owner: str, events: int, pii_key: bytes) -> Mix:
+    """COPY the synthetic rows in as the owner role; notification_id comes from its sequence."""
+    mix = Mix()
+    rows = synthetic_rows(events, pii_key, mix)
+    with psycopg.connect(owner, autocommit=True) as conn:
+        while True:
+            t0 = time.perf_counter()
+            chunk = list(itertools.islice(rows, COPY_CHUNK))
+            t1 = time.perf_counter()
+            mix.decide_seconds += t1 - t0
+            if not chunk:
+                break
+            with (
+                conn.cursor() as cur,
+                cur.copy(
+                    "COPY ledger_events (originator_id, originator_version, topic, state) "
+                    "FROM STDIN (FORMAT BINARY)"
+                ) as copy,
+            ):
+                copy.set_types(["uuid", "int8", "text", "bytea"])
+                for row in chunk:
+                    copy.write_row(row)
+            mix.copy_seconds += time.perf_counter() - t1
+            log(f"  pre-filled {mix.events:,} events")
+        t0 = time.perf_counter()
+        conn.execute("VACUUM (ANALYZE) ledger_events")  # hint bits set: no reader pays for them
+        mix.copy_seconds += time.perf_counter() - t0
+    return mix
 
 
 # --- the view both runs build -------------------------------------------------------------------
@@ -183,12 +373,26 @@ CREATE TABLE bench_cases (
 """
 
 
+DEFAULT_PROJECTION = "ledger.projections.cases:CasesProjection"
+VIEW_TABLES = {"cases": ("view_cases", "view_handoffs", "view_interventions")}
+"""The tables of projections that name no `tables` (or `table`) themselves, by name."""
+
+
 def load_projection(path: str | None) -> Projection:
-    if path is None:
+    path = path or DEFAULT_PROJECTION
+    if path == "BenchCases" or path.endswith(":BenchCases"):  # this script's, not a re-import
         return BenchCases()
     module, _, name = path.partition(":")
     made = getattr(importlib.import_module(module), name)
     return made() if isinstance(made, type) else made  # type: ignore[no-any-return]
+
+
+def view_tables(projection: Projection) -> tuple[str, ...]:
+    if (tables := getattr(projection, "tables", None)) is not None:
+        return tuple(tables)
+    if (table := getattr(projection, "table", None)) is not None:
+        return (table,)
+    return VIEW_TABLES.get(projection.name, ())
 
 
 def view_rows(conninfo: str, table: str, generation: int) -> list[str]:
@@ -201,12 +405,27 @@ def view_rows(conninfo: str, table: str, generation: int) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
+def analyze(owner: str, tables: Sequence[str]) -> None:
+    """VACUUM (ANALYZE) the view tables, as autovacuum soon does to a live view. A view table
+    that was never analysed plans the load of a batch's states (`case_id = ANY(...)`) on the
+    wrong index: 8.5 ms instead of 0.25 ms for 6 cases among 46,000 rows here."""
+    with psycopg.connect(owner, autocommit=True) as conn:
+        for table in tables:
+            conn.execute(f"VACUUM (ANALYZE) {table}")
+
+
 def head(conninfo: str) -> int:
     with psycopg.connect(conninfo) as conn:
         row = conn.execute("SELECT coalesce(max(notification_id), 0) FROM ledger_events")
         found = row.fetchone()
     assert found is not None
     return int(found[0])
+
+
+class Vacuums(Autovacuum):
+    """Autovacuum and autoanalyze runs on the log and the view tables during a phase."""
+
+    TABLES = ("ledger_events", "view_cases", "view_handoffs", "view_interventions", "bench_cases")
 
 
 # --- (1) ours -----------------------------------------------------------------------------------
@@ -242,10 +461,37 @@ def read_decode_baseline(conninfo: str, topics: list[str] | None, batch: int) ->
     return time.perf_counter() - started
 
 
+class GcTime:
+    """Time Python's cyclic garbage collector took while this is entered (any thread)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.runs: Counter[int] = Counter()
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.runs[info["generation"]] += 1
+
+    def __enter__(self) -> GcTime:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def describe(self, wall: float) -> str:
+        runs = "/".join(str(self.runs[g]) for g in range(3))
+        return f"GC {self.seconds:.2f} s ({100 * self.seconds / wall:.0f}%, gen0/1/2 runs {runs})"
+
+
 def ours(run: Run, conninfo: str, owner: str, projection: Projection, events: int) -> Result:
     projector = Projector(conninfo, projection, batch_size=DEFAULT_BATCH)
     try:
-        with Autovacuum(owner) as autovacuum, Cpu(os.getpid(), run.ours) as cpu:
+        with Vacuums(owner) as autovacuum, Cpu(os.getpid(), run.ours) as cpu, GcTime() as gct:
             t0 = time.perf_counter()
             position = projector.catch_up()
             seconds = time.perf_counter() - t0
@@ -257,7 +503,9 @@ def ours(run: Run, conninfo: str, owner: str, projection: Projection, events: in
         seconds=seconds,
         p50_ms=float("nan"),
         p99_ms=float("nan"),
-        note=f"to position {position:,}; " + cpu_note(cpu) + autovacuum.describe(),
+        note=f"to position {position:,}; {gct.describe(seconds)}; "
+        + cpu_note(cpu)
+        + autovacuum.describe(),
         others_pct=cpu.others_pct,
     )
 
@@ -340,7 +588,7 @@ def library(run: Run, owner: str, projection: Projection, cap: float | None) -> 
         "POSTGRES_POOL_SIZE": "2",
     }
     target = head(owner)
-    with Autovacuum(owner) as autovacuum:
+    with Vacuums(owner) as autovacuum:
         t0 = time.perf_counter()
         with ProjectionRunner(
             application_class=LedgerLog, projection_class=PerEvent, view_class=PerEventView, env=env
@@ -350,7 +598,9 @@ def library(run: Run, owner: str, projection: Projection, cap: float | None) -> 
                 runner.wait(target, timeout=cap or 3600)
             seconds = time.perf_counter() - t0
             timed = runner.view.max_tracking_id(runner.app_name) or 0
-    # Stopping lets the event in hand finish: the view's final position, once stopped.
+    # Stopping lets the event in hand finish: the view's final position, once stopped. The
+    # events counted are those the runner handed to the view (its topics).
+    topics = sorted(projection.topics) if projection.topics is not None else None
     with psycopg.connect(owner) as conn:
         final = conn.execute(
             "SELECT notification_id FROM bench_per_event_tracking WHERE application_name = %s",
@@ -359,8 +609,9 @@ def library(run: Run, owner: str, projection: Projection, cap: float | None) -> 
         assert final is not None
         counted = conn.execute(
             "SELECT count(*) FILTER (WHERE notification_id <= %s), count(*) "
-            "FROM ledger_events WHERE notification_id <= %s",
-            (timed, final[0]),
+            "FROM ledger_events WHERE notification_id <= %s"
+            + (" AND topic = ANY(%s)" if topics is not None else ""),
+            (timed, final[0], topics) if topics is not None else (timed, final[0]),
         ).fetchone()
     assert counted is not None
     events, reached = int(counted[0]), int(counted[1])
@@ -382,24 +633,38 @@ def library(run: Run, owner: str, projection: Projection, cap: float | None) -> 
 
 def compare_views(conninfo: str, owner: str, projection: Projection, run: LibraryRun) -> str:
     """The per-event run's rows against ours over exactly the same events: a scratch generation
-    built by one batch of the events the per-event run reached (then discarded)."""
-    table = getattr(projection, "table", None)
-    if table is None:
-        return "views not compared: the projection names no `table`"
+    built by one batch of the events the per-event run reached (then discarded), every view
+    table compared row for row."""
+    tables = view_tables(projection)
+    if not tables:
+        return "views not compared: the projection names no `tables` or `table`"
     scratch = Projector(conninfo, projection, batch_size=max(1, run.events))
     try:
         built = scratch.build_step(SCRATCH_GENERATION)
-        a = view_rows(owner, table, SCRATCH_GENERATION)
-        b = view_rows(owner, table, LIBRARY_GENERATION)
+        compared = [
+            (
+                table,
+                view_rows(owner, table, SCRATCH_GENERATION),
+                view_rows(owner, table, LIBRARY_GENERATION),
+            )
+            for table in tables
+        ]
         scratch.discard(SCRATCH_GENERATION)
     finally:
         scratch.close()
-    if built.position != run.position:
-        return f"views not compared: one batch reached {built.position}, not {run.position}"
-    same = "identical" if a == b else f"DIFFERENT ({len(a):,} vs {len(b):,} rows)"
+    if built.position != run.position or built.events != run.events:
+        return (
+            f"views not compared: one batch reached {built.position} ({built.events} events), "
+            f"not {run.position} ({run.events})"
+        )
+    same = all(a == b for _, a, b in compared)
+    counts = ", ".join(
+        f"{table} {len(b):,}" + ("" if a == b else f" (DIFFERENT: ours {len(a):,})")
+        for table, a, b in compared
+    )
     return (
         f"views over the {run.events:,} events the per-event run projected, ours (one batch) "
-        f"and its (one transaction each): {len(b):,} rows, {same}"
+        f"and its (one transaction each): {'identical' if same else 'DIFFERENT'}, rows: {counts}"
     )
 
 
@@ -410,54 +675,121 @@ def compare_views(conninfo: str, owner: str, projection: Projection, run: Librar
 class Ryw:
     waits: list[float] = field(default_factory=list)
     writes: list[float] = field(default_factory=list)
+    kinds: Counter[str] = field(default_factory=Counter)
     timeouts: int = 0
-    batches: int = 0
+    refused: int = 0
+
+
+def writer_plans(i: int, days: WorkingDays, now: datetime) -> Iterator[CasePlan]:
+    """Writer i's cases: every WRITERS-th synthetic case of the current month registered by now."""
+    month = f"{now.astimezone(BEIJING):%Y-%m}"
+    for n in itertools.count(i, WRITERS):
+        plan = CaseDraw(month, WRITER_SEED, n, days).plan()
+        if plan.registered_at <= now:
+            yield plan
+
+
+@dataclass
+class Writer:
+    """One writer thread: its cases' steps through `Ledger`, each followed by a wait for the view
+    (as a client that sends `Ledger-Position` back reads its own write)."""
+
+    ledger: Ledger
+    waiter: PositionWaiter
+    loop: asyncio.AbstractEventLoop
+    projection: str
+    plans: Iterator[CasePlan]
+    now: datetime
+    counting: float
+    deadline: float
+    """Writes started in [counting, deadline) are counted; the writers stop RYW_COOLDOWN later,
+    so that they are still alive when the phase's CPU is read (a thread's CPU leaves /proc with
+    it)."""
+    ryw: Ryw = field(default_factory=Ryw)
+
+    def run(self) -> None:
+        for plan in self.plans:
+            first, *rest = plan.steps
+            fields = registration(first, self.ledger.protect_applicant)
+            if (started := time.perf_counter()) >= self.deadline + RYW_COOLDOWN:
+                return
+            try:
+                receipt = self.ledger.register_case(as_actor(first.by), **fields)
+            except Exception:  # not expected: the demo's plans are valid
+                self.ryw.refused += 1
+                continue
+            case_id = receipt.case_id
+            self.wait("Registered", started, receipt.position)
+            minted: dict[str, Any] = {}
+            for step in rest:
+                if step.at > self.now:
+                    break
+                c = command(step, minted)
+                if (started := time.perf_counter()) >= self.deadline + RYW_COOLDOWN:
+                    return
+                try:
+                    receipt = self.ledger.append(
+                        case_id, c.actor, c.event_type, occurred_at=c.occurred_at, **c.fields
+                    )
+                except Exception:  # not expected, as above
+                    self.ryw.refused += 1
+                    break
+                minted.update(receipt.ids)
+                self.wait(c.event_type, started, receipt.position)
+
+    def wait(self, kind: str, started: float, position: int) -> None:
+        written = time.perf_counter()
+        try:
+            asyncio.run_coroutine_threadsafe(
+                self.waiter.wait(self.projection, position, WAIT_TIMEOUT), self.loop
+            ).result()
+        except Exception:
+            self.ryw.timeouts += 1
+        if self.counting <= started < self.deadline:
+            self.ryw.writes.append(written - started)
+            self.ryw.waits.append(time.perf_counter() - written)
+            self.ryw.kinds[kind] += 1
 
 
 def read_your_writes(
     run: Run, settings: Settings, owner: str, projection: Projection, seconds: float
-) -> tuple[Result, Result]:
-    """16 writers append; each then waits for the live projection to reach its position."""
+) -> tuple[Result, Result, str]:
+    """16 writers replay synthetic cases step by step; after each write, each waits for the live
+    projection to reach its position."""
     database = database_for(owner, settings)
     ledger = Ledger(settings, database)
     run.apps.append(ledger)
     conninfo = database.app_conninfo
-    cases = [[register(ledger) for _ in range(CASES_PER_WRITER)] for _ in range(WRITERS)]
+    Projector(conninfo, projection).catch_up()  # start in step (a no-op after (1))
     worker = ProjectionWorker(conninfo, [projection]).start()
     waiter = PositionWaiter(conninfo).start()
-    Projector(conninfo, projection).catch_up()  # the registrations: start in step
     loop = asyncio.new_event_loop()
     loop_thread = threading.Thread(target=loop.run_forever, name="ryw-loop", daemon=True)
     loop_thread.start()
-    results = [Ryw() for _ in range(WRITERS)]
-    begin = time.perf_counter()
-    counting = begin + RYW_WARMUP
+    now = datetime.now(timezone.utc)  # noqa: UP017 (house style)
+    days = WorkingDays(national_calendar())
+    counting = time.perf_counter() + RYW_WARMUP
     deadline = counting + seconds
-
-    def write(i: int) -> None:
-        own, ryw = cases[i], results[i]
-        k = 0
-        while (now := time.perf_counter()) < deadline:
-            position = ledger.append(own[k % len(own)], CLERK, "VisitRecorded").position
-            written = time.perf_counter()
-            try:
-                asyncio.run_coroutine_threadsafe(
-                    waiter.wait(projection.name, position, WAIT_TIMEOUT), loop
-                ).result()
-            except Exception:
-                ryw.timeouts += 1
-            if now >= counting:
-                ryw.writes.append(written - now)
-                ryw.waits.append(time.perf_counter() - written)
-            k += 1
-
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(WRITERS)]
+    writers = [
+        Writer(
+            ledger,
+            waiter,
+            loop,
+            projection.name,
+            writer_plans(i, days, now),
+            now,
+            counting,
+            deadline,
+        )
+        for i in range(WRITERS)
+    ]
+    threads = [threading.Thread(target=w.run, name=f"writer-{i}") for i, w in enumerate(writers)]
     try:
         for thread in threads:
             thread.start()
         time.sleep(max(0.0, counting - time.perf_counter()))
-        with Cpu(os.getpid(), run.ours) as cpu:  # while the writers live: see library()
-            time.sleep(max(0.0, deadline - time.perf_counter()))
+        with Vacuums(owner) as autovacuum, Cpu(os.getpid(), run.ours) as cpu:
+            time.sleep(max(0.0, deadline - time.perf_counter()))  # writers live: see Writer
         for thread in threads:
             thread.join()
     finally:
@@ -465,13 +797,17 @@ def read_your_writes(
         waiter.close()
         loop.call_soon_threadsafe(loop.stop)
         loop_thread.join()
+    results = [w.ryw for w in writers]
     waits = sorted(w for r in results for w in r.waits)
     writes = sorted(w for r in results for w in r.writes)
     timeouts = sum(r.timeouts for r in results)
-    note = f"{WRITERS} writers; {timeouts} timed out; " + cpu_note(cpu)
+    refused = sum(r.refused for r in results)
+    kinds = sum((r.kinds for r in results), Counter[str]())
+    note = f"{WRITERS} writers; {timeouts} timed out; " + cpu_note(cpu) + autovacuum.describe()
+    mix = ", ".join(f"{kind} {n:,}" for kind, n in kinds.most_common())
     return (
         Result(
-            label=f"append -> PositionWaiter.wait, {WRITERS} writers",
+            label=f"write -> PositionWaiter.wait, {WRITERS} writers",
             ops=len(waits),
             seconds=seconds,
             p50_ms=percentile(waits, 50) * 1000,
@@ -480,30 +816,16 @@ def read_your_writes(
             others_pct=cpu.others_pct,
         ),
         Result(
-            label="  (the appends themselves, for information)",
+            label="  (the writes themselves, for information)",
             ops=len(writes),
             seconds=seconds,
             p50_ms=percentile(writes, 50) * 1000,
             p99_ms=percentile(writes, 99) * 1000,
             note=f"max wait {waits[-1] * 1000:.1f} ms" if waits else "",
         ),
+        f"(3) writes counted, by kind: {mix}"
+        + (f"; {refused} refused (not expected)" if refused else ""),
     )
-
-
-def register(ledger: Ledger) -> UUID:
-    return ledger.register_case(
-        CLERK,
-        centre="huoshan",
-        channel=Channel.WINDOW,
-        matter=Matter(code="SI-ARREARS", name="养老保险费补缴"),
-        department="人社",
-        window="2F-07",
-        applicant=ledger.protect_applicant(name="李某", id_number="341525197001010020"),
-        priority=Priority.NORMAL,
-        statutory_limit=None,
-        promised_limit=None,
-        parent_case_id=None,
-    ).case_id
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -513,6 +835,8 @@ def register(ledger: Ledger) -> UUID:
 class Report:
     plan: Plan
     projection: str = ""
+    events: int = 0
+    """Events pre-filled (the plan's count unless the synthetic months ran out first)."""
     facts: list[tuple[str, str]] = field(default_factory=list)
     catch_up: list[Result] = field(default_factory=list)
     ryw: list[Result] = field(default_factory=list)
@@ -525,8 +849,12 @@ def bench(run: Run, plan: Plan, report: Report) -> None:
     started = time.perf_counter()
     owner, where, settings, database = fresh_database(run)
     projection = load_projection(report.projection or None)
-    report.projection = f"{type(projection).__module__}:{type(projection).__qualname__}"
-    if isinstance(projection, BenchCases):
+    report.projection = (
+        "BenchCases (this script's one-table stand-in)"
+        if isinstance(projection, BenchCases)
+        else f"{type(projection).__module__}:{type(projection).__qualname__}"
+    )
+    if projection.name == BenchCases.name:
         with psycopg.connect(owner, autocommit=True) as conn:
             conn.execute(BENCH_VIEW)
             conn.execute(
@@ -540,19 +868,20 @@ def bench(run: Run, plan: Plan, report: Report) -> None:
     run.ours.watch(owner)
     checkpoint = checkpointer(owner)
 
-    log(f"pre-filling {plan.events:,} events by COPY ...")
-    filled = prefill(owner, plan.events)
-    report.extra.append(
-        f"pre-fill: {filled.events:,} events in {filled.cases:,} cases, COPY + VACUUM ANALYZE "
-        f"{filled.seconds:.1f} s; {check_shape(owner)}"
-    )
+    log(f"pre-filling {plan.events:,} events of synthetic cases by COPY ...")
+    filled = prefill(owner, plan.events, settings.pii_key)
+    report.events = filled.events
+    report.extra += [*filled.describe(), f"pre-fill check: {check_shape(owner)}"]
+    del filled
+    gc.collect()  # the pre-fill's garbage is not the projector's to collect
     topics = sorted(projection.topics) if projection.topics is not None else None
     log("(1) baseline: reads + decoding, no view writes ...")
     checkpoint()
     report.baseline_seconds = read_decode_baseline(database.app_conninfo, topics, DEFAULT_BATCH)
     log("(1) Projector.catch_up() from zero ...")
     checkpoint()
-    report.catch_up.append(ours(run, database.app_conninfo, owner, projection, plan.events))
+    report.catch_up.append(ours(run, database.app_conninfo, owner, projection, report.events))
+    analyze(owner, view_tables(projection))  # (1) built the tables from empty, with no statistics
     log("(2) baseline: one commit per event, no view work ...")
     checkpoint()
     report.commits_per_second = commit_baseline(owner, COMMIT_BASELINE_EVENTS)
@@ -563,7 +892,9 @@ def bench(run: Run, plan: Plan, report: Report) -> None:
     report.extra.append(compare_views(database.app_conninfo, owner, projection, per_event))
     log(f"(3) read-your-writes: {WRITERS} writers for {plan.ryw_seconds:g} s ...")
     checkpoint()
-    report.ryw += read_your_writes(run, settings, owner, projection, plan.ryw_seconds)
+    waits, writes, kinds = read_your_writes(run, settings, owner, projection, plan.ryw_seconds)
+    report.ryw += [waits, writes]
+    report.extra.append(kinds)
     report.extra.append(f"total run time {time.perf_counter() - started:.0f} s")
 
 
@@ -571,7 +902,7 @@ def render(report: Report) -> str:
     ours_result, library_result = report.catch_up
     speedup = ours_result.rate / library_result.rate
     ryw = report.ryw[0]
-    n = report.plan.events
+    n = report.events
     lines = [
         f"ledger projections benchmark — {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, "
         f"mode={report.plan.mode}" + (f" (--events {n:,})" if report.plan.custom_events else ""),
@@ -628,7 +959,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--projection",
-        help="module:Class of the projection to measure [default: this file's BenchCases]",
+        help=f"module:Class of the projection to measure, or BenchCases (this file's one-table "
+        f"stand-in) [default: {DEFAULT_PROJECTION}]",
     )
     args = parser.parse_args(argv)
     plan = Plan.for_mode(args.quick, args.events, args.library_seconds or None)
