@@ -158,11 +158,13 @@ class _Table:
             self.insert += f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
             self.insert_arrays += f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
         self.empty = f"DELETE FROM {stage}"
+        # unnest() flattens an array of arrays, so a table with an array column always COPYs.
+        self.small_batch = 0 if any(kind.endswith("[]") for _, kind in columns) else SMALL_BATCH
 
     def write(self, cur: psycopg.Cursor[Any], generation: int, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        if len(rows) <= SMALL_BATCH:
+        if len(rows) <= self.small_batch:
             columns = [list(column) for column in zip(*rows, strict=True)]
             cur.execute(self.insert_arrays, (generation, *columns))
             return
