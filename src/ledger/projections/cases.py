@@ -11,7 +11,7 @@ every event in memory, and writes each table once: binary COPY into a temporary 
 `INSERT ... SELECT ... ON CONFLICT DO UPDATE`. So a case that gets ten events in a batch is read
 and written once. (COPY measured a little faster than `INSERT ... SELECT FROM unnest(arrays)`,
 whose parameters psycopg dumps element by element in Python; figures in docs/DECISIONS.md. Up to
-`SMALL_BATCH` rows, as in a live batch, the one statement wins instead: it is one round trip
+`tables.SMALL_BATCH` rows, as in a live batch, the one statement wins instead: it is one round trip
 where COPY takes four; ops/bench/README.md.)
 
 `working_seconds` is the working time from clock start to `closed_at`, minus pauses, counted with
@@ -24,8 +24,6 @@ by a rebuild.
 
 from __future__ import annotations
 
-import gc
-import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
@@ -41,17 +39,9 @@ from ledger.domain.case import Case
 from ledger.domain.values import CaseState, ExtensionStatus, HandOffStatus
 from ledger.policies import Policies
 from ledger.projections.base import ProjectedEvent
+from ledger.projections.tables import GC_PAUSED, ViewTable, subclasses
 
-
-def _subclasses(cls: type) -> list[type]:
-    found: list[type] = []
-    direct: list[type] = cls.__subclasses__()
-    for sub in direct:
-        found += [sub, *_subclasses(sub)]
-    return found
-
-
-TOPICS = frozenset(get_topic(cls) for cls in [Case.Registered, *_subclasses(Case.CaseEvent)])
+TOPICS = frozenset(get_topic(cls) for cls in [Case.Registered, *subclasses(Case.CaseEvent)])
 """Every event a case can record, and nothing else (not the case-number series or index)."""
 
 NOTICE_FLAG = "one_time_notice."
@@ -130,89 +120,9 @@ _INTERVENTION_COLUMNS = (
 )
 
 
-SMALL_BATCH = 200
-"""Up to this many rows a table is written by one `INSERT ... SELECT FROM unnest(arrays)`;
-more, by COPY. A live batch is a handful of rows, and round trips, each also a wait for the GIL
-in a busy process, are most of its time: one statement instead of four."""
-
-
-class _Table:
-    """A view table written by one INSERT ... SELECT from arrays (small batches), or by binary
-    COPY into a temporary twin and then one INSERT ... SELECT (with `key`, replacing rows with the
-    same key; without, a duplicate fails: a batch is applied once, so one would be a bug)."""
-
-    def __init__(self, name: str, columns: Sequence[tuple[str, str]], key: str | None = None):
-        names = ", ".join(column for column, _ in columns)
-        stage = f"{name}_batch"
-        self.types = ["int4", *(kind for _, kind in columns)]
-        self.create = f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name})"
-        self.copy = f"COPY {stage} (generation, {names}) FROM STDIN (FORMAT BINARY)"
-        self.insert = f"INSERT INTO {name} SELECT * FROM {stage}"
-        arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
-        self.insert_arrays = (
-            f"INSERT INTO {name} (generation, {names}) SELECT %s::int4, * FROM unnest({arrays})"
-        )
-        if key is not None:
-            keys = {k.strip() for k in key.split(",")}
-            updates = ", ".join(f"{c} = excluded.{c}" for c, _ in columns if c not in keys)
-            self.insert += f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
-            self.insert_arrays += f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
-        self.empty = f"DELETE FROM {stage}"
-        # unnest() flattens an array of arrays, so a table with an array column always COPYs.
-        self.small_batch = 0 if any(kind.endswith("[]") for _, kind in columns) else SMALL_BATCH
-
-    def write(self, cur: psycopg.Cursor[Any], generation: int, rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
-        if len(rows) <= self.small_batch:
-            columns = [list(column) for column in zip(*rows, strict=True)]
-            cur.execute(self.insert_arrays, (generation, *columns))
-            return
-        cur.execute(self.create)
-        with cur.copy(self.copy) as copy:
-            copy.set_types(self.types)
-            for row in rows:
-                copy.write_row((generation, *row))
-        cur.execute(self.insert)
-        cur.execute(self.empty)
-
-
-_CASES = _Table("view_cases", _CASE_COLUMNS, key="generation, case_id")
-_HANDOFFS = _Table("view_handoffs", _HANDOFF_COLUMNS, key="generation, handoff_id")
-_INTERVENTIONS = _Table("view_interventions", _INTERVENTION_COLUMNS)
-
-
-class _GcPaused:
-    """Python's cyclic collector off while a batch runs, then on again if it was on.
-
-    A batch allocates tens of thousands of container objects (decoded and folded states, rows)
-    that reference counting frees; the collector's passes over them while they live cost time
-    and find next to nothing (8 unreachable objects over a 50,000-event catch-up). Pausing it
-    here cut the projector thread's CPU by about a tenth on the synthetic mix (figures in
-    ops/bench/README.md). Counted under a lock, so batches overlapping in other threads (a
-    rebuild beside the live projector) never leave it off; a batch is bounded, so is what waits.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._was_enabled = False
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._depth == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0 and self._was_enabled:
-                gc.enable()
-
-
-_GC_PAUSED = _GcPaused()
+_CASES = ViewTable("view_cases", _CASE_COLUMNS, key="generation, case_id")
+_HANDOFFS = ViewTable("view_handoffs", _HANDOFF_COLUMNS, key="generation, handoff_id")
+_INTERVENTIONS = ViewTable("view_interventions", _INTERVENTION_COLUMNS)
 
 
 class _Touched:
@@ -239,7 +149,7 @@ class CasesProjection:
     def apply(
         self, cur: psycopg.Cursor[Any], generation: int, events: Sequence[ProjectedEvent]
     ) -> None:
-        with _GC_PAUSED:
+        with GC_PAUSED:
             self._apply(cur, generation, events)
 
     def _apply(

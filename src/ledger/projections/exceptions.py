@@ -31,7 +31,7 @@ from eventsourcing.utils import get_topic
 from ledger.domain.case import Case
 from ledger.domain.values import CaseState, ExceptionRecord, HandOffStatus
 from ledger.projections.base import ProjectedEvent
-from ledger.projections.cases import _GC_PAUSED, _subclasses, _Table
+from ledger.projections.tables import GC_PAUSED, ViewTable, subclasses
 
 TOPICS = frozenset(
     get_topic(cls)
@@ -44,7 +44,7 @@ TOPICS = frozenset(
         Case.Completed,
         Case.Reopened,
         Case.ExceptionRequested,
-        *_subclasses(Case.ExceptionEvent),
+        *subclasses(Case.ExceptionEvent),
     ]
 )
 """What can change an exception or commitment row: the case's number, centre and holder, its
@@ -89,11 +89,11 @@ _COMMITMENT_COLUMNS = (
     ("settled_at", "timestamptz"),
 )
 
-_STATES = _Table(
+_STATES = ViewTable(
     "view_exception_cases", (("case_id", "uuid"), ("state", "bytea")), "generation, case_id"
 )
-_EXCEPTIONS = _Table("view_exceptions", _EXCEPTION_COLUMNS, key="generation, exception_id")
-_COMMITMENTS = _Table("view_commitments", _COMMITMENT_COLUMNS, key="generation, commitment_id")
+_EXCEPTIONS = ViewTable("view_exceptions", _EXCEPTION_COLUMNS, key="generation, exception_id")
+_COMMITMENTS = ViewTable("view_commitments", _COMMITMENT_COLUMNS, key="generation, commitment_id")
 
 
 class ExceptionsProjection:
@@ -106,7 +106,7 @@ class ExceptionsProjection:
     def apply(
         self, cur: psycopg.Cursor[Any], generation: int, events: Sequence[ProjectedEvent]
     ) -> None:
-        with _GC_PAUSED:
+        with GC_PAUSED:
             states = _load(cur, generation, {e.event.originator_id for e in events})
             for projected in events:
                 event: Any = projected.event
