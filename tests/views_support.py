@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 
 from ledger.application import Ledger
@@ -67,3 +68,15 @@ def module_scoped_ledger() -> tuple[Any, Any]:
         app.close()
 
     return database, ledger
+
+
+def live_rows(
+    conn: psycopg.Connection[Any], projection: str, table: str, order_by: str
+) -> list[tuple[Any, ...]]:
+    """The live generation's rows of a view table, without the generation column, in order."""
+    cur = conn.execute(
+        f"SELECT v.* FROM {table} v JOIN ledger_projections p "
+        f"ON p.name = %s AND v.generation = p.generation ORDER BY {order_by}",
+        (projection,),
+    )
+    return [row[1:] for row in cur.fetchall()]

@@ -17,6 +17,7 @@ from ledger.database import Database
 from ledger.domain.values import CaseState, CaseStatus, ExtensionStatus, HandOffStatus
 from ledger.projections.cases import CasesProjection, decode_state
 from ledger.projections.runtime import Projector, rebuild
+from tests import views_support
 from tests.views_support import module_scoped_ledger, synthetic_cases
 
 database, ledger = module_scoped_ledger()
@@ -47,12 +48,7 @@ def conn(database: Database) -> Iterator[psycopg.Connection[Any]]:
 
 
 def live_rows(conn: psycopg.Connection[Any], table: str) -> list[tuple[Any, ...]]:
-    """The live generation's rows of `table`, without the generation column, in key order."""
-    cur = conn.execute(
-        f"SELECT v.* FROM {table} v JOIN ledger_projections p "
-        f"ON p.name = 'cases' AND v.generation = p.generation ORDER BY {TABLES[table]}"
-    )
-    return [row[1:] for row in cur.fetchall()]
+    return views_support.live_rows(conn, "cases", table, TABLES[table])
 
 
 def test_every_row_is_the_aggregates_fold_of_its_case(

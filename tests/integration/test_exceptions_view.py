@@ -15,6 +15,7 @@ from ledger.application import Ledger
 from ledger.database import Database
 from ledger.projections.exceptions import ExceptionsProjection, commitment_rows, exception_row
 from ledger.projections.runtime import Projector, rebuild
+from tests import views_support
 from tests.conftest import actor
 from tests.exception_views_support import (
     CLERK,
@@ -102,11 +103,7 @@ def conn(database: Database) -> Iterator[psycopg.Connection[Any]]:
 
 
 def live_rows(conn: psycopg.Connection[Any], table: str) -> list[tuple[Any, ...]]:
-    cur = conn.execute(
-        f"SELECT v.* FROM {table} v JOIN ledger_projections p "
-        f"ON p.name = 'exceptions' AND v.generation = p.generation ORDER BY {TABLES[table]}"
-    )
-    return [row[1:] for row in cur.fetchall()]
+    return views_support.live_rows(conn, "exceptions", table, TABLES[table])
 
 
 def test_rows_are_the_aggregates_exceptions(
