@@ -262,11 +262,8 @@ def _written(
         version=receipt.version,
         position=receipt.position,
         case_no=receipt.case_no,
-        handoff_id=receipt.ids.get("handoff_id"),
-        extension_id=receipt.ids.get("extension_id"),
-        exception_id=receipt.ids.get("exception_id"),
-        commitment_id=receipt.ids.get("commitment_id"),
         leaf_index=leaf.leaf_index if leaf else None,
+        **receipt.ids,  # the id the event minted, by name (handoff_id, ticket_id, ...)
     )
     return Response(body, status_code=201, headers=headers)
 

@@ -15,12 +15,16 @@ from uuid import UUID, uuid4  # runtime import: events are decoded against these
 import msgspec
 from eventsourcing.domain import Aggregate, event
 
-from ledger.domain import clock
+from ledger.domain import clock, hotline, ratings, unresolved
 from ledger.domain.approval import check_decision, post_audit_selection
 from ledger.domain.errors import RuleViolation
+from ledger.domain.events import CaseEvent
+from ledger.domain.hotline import HotlineCommands
 from ledger.domain.permissions import CENTRE_WIDE_ROLES
 from ledger.domain.policy import ApprovalPolicy, Timing
+from ledger.domain.ratings import RatingCommands
 from ledger.domain.snapshots import TypedSnapshot
+from ledger.domain.unresolved import UnresolvedCommands
 from ledger.domain.values import (
     Actor,
     ApplicantRef,
@@ -74,9 +78,14 @@ class CaseSnapshot(msgspec.Struct, kw_only=True):
     state: CaseState
 
 
-class Case(Aggregate):
-    # Events that may still be recorded once a case is completed or refused.
-    ADMISSIBLE_WHEN_CLOSED = frozenset({"Reopened", "CorrectionRecorded"})
+class Case(HotlineCommands, UnresolvedCommands, RatingCommands, Aggregate):
+    # Events that may still be recorded once a case is completed or refused: its reopening and
+    # corrections, and the public's pushback on it (12345 orders, 办不成事 reports, ratings),
+    # which typically arrives after the service ended or was refused.
+    ADMISSIBLE_WHEN_CLOSED = frozenset(
+        {"Reopened", "CorrectionRecorded", *hotline.COMMANDS, *unresolved.COMMANDS}
+        | set(ratings.COMMANDS)
+    )
 
     class Snapshot(TypedSnapshot):
         state: CaseSnapshot  # type: ignore[assignment]
@@ -95,16 +104,6 @@ class Case(Aggregate):
         parent_case_id: UUID | None
         actor: Actor
         occurred_at: datetime
-
-    class CaseEvent(Aggregate.Event):
-        actor: Actor
-        occurred_at: datetime
-
-        def apply(self, aggregate: Any) -> None:
-            self.fold(aggregate.state)
-
-        def fold(self, state: CaseState) -> None:
-            """How this event changes the case; runs on every replay, so no I/O and no clock."""
 
     class VisitRecorded(CaseEvent):
         ticket: str | None = None
@@ -1050,8 +1049,17 @@ _COMMANDS: dict[str, tuple[str, str | None]] = {
     "CommitmentFulfilled": ("fulfil_commitment", None),
     "CommitmentBreached": ("breach_commitment", None),
     "ExceptionPostAudited": ("post_audit", None),
+    **hotline.COMMANDS,
+    **unresolved.COMMANDS,
+    **ratings.COMMANDS,
 }
 """Wire event type -> (command method, name of the id it mints); wire `type` = class name."""
+
+
+def event_classes() -> list[type[CaseEvent]]:
+    """Every event class of `Case`, as stored (`Case.<Name>`), the mixins' groups included."""
+    return [v for v in vars(Case).values() if isinstance(v, type) and issubclass(v, CaseEvent)]
+
 
 _REGISTERED_FIELDS = (
     "case_no",
@@ -1077,6 +1085,9 @@ def _registered_state(fields: dict[str, Any]) -> CaseState:
 
 _TIMED = frozenset(
     {"Accepted", "ClockResumed", "ExtensionDecided", "ExceptionRequested", "CommitmentSigned"}
+    | hotline.TIMED
+    | unresolved.TIMED
+    | ratings.TIMED
 )
 """Commands that start or move a clock or apply an approval policy: they take the centre's
 `Timing` (policy and calendar)."""

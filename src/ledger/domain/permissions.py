@@ -7,6 +7,9 @@ from ledger.domain.values import Role
 
 _FRONT_LINE = frozenset({Role.CLERK, Role.WINDOW_LEAD, Role.DEPARTMENT_HEAD})
 _SUPERVISORS = frozenset({Role.WINDOW_LEAD, Role.DEPARTMENT_HEAD, Role.CENTRE_DIRECTOR})
+_HOTLINE = frozenset({Role.HOTLINE_OPERATOR})
+_UNRESOLVED = _FRONT_LINE | {Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR}
+_RATING_CHANNELS = _FRONT_LINE | {Role.DUTY_OFFICER, Role.HOTLINE_OPERATOR}
 
 APPEND_ROLES: dict[str, frozenset[Role]] = {
     "Registered": _FRONT_LINE | {Role.HOTLINE_OPERATOR, Role.DUTY_OFFICER},
@@ -34,6 +37,37 @@ APPEND_ROLES: dict[str, frozenset[Role]] = {
     "CommitmentFulfilled": _FRONT_LINE,
     "CommitmentBreached": _FRONT_LINE | {Role.SYSTEM},
     "ExceptionPostAudited": frozenset({Role.DEPARTMENT_HEAD, Role.CENTRE_DIRECTOR}),
+    # 12345: the hotline receives, dispatches, decides 退单 and extensions, reviews, follows up;
+    # the units sign for, contact, ask, and reply (signed by the unit's head).
+    "HotlineEscalationReceived": _HOTLINE,
+    "HotlineDispatched": _HOTLINE,
+    "HotlineSignedFor": _FRONT_LINE,
+    "HotlineReturnRequested": _FRONT_LINE,
+    "HotlineReturnDecided": _HOTLINE,
+    "HotlineApplicantContacted": _FRONT_LINE,
+    "HotlineExtensionRequested": _FRONT_LINE,
+    "HotlineExtensionDecided": _HOTLINE,
+    "HotlineReplied": frozenset({Role.DEPARTMENT_HEAD}),
+    "HotlineReplyReviewed": _HOTLINE,
+    "HotlineClosed": _HOTLINE,
+    "HotlineFollowedUp": _HOTLINE,
+    "HotlineReopened": _HOTLINE,
+    "HotlineMerged": _HOTLINE,
+    "HotlineSupervised": _HOTLINE | {Role.CENTRE_DIRECTOR},
+    # 办不成事: the window (and the duty officer, the director) reports, its 专班 works it.
+    "UnresolvedReported": _UNRESOLVED,
+    "SpecialTeamAssigned": _UNRESOLVED,
+    "UnresolvedClosed": _UNRESOLVED,
+    "RootCauseRecorded": _UNRESOLVED,
+    "ImprovementActionOpened": _SUPERVISORS | {Role.DUTY_OFFICER},
+    "ImprovementActionCompleted": _SUPERVISORS | {Role.DUTY_OFFICER},
+    # 好差评: a rating arrives through whoever records the channel (the counter device's
+    # integration, the hotline's phone call); only the ledger's timer records a default one.
+    "Rated": _RATING_CHANNELS | {Role.SYSTEM},
+    "BadReviewVerified": _SUPERVISORS | {Role.DUTY_OFFICER},
+    "BadReviewAppealReviewed": frozenset({Role.CENTRE_DIRECTOR}),
+    "BadReviewRectified": _FRONT_LINE,
+    "ReRated": _RATING_CHANNELS,
 }
 
 READ_CASE_ROLES = frozenset(Role) - {Role.DASHBOARD}

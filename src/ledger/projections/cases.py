@@ -35,13 +35,13 @@ from eventsourcing.utils import get_topic
 
 from ledger.calendars import policy_dir
 from ledger.domain.calendar import CalendarNotCoveredError
-from ledger.domain.case import Case
+from ledger.domain.case import Case, event_classes
 from ledger.domain.values import CaseState, ExtensionStatus, HandOffStatus
 from ledger.policies import Policies
 from ledger.projections.base import ProjectedEvent
-from ledger.projections.tables import GC_PAUSED, ViewTable, subclasses
+from ledger.projections.tables import GC_PAUSED, ViewTable
 
-TOPICS = frozenset(get_topic(cls) for cls in [Case.Registered, *subclasses(Case.CaseEvent)])
+TOPICS = frozenset([get_topic(Case.Registered), *map(get_topic, event_classes())])
 """Every event a case can record, and nothing else (not the case-number series or index)."""
 
 NOTICE_FLAG = "one_time_notice."

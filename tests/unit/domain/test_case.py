@@ -9,8 +9,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from ledger.domain import hotline, ratings, unresolved
 from ledger.domain.case import MAX_CLOCK_SKEW, Case
 from ledger.domain.errors import RuleViolation
+from ledger.domain.events import CaseEvent
 from ledger.domain.permissions import APPEND_ROLES
 from ledger.domain.personal_data import protect_applicant
 from ledger.domain.values import (
@@ -271,9 +273,11 @@ def test_refused_case_refuses_new_materials() -> None:
 
 
 @pytest.mark.parametrize(
-    "event_type", [t for t in EVENT_TYPES if t not in {"Reopened", "CorrectionRecorded"}]
+    "event_type", [t for t in EVENT_TYPES if t not in Case.ADMISSIBLE_WHEN_CLOSED]
 )
-def test_after_completion_only_reopening_and_corrections_are_admissible(event_type: str) -> None:
+def test_after_completion_only_reopening_corrections_and_pushback_are_admissible(
+    event_type: str,
+) -> None:
     assert refusal_of(event_type, completed_case(), actor=DIRECTOR) == "case.closed"
 
 
@@ -284,7 +288,8 @@ def test_a_completed_case_admits_a_correction_and_a_reopening() -> None:
     record(case, "Reopened", actor=HEAD)
 
     assert [type(e) for e in case.collect_events()] == [Case.CorrectionRecorded, Case.Reopened]
-    assert Case.ADMISSIBLE_WHEN_CLOSED == {"Reopened", "CorrectionRecorded"}
+    pushback = {*hotline.COMMANDS, *unresolved.COMMANDS, *ratings.COMMANDS}
+    assert Case.ADMISSIBLE_WHEN_CLOSED == {"Reopened", "CorrectionRecorded", *pushback}
 
 
 def test_an_event_dated_beyond_the_clock_skew_is_refused() -> None:
@@ -933,4 +938,4 @@ def test_a_returned_hand_off_no_longer_blocks_completion_or_a_new_hand_off() -> 
 def test_the_wire_defaults_above_cover_every_appendable_event_type() -> None:
     assert set(WIRE_DEFAULTS) == set(EVENT_TYPES)
     for event_type in EVENT_TYPES:
-        assert issubclass(getattr(Case, event_type), Case.CaseEvent)
+        assert issubclass(getattr(Case, event_type), CaseEvent)

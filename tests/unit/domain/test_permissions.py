@@ -7,6 +7,7 @@ from eventsourcing.domain import Aggregate
 
 from ledger.domain.case import Case
 from ledger.domain.errors import NotPermitted
+from ledger.domain.events import CaseEvent
 from ledger.domain.permissions import (
     APPEND_ROLES,
     READ_CASE_ROLES,
@@ -90,7 +91,7 @@ def test_every_event_type_with_permissions_is_an_event_of_the_case() -> None:
     assert issubclass(Case.Registered, Aggregate.Created)
     for event_type in EVENT_TYPES:
         if event_type != "Registered":
-            assert issubclass(getattr(Case, event_type), Case.CaseEvent)
+            assert issubclass(getattr(Case, event_type), CaseEvent)
 
 
 def test_no_event_type_is_open_to_the_non_writing_roles() -> None:
