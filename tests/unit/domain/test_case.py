@@ -18,6 +18,7 @@ from ledger.domain.personal_data import protect_applicant
 from ledger.domain.values import (
     Actor,
     AuditFinding,
+    BadReviewValidity,
     CaseStatus,
     Channel,
     Decision,
@@ -25,15 +26,28 @@ from ledger.domain.values import (
     ExceptionKind,
     ExtensionStatus,
     HandOffStatus,
+    HotlineCategory,
+    HotlineUrgency,
     LimitUnit,
     Matter,
     NoticeChannel,
     Outcome,
     PauseReason,
     Priority,
+    RatingChannel,
+    Rectification,
+    Resolvability,
+    ReviewResult,
     Role,
+    Satisfaction,
+    SupervisionLevel,
     SuppliedVia,
+    TicketClosure,
     TimeLimit,
+    UnitRole,
+    UnresolvedCause,
+    UnresolvedClosure,
+    UnresolvedTier,
 )
 
 # --- given: actors, moments and builders -------------------------------------------------------
@@ -107,6 +121,116 @@ WIRE_DEFAULTS: dict[str, dict[str, Any]] = {
         "finding": AuditFinding.COMPLIANT,
         "note": "抽查合规",
     },
+    # 12345 work orders
+    "HotlineEscalationReceived": {
+        "ticket_no": "GD-2026-000123",
+        "category": HotlineCategory.COMPLAINT,
+        "summary": "窗口推诿",
+        "urgency": HotlineUrgency.NORMAL,
+        "confidential": False,
+    },
+    "HotlineDispatched": {
+        "ticket_id": uuid4(),
+        "unit": "人社",
+        "role": UnitRole.LEAD,
+        "designated": False,
+    },
+    "HotlineSignedFor": {"ticket_id": uuid4()},
+    "HotlineReturnRequested": {
+        "ticket_id": uuid4(),
+        "reason": "不属本单位职责",
+        "legal_basis": "三定方案",
+    },
+    "HotlineReturnDecided": {
+        "ticket_id": uuid4(),
+        "decision": Decision.APPROVE,
+        "opinion": "同意改派",
+    },
+    "HotlineApplicantContacted": {"ticket_id": uuid4(), "method": "电话", "note": None},
+    "HotlineExtensionRequested": {"ticket_id": uuid4(), "working_days": 5, "reason": "需现场核查"},
+    "HotlineExtensionDecided": {
+        "ticket_id": uuid4(),
+        "decision": Decision.APPROVE,
+        "opinion": "同意延期",
+    },
+    "HotlineReplied": {"ticket_id": uuid4(), "text": "已办理", "unit_claims_resolved": True},
+    "HotlineReplyReviewed": {
+        "ticket_id": uuid4(),
+        "result": ReviewResult.PASS,
+        "opinion": "答复规范",
+    },
+    "HotlineClosed": {
+        "ticket_id": uuid4(),
+        "closure": TicketClosure.ANSWERED_AT_INTAKE,
+        "note": "知识库直接答复",
+    },
+    "HotlineFollowedUp": {
+        "ticket_id": uuid4(),
+        "reachable": True,
+        "resolved": True,
+        "satisfaction": Satisfaction.SATISFIED,
+        "cause": None,
+        "note": None,
+    },
+    "HotlineReopened": {"ticket_id": uuid4(), "reason": "回访不满意"},
+    "HotlineMerged": {
+        "ticket_id": uuid4(),
+        "master_case_id": uuid4(),
+        "master_ticket_no": "GD-2026-000001",
+    },
+    "HotlineSupervised": {
+        "ticket_id": uuid4(),
+        "level": SupervisionLevel.URGE,
+        "note": "请尽快办理",
+    },
+    # 办不成事
+    "UnresolvedReported": {
+        "cause": UnresolvedCause.MATERIALS,
+        "resolvability": Resolvability.HARD_TO_DO,
+        "tier": UnresolvedTier.COMPLEX,
+        "description": "三次来窗口仍未受理",
+    },
+    "SpecialTeamAssigned": {"report_id": uuid4(), "lead": "head-1", "members": ["clerk-7"]},
+    "UnresolvedClosed": {
+        "report_id": uuid4(),
+        "closure": UnresolvedClosure.RESOLVED,
+        "explanation": None,
+        "redirected_to": None,
+    },
+    "RootCauseRecorded": {
+        "report_id": uuid4(),
+        "cause": UnresolvedCause.MATERIALS,
+        "key": "unpublished-signature",
+        "description": "办事指南未列明的签章",
+    },
+    "ImprovementActionOpened": {
+        "report_id": uuid4(),
+        "action": "修订办事指南",
+        "owner_unit": "人社",
+        "root_cause_id": None,
+    },
+    "ImprovementActionCompleted": {"action_id": uuid4(), "result": "指南已修订"},
+    # 好差评
+    "Rated": {
+        "level": 5,
+        "channel": RatingChannel.COUNTER_DEVICE,
+        "dimensions": {},
+        "comment": None,
+        "real_name": True,
+    },
+    "BadReviewVerified": {
+        "rating_id": uuid4(),
+        "validity": BadReviewValidity.VALID,
+        "note": "电话核实",
+    },
+    "BadReviewAppealReviewed": {"rating_id": uuid4(), "upheld": True, "opinion": "属误评"},
+    "BadReviewRectified": {
+        "rating_id": uuid4(),
+        "rectification": Rectification.IMMEDIATE,
+        "action": "立行立改",
+        "feedback": "已告知评价人",
+    },
+    "ReRated": {"rating_id": uuid4(), "level": 4, "comment": None},
 }
 """Fields as the API passes them (every wire field present, defaults filled in)."""
 
