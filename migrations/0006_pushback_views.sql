@@ -167,6 +167,11 @@ CREATE TABLE IF NOT EXISTS view_pushback_cases (
     PRIMARY KEY (generation, case_id)
 );
 
+-- Added with the projection: when the unit's reply stopped its clock (the last reply), and the
+-- report clock's limit as its event froze it (the registers' colours measure the share left).
+ALTER TABLE view_hotline_tickets ADD COLUMN IF NOT EXISTS replied_at timestamptz;
+ALTER TABLE view_unresolved ADD COLUMN IF NOT EXISTS due_limit text;  -- e.g. "5 working_days"
+
 REVOKE ALL ON
     view_hotline_tickets, view_hotline_dispatches, view_unresolved, view_root_causes,
     view_improvements, view_ratings, view_pushback_cases

@@ -9,5 +9,10 @@ from __future__ import annotations
 from ledger.projections.base import Projection
 from ledger.projections.cases import CasesProjection
 from ledger.projections.exceptions import ExceptionsProjection
+from ledger.projections.pushback import PushbackProjection
 
-PROJECTIONS: tuple[Projection | type[Projection], ...] = (CasesProjection, ExceptionsProjection)
+PROJECTIONS: tuple[Projection | type[Projection], ...] = (
+    CasesProjection,
+    ExceptionsProjection,
+    PushbackProjection,
+)
