@@ -52,6 +52,7 @@ from litestar.testing import TestClient
 from ledger.api.app import create_app
 from ledger.application import Ledger
 from ledger.projections.cases import CasesProjection
+from ledger.projections.pushback import PushbackProjection
 from ledger.settings import Settings
 from tests.api.support import append, assert_problem, register
 from tests.views_support import module_scoped_ledger
@@ -63,7 +64,9 @@ OCTOBER = "/metrics/timeliness?from=2026-10-01&to=2026-10-31"
 
 @pytest.fixture(scope="module")
 def client(settings: Settings, ledger: Ledger) -> Iterator[TestClient[Any]]:
-    app = create_app(settings, ledger, run_projections=True, projections=[CasesProjection])
+    app = create_app(
+        settings, ledger, run_projections=True, projections=[CasesProjection, PushbackProjection]
+    )
     with TestClient(app) as test_client:
         yield test_client
 
@@ -75,6 +78,9 @@ def staff(token_for: Callable[..., dict[str, str]]) -> dict[str, dict[str, str]]
         "hr_head": token_for("head-hr", "department_head", unit="人社"),
         "police": token_for("clerk-police", "clerk", unit="公安"),
         "dashboard": token_for("screen-1", "dashboard"),
+        "hr_lead": token_for("lead-hr", "window_lead", unit="人社"),
+        "police_head": token_for("head-police", "department_head", unit="公安"),
+        "hotline": token_for("op-12345", "hotline_operator", unit="12345热线"),
     }
 
 
@@ -315,3 +321,269 @@ def test_a_year_is_allowed_and_defaults_are_this_month(
 
 def test_needs_a_token(client: TestClient[Any]) -> None:
     assert_problem(client.get("/metrics/timeliness"), 401)
+
+
+# --- 12345, 办不成事 and 好差评 (definitions version 2) ------------------------------------------
+
+NOVEMBER = "/metrics/timeliness?from=2026-11-01&to=2026-11-13&centre=huoshan"
+
+
+def n(day: int, hhmm: str) -> str:
+    return f"2026-11-{day:02d}T{hhmm}:00+08:00"
+
+
+@pytest.fixture(scope="module")
+def november(client: TestClient[Any], staff: dict[str, dict[str, str]]) -> int:
+    """Two 12345 orders and a duplicate, a 办不成事 report and two ratings, 11-02..11-10 in
+    huoshan (November 2026 has no holiday: working days are Mon-Fri; policy limits: sign-for 1
+    working day, 求助 reply 3 working days, complex 办不成事 5, 差评 rectification 15), all long
+    past by the real clock. The Ledger-Position of the last write.
+
+    T1 help: dispatched to 人社 11-02 09:30 (sign-for due 11-03 END, reply due 11-05 END), signed
+       10:00 (in time), replied by 人社's head 11-04 10:00 claiming it resolved, review passed
+       11-04 15:00 (on time); 回访 11-05: reached, resolved, satisfied.
+    T2 help: dispatched to 人社 11-03 09:00, 退单 requested 09:30 and approved 10:00 (人社 never
+       signed: ended before its due, not counted); dispatched to 公安 11-03 11:00 (sign-for due
+       11-04 END; new reply clock, due 11-06 END), signed 11-06 09:00 (late), replied 11-09 10:00
+       claiming not resolved, passed 11-09 15:00 (late); 回访 11-10: unreachable.
+    T3: received 11-04, merged into T1 (并单) at once: no unit holds it (group null).
+    U 人社 SI-ARREARS 办不成事: materials, complex, reported 11-02 10:30 (due 11-09 END), closed
+       resolved 11-06 (on time).
+    A 人社 completed 11-02 11:00, rated 5 at the counter; B completed 11-03 10:00, rated 2: a 差评,
+       rectify due 11-24 END, verified valid and rectified 11-04 (rectified in P, in time);
+       C completed 11-05, not rated.
+
+    Expected, 11-01..11-13, by department:
+    人社: dispatches 2 (T1, T2's first), sign-for decided 1, in time 1 → 1.0; orders T1: received
+      1, merged 0, dispatched 1, 退单 0 → 0.0, rounds 1/1, due 1, on time 1 → 1.0; closed 1,
+      回访 1/1; unit claims 1/1; satisfied 1/1. 办不成事: received 1 (materials; resolved),
+      closed 1, on time 1/1. Ratings A B: 好评率 1/2 = 0.5 (without defaults the same);
+      主动评价率: 办结 A B C, rated A B → 2/3 = 0.6667; 整改按时 1/1.
+    公安: dispatches 1, decided 1, in time 0 → 0.0; T2: dispatched 1, 退单 1/1, rounds 2/1 = 2.0,
+      due 1, on time 0; closed 1, 回访 1/1; unit claims 0/1; 回访 unreachable 1, answered 0.
+    null: T3: received 1, merged 1 → 1/1.
+    Total: dispatches 3, sign-for 1/2 = 0.5; received 3, merged 1 → 0.3333; dispatched 2, 退单
+      1/2 = 0.5, rounds 3/2 = 1.5; due 2, on time 1 → 0.5; closed 2, 回访 2/2; followed up 2,
+      unreachable 1, 满意率 1/1, 解决率 (citizen) 1/1, (unit) 1/2 = 0.5.
+    """
+    hotline, hr, hr_head = staff["hotline"], staff["hr"], staff["hr_head"]
+    police, police_head, hr_lead = staff["police"], staff["police_head"], staff["hr_lead"]
+
+    def event(case_id: str, by: dict[str, str], kind: str, when: str, **body: Any) -> Any:
+        return append(client, case_id, by, {"type": kind, "occurred_at": when, **body})
+
+    def order(day: int, number: str) -> tuple[str, str]:
+        case_id = register(
+            client,
+            hotline,
+            channel="hotline_12345",
+            department="12345热线",
+            window=None,
+            occurred_at=n(day, "09:00"),
+        )
+        receipt = event(
+            case_id,
+            hotline,
+            "HotlineEscalationReceived",
+            n(day, "09:00"),
+            ticket_no=number,
+            category="help",
+            summary="求助",
+        )
+        return case_id, str(receipt["ticket_id"])
+
+    def close(case_id: str, ticket: str, head: dict[str, str], day: int, resolved: bool) -> None:
+        reply = {"ticket_id": ticket, "text": "已办理", "unit_claims_resolved": resolved}
+        event(case_id, head, "HotlineReplied", n(day, "10:00"), **reply)
+        event(
+            case_id,
+            hotline,
+            "HotlineReplyReviewed",
+            n(day, "15:00"),
+            ticket_id=ticket,
+            result="pass",
+            opinion="同意办结",
+        )
+
+    t1_case, t1 = order(2, "HS20261102-0001")
+    event(t1_case, hotline, "HotlineDispatched", n(2, "09:30"), ticket_id=t1, unit="人社")
+    event(t1_case, hr, "HotlineSignedFor", n(2, "10:00"), ticket_id=t1)
+    close(t1_case, t1, hr_head, 4, resolved=True)
+    event(
+        t1_case,
+        hotline,
+        "HotlineFollowedUp",
+        n(5, "09:00"),
+        ticket_id=t1,
+        reachable=True,
+        resolved=True,
+        satisfaction="satisfied",
+    )
+
+    t2_case, t2 = order(3, "HS20261103-0001")
+    event(t2_case, hotline, "HotlineDispatched", n(3, "09:00"), ticket_id=t2, unit="人社")
+    event(
+        t2_case,
+        hr,
+        "HotlineReturnRequested",
+        n(3, "09:30"),
+        ticket_id=t2,
+        reason="不属本单位职责",
+        legal_basis="三定方案",
+    )
+    event(
+        t2_case,
+        hotline,
+        "HotlineReturnDecided",
+        n(3, "10:00"),
+        ticket_id=t2,
+        decision="approve",
+        opinion="同意改派",
+    )
+    event(t2_case, hotline, "HotlineDispatched", n(3, "11:00"), ticket_id=t2, unit="公安")
+    event(t2_case, police, "HotlineSignedFor", n(6, "09:00"), ticket_id=t2)
+    close(t2_case, t2, police_head, 9, resolved=False)
+    event(t2_case, hotline, "HotlineFollowedUp", n(10, "09:00"), ticket_id=t2, reachable=False)
+
+    t3_case, t3 = order(4, "HS20261104-0001")
+    event(
+        t3_case,
+        hotline,
+        "HotlineMerged",
+        n(4, "10:00"),
+        ticket_id=t3,
+        master_case_id=t1_case,
+        master_ticket_no="HS20261102-0001",
+    )
+
+    u = register(client, hr, occurred_at=n(2, "10:00"))
+    report = event(
+        u,
+        hr,
+        "UnresolvedReported",
+        n(2, "10:30"),
+        cause="materials",
+        resolvability="hard_to_do",
+        tier="complex",
+        description="材料要件反复要求补充",
+    )
+    event(
+        u, hr, "UnresolvedClosed", n(6, "10:00"), report_id=report["report_id"], closure="resolved"
+    )
+
+    def completed(day: int, level: int | None) -> tuple[str, str | None, int]:
+        """A 人社 case completed on `day` (rated `level`): its id, rating id, last position."""
+        case_id = register(client, hr, occurred_at=n(day, "09:00"))
+        event(case_id, hr, "Accepted", n(day, "09:30"))
+        done = event(case_id, hr, "Completed", n(day, "10:00"), outcome="granted")
+        if level is None:
+            return case_id, None, int(done["position"])
+        rated = event(case_id, hr, "Rated", n(day, "10:05"), level=level, channel="counter_device")
+        return case_id, str(rated["rating_id"]), int(rated["position"])
+
+    completed(2, 5)
+    b_case, b_rating, _ = completed(3, 2)
+    event(
+        b_case,
+        hr_lead,
+        "BadReviewVerified",
+        n(3, "11:00"),
+        rating_id=b_rating,
+        validity="valid",
+        note="回访核实属实",
+    )
+    event(
+        b_case,
+        hr,
+        "BadReviewRectified",
+        n(4, "10:00"),
+        rating_id=b_rating,
+        rectification="immediate",
+        action="立行立改",
+        feedback="电话致歉并告知整改结果",
+    )
+    return completed(5, None)[2]
+
+
+def test_pushback_indicators_by_department(
+    client: TestClient[Any], staff: dict[str, dict[str, str]], november: int
+) -> None:
+    response = client.get(
+        NOVEMBER, headers={**staff["dashboard"], "Ledger-Position": str(november)}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["definitions_version"] == "2"
+    assert body["pushback"]["as_of_position"] >= november
+    groups = {g["key"]: g for g in body["groups"]}
+    assert list(groups) == ["12345热线", "人社", "公安", None]
+
+    hr, police, nobody = groups["人社"], groups["公安"], groups[None]
+    assert hr["hotline"]["dispatches"] == 2
+    assert hr["hotline"]["sign_for_rate"] == rate(1.0, 1, 1)
+    assert (hr["hotline"]["received"], hr["hotline"]["return_rate"]) == (1, rate(0.0, 0, 1))
+    assert hr["hotline"]["on_time_rate"] == rate(1.0, 1, 1)
+    assert hr["hotline"]["follow_up_rate"] == rate(1.0, 1, 1)
+    assert hr["hotline"]["satisfaction_rate"] == rate(1.0, 1, 1)
+    assert hr["hotline"]["unit_resolved_rate"] == rate(1.0, 1, 1)
+    assert hr["unresolved"]["received"] == 1
+    assert hr["unresolved"]["by_cause"]["materials"] == 1
+    assert hr["unresolved"]["by_closure"]["resolved"] == 1
+    assert hr["unresolved"]["on_time_rate"] == rate(1.0, 1, 1)
+    assert hr["ratings"]["good_rate"] == rate(0.5, 1, 2)
+    assert hr["ratings"]["good_rate_without_default"] == rate(0.5, 1, 2)
+    assert hr["ratings"]["active_rate"] == rate(0.6667, 2, 3)
+    assert hr["ratings"]["rectify_on_time_rate"] == rate(1.0, 1, 1)
+
+    assert police["hotline"]["sign_for_rate"] == rate(0.0, 0, 1)
+    assert police["hotline"]["return_rate"] == rate(1.0, 1, 1)
+    assert police["hotline"]["rounds_per_ticket"] == rate(2.0, 2, 1)
+    assert police["hotline"]["on_time_rate"] == rate(0.0, 0, 1)
+    assert police["hotline"]["unit_resolved_rate"] == rate(0.0, 0, 1)
+    assert (police["hotline"]["followed_up"], police["hotline"]["unreachable"]) == (1, 1)
+    assert police["hotline"]["satisfaction_rate"] == rate(None, 0, 0)
+
+    assert (nobody["hotline"]["received"], nobody["hotline"]["merged"]) == (1, 1)
+    assert nobody["received"] == 0  # no case of its own
+
+    total = body["total"]["hotline"]
+    assert (total["dispatches"], total["sign_for_rate"]) == (3, rate(0.5, 1, 2))
+    assert total["repeat_rate"] == rate(0.3333, 1, 3)
+    assert (total["return_rate"], total["rounds_per_ticket"]) == (rate(0.5, 1, 2), rate(1.5, 3, 2))
+    assert total["on_time_rate"] == rate(0.5, 1, 2)
+    assert total["follow_up_rate"] == rate(1.0, 2, 2)
+    assert (total["followed_up"], total["unreachable"]) == (2, 1)
+    assert total["satisfaction_rate"] == rate(1.0, 1, 1)
+    assert total["citizen_resolved_rate"] == rate(1.0, 1, 1)
+    assert total["unit_resolved_rate"] == rate(0.5, 1, 2)
+    assert body["total"]["ratings"]["active_rate"] == rate(0.6667, 2, 3)
+
+
+def test_pushback_columns_in_csv_and_sections_by_window(
+    client: TestClient[Any], staff: dict[str, dict[str, str]], november: int
+) -> None:
+    reader = {**staff["dashboard"], "Ledger-Position": str(november)}
+    response = client.get(NOVEMBER + "&group_by=window", headers={**reader, "Accept": "text/csv"})
+    assert response.status_code == 200, response.text
+    header = next(csv.reader(io.StringIO(response.text)))
+    assert header[3] == "received"  # the case columns first, as before
+    for column in (
+        "hotline_sign_for_rate",
+        "hotline_sign_for_rate_numerator",
+        "unresolved_by_cause_materials",
+        "unresolved_by_closure_open",
+        "ratings_good_rate_without_default_denominator",
+    ):
+        assert column in header
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    total = rows[-1]
+    assert total["row"] == "total"
+    assert (total["hotline_sign_for_rate"], total["hotline_repeat_rate_numerator"]) == ("0.5", "1")
+    window = next(r for r in rows if r["key"] == "2F-07")
+    assert window["hotline_on_time_rate"] == ""  # 12345 orders are not grouped by window
+    assert window["ratings_good_rate"] == "0.5"
+
+    by_window = client.get(NOVEMBER + "&group_by=window", headers=reader).json()
+    hall = next(g for g in by_window["groups"] if g["key"] == "2F-07")
+    assert (hall["hotline"], hall["unresolved"]) == (None, None)
+    assert by_window["total"]["unresolved"]["received"] == 1

@@ -1,8 +1,10 @@
-"""`GET /metrics/timeliness`: the timeliness indicators over the cases view, as JSON or CSV.
+"""`GET /metrics/timeliness`: the timeliness indicators over the cases view, with the 12345,
+办不成事 and 好差评 indicators over the pushback views, as JSON or CSV.
 
-The definitions live beside their code in `ledger.projections.timeliness`; this module parses the
-query, waits for the view when the client asks to read its own writes, reads the rows touching
-the period in one consistent snapshot and renders the report. Reading is for every role,
+The definitions live beside their code in `ledger.projections.timeliness` and
+`ledger.projections.pushback_indicators`; this module parses the query, waits for both views when
+the client asks to read its own writes, reads the rows touching the period (one query per table)
+in one consistent snapshot and renders the report. Reading is for every role,
 dashboards included: the report is aggregate counts with no personal data (DESIGN §7: dashboards
 read projections, not cases).
 """
@@ -12,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from typing import Annotated, Any, cast
 
@@ -29,22 +30,31 @@ from ledger.application import Ledger
 from ledger.domain.calendar import SHANGHAI
 from ledger.domain.permissions import require_view_read
 from ledger.domain.values import Actor
+from ledger.projections.pushback_indicators import (
+    DispatchRow,
+    Group,
+    PushbackRows,
+    RatingRow,
+    Report,
+    TicketRow,
+    Total,
+    UnresolvedRow,
+    flat,
+    report,
+)
 from ledger.projections.runtime import projection_status
 from ledger.projections.timeliness import (
     DEFINITIONS_VERSION,
     CaseRow,
-    Group,
     GroupBy,
-    Indicators,
     Period,
     QueryError,
-    Report,
     resolve_period,
-    timeliness,
 )
 from ledger.projections.waiter import PositionWaiter
 
 VIEW = "cases"
+PUSHBACK_VIEW = "pushback"
 VIEW_WAIT = READ_WAIT
 """Seconds a read waits for the view to reach the position it asks for (tests shorten it)."""
 CSV = "text/csv"
@@ -53,15 +63,62 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # Only rows that can count in P: registered, accepted, closed or due inside it.
 _ROWS = (
-    'SELECT department, "window", matter_code, matter_name, status, outcome, registered_at, '
-    "accepted_at, closed_at, due_at, working_seconds, visits, handoffs, extensions_approved, "
-    "notice_violations FROM view_cases v "
+    'SELECT case_id, department, "window", matter_code, matter_name, status, outcome, '
+    "registered_at, accepted_at, closed_at, due_at, working_seconds, visits, handoffs, "
+    "extensions_approved, notice_violations FROM view_cases v "
     "JOIN ledger_projections p ON p.name = 'cases' AND v.generation = p.generation "
     "WHERE true{centre} AND ("
     " (registered_at >= %(start)s AND registered_at < %(end)s)"
     " OR (accepted_at >= %(start)s AND accepted_at < %(end)s)"
     " OR (closed_at >= %(start)s AND closed_at < %(end)s)"
     " OR (due_at >= %(start)s AND due_at < %(end)s))"
+)
+
+
+def _live(table: str) -> str:
+    """`table` as v, joined on the pushback view's live generation."""
+    return (
+        f"FROM {table} v JOIN ledger_projections p ON p.name = '{PUSHBACK_VIEW}' "
+        "AND v.generation = p.generation"
+    )
+
+
+def _in(column: str) -> str:
+    return f"({column} >= %(start)s AND {column} < %(end)s)"
+
+
+# Each query fetches only the rows that can count in P.
+# Dispatches count by dispatched_at alone; each carries its ticket's merge and current closure.
+_DISPATCHES = (
+    "SELECT v.ticket_id, v.unit, v.role, v.dispatched_at, v.sign_for_due, v.signed_for_at, "
+    "v.returned_at, coalesce(t.merged_into_case IS NOT NULL OR t.status = 'merged', false) "
+    f"AS merged, t.closed_at AS ticket_closed_at {_live('view_hotline_dispatches')} "
+    "LEFT JOIN view_hotline_tickets t ON t.generation = v.generation AND t.ticket_id = v.ticket_id "
+    f"WHERE true{{centre}} AND {_in('v.dispatched_at')}"
+)
+_TICKETS = (
+    "SELECT ticket_id, lead_unit, status, received_at, rounds, returns_requested, reply_due, "
+    "replies, unit_claims_resolved, closure, closed_at, first_closed_at, follow_ups, "
+    "followed_up_at, citizen_resolved, satisfaction, reopen_count, merged_into_case "
+    f"{_live('view_hotline_tickets')} WHERE true{{centre}} AND ("
+    + " OR ".join(_in(c) for c in ("received_at", "reply_due", "first_closed_at", "followed_up_at"))
+    + ")"
+)
+_UNRESOLVED = (
+    "SELECT department, matter_code, matter_name, cause, reported_at, due_at, closure, closed_at "
+    f"{_live('view_unresolved')} WHERE true{{centre}} AND ("
+    + " OR ".join(_in(c) for c in ("reported_at", "due_at", "closed_at"))
+    + ")"
+)
+# And the ratings of the cases closed in P (主动评价率), whenever they were rated.
+_RATINGS = (
+    'SELECT v.case_id, v.department, v."window", v.matter_code, v.level, v.is_default, '
+    "v.rated_at, v.validity, v.appeal_upheld, v.excluded, v.rectify_due, v.rectified_at "
+    f"{_live('view_ratings')} WHERE true{{centre}} AND ("
+    + " OR ".join(_in(c) for c in ("v.rated_at", "v.rectify_due", "v.rectified_at"))
+    + " OR v.case_id IN (SELECT c.case_id FROM view_cases c JOIN ledger_projections cp "
+    "ON cp.name = 'cases' AND c.generation = cp.generation "
+    f"WHERE {_in('c.closed_at')}))"
 )
 
 DESCRIPTION = """\
@@ -83,9 +140,19 @@ the cases. 办结 means status completed with an outcome other than withdrawn.
   completed cases
 - notice_violations: one-time-notice violation flags on the cases received
 
+Each group and the total also carry `hotline` (12345 orders: 及时签收率 sign_for_rate, 重复来电率
+repeat_rate, 退单率 return_rate and rounds_per_ticket, 按时办结率 on_time_rate, 回访率
+follow_up_rate, 满意率 satisfaction_rate with unreachable apart, 解决率 citizen_resolved_rate and
+unit_resolved_rate), `unresolved` (办不成事 received by cause and closure, closed, on_time_rate) and
+`ratings` (好差评: good_rate with and without defaults, active_rate 主动评价率, rectify_on_time_rate
+差评整改按时率), from the pushback views. Merged 12345 orders count only in received / merged /
+repeat_rate. 12345 orders group by department only (a dispatch by its unit, an order by its lead
+unit, null when no unit holds it), 办不成事 by department or matter: a section that does not
+apply to the grouping is null in the groups and counted in the total.
+
 Rates carry value, numerator and denominator (value null when the denominator is 0). Send
 `Accept: text/csv` for CSV. `definitions_version` changes whenever a definition does. Full
-definitions: src/ledger/projections/timeliness.py."""
+definitions: src/ledger/projections/timeliness.py and pushback_indicators.py."""
 
 
 class _Fetched(msgspec.Struct, frozen=True, kw_only=True):
@@ -93,6 +160,10 @@ class _Fetched(msgspec.Struct, frozen=True, kw_only=True):
     lag_events: int
     lag_seconds: float | None
     rows: list[CaseRow]
+    pushback_position: int
+    pushback_lag_events: int
+    pushback_lag_seconds: float | None
+    pushback: PushbackRows
 
 
 class MetricsController(Controller):
@@ -136,11 +207,12 @@ class MetricsController(Controller):
         except QueryError as e:
             raise BadRequest(e.field, e.detail) from None
         await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
+        await wait_for_view(request, waiter, PUSHBACK_VIEW, min_position, timeout=VIEW_WAIT)
         fetched = await anyio.to_thread.run_sync(_fetch, ledger, period, centre)
         now = datetime.now(timezone.utc)  # noqa: UP017 (house style)
-        report = timeliness(fetched.rows, period, grouping, now)
+        computed = report(fetched.rows, fetched.pushback, period, grouping, now)
         if request.accept.best_match([MediaType.JSON, CSV]) == CSV:
-            return _csv_response(report, period, grouping, centre)
+            return _csv_response(computed, period, grouping, centre)
         return Response(
             {
                 "from": period.first.isoformat(),
@@ -149,10 +221,18 @@ class MetricsController(Controller):
                 "centre": centre,
                 "as_of_position": fetched.position,
                 "lag": {"events": fetched.lag_events, "seconds": fetched.lag_seconds},
+                # as_of_position and lag are the cases view's; the pushback view's are here.
+                "pushback": {
+                    "as_of_position": fetched.pushback_position,
+                    "lag": {
+                        "events": fetched.pushback_lag_events,
+                        "seconds": fetched.pushback_lag_seconds,
+                    },
+                },
                 "definitions_version": DEFINITIONS_VERSION,
                 "computed_at": now.isoformat(),
-                "groups": [_group_json(group, grouping) for group in report.groups],
-                "total": msgspec.to_builtins(report.total),
+                "groups": [_group_json(group, grouping) for group in computed.groups],
+                "total": _total_json(computed.total),
             },
             headers={"Vary": "Accept"},
         )
@@ -178,58 +258,85 @@ def _date(field: str, value: str | None) -> date | None:
 
 
 def _fetch(ledger: Ledger, period: Period, centre: str | None) -> _Fetched:
-    """The rows touching P from the live generation, with the view's position and lag, all in
+    """The rows touching P from the live generations, with the views' positions and lags, all in
     one REPEATABLE READ snapshot, so `as_of_position` is exactly what was read."""
     with ledger.store.datastore.get_connection() as conn, conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         # Times come back with timezone.utc, the tzinfo of Period's bounds: a cheap comparison.
         conn.execute("SET LOCAL TIME ZONE 'UTC'")
         # projection_status reads tuples: a cursor of the same connection shares the snapshot.
-        status = projection_status(cast("Any", conn.cursor(row_factory=tuple_row)), VIEW)
-        query = _ROWS.format(centre=" AND v.centre = %(centre)s" if centre is not None else "")
+        tuples = cast("Any", conn.cursor(row_factory=tuple_row))
+        status = projection_status(tuples, VIEW)
+        pushback_status = projection_status(tuples, PUSHBACK_VIEW)
+        where = {"centre": " AND v.centre = %(centre)s" if centre is not None else ""}
         params = {"centre": centre, "start": period.start, "end": period.end}
-        rows = [CaseRow(**r) for r in conn.execute(query, params).fetchall()]
+
+        def fetch(query: str) -> list[dict[str, Any]]:
+            return list(conn.execute(query.format(**where), params).fetchall())
+
+        rows = [CaseRow(**r) for r in fetch(_ROWS)]
+        pushback = PushbackRows(
+            dispatches=[DispatchRow(**r) for r in fetch(_DISPATCHES)],
+            tickets=[TicketRow(**r) for r in fetch(_TICKETS)],
+            unresolved=[UnresolvedRow(**r) for r in fetch(_UNRESOLVED)],
+            ratings=[RatingRow(**r) for r in fetch(_RATINGS)],
+        )
     return _Fetched(
         position=status.position,
         lag_events=status.lag_events,
         lag_seconds=status.lag_seconds,
         rows=rows,
+        pushback_position=pushback_status.position,
+        pushback_lag_events=pushback_status.lag_events,
+        pushback_lag_seconds=pushback_status.lag_seconds,
+        pushback=pushback,
     )
+
+
+def _sections(of: Group | Total) -> dict[str, Any]:
+    """The case indicators at the top level, then the hotline, unresolved and ratings sections."""
+    return {
+        **msgspec.to_builtins(of.indicators),
+        "hotline": msgspec.to_builtins(of.hotline),
+        "unresolved": msgspec.to_builtins(of.unresolved),
+        "ratings": msgspec.to_builtins(of.ratings),
+    }
 
 
 def _group_json(group: Group, grouping: GroupBy) -> dict[str, Any]:
     head: dict[str, Any] = {"key": group.key}
     if grouping is GroupBy.MATTER:
         head["matter_name"] = group.matter_name
-    return {**head, **msgspec.to_builtins(group.indicators)}
+    return {**head, **_sections(group)}
+
+
+def _total_json(total: Total) -> dict[str, Any]:
+    return _sections(total)
 
 
 # --- CSV ----------------------------------------------------------------------------------------
 
 
-def _flat(indicators: Indicators) -> Iterator[tuple[str, Any]]:
-    """Indicators as flat (column, value) pairs: a rate `x` gives x, x_numerator, x_denominator;
-    working_days gives working_days_median, working_days_p90, working_days_n."""
-    for name, value in msgspec.to_builtins(indicators).items():
-        if isinstance(value, dict):
-            for part, inner in value.items():
-                yield (name if part == "value" else f"{name}_{part}"), inner
-        else:
-            yield name, value
+def _flat(columns: list[str], of: Group | Total) -> list[Any]:
+    """The row's cells for `columns`: a rate `x` gives x, x_numerator, x_denominator;
+    working_days gives working_days_median, working_days_p90, working_days_n; the sections'
+    columns are prefixed (hotline_sign_for_rate, unresolved_by_cause_policy, ratings_good_rate);
+    a null section leaves its cells empty."""
+    cells = dict(flat(_sections(of)))
+    return [cells.get(column) for column in columns]
 
 
 def _csv_response(
     report: Report, period: Period, grouping: GroupBy, centre: str | None
 ) -> Response[str]:
     """One row per group, then the total (`row` = group | total); empty cell for null."""
-    columns = ["row", "key", "matter_name", *(name for name, _ in _flat(report.total))]
+    columns = [name for name, _ in flat(_sections(report.total))]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(columns)
+    writer.writerow(["row", "key", "matter_name", *columns])
     for group in report.groups:
-        cells = [value for _, value in _flat(group.indicators)]
-        writer.writerow(["group", group.key, group.matter_name, *cells])
-    writer.writerow(["total", None, None, *(value for _, value in _flat(report.total))])
+        writer.writerow(["group", group.key, group.matter_name, *_flat(columns, group)])
+    writer.writerow(["total", None, None, *_flat(columns, report.total)])
     name = f"timeliness_{period.first}_{period.last}_{grouping}"
     if centre is not None:
         name += f"_{centre}"  # safe: the parameter's pattern

@@ -19,6 +19,9 @@ Conventions shared by every indicator:
   averaging groups. A group is listed when at least one of its cases counts as received,
   accepted, completed or due in P.
 
+The 12345, 办不成事 and 好差评 indicators (added in version 2) live beside their code in
+`ledger.projections.pushback_indicators`, under the same conventions.
+
 Bump `DEFINITIONS_VERSION` whenever a definition changes: reports with different versions are not
 comparable.
 """
@@ -33,13 +36,14 @@ from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from fractions import Fraction
 from typing import NamedTuple
+from uuid import UUID
 
 import msgspec
 
 from ledger.domain.calendar import SHANGHAI
 from ledger.domain.values import CaseStatus, Outcome
 
-DEFINITIONS_VERSION = "1"
+DEFINITIONS_VERSION = "2"
 """Bumped whenever an indicator's definition below changes."""
 MAX_PERIOD_DAYS = 366
 WORKING_DAY_SECONDS = 86_400
@@ -111,6 +115,8 @@ class CaseRow(msgspec.Struct, frozen=True, kw_only=True):
     handoffs: int
     extensions_approved: int
     notice_violations: int
+    case_id: UUID | None = None
+    """Only 主动评价率 reads it (ledger.projections.pushback_indicators)."""
 
 
 class Rate(msgspec.Struct, frozen=True, kw_only=True):
