@@ -38,7 +38,8 @@ def main() -> None:
     "--timers/--no-timers",
     default=True,
     show_default=True,
-    help="Run the commitment breach timer (safe beside another: each breach is written once)",
+    help="Run the timers: commitment breaches, default ratings (safe beside another: each is "
+    "written once)",
 )
 def serve(host: str, port: int, notary: bool, projections: bool, timers: bool) -> None:
     """Migrate, then serve the HTTP API (embedded PostgreSQL unless LEDGER_DATABASE_URL is set)."""
@@ -63,7 +64,10 @@ def serve(host: str, port: int, notary: bool, projections: bool, timers: bool) -
     "--projections/--no-projections", default=True, show_default=True, help="Run the projections"
 )
 @click.option(
-    "--timers/--no-timers", default=True, show_default=True, help="Run the commitment breach timer"
+    "--timers/--no-timers",
+    default=True,
+    show_default=True,
+    help="Run the timers: commitment breaches, default ratings",
 )
 @click.option(
     "--batch-size",
@@ -112,10 +116,10 @@ def worker(notary: bool, projections: bool, timers: bool, batch_size: int | None
     ledger, timer = None, None
     if timers:
         from ledger.application import Ledger
-        from ledger.timers import CommitmentTimer
+        from ledger.timers import LedgerTimers
 
         ledger = Ledger(settings, database)
-        timer = CommitmentTimer(ledger).start()
+        timer = LedgerTimers(ledger).start()
     while not stop.wait(0.5):  # the signal handlers run on this (the main) thread
         pass
     if timer is not None and ledger is not None:

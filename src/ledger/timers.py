@@ -13,19 +13,32 @@ still shows the commitment open, or a second timer in another process (`ledger s
 event; and when the first write landed under another path (a person settled it, the case closed)
 the aggregate refuses with `commitment.already_settled` / `case.closed`, which the timer takes
 as done. Other refusals are logged as warnings and retried on the next sweep.
+
+`RatingTimer` does the same for 好差评 default ratings: a completed case that got no rating by the
+time its centre's policy gives the rater (`rating.default_after`; 广东: 7 calendar days → level
+3, 基本满意) is rated by default (`Rated`, `default=True`; the aggregate computes the level and
+refuses one not due). Candidates are the live "cases" view's completed cases with no rating in
+the live "pushback" view (`view_ratings`), in the centres whose policy has a default; until the
+pushback view exists the timer records nothing (it would take every rated case for unrated).
+Each is written under `timer:rating:<case id>` with a fixed digest, and `rating.already_rated`
+(rated meanwhile, or by the other timer under another path) is taken as done. The default is
+recorded when the timer finds it due: its `occurred_at` is the sweep's time, after the window.
+
+`LedgerTimers` starts and stops both; `ledger serve` and `ledger worker` run it (`--no-timers`).
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 import structlog
 
 from ledger.application import Ledger, WriteKey
+from ledger.domain import clock
 from ledger.domain.errors import RuleViolation
-from ledger.domain.values import Actor, Role
+from ledger.domain.values import Actor, LimitUnit, Role
 
 log = structlog.get_logger("ledger.timers")
 
@@ -48,14 +61,43 @@ def breach_key(commitment_id: UUID) -> WriteKey:
     return WriteKey(key=f"timer:breach:{commitment_id}", digest=BREACH_DIGEST)
 
 
-class CommitmentTimer:
-    """Records overdue commitments breached; `sweep` once, or `start` a thread that sweeps."""
+class Timer:
+    """A sweep run every `every` seconds on a thread of its own; `sweep` once, or `start`."""
+
+    name = "timer"
 
     def __init__(self, ledger: Ledger, every: float | None = None) -> None:
         self.ledger = ledger
         self.every = ledger.settings.timer_every if every is None else every
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def sweep(self, now: datetime | None = None) -> int:
+        raise NotImplementedError
+
+    def run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.sweep()
+            except Exception:  # a sweep's failure (database away) must not end the timer
+                log.exception("timer.sweep_failed", timer=self.name)
+
+    def start(self) -> Timer:
+        self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+
+class CommitmentTimer(Timer):
+    """Records overdue commitments breached; `sweep` once, or `start` a thread that sweeps."""
+
+    name = "commitment-timer"
 
     def overdue(self, now: datetime) -> list[tuple[UUID, UUID]]:
         """(case id, commitment id) of open commitments due before `now`, per the live view."""
@@ -94,23 +136,120 @@ class CommitmentTimer:
                 )
         return recorded
 
-    def run(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                self.sweep()
-            except Exception:  # a sweep's failure (database away) must not end the timer
-                log.exception("timer.sweep_failed")
 
-    def start(self) -> CommitmentTimer:
-        self._thread = threading.Thread(target=self.run, name="commitment-timer", daemon=True)
-        self._thread.start()
+RATING_DIGEST = "timer:rating:v1"
+"""The digest of every default-rating write: the request is the case id alone, already the key."""
+RATING_DONE_RULES = frozenset({"rating.already_rated"})
+
+_UNRATED = (
+    "SELECT c.case_id, c.centre, c.closed_at FROM view_cases c "
+    "JOIN ledger_projections p ON p.name = 'cases' AND c.generation = p.generation "
+    "JOIN ledger_projections q ON q.name = 'pushback' "
+    "LEFT JOIN view_ratings r ON r.generation = q.generation AND r.case_id = c.case_id "
+    "WHERE c.status = 'completed' AND r.rating_id IS NULL AND c.centre = ANY(%s) "
+    "AND c.closed_at < %s "
+    "ORDER BY c.closed_at, c.case_id LIMIT %s"
+)
+
+
+def rating_key(case_id: UUID) -> WriteKey:
+    return WriteKey(key=f"timer:rating:{case_id}", digest=RATING_DIGEST)
+
+
+class RatingTimer(Timer):
+    """Rates completed cases by default once their centre's rating window has passed."""
+
+    name = "rating-timer"
+
+    def __init__(self, ledger: Ledger, every: float | None = None) -> None:
+        super().__init__(ledger, every)
+        policies = ledger.policies
+        # The centres whose policy sets a default rating (the national policy sets none).
+        self.centres = sorted(
+            centre
+            for name in policies.jurisdictions
+            for centre in policies.jurisdiction(name).policy.centres
+            if policies.timing(centre).policy.rating.default_after is not None
+        )
+
+    def due(self, now: datetime) -> list[UUID]:
+        """Completed, unrated cases of those centres whose window has passed, per the views."""
+        if not self.centres:
+            return []
+        # A bound for the query (no window is shorter), made exact per case below.
+        shortest = min(self._window_days(c) for c in self.centres)
+        with self.ledger.store.datastore.get_connection() as conn:
+            rows = conn.execute(
+                _UNRATED, (self.centres, now - timedelta(days=shortest), SWEEP_LIMIT)
+            ).fetchall()
+        due: list[UUID] = []
+        for row in rows:
+            timing = self.ledger.policies.timing(row["centre"])
+            rule = timing.policy.rating.default_after
+            assert rule is not None
+            if clock.due(timing.calendar, rule.limit, row["closed_at"], ()).due_at < now:
+                due.append(row["case_id"])
+        return due
+
+    def sweep(self, now: datetime | None = None) -> int:
+        """One pass; the number of default ratings this pass recorded (replays, refusals not)."""
+        now = now or _now()
+        recorded = 0
+        for case_id in self.due(now):
+            try:
+                receipt = self.ledger.append(
+                    case_id,
+                    SYSTEM_ACTOR,
+                    "Rated",
+                    occurred_at=now,
+                    default=True,
+                    key=rating_key(case_id),
+                )
+            except RuleViolation as e:
+                done = e.rule in RATING_DONE_RULES
+                (log.info if done else log.warning)(
+                    "timer.rating_refused", case_id=str(case_id), rule=e.rule
+                )
+                continue
+            if not receipt.replayed:
+                recorded += 1
+                rating_id = receipt.ids.get("rating_id")
+                log.info(
+                    "timer.rated_by_default",
+                    case_id=str(case_id),
+                    rating_id=str(rating_id),
+                    position=receipt.position,
+                )
+        return recorded
+
+    def _window_days(self, centre: str) -> int:
+        """Whole days the window surely lasts: N days (calendar or working) end no earlier than
+        N - 1 days after the completion; an hours or minutes window, none."""
+        rule = self.ledger.policies.timing(centre).policy.rating.default_after
+        assert rule is not None
+        if rule.limit.unit in (LimitUnit.CALENDAR_DAYS, LimitUnit.WORKING_DAYS):
+            return max(rule.limit.value - 1, 0)
+        return 0
+
+
+class LedgerTimers:
+    """Every timer of the ledger (commitment breaches, default ratings), started and stopped
+    together: what `ledger serve` and `ledger worker` run unless `--no-timers`."""
+
+    def __init__(self, ledger: Ledger, every: float | None = None) -> None:
+        self.timers: tuple[Timer, ...] = (
+            CommitmentTimer(ledger, every),
+            RatingTimer(ledger, every),
+        )
+
+    def start(self) -> LedgerTimers:
+        for timer in self.timers:
+            timer.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        for timer in self.timers:
+            timer.stop(timeout)
 
 
 def _now() -> datetime:

@@ -15,6 +15,7 @@ from ledger.application import Ledger
 from ledger.database import Database
 from ledger.projections.cases import CasesProjection
 from ledger.projections.exceptions import ExceptionsProjection
+from ledger.projections.pushback import PushbackProjection
 from ledger.projections.runtime import ProjectionWorker
 from ledger.settings import Settings
 from tests.api.support import assert_problem
@@ -27,7 +28,9 @@ database, ledger = module_scoped_ledger()
 @pytest.fixture(scope="module")
 def client(settings: Settings, ledger: Ledger, database: Database) -> Iterator[TestClient[Any]]:
     worker = ProjectionWorker(
-        database.app_conninfo, [CasesProjection, ExceptionsProjection], idle_timeout=0.5
+        database.app_conninfo,
+        [CasesProjection, ExceptionsProjection, PushbackProjection],
+        idle_timeout=0.5,
     ).start()
     try:
         with TestClient(create_app(settings, ledger)) as test_client:

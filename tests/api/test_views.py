@@ -36,6 +36,7 @@ from ledger.domain.values import (
 )
 from ledger.projections.cases import CasesProjection
 from ledger.projections.exceptions import ExceptionsProjection
+from ledger.projections.pushback import PushbackProjection
 from ledger.projections.runtime import ProjectionWorker, Projector
 from ledger.settings import Settings
 from tests.api.support import assert_problem, id_number
@@ -51,7 +52,8 @@ MICROSECOND = timedelta(microseconds=1)
 
 
 class Projecting:
-    """The "cases" and "exceptions" projections running in threads, stoppable and restartable."""
+    """The projections the board reads ("cases", "exceptions", "pushback") running in threads,
+    stoppable and restartable."""
 
     def __init__(self, conninfo: str) -> None:
         self.conninfo = conninfo
@@ -59,7 +61,9 @@ class Projecting:
 
     def start(self) -> None:
         self.worker = ProjectionWorker(
-            self.conninfo, [CasesProjection, ExceptionsProjection], idle_timeout=0.5
+            self.conninfo,
+            [CasesProjection, ExceptionsProjection, PushbackProjection],
+            idle_timeout=0.5,
         ).start()
 
     def stop(self) -> None:
@@ -239,7 +243,7 @@ def test_the_board_reads_its_own_writes_and_has_its_documented_shape(
     body = response.json()
     assert set(body) == {
         "centre", "as_of", "as_of_position", "lag", "open_cases", "handoffs_pending",
-        "interventions", "exceptions_waiting",
+        "interventions", "exceptions_waiting", "hotline_tickets", "unresolved_reports",
     }  # fmt: skip
     assert body["as_of_position"] >= int(position)
     assert set(body["lag"]) == {"events", "seconds"}

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ledger.auth import create_token
 from ledger.demo import run
@@ -28,7 +29,29 @@ STORY_CASES = {  # key: (status, holder, visits, interventions)
     "003-li": ("completed", "人社", 2, 0),
     "004-lao-li": ("completed", "省社保服务中心", 1, 1),
     "004-zhao": ("completed", "办不成事反映窗口", 1, 0),
+    "000-hotline": ("completed", "人社", 0, 0),
+    "000-hotline-dup": ("completed", "人社", 0, 0),
 }
+
+STORY_PUSHBACK = {  # key: (ratings (level, channel), reports (closure), tickets (status))
+    "000-li": ([(5, "phone")], [], []),
+    "000-wang": ([(5, "counter_device")], [], []),
+    "001-xie": ([(5, "phone")], ["resolved"], []),
+    "001-elder": ([], ["explained_cannot_do"], []),
+    "001-dibao": ([], ["resolved"], []),
+    "004-lao-li": ([], ["resolved"], []),
+    "000-hotline": ([], [], ["closed"]),
+    "000-hotline-dup": ([], [], ["merged"]),
+}
+"""The seeds' 好差评 ratings and 办不成事 reports, and the 示例 12345 orders, as told."""
+
+
+@pytest.fixture(autouse=True)
+def quiet_timers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's timers would rate 揭阳's completed cases by default (7 days, 基本满意) between
+    the two runs; the rerun must be seen to add nothing, so they sweep once an hour here."""
+    monkeypatch.setenv("LEDGER_TIMER_EVERY", "3600")
+
 
 STORY_EXCEPTIONS = {  # key: (approvers layer by layer, the event type that used the exception)
     "000-li": (["sw-lead-01", "sw-head-01", "hs-director-01"], "Completed"),
@@ -70,7 +93,12 @@ def test_demo_loads_the_stories_and_a_month_and_a_second_run_adds_nothing(
     assert duty["data"]["escalation_threat"] == "defused"
     assert duty["actor"]["roles"] == ["duty_officer"]
     li = http.get(f"/cases/{ids['000-li']}/events").json()["events"]
-    assert [e["type"] for e in li][-2:] == ["Accepted", "Completed"] and len(li) == 15
+    assert [e["type"] for e in li][-3:] == ["Accepted", "Completed", "Rated"] and len(li) == 16
+    for key, (ratings, reports, tickets) in STORY_PUSHBACK.items():
+        state = http.get(f"/cases/{ids[key]}").json()["state"]
+        assert [(r["level"], r["channel"]) for r in state["ratings"]] == ratings, key
+        assert [r["closure"] for r in state["unresolved"]] == reports, key
+        assert [t["status"] for t in state["tickets"]] == tickets, key
     for key, (approvers, used_by) in STORY_EXCEPTIONS.items():
         state = http.get(f"/cases/{ids[key]}").json()["state"]
         [granted] = state["exceptions"]

@@ -86,6 +86,7 @@ def test_the_three_seed_exceptions_are_granted_layer_by_layer_before_their_use()
     API would, each story's 特事特办 is granted by three distinct approvers and then relied on."""
     policies = Policies()
     exceptional = {}
+    registered: dict[str, Any] = {}  # "case:<key>" for a later plan's `CaseOf`
     for plan in stories():
         first, *rest = plan.steps
         case = Case.register(
@@ -93,8 +94,9 @@ def test_the_three_seed_exceptions_are_granted_layer_by_layer_before_their_use()
             case_no="X-2026-000001",
             **registration(first, functools.partial(protect_applicant, b"k" * 32)),
         )
+        registered[f"case:{plan.key}"] = case.id
         timing = policies.timing(case.state.centre)
-        minted: dict[str, Any] = {}
+        minted: dict[str, Any] = dict(registered)
         for step in rest:
             c = command(step, minted)
             minted.update(case.append(c.event_type, c.actor, c.occurred_at, timing, **c.fields))

@@ -27,6 +27,7 @@ from ledger.api.cases import CaseController
 from ledger.api.errors import EXCEPTION_HANDLERS
 from ledger.api.exceptions import PROOF_HANDLERS
 from ledger.api.metrics import MetricsController
+from ledger.api.registers import REGISTER_HANDLERS
 from ledger.api.schemas import Health
 from ledger.api.views import VIEW_HANDLERS
 from ledger.application import Ledger
@@ -117,6 +118,7 @@ def create_app(
             AuditController,
             *VIEW_HANDLERS,
             *APPROVAL_HANDLERS,
+            *REGISTER_HANDLERS,
             *PROOF_HANDLERS,
             MetricsController,
             health,

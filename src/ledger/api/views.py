@@ -33,10 +33,11 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from psycopg.rows import DictRow, tuple_row
 
-from ledger.api import approvals
+from ledger.api import approvals, registers
 from ledger.api.approvals import ExceptionsWaiting
 from ledger.api.errors import BadRequest
 from ledger.api.reads import READ_WAIT, Lag, MinPosition, wait_for_view
+from ledger.api.registers import BoardReports, BoardTickets
 from ledger.application import Ledger
 from ledger.domain import clock
 from ledger.domain.calendar import SHANGHAI, WorkingCalendar
@@ -192,6 +193,11 @@ class DutyBoard(msgspec.Struct, kw_only=True):
     """The last 7 days', newest first (at most 200)."""
     exceptions_waiting: ExceptionsWaiting
     """Exception requests waiting on each approver role, from the "exceptions" view."""
+    hotline_tickets: BoardTickets
+    """Open 12345 orders with their sign-for and reply deadlines and colours, oldest first (at
+    most 200; all counted by colour), from the "pushback" view."""
+    unresolved_reports: BoardReports
+    """Open 办不成事 reports with their due date and colour, oldest first (at most 200)."""
 
 
 class CaseQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -277,12 +283,14 @@ async def board(
 ) -> DutyBoard:
     """Open cases by department and window with waiting and remaining time and a colour (red:
     overdue; amber: at most the policy's `board.amber_share` of the limit left; green; none: not
-    accepted), hand-offs not signed for, and the last week's duty interventions."""
+    accepted), hand-offs not signed for, the last week's duty interventions, exception requests
+    waiting per approver role, and open 12345 orders and 办不成事 reports with their deadlines."""
     require_view_read(actor.roles, "read the duty board")  # no personal data: dashboards too
     if not centre:
         raise BadRequest("centre", "centre is required, e.g. ?centre=huoshan")
     await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
     await wait_for_view(request, waiter, approvals.VIEW, min_position, timeout=VIEW_WAIT)
+    await wait_for_view(request, waiter, registers.VIEW, min_position, timeout=VIEW_WAIT)
     return await anyio.to_thread.run_sync(duty_board, ledger, centre, _now())
 
 
@@ -414,6 +422,7 @@ def duty_board(ledger: Ledger, centre: str, now: datetime) -> DutyBoard:
             _INTERVENTIONS, (centre, now - RECENT_INTERVENTIONS, MAX_INTERVENTIONS)
         ).fetchall()
         waiting = approvals.waiting_by_role(conn, centre, now)
+        tickets, reports = registers.board_sections(conn, centre, timing, now)
     cases = [
         (row, _board_case(row, timing.calendar, timing.policy.board.amber_share, now))
         for row in open_rows
@@ -455,6 +464,8 @@ def duty_board(ledger: Ledger, centre: str, now: datetime) -> DutyBoard:
             for i in recent
         ],
         exceptions_waiting=waiting,
+        hotline_tickets=tickets,
+        unresolved_reports=reports,
     )
 
 

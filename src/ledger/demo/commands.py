@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from ledger.api.schemas import AppendEventRequest, RegisterCaseRequest, command_fields
-from ledger.demo.plan import Minted, Staff, Step
+from ledger.demo.plan import CaseOf, Minted, Staff, Step
 from ledger.domain.values import Actor, ApplicantRef, Matter, Role
 
 
@@ -46,8 +46,8 @@ class Command:
 
 def command(step: Step, minted: Mapping[str, Any]) -> Command:
     """A later step, its `Minted` placeholders filled from the ids the case got earlier (the
-    receipts' `ids`, by name)."""
-    body = {k: minted[v.name] if isinstance(v, Minted) else v for k, v in step.body.items()}
+    receipts' `ids`, by name), its `CaseOf` ones from `minted["case:<plan key>"]`."""
+    body = {k: _fill(v, minted) for k, v in step.body.items()}
     request = msgspec.convert(
         {**body, "occurred_at": step.at},
         AppendEventRequest,  # a union of tagged Structs
@@ -57,3 +57,9 @@ def command(step: Step, minted: Mapping[str, Any]) -> Command:
     return Command(
         as_actor(step.by), type(request).__name__, request.occurred_at, command_fields(request)
     )
+
+
+def _fill(value: Any, minted: Mapping[str, Any]) -> Any:
+    if isinstance(value, CaseOf):
+        return minted[f"case:{value.key}"]
+    return minted[value.name] if isinstance(value, Minted) else value

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from ledger.auth import create_token
-from ledger.demo.plan import MINTED_NAMES, CasePlan, Minted, Staff, Step
+from ledger.demo.plan import MINTED_NAMES, CaseOf, CasePlan, Minted, Staff, Step
 from ledger.domain.values import Role
 
 TOKEN_TTL = 3600
@@ -149,6 +149,7 @@ def load(
     started = time.monotonic()
     now = now or datetime.now(timezone.utc)  # noqa: UP017
     results = [CaseResult(plan) for plan in plans]
+    by_key = {result.plan.key: result for result in results}  # for `CaseOf` placeholders
     by_centre: dict[str, list[CaseResult]] = defaultdict(list)
     for result in sorted(results, key=lambda r: r.plan.registered_at):
         by_centre[result.plan.centre].append(result)
@@ -159,7 +160,7 @@ def load(
             """One centre's cases in date order; each case's events follow as it is registered."""
             for result in results:
                 if (version := _register(client, result, now)) is not None:
-                    appending.append(pool.submit(_append_all, client, result, version, now))
+                    appending.append(pool.submit(_append_all, client, result, version, now, by_key))
 
         for registering in [pool.submit(register_centre, rs) for rs in by_centre.values()]:
             registering.result()
@@ -184,8 +185,16 @@ def _register(client: Client, result: CaseResult, now: datetime) -> int | None:
     return int(reply["version"])
 
 
-def _append_all(client: Client, result: CaseResult, version: int, now: datetime) -> None:
-    minted: dict[str, str] = {}
+def _append_all(
+    client: Client,
+    result: CaseResult,
+    version: int,
+    now: datetime,
+    by_key: dict[str, CaseResult],
+) -> None:
+    minted: dict[str, str] = {
+        f"case:{key}": other.case_id for key, other in by_key.items() if other.case_id
+    }
     for index, step in enumerate(result.plan.steps[1:], start=1):
         if step.at > now:
             result.deferred = len(result.plan.steps) - index
@@ -226,6 +235,10 @@ def _write(
 
 
 def _fill(value: Any, minted: dict[str, str]) -> Any:
+    if isinstance(value, CaseOf):
+        if f"case:{value.key}" not in minted:
+            raise DemoError(f"case {value.key} is not registered (an earlier case, same centre)")
+        return minted[f"case:{value.key}"]
     if isinstance(value, Minted):
         if value.name not in minted:
             raise DemoError(f"no {value.name} was minted earlier in this case")

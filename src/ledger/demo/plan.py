@@ -5,7 +5,8 @@ steps are deterministic (same input, same bodies), because a step's Idempotency-
 from the plan's key and the step's index: a second run sends identical requests and gets the
 original receipts back. Ids the server mints (a hand-off's, an extension's, an exception's) are
 not known in advance, so a body names them with `MINTED` and the loader fills in the one the case
-last got.
+last got; a body names another plan's case (a 12345 duplicate merged into its master order) with
+`CaseOf`, filled in from that case's registration.
 """
 
 from __future__ import annotations
@@ -33,10 +34,33 @@ class Minted:
     name: str
 
 
+@dataclass(frozen=True)
+class CaseOf:
+    """A placeholder for the id of another plan's case, by the plan's key: the loaders register
+    a centre's cases in date order, so it names an earlier case of the same centre."""
+
+    key: str
+
+
 MINTED_HANDOFF = Minted("handoff_id")
 MINTED_EXTENSION = Minted("extension_id")
 MINTED_EXCEPTION = Minted("exception_id")
-MINTED_NAMES = ("handoff_id", "extension_id", "exception_id", "commitment_id")
+MINTED_TICKET = Minted("ticket_id")
+MINTED_REPORT = Minted("report_id")
+MINTED_ROOT_CAUSE = Minted("root_cause_id")
+MINTED_ACTION = Minted("action_id")
+MINTED_RATING = Minted("rating_id")
+MINTED_NAMES = (
+    "handoff_id",
+    "extension_id",
+    "exception_id",
+    "commitment_id",
+    "ticket_id",
+    "report_id",
+    "root_cause_id",
+    "action_id",
+    "rating_id",
+)
 """The ids a write's receipt may carry, by name, for later steps' `Minted` placeholders."""
 
 

@@ -20,8 +20,13 @@ Seed 001 tells two centres' stories: 东花市 (谢先生, the 七旬 applicant)
 from __future__ import annotations
 
 from ledger.demo.plan import (
+    MINTED_ACTION,
     MINTED_EXCEPTION,
     MINTED_HANDOFF,
+    MINTED_REPORT,
+    MINTED_ROOT_CAUSE,
+    MINTED_TICKET,
+    CaseOf,
     CasePlan,
     Staff,
     Step,
@@ -81,7 +86,9 @@ def _li() -> CasePlan:
     # checked by phone with the bank's staff and the debit waited for her own call next morning. So
     # the national 特事特办 chain (three layers, every grant post-audited) applies; the report
     # names no approver, so the 税务 window's chain is filled in (示例).
-    # Later: the receipt of the phone confirmation, Rated (her call the next morning: 非常满意).
+    # Her rating is the call she made to the duty officer on Wednesday morning, once the debit
+    # had gone through ("主动联系我, 及时给我一个表示非常满意的评价"): level 5 by phone, recorded
+    # by the duty officer she called. (The 评价器 at the counter was 王女士's, below.)
     day, next_day = "2026-02-10", "2026-02-11"
     return case(
         "000-li",
@@ -158,12 +165,24 @@ def _li() -> CasePlan:
             summary="电话申请, 系统自动扣款, 补缴完成",
             exception_id=MINTED_EXCEPTION,
         ),
+        event(
+            HS_DUTY,
+            f"{next_day} 10:20",
+            "Rated",
+            level=5,
+            channel="phone",
+            dimensions={"overall": 5, "attitude": 5},
+            comment="昨天的缴费手续都已办好, 非常非常感谢您的支持和关心, "
+            "也代向人社和税务的小伙子小丫头们表示感谢",
+        ),
     )
 
 
 def _wang() -> CasePlan:
-    # "去年的一天" before 李女士's Tuesday: a 2025 working day. Later: ExceptionRequested
-    # (延时服务, arranged by 窗口负责人汪主任), Rated (level 5 on the 人社 counter's device).
+    # "去年的一天" before 李女士's Tuesday: a 2025 working day. Right after the service she
+    # pressed "非常满意" on the 人社 window's 好差评评价器 (level 5, counter_device). Her threatened
+    # 12345 call was defused at the window (the DutyIntervention says so): no work order exists,
+    # so the case has no ticket. Later: ExceptionRequested (延时服务, arranged by 窗口负责人汪主任).
     day = "2025-09-16"
     proof = "户籍地派出所出具的两个身份证号码系同一人的证明"
     return case(
@@ -214,7 +233,257 @@ def _wang() -> CasePlan:
             outcome="granted",
             summary="延时服务, 上午下班前办好社保注销, 父亲当天可去合肥办理退休",
         ),
+        event(HS_RS_LEAD, f"{day} 12:11", "Rated", level=5, channel="counter_device"),
     )
+
+
+# --- 示例: a 12345 work order at 霍山 ---------------------------------------------------------
+# No seed report tells a 12345 order (王女士's call was defused), so this one is synthetic and
+# marked "示例": it walks every step of domain brief §1 once, on the rules of 霍山's policy
+# (the national hotline limits): 退单 within a working day of each dispatch, three rounds before
+# the hotline designates the unit, signed for within a working day, the extension asked before
+# the reply deadline, the reply signed by the unit's head, 重办 after a 回访 that found the unit
+# at fault. A second call about the same matter is merged into it (并单) from its own case.
+
+HOTLINE = "12345热线"
+HL_AGENT = Staff("hs-12345-agent-08", ("hotline_operator",), HOTLINE)  # 话务员
+HL_DISPATCH = Staff("hs-12345-dispatch-02", ("hotline_operator",), HOTLINE)  # 派单员
+HL_REVIEW = Staff("hs-12345-review-01", ("hotline_operator",), HOTLINE)  # 审核员
+HL_FOLLOW = Staff("hs-12345-follow-03", ("hotline_operator",), HOTLINE)  # 回访员
+HS_SJJ = clerk("sjj-clerk-05", "数据局")  # the units' 联络员 (示例)
+HS_YB = clerk("yb-clerk-02", "医保")
+HS_RS_HEAD = Staff("rs-head-01", ("department_head",), "人社")  # signs the unit's replies
+TICKET_NO = "HS2026030200017"
+CERTIFICATE = {"code": "SI-PAY-CERT", "name": "社会保险参保缴费证明开具"}
+ZHOU = {"name": "周某", "id_number": id_number("341525", "19800615", "057")}
+
+
+def _returned(by: Staff, requested: str, decided: str, reason: str, basis: str) -> list[Step]:
+    """One round's 退单: the lead unit asks, the hotline approves (the order waits for 改派)."""
+    return [
+        event(
+            by,
+            requested,
+            "HotlineReturnRequested",
+            ticket_id=MINTED_TICKET,
+            reason=reason,
+            legal_basis=basis,
+        ),
+        event(
+            HL_DISPATCH,
+            decided,
+            "HotlineReturnDecided",
+            ticket_id=MINTED_TICKET,
+            decision="approve",
+            opinion="退单理由成立, 改派",
+        ),
+    ]
+
+
+def _dispatch(moment: str, unit: str, designated: bool = False) -> Step:
+    return event(
+        HL_DISPATCH,
+        moment,
+        "HotlineDispatched",
+        ticket_id=MINTED_TICKET,
+        unit=unit,
+        designated=designated,
+    )
+
+
+def _ticket_step(by: Staff, moment: str, type: str, **body: object) -> Step:
+    return event(by, moment, type, ticket_id=MINTED_TICKET, **body)
+
+
+def _hotline() -> list[CasePlan]:
+    master = case(
+        "000-hotline",
+        "示例 12345",
+        "示例 12345 求助: three 退单 rounds, designated, extended, reworked, reopened, satisfied",
+        register(
+            HL_AGENT,
+            "2026-03-02 09:10",
+            channel="hotline_12345",
+            matter=CERTIFICATE,
+            centre="huoshan",
+            department="人社",
+            applicant=ZHOU,
+        ),
+        event(
+            HL_AGENT,
+            "2026-03-02 09:10",
+            "HotlineEscalationReceived",
+            ticket_no=TICKET_NO,
+            category="help",
+            summary="示例: 在外地务工, 子女入学需本人养老保险参保缴费证明; 皖事通打印失败, "
+            "不知道找哪个部门开具",
+        ),
+        _dispatch("2026-03-02 09:30", "数据局"),
+        *_returned(
+            HS_SJJ,
+            "2026-03-02 10:40",
+            "2026-03-02 11:00",
+            "皖事通仅提供办事入口; 参保缴费证明由业务部门出具, 不属本单位职责",
+            "县数据资源管理局“三定”规定及权责清单",
+        ),
+        _dispatch("2026-03-02 11:10", "医保"),
+        *_returned(
+            HS_YB,
+            "2026-03-02 14:20",
+            "2026-03-02 14:40",
+            "诉求为养老保险参保缴费证明, 非医疗保险业务",
+            "县医疗保障局“三定”规定及权责清单",
+        ),
+        _dispatch("2026-03-02 14:50", "税务"),
+        *_returned(
+            HS_SW,
+            "2026-03-03 09:30",
+            "2026-03-03 10:00",
+            "税务部门负责社会保险费征收; 参保及缴费记录证明由社会保险经办机构出具",
+            "《社会保险法》第八条、第七十四条",
+        ),
+        _dispatch("2026-03-03 10:10", "人社", designated=True),  # 指定承办 after 3 rounds
+        _ticket_step(HS_RS, "2026-03-03 10:40", "HotlineSignedFor"),
+        _ticket_step(
+            HS_RS,
+            "2026-03-03 11:00",
+            "HotlineApplicantContacted",
+            method="phone",
+            note="核实身份及所需证明用途",
+        ),
+        _ticket_step(
+            HS_RS,
+            "2026-03-05 16:00",
+            "HotlineExtensionRequested",
+            working_days=2,
+            reason="2008年以前的缴费记录为手工台账, 须调取档案核对",
+        ),
+        _ticket_step(
+            HL_DISPATCH,
+            "2026-03-05 16:30",
+            "HotlineExtensionDecided",
+            decision="approve",
+            opinion="同意延期2个工作日, 已告知诉求人新的办理时限",
+        ),
+        _ticket_step(
+            HS_RS_HEAD,
+            "2026-03-09 15:00",
+            "HotlineReplied",
+            text="经核实, 诉求人可到县政务服务中心人社窗口或通过皖事通打印参保缴费证明",
+            unit_claims_resolved=True,
+        ),
+        _ticket_step(
+            HL_REVIEW,
+            "2026-03-09 16:00",
+            "HotlineReplyReviewed",
+            result="rework",
+            opinion="答复未说明2008年以前缴费记录的核对结果, 诉求未解决, 退回补办",
+        ),
+        _ticket_step(
+            HS_RS_HEAD,
+            "2026-03-10 11:00",
+            "HotlineReplied",
+            text="已调取档案, 补录2005年至2008年缴费记录; 诉求人可通过皖事通打印证明",
+            unit_claims_resolved=True,
+        ),
+        _ticket_step(
+            HL_REVIEW,
+            "2026-03-10 15:00",
+            "HotlineReplyReviewed",
+            result="pass",
+            opinion="答复规范, 审核通过",
+        ),
+        _ticket_step(
+            HL_FOLLOW,
+            "2026-03-11 10:00",
+            "HotlineFollowedUp",
+            reachable=True,
+            resolved=False,
+            satisfaction="dissatisfied",
+            cause="unit",
+            note="打印的证明仍缺2007年10-12月记录; 承办人未与其核实即报结",
+        ),
+        _ticket_step(
+            HL_REVIEW,
+            "2026-03-11 10:30",
+            "HotlineReopened",
+            reason="回访不满意, 承办单位主观原因: 未核实即报结, 重办",
+        ),
+        _ticket_step(
+            HS_RS,
+            "2026-03-11 11:00",
+            "HotlineApplicantContacted",
+            method="phone",
+            note="致歉, 核对缺失月份",
+        ),
+        event(HS_RS, "2026-03-12 10:00", "Accepted", note="示例: 补录缺失月份后出具证明"),
+        event(
+            HS_RS,
+            "2026-03-12 16:00",
+            "Completed",
+            outcome="granted",
+            summary="补录2007年10-12月缴费记录, 出具参保缴费证明并邮寄",
+        ),
+        _ticket_step(
+            HS_RS_HEAD,
+            "2026-03-13 09:30",
+            "HotlineReplied",
+            text="已补录2007年10-12月缴费记录, 出具完整的参保缴费证明并邮寄, 已电话告知诉求人",
+            unit_claims_resolved=True,
+        ),
+        _ticket_step(
+            HL_REVIEW,
+            "2026-03-13 11:00",
+            "HotlineReplyReviewed",
+            result="pass",
+            opinion="重办答复规范, 审核通过",
+        ),
+        _ticket_step(
+            HL_FOLLOW,
+            "2026-03-16 10:00",
+            "HotlineFollowedUp",
+            reachable=True,
+            resolved=True,
+            satisfaction="satisfied",
+        ),
+    )
+    duplicate = case(
+        "000-hotline-dup",
+        "示例 12345",
+        "示例 12345: the same caller again that afternoon; merged (并单) into the first order",
+        register(
+            HL_AGENT,
+            "2026-03-02 15:30",
+            channel="hotline_12345",
+            matter=CERTIFICATE,
+            centre="huoshan",
+            department="人社",
+            applicant=ZHOU,
+        ),
+        event(
+            HL_AGENT,
+            "2026-03-02 15:30",
+            "HotlineEscalationReceived",
+            ticket_no="HS2026030200063",
+            category="help",
+            summary="示例: 同一诉求人再次来电, 询问参保缴费证明的办理进度",
+        ),
+        _ticket_step(
+            HL_DISPATCH,
+            "2026-03-02 15:40",
+            "HotlineMerged",
+            master_case_id=CaseOf("000-hotline"),
+            master_ticket_no=TICKET_NO,
+        ),
+        event(
+            HS_RS,
+            "2026-03-03 10:45",
+            "Completed",
+            outcome="withdrawn",
+            summary="示例: 重复诉求, 已并入工单 HS2026030200017, 在原件中办理",
+        ),
+    )
+    return [master, duplicate]
 
 
 # --- seed 001: 东花市街道 and 清源街道 (Beijing) -------------------------------------------------
@@ -235,8 +504,12 @@ QY_MEETING = [  # "各部门负责人坐在一起开了个会, 共同商议"
 
 
 def _xie() -> CasePlan:
-    # Later: UnresolvedReported (a 办不成事: nobody told him how to retire), SpecialTeamAssigned
-    # (专班), UnresolvedClosed (resolved), Rated ("热情周到, 温暖如家").
+    # A 办不成事 from his call: nobody had told him how or where to retire (咨询; 很难办: his file
+    # sits with another unit; complex, referred). The street's 专班 (formed 01-20, 万丽琴 leading)
+    # takes it up the next morning, refers him to the 区公服中心's 专人窗口, and closes the report
+    # resolved that afternoon. His "热情周到, 温暖如家" was said to the 专班, not at a counter of
+    # this centre (the service ended at the 区公服中心): the 专班's call back records it, level 5
+    # by phone.
     return case(
         "001-xie",
         "001 东花市",
@@ -252,6 +525,16 @@ def _xie() -> CasePlan:
             applicant={"name": "谢某", "id_number": id_number("110101", "19660205", "017")},
         ),
         event(
+            DHS_WINDOW,
+            "2026-01-26 15:25",
+            "UnresolvedReported",
+            cause="consultation",
+            resolvability="hard_to_do",
+            tier="complex",
+            description="即将到达退休年龄, 未接到任何部门关于办理退休手续的通知, 不知道该如何办、"
+            "找谁办; 问居委会也不清楚, 只让他再联系街道",
+        ),
+        event(
             DHS_DIRECTOR,
             "2026-01-26 15:40",
             "DutyIntervention",
@@ -261,6 +544,14 @@ def _xie() -> CasePlan:
             note="残疾人、退伍军人, 户籍在东花市、租住房山; 情绪激动: 怎么没人管我",
         ),
         event(DHS_WINDOW, "2026-01-27 09:30", "VisitRecorded", note="带各种证件来中心"),
+        event(
+            DHS_DIRECTOR,
+            "2026-01-27 09:35",
+            "SpecialTeamAssigned",
+            report_id=MINTED_REPORT,
+            lead="dhs-director-wan",  # 万丽琴
+            members=["dhs-director-wan", "dhs-bbcs-clerk"],
+        ),
         event(
             DHS_WINDOW,
             "2026-01-27 10:30",
@@ -278,12 +569,33 @@ def _xie() -> CasePlan:
             outcome="granted",
             summary="当天下午顺利办完退休手续",
         ),
+        event(
+            DHS_DIRECTOR,
+            "2026-01-27 16:40",
+            "UnresolvedClosed",
+            report_id=MINTED_REPORT,
+            closure="resolved",
+            explanation="专班对接区公服中心专人窗口, 当天下午办完退休手续; "
+            "残疾人保险由区残联统一办理, 已向本人说明",
+        ),
+        event(
+            DHS_WINDOW,
+            "2026-01-27 16:50",
+            "Rated",
+            level=5,
+            channel="phone",
+            dimensions={"overall": 5, "attitude": 5},
+            comment="热情周到, 温暖如家",
+        ),
     )
 
 
 def _elder() -> CasePlan:
-    # Later: UnresolvedClosed (不能办: explained; excluded as the applicant's own cause), with a
-    # joint explanation by 东城区人社局 if needed.
+    # A 办不成事 report (policy; 办不了; simple), closed as explained_cannot_do: the report calls it
+    # "不能办的事" (no contribution record: the law, not the window, stands in the way) and says the
+    # centre explains it anyway, with the 东城区人社局 if needed. 东花市's plan also excludes
+    # failures from "办事个人原因" (excluded_own_cause); that is not how 万丽琴 files this one, and
+    # excluding it would hide the explanation the centre owes and gives.
     return case(
         "001-elder",
         "001 东花市",
@@ -301,11 +613,30 @@ def _elder() -> CasePlan:
         event(DHS_WINDOW, "2026-02-05 10:00", "VisitRecorded"),
         event(
             DHS_WINDOW,
+            "2026-02-05 10:10",
+            "UnresolvedReported",
+            cause="policy",
+            resolvability="cannot_do",
+            tier="simple",
+            description="七旬老人要求办理退休、按月领取养老金; 社保系统无缴纳社保记录",
+        ),
+        event(
+            DHS_WINDOW,
             "2026-02-05 10:40",
             "AcceptanceRefused",
             reason="社保系统无缴费记录, 不具备按月领取基本养老金的条件, 属不能办的事; "
             "已拿着相关文件反复详细解释, 安抚情绪",
             legal_basis="《中华人民共和国社会保险法》第十六条",
+        ),
+        event(
+            DHS_DIRECTOR,
+            "2026-02-05 15:30",
+            "UnresolvedClosed",
+            report_id=MINTED_REPORT,
+            closure="explained_cannot_do",
+            explanation="社保系统无缴费记录, 不具备按月领取基本养老金的条件, 属不能办的事; "
+            "联系本人, 拿着相关文件反复详细解释清楚, 安抚情绪; "
+            "会同东城区人力资源社会保障局一并进行解答安抚",
         ),
     )
 
@@ -313,8 +644,9 @@ def _elder() -> CasePlan:
 def _dibao() -> CasePlan:
     # The 特事特办 exception under 清源's policy: 窗口负责人, then the 部门负责人 joint meeting
     # (attendees and minutes), then the centre's director; accepted on it and paid within the
-    # month ("当月便拿到了低保"). Later: UnresolvedReported (materials: the divorce agreement
-    # cannot be had) before the request.
+    # month ("当月便拿到了低保"). Entered in the 办不成事 登记簿 when the window could not accept
+    # it (materials: the divorce agreement cannot be had; 很难办; special: 一事一议 by the joint
+    # meeting), and closed resolved once the 低保 was granted.
     agreement = "离婚协议书或法院离婚判决书(调解书)"
     return case(
         "001-dibao",
@@ -338,6 +670,16 @@ def _dibao() -> CasePlan:
             items=[agreement],
             channel="written",
             signed_receipt=True,
+        ),
+        event(
+            QY_MZ,
+            "2025-12-09 11:00",
+            "UnresolvedReported",
+            cause="materials",
+            resolvability="hard_to_do",
+            tier="special",
+            description="低保须出具离婚协议, 申请人无法拿出: 涉外婚姻, 丈夫为美国人, "
+            "二人分居多年, 男方早已回国并失去联系; 民政, 卡在材料要件",
         ),
         event(
             QY_MZ,
@@ -378,6 +720,14 @@ def _dibao() -> CasePlan:
             "Completed",
             outcome="granted",
             summary="当月拿到低保",
+        ),
+        event(
+            QY_MZ,
+            "2025-12-26 15:10",
+            "UnresolvedClosed",
+            report_id=MINTED_REPORT,
+            closure="resolved",
+            explanation="特事特办: 免交离婚协议受理, 当月拿到低保",
         ),
     )
 
@@ -659,11 +1009,13 @@ HB_PROVINCE = clerk("hb-sbzx-clerk", "省社保服务中心")
 
 
 def _zhangjiakou() -> list[CasePlan]:
-    # Later: on 老李's case UnresolvedReported (cross-province; 很难办; tier special),
-    # SpecialTeamAssigned, ExceptionRequested (特事特办) with the director's approval,
-    # UnresolvedClosed (resolved), RootCauseRecorded and ImprovementActionOpened (windows
-    # re-scoped, 综合柜员制). 赵先生's wife's certification is 特事特办: 本人到场 waived, the photo
-    # taken with the family's consent, approved by the centre's three layers before completion.
+    # 老李's case is a 办不成事 report (cross-province; 很难办; special), worked by the director
+    # 李辉 and the window's head 杨娜 as its 专班, closed resolved when the money arrived; its
+    # root cause (no procedure with the provincial agency) led to the windows being re-scoped
+    # and 综合柜员制, done by the spring. Later: ExceptionRequested (特事特办) with the
+    # director's approval ("通过特事特办顺利解决"). 赵先生's wife's certification is 特事特办:
+    # 本人到场 waived, the photo taken with the family's consent, approved by the centre's three
+    # layers before completion.
     return [
         case(
             "004-lao-li",
@@ -685,6 +1037,24 @@ def _zhangjiakou() -> list[CasePlan]:
                 "2026-01-07 09:30",
                 "VisitRecorded",
                 note="失独老人; 儿子生前在省属单位工作; 自行咨询多个部门, 一年多未领到",
+            ),
+            event(
+                ZJK_WINDOW,
+                "2026-01-07 09:40",
+                "UnresolvedReported",
+                cause="other",
+                resolvability="hard_to_do",
+                tier="special",
+                description="失独老人之子生前在省属单位工作, 抚恤金涉及跨省办理; "
+                "老人自行咨询多个部门, 走了弯路, 一年多未拿到抚恤金",
+            ),
+            event(
+                ZJK_DIRECTOR,
+                "2026-01-07 10:30",
+                "SpecialTeamAssigned",
+                report_id=MINTED_REPORT,
+                lead="zjk-director-li",  # 李辉
+                members=["zjk-director-li", "zjk-bbcs-lead-yang"],  # 杨娜
             ),
             event(
                 ZJK_DIRECTOR,
@@ -709,6 +1079,41 @@ def _zhangjiakou() -> list[CasePlan]:
                 "Completed",
                 outcome="granted",
                 summary="个把月, 抚恤金打到老人账户",
+            ),
+            event(
+                ZJK_LEAD,
+                "2026-02-06 15:30",
+                "UnresolvedClosed",
+                report_id=MINTED_REPORT,
+                closure="resolved",
+                explanation="中心主任和窗口负责人多次与省级社保服务中心沟通协商, 抚恤金已到账",
+            ),
+            event(
+                ZJK_DIRECTOR,
+                "2026-02-10 10:00",
+                "RootCauseRecorded",
+                report_id=MINTED_REPORT,
+                cause="approval_step",
+                key="跨省经办协同",
+                description="首次遇到此类事项: 省属单位参保人员的抚恤金由省级经办机构核发, "
+                "市级窗口没有对接省级经办的流程, 群众自行咨询多个部门仍办不成",
+            ),
+            event(
+                ZJK_DIRECTOR,
+                "2026-02-10 10:30",
+                "ImprovementActionOpened",
+                report_id=MINTED_REPORT,
+                root_cause_id=MINTED_ROOT_CAUSE,
+                action="细化调整部分办事窗口的具体职能、工作领域; 实行“综合柜员制”改革",
+                owner_unit="市社保服务中心",
+            ),
+            event(
+                ZJK_DIRECTOR,
+                "2026-03-31 16:00",
+                "ImprovementActionCompleted",
+                action_id=MINTED_ACTION,
+                result="已多次细化调整部分办事窗口的职能和工作领域; 综合柜员制实行, "
+                "“灵活就业服务”“并联服务审批”等专区运行",
             ),
         ),
         case(
@@ -801,5 +1206,15 @@ def _zhangjiakou() -> list[CasePlan]:
 
 def stories() -> list[CasePlan]:
     """Every seed case, in the order they happened."""
-    plans = [_li(), _wang(), _xie(), _elder(), _dibao(), *_jieyang(), *_wuhai(), *_zhangjiakou()]
+    plans = [
+        _li(),
+        _wang(),
+        *_hotline(),
+        _xie(),
+        _elder(),
+        _dibao(),
+        *_jieyang(),
+        *_wuhai(),
+        *_zhangjiakou(),
+    ]
     return sorted(plans, key=lambda p: p.registered_at)
