@@ -40,7 +40,7 @@ from ledger.projections.base import Projection
 from ledger.projections.runtime import ProjectionWorker
 from ledger.projections.waiter import PositionWaiter
 from ledger.settings import Settings
-from ledger.timers import CommitmentTimer
+from ledger.timers import LedgerTimers
 
 access_log = structlog.get_logger("ledger.http")
 
@@ -57,8 +57,8 @@ def create_app(
     """Build the app. Without a `ledger`, the lifespan opens the database, migrates and owns one,
     and (unless `notary=False` / `run_projections=False`) runs the notary and the projections
     (`projections`, default `ledger.projections.PROJECTIONS`) in threads, so one process is a
-    whole ledger, and (unless `timers=False`) the commitment breach timer. Every app listens
-    for projected positions, so view reads can wait for them."""
+    whole ledger, and (unless `timers=False`) the timers (commitment breaches, default ratings).
+    Every app listens for projected positions, so view reads can wait for them."""
     run_notary = ledger is None if notary is None else notary
     run_projectors = ledger is None if run_projections is None else run_projections
     run_timers = ledger is None if timers is None else timers
@@ -77,7 +77,7 @@ def create_app(
         conninfo = app.state.ledger.audit.conninfo
         app.state.waiter = await anyio.to_thread.run_sync(PositionWaiter(conninfo).start)
         worker = ProjectionWorker(conninfo, projections).start() if run_projectors else None
-        timer = CommitmentTimer(app.state.ledger).start() if run_timers else None
+        timer = LedgerTimers(app.state.ledger).start() if run_timers else None
         stop = None
         if signer is not None:
             _, stop = start_notary_thread(
