@@ -1,6 +1,7 @@
 """The seed stories' pushback through the HTTP API: each story's writes posted as the demo loader
 posts them (its staff's tokens, ids minted by earlier writes filled in), then the 好差评 ratings,
-办不成事 reports and 12345 orders read back from the cases as the reports tell them."""
+办不成事 reports and 12345 orders read back from the cases as the reports tell them, and from the
+registers (GET /hotline/tickets, GET /unresolved) once the views have caught up."""
 
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ from litestar.testing import TestClient
 from ledger.api.app import create_app
 from ledger.application import Ledger
 from ledger.auth import create_token
+from ledger.database import Database
 from ledger.demo.plan import CaseOf, Minted, Staff
 from ledger.demo.stories import stories
 from ledger.domain.values import Role
+from ledger.projections.cases import CasesProjection
+from ledger.projections.pushback import PushbackProjection
+from ledger.projections.runtime import ProjectionWorker
 from ledger.settings import Settings
 from tests.views_support import module_scoped_ledger
 
@@ -27,35 +32,57 @@ AUDITOR = Staff("auditor-seeds", ("auditor",), None)
 
 
 @pytest.fixture(scope="module")
-def client(settings: Settings, ledger: Ledger) -> Iterator[TestClient[Any]]:
-    with TestClient(create_app(settings, ledger)) as test_client:
-        yield test_client
+def client(settings: Settings, ledger: Ledger, database: Database) -> Iterator[TestClient[Any]]:
+    worker = ProjectionWorker(
+        database.app_conninfo, [CasesProjection, PushbackProjection], idle_timeout=0.5
+    ).start()
+    try:
+        with TestClient(create_app(settings, ledger)) as test_client:
+            yield test_client
+    finally:
+        worker.stop()
+
+
+class Seeded:
+    """The stories as posted: case ids by plan key, and the first refusal of any case."""
+
+    def __init__(self) -> None:
+        self.cases: dict[str, str] = {}
+        self.refused: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> str:
+        """The case of a story that loaded whole (a refused write fails only its own tests)."""
+        assert key not in self.refused, self.refused[key]
+        return self.cases[key]
 
 
 @pytest.fixture(scope="module")
-def seeded(client: TestClient[Any], settings: Settings) -> dict[str, str]:
-    """Every story posted in registration order; the case id by plan key."""
+def seeded(client: TestClient[Any], settings: Settings) -> Seeded:
+    """Every story posted in registration order."""
 
     def headers(staff: Staff) -> dict[str, str]:
         roles = [Role(r) for r in staff.roles]
         token = create_token(settings.token_secret, staff.id, roles, staff.unit, 600)
         return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
-    cases: dict[str, str] = {}
+    seeded = Seeded()
     for plan in sorted(stories(), key=lambda p: p.registered_at):
         minted: dict[str, str] = {}
         for index, step in enumerate(plan.steps):
-            body = {k: fill(v, minted, cases) for k, v in step.body.items()}
+            body = {k: fill(v, minted, seeded.cases) for k, v in step.body.items()}
             body["occurred_at"] = step.at
-            path = f"/cases/{cases[plan.key]}/events" if index else "/cases"
+            path = f"/cases/{seeded.cases[plan.key]}/events" if index else "/cases"
             response = client.post(
                 path, content=msgspec.json.encode(body), headers=headers(step.by)
             )
-            assert response.status_code == 201, (plan.key, index, response.text)
+            if response.status_code != 201:
+                what = step.body.get("type", "Registered")
+                seeded.refused[plan.key] = f"step {index} ({what}): {response.text}"
+                break
             reply = response.json()
-            cases.setdefault(plan.key, reply["case_id"])
+            seeded.cases.setdefault(plan.key, reply["case_id"])
             minted.update({k: reply[k] for k in MINTED if reply.get(k)})
-    return cases
+    return seeded
 
 
 def fill(value: Any, minted: dict[str, str], cases: dict[str, str]) -> Any:
@@ -81,7 +108,7 @@ def state(client: TestClient[Any], settings: Settings, case_id: str) -> dict[str
 
 
 def test_wang_pressed_very_satisfied_on_the_counter_device_and_no_12345_order_exists(
-    client: TestClient[Any], settings: Settings, seeded: dict[str, str]
+    client: TestClient[Any], settings: Settings, seeded: Seeded
 ) -> None:
     wang = state(client, settings, seeded["000-wang"])
     [rating] = wang["ratings"]
@@ -101,7 +128,7 @@ def test_wang_pressed_very_satisfied_on_the_counter_device_and_no_12345_order_ex
 
 
 def test_xie_report_closed_resolved_the_next_day_by_the_special_team_and_rated(
-    client: TestClient[Any], settings: Settings, seeded: dict[str, str]
+    client: TestClient[Any], settings: Settings, seeded: Seeded
 ) -> None:
     xie = state(client, settings, seeded["001-xie"])
     [report] = xie["unresolved"]
@@ -123,7 +150,7 @@ def test_xie_report_closed_resolved_the_next_day_by_the_special_team_and_rated(
 
 
 def test_the_elder_is_explained_why_it_cannot_be_done(
-    client: TestClient[Any], settings: Settings, seeded: dict[str, str]
+    client: TestClient[Any], settings: Settings, seeded: Seeded
 ) -> None:
     elder = state(client, settings, seeded["001-elder"])
     assert elder["status"] == "refused"
@@ -146,7 +173,7 @@ def test_the_elder_is_explained_why_it_cannot_be_done(
 
 
 def test_lao_li_report_has_its_team_root_cause_and_a_completed_improvement(
-    client: TestClient[Any], settings: Settings, seeded: dict[str, str]
+    client: TestClient[Any], settings: Settings, seeded: Seeded
 ) -> None:
     lao_li = state(client, settings, seeded["004-lao-li"])
     [report] = lao_li["unresolved"]
@@ -173,7 +200,7 @@ def test_lao_li_report_has_its_team_root_cause_and_a_completed_improvement(
 
 
 def test_the_example_12345_order_walks_every_step_and_its_duplicate_is_merged(
-    client: TestClient[Any], settings: Settings, seeded: dict[str, str]
+    client: TestClient[Any], settings: Settings, seeded: Seeded
 ) -> None:
     master = state(client, settings, seeded["000-hotline"])
     [ticket] = master["tickets"]
@@ -197,6 +224,58 @@ def test_the_example_12345_order_walks_every_step_and_its_duplicate_is_merged(
     assert duplicate["merged_into_case"] == seeded["000-hotline"]
     assert duplicate["merged_into_ticket"] == ticket["ticket_no"]
     # No seed case but this 示例 has a 12345 order.
-    for key, case_id in seeded.items():
+    for key, case_id in seeded.cases.items():
         if not key.startswith("000-hotline"):
             assert state(client, settings, case_id)["tickets"] == [], key
+
+
+def caught_up(client: TestClient[Any], settings: Settings) -> dict[str, str]:
+    """Reads that wait until the views have seen every write so far."""
+    token = create_token(settings.token_secret, AUDITOR.id, [Role.AUDITOR], None, 600)
+    head = client.get("/health").json()["position"]
+    return {"Authorization": f"Bearer {token}", "Ledger-Position": str(head)}
+
+
+def test_the_hotline_register_shows_the_example_order_and_its_merged_duplicate(
+    client: TestClient[Any], settings: Settings, seeded: Seeded
+) -> None:
+    response = client.get(
+        "/hotline/tickets", params={"centre": "huoshan"}, headers=caught_up(client, settings)
+    )
+    assert response.status_code == 200, response.text
+    tickets = {t["case_id"]: t for t in response.json()["tickets"]}
+    assert set(tickets) == {seeded["000-hotline"], seeded["000-hotline-dup"]}
+    master = tickets[seeded["000-hotline"]]
+    assert (master["status"], master["rounds"], master["designated"]) == ("closed", 4, True)
+    assert (master["returns_approved"], master["reworks"], master["reopen_count"]) == (3, 1, 1)
+    duplicate = tickets[seeded["000-hotline-dup"]]
+    assert duplicate["status"] == "merged"
+    assert duplicate["merged_into"] == {
+        "case_id": seeded["000-hotline"],
+        "ticket_no": master["ticket_no"],
+    }
+
+
+def test_the_unresolved_register_shows_the_seed_reports(
+    client: TestClient[Any], settings: Settings, seeded: Seeded
+) -> None:
+    def reports(centre: str) -> dict[str, dict[str, Any]]:
+        response = client.get(
+            "/unresolved", params={"centre": centre}, headers=caught_up(client, settings)
+        )
+        assert response.status_code == 200, response.text
+        return {r["case_id"]: r for r in response.json()["reports"]}
+
+    donghuashi = reports("donghuashi")
+    xie, elder = donghuashi[seeded["001-xie"]], donghuashi[seeded["001-elder"]]
+    assert (xie["closure"], xie["team"]["lead"]) == ("resolved", "dhs-director-wan")
+    assert elder["closure"] == "explained_cannot_do" and "无缴费记录" in elder["explanation"]
+    [dibao] = reports("qingyuan").values()
+    assert (dibao["case_id"], dibao["cause"], dibao["closure"]) == (
+        seeded["001-dibao"],
+        "materials",
+        "resolved",
+    )
+    lao_li = reports("zhangjiakou")[seeded["004-lao-li"]]
+    assert (lao_li["closure"], lao_li["root_causes"]) == ("resolved", 1)
+    assert (lao_li["actions_open"], lao_li["actions_completed"]) == (0, 1)
