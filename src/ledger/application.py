@@ -111,7 +111,7 @@ class Ledger(Application[UUID]):
         *,
         centre: str,
         occurred_at: datetime | None = None,
-        key: WriteKey | None = None,
+        write_key: WriteKey | None = None,
         **fields: Any,
     ) -> Receipt:
         """Open a case under the next number of its centre's series for the year."""
@@ -132,7 +132,7 @@ class Ledger(Application[UUID]):
             )
 
         series_id = CaseNumberSeries.create_id(centre, year)
-        receipt = self._write(actor, key, build, series_id, retry_on_conflict=True)
+        receipt = self._write(actor, write_key, build, series_id, retry_on_conflict=True)
         log.debug(
             "case.registered",
             case_id=str(receipt.case_id),
@@ -152,10 +152,13 @@ class Ledger(Application[UUID]):
         *,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
-        key: WriteKey | None = None,
+        write_key: WriteKey | None = None,
         **fields: Any,
     ) -> Receipt:
-        """Append one event to a case, if the case's rules admit it."""
+        """Append one event to a case, if the case's rules admit it.
+
+        `write_key` (the Idempotency-Key) is not named `key`: event fields are passed as keywords
+        beside it, and one of them (`RootCauseRecorded.key`) is called that."""
         require_append(event_type, actor.roles)
         at = occurred_at or _now()
 
@@ -168,7 +171,7 @@ class Ledger(Application[UUID]):
             return [case], Receipt(case_id=case_id, version=case.version, ids=minted)
 
         receipt = self._write(
-            actor, key, build, case_id, retry_on_conflict=expected_version is None
+            actor, write_key, build, case_id, retry_on_conflict=expected_version is None
         )
         log.debug(
             "case.appended",

@@ -115,7 +115,7 @@ class CommitmentTimer(Timer):
                     SYSTEM_ACTOR,
                     "CommitmentBreached",
                     commitment_id=commitment_id,
-                    key=breach_key(commitment_id),
+                    write_key=breach_key(commitment_id),
                 )
             except RuleViolation as e:
                 done = e.rule in DONE_RULES
@@ -203,7 +203,7 @@ class RatingTimer(Timer):
                     "Rated",
                     occurred_at=now,
                     default=True,
-                    key=rating_key(case_id),
+                    write_key=rating_key(case_id),
                 )
             except RuleViolation as e:
                 done = e.rule in RATING_DONE_RULES

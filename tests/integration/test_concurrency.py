@@ -116,7 +116,7 @@ def test_the_same_idempotency_key_sent_concurrently_records_one_event(ledger) ->
     before = ledger.get_case(case_id, CLERK).version
 
     def work(_: int) -> Any:
-        return ledger.append(case_id, CLERK, "VisitRecorded", key=key, note="once")
+        return ledger.append(case_id, CLERK, "VisitRecorded", write_key=key, note="once")
 
     with ThreadPoolExecutor(THREADS) as pool:
         receipts = list(pool.map(work, range(THREADS)))

@@ -62,12 +62,12 @@ def test_a_restarted_ledger_keeps_history_numbers_and_receipts(settings, databas
     first = Ledger(settings, database)
     registered = register(first)
     key = WriteKey(key="before-restart", digest="body")
-    appended = first.append(registered.case_id, CLERK, "VisitRecorded", key=key, note="x")
+    appended = first.append(registered.case_id, CLERK, "VisitRecorded", write_key=key, note="x")
     first.close()
 
     second = Ledger(settings, database)
     try:
-        replay = second.append(registered.case_id, CLERK, "VisitRecorded", key=key, note="x")
+        replay = second.append(registered.case_id, CLERK, "VisitRecorded", write_key=key, note="x")
         again = register(second)
 
         assert replay.replayed and replay.position == appended.position

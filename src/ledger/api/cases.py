@@ -92,7 +92,7 @@ class CaseController(Controller):
         fields = msgspec.structs.asdict(data)
         fields["applicant"] = ledger.protect_applicant(**msgspec.structs.asdict(data.applicant))
         fields["matter"] = Matter(code=data.matter.code, name=data.matter.name)
-        receipt = ledger.register_case(actor, key=key, **fields)
+        receipt = ledger.register_case(actor, write_key=key, **fields)
         _note_write(request, receipt, "Registered")
         return _written(ledger, receipt, sealed, location=f"/cases/{receipt.case_id}")
 
@@ -121,7 +121,7 @@ class CaseController(Controller):
             event_type,
             occurred_at=data.occurred_at,
             expected_version=_expected_version(if_match),
-            key=_write_key(ledger, request, data, idempotency_key),
+            write_key=_write_key(ledger, request, data, idempotency_key),
             **command_fields(data),
         )
         _note_write(request, receipt, event_type)
