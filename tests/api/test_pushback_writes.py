@@ -552,3 +552,61 @@ def test_a_bad_review_is_verified_rectified_and_rerated_and_clients_cannot_defau
     assert rating["bad_review"]["rectify_due"] == end_of(23)
     assert rating["bad_review"]["rerated_level"] == 4
     assert "rater" not in str(rating)
+
+
+def test_a_root_cause_and_its_improvement_are_written_over_http(
+    client: Any, staff: Any, auditor: dict[str, str], unchanged: Any
+) -> None:
+    window, lead = staff("办不成事窗口"), staff("办不成事窗口", "window_lead")
+    case_id = register(
+        client, window, channel="unresolved_window", department="办不成事窗口", window="总受理台"
+    )
+    report_id = append(
+        client,
+        case_id,
+        window,
+        {
+            "type": "UnresolvedReported",
+            "cause": "approval_step",
+            "resolvability": "hard_to_do",
+            "tier": "special",
+            "description": "跨省抚恤金一年未领",
+        },
+    )["report_id"]
+    # `key` is an event field here, not the Idempotency-Key (that is a header).
+    root_cause_id = append(
+        client,
+        case_id,
+        window,
+        {
+            "type": "RootCauseRecorded",
+            "report_id": report_id,
+            "cause": "approval_step",
+            "key": "跨省经办协同",
+            "description": "省属单位参保人员的待遇由省级经办, 窗口不知",
+        },
+        **{"Idempotency-Key": "root-cause-1"},
+    )["root_cause_id"]
+    action = {
+        "type": "ImprovementActionOpened",
+        "report_id": report_id,
+        "root_cause_id": root_cause_id,
+        "action": "窗口职能细化调整, 综合柜员制",
+        "owner_unit": "市社保服务中心",
+    }
+    with unchanged(case_id):
+        assert_problem(
+            post(client, case_id, lead, {**action, "root_cause_id": report_id}),
+            422,
+            rule="unresolved.unknown_root_cause",
+        )
+    action_id = append(client, case_id, lead, action)["action_id"]
+    append(
+        client,
+        case_id,
+        lead,
+        {"type": "ImprovementActionCompleted", "action_id": action_id, "result": "已实施"},
+    )
+    [report] = client.get(f"/cases/{case_id}", headers=auditor).json()["state"]["unresolved"]
+    assert [c["key"] for c in report["root_causes"]] == ["跨省经办协同"]
+    assert report["actions"][0]["result"] == "已实施"
