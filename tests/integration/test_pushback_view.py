@@ -125,15 +125,16 @@ def test_rows_are_the_aggregates_pushback(
             causes += len(r.root_causes)
             actions += len(r.actions)
         ratings += [rating_row(case_id, state, r) for r in state.ratings]
-    assert (len(tickets), len(reports), len(ratings)) == (5, 3, 4)
+    # the synthetic cases may bring their own pushback; these are the hand-written ones at least
+    assert len(tickets) >= 5 and len(reports) >= 3 and len(ratings) >= 4
     assert live_rows(conn, "view_hotline_tickets") == sorted(tickets, key=_key)
     assert live_rows(conn, "view_hotline_dispatches") == sorted(
         dispatches, key=lambda r: (str(r[0]), r[1])
     )
     assert live_rows(conn, "view_unresolved") == sorted(reports, key=_key)
     assert live_rows(conn, "view_ratings") == sorted(ratings, key=_key)
-    assert len(live_rows(conn, "view_root_causes")) == causes == 2
-    assert len(live_rows(conn, "view_improvements")) == actions == 4
+    assert len(live_rows(conn, "view_root_causes")) == causes >= 2
+    assert len(live_rows(conn, "view_improvements")) == actions >= 4
 
 
 def test_the_story_of_an_order_is_in_its_row(
@@ -177,7 +178,7 @@ def test_confidential_summaries_and_raters_are_nowhere(
     confidential = conn.execute(
         "SELECT summary FROM view_hotline_tickets WHERE confidential"
     ).fetchall()
-    assert confidential == [(None,)]
+    assert confidential and all(summary is None for (summary,) in confidential)
     # nor in the stored fold (the only other place the text could be)
     states = conn.execute("SELECT state FROM view_pushback_cases").fetchall()
     assert states and not any(SECRET.encode() in bytes(s) for (s,) in states)
