@@ -625,7 +625,8 @@ class HotlineCommands(CaseCommands):
         ticket_id: UUID,
         reason: str,
     ) -> None:
-        """重办 only when the follow-up found the unit at fault (主观原因)."""
+        """重办 only when the follow-up of the latest closure found the unit at fault (主观原因);
+        a 回访 of an earlier closure, before a previous 重办, does not count again."""
         ticket = self._ticket(ticket_id)
         last = ticket.follow_ups[-1] if ticket.follow_ups else None
         if (
@@ -633,6 +634,7 @@ class HotlineCommands(CaseCommands):
             or ticket.closure is not TicketClosure.REPLIED
             or last is None
             or last.cause is not DissatisfactionCause.UNIT
+            or (ticket.closed_at is not None and last.at < ticket.closed_at)
         ):
             raise RuleViolation(
                 "hotline.reopen_without_unit_fault",
