@@ -80,6 +80,57 @@ def test_decisions_reserved_to_supervisors_are_refused_to_front_line_roles(
         require_append(event_type, (role,))
 
 
+@pytest.mark.parametrize(
+    ("event_type", "role"),
+    [
+        # 12345: the hotline routes, decides 退单 and 延期, reviews, follows up; units do not.
+        ("HotlineDispatched", Role.DEPARTMENT_HEAD),
+        ("HotlineReturnDecided", Role.DEPARTMENT_HEAD),
+        ("HotlineExtensionDecided", Role.DEPARTMENT_HEAD),
+        ("HotlineReplyReviewed", Role.DEPARTMENT_HEAD),
+        ("HotlineReopened", Role.CENTRE_DIRECTOR),
+        # ... and the hotline neither signs for, returns nor answers an order for a unit.
+        ("HotlineSignedFor", Role.HOTLINE_OPERATOR),
+        ("HotlineReturnRequested", Role.HOTLINE_OPERATOR),
+        ("HotlineReplied", Role.HOTLINE_OPERATOR),
+        ("HotlineReplied", Role.CLERK),  # the reply is signed by the unit's head
+        ("HotlineReplied", Role.WINDOW_LEAD),
+        # 好差评: an appeal is reviewed above the unit that verified the 差评.
+        ("BadReviewAppealReviewed", Role.DEPARTMENT_HEAD),
+        ("BadReviewAppealReviewed", Role.WINDOW_LEAD),
+        ("BadReviewRectified", Role.SYSTEM),
+        ("ReRated", Role.SYSTEM),  # the timer records a default, never a re-rating
+    ],
+)
+def test_pushback_steps_are_reserved_to_the_roles_that_take_them(
+    event_type: str, role: Role
+) -> None:
+    with pytest.raises(NotPermitted):
+        require_append(event_type, (role,))
+
+
+@pytest.mark.parametrize(
+    ("event_type", "roles"),
+    [
+        ("HotlineReplied", {Role.DEPARTMENT_HEAD}),
+        ("BadReviewAppealReviewed", {Role.CENTRE_DIRECTOR}),
+        (
+            "Rated",
+            {
+                Role.CLERK,
+                Role.WINDOW_LEAD,
+                Role.DEPARTMENT_HEAD,
+                Role.DUTY_OFFICER,
+                Role.HOTLINE_OPERATOR,
+                Role.SYSTEM,
+            },
+        ),
+    ],
+)
+def test_exactly_these_roles_take_these_pushback_steps(event_type: str, roles: set[Role]) -> None:
+    assert APPEND_ROLES[event_type] == roles
+
+
 def test_the_allowed_roles_are_listed_in_a_stable_order() -> None:
     with pytest.raises(NotPermitted) as refused:
         require_append("ExtensionDecided", (Role.CLERK,))
