@@ -480,7 +480,7 @@ class HotlineCommands(CaseCommands):
                 "hotline.extension_unit_mismatch",
                 f"extensions are in working days; this clock runs in {running.limit.unit}",
             )
-        if ticket.extensions and ticket.extensions[-1].decision is None:
+        if _pending_extension(ticket) is not None:
             raise RuleViolation("hotline.extension_pending", "an extension awaits a decision")
         self.trigger_event(
             self.HotlineExtensionRequested,
@@ -501,14 +501,14 @@ class HotlineCommands(CaseCommands):
         **fields: Any,
     ) -> None:
         ticket = self._open_ticket(ticket_id)
-        if not ticket.extensions or ticket.extensions[-1].decision is not None:
+        pending = _pending_extension(ticket)
+        if pending is None:
             raise RuleViolation("hotline.no_extension_pending", "no extension awaits a decision")
         update = None
         running = ticket.reply_clock
         if decision is Decision.APPROVE and timing is not None and running is not None:
             longer = TimeLimit(
-                value=running.limit.value + ticket.extensions[-1].working_days,
-                unit=running.limit.unit,
+                value=running.limit.value + pending.working_days, unit=running.limit.unit
             )
             update = clock.moved(running, timing.calendar, (), longer)
         self.trigger_event(
@@ -740,6 +740,23 @@ class HotlineCommands(CaseCommands):
                 "hotline.not_in_progress", f"the order is {ticket.status}, not signed for"
             )
         return ticket
+
+
+def _pending_extension(ticket: HotlineTicket) -> TicketExtension | None:
+    """The extension awaiting a decision on the round's reply clock, if any.
+
+    One asked before the clock (re)started, in a round that ended with an approved 退单 or before
+    a 重办, lapsed with that clock: it neither blocks a new request nor lengthens the new clock.
+    """
+    last = ticket.extensions[-1] if ticket.extensions else None
+    if last is None or last.decision is not None:
+        return None
+    lead = ticket.lead
+    started = ticket.reply_clock.started_at if ticket.reply_clock else None
+    started = started or (lead.dispatched_at if lead else None)
+    if started is None or last.requested_at < started:
+        return None
+    return last
 
 
 def _reply_rule(timing: Timing, ticket: HotlineTicket) -> LimitRule:

@@ -926,6 +926,55 @@ def test_no_extension_decision_without_a_request() -> None:
     ) == ("hotline.no_extension_pending")
 
 
+def test_an_extension_asked_in_a_returned_round_lapses_with_it() -> None:
+    case = new_case()
+    ticket_id = receive(case, cst(2026, 9, 7, 9))
+    dispatch(case, ticket_id, A, cst(2026, 9, 7, 10))
+    sign_for(case, ticket_id, A, cst(2026, 9, 7, 11))
+    assert extension(case, ticket_id, cst(2026, 9, 7, 12), days=10) is None
+    ask_return(case, ticket_id, A, cst(2026, 9, 7, 13))
+    decide_return(case, ticket_id, cst(2026, 9, 7, 14))
+    # B's round, from Tue 8 Sep 09:00: 13 working days, due Thu 24 Sep.
+    dispatch(case, ticket_id, B, cst(2026, 9, 8, 9))
+    sign_for(case, ticket_id, B, cst(2026, 9, 8, 10))
+
+    # A's request is not B's: it cannot be approved onto B's clock, and does not block B's own.
+    assert refusal(
+        case,
+        "HotlineExtensionDecided",
+        AGENT,
+        cst(2026, 9, 8, 11),
+        ticket_id=ticket_id,
+        decision=Decision.APPROVE,
+        opinion="同意",
+    ) == ("hotline.no_extension_pending")
+    append(
+        case,
+        "HotlineExtensionRequested",
+        LIAISON[B],
+        cst(2026, 9, 8, 12),
+        ticket_id=ticket_id,
+        working_days=2,
+        reason="需现场核查",
+    )
+    append(
+        case,
+        "HotlineExtensionDecided",
+        AGENT,
+        cst(2026, 9, 8, 13),
+        ticket_id=ticket_id,
+        decision=Decision.APPROVE,
+        opinion="同意",
+    )
+
+    # 13 + 2 = 15 working days from 8 Sep: ... 24 Sep, then 28, 29 Sep (中秋 25-27).
+    running = ticket(case, ticket_id).reply_clock
+    assert running is not None
+    assert running.limit == TimeLimit(value=15, unit=LimitUnit.WORKING_DAYS)
+    assert running.due_at == end_of(2026, 9, 29)
+    assert [e.decision for e in ticket(case, ticket_id).extensions] == [None, Decision.APPROVE]
+
+
 def test_an_extension_is_refused_on_a_clock_that_is_not_in_working_days() -> None:
     # A jurisdiction whose emergencies are answered within 4 hours: a working-day extension cannot
     # lengthen that clock.
