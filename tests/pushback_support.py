@@ -27,7 +27,6 @@ from ledger.domain.values import (
     UnresolvedClosure,
     UnresolvedTier,
 )
-from ledger.store import Receipt
 from tests.conftest import actor
 
 HOTLINE = actor("hl-1", "hotline_operator", unit="12345")
@@ -233,17 +232,7 @@ def worked_report(
 def record_root_cause(
     ledger: Ledger, case_id: UUID, by: Actor, at: datetime, **fields: Any
 ) -> UUID:
-    """`RootCauseRecorded`, written as `Ledger.append` would: its `key` field collides with
-    `Ledger.append`'s own `key` (the write key), so `ledger.append(..., key=...)` (and POST
-    /cases/{id}/events with a RootCauseRecorded body) cannot carry it. Reported, not fixed here."""
-
-    def build() -> tuple[list[Any], Receipt]:
-        case = ledger._get_case(case_id)
-        timing = ledger.policies.timing(case.state.centre)
-        minted = case.append("RootCauseRecorded", by, at, timing, **fields)
-        return [case], Receipt(case_id=case_id, version=case.version, ids=minted)
-
-    receipt = ledger._write(by, None, build, case_id, retry_on_conflict=True)
+    receipt = ledger.append(case_id, by, "RootCauseRecorded", occurred_at=at, **fields)
     return receipt.ids["root_cause_id"]
 
 

@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from uuid import UUID
 
 import msgspec
 import psycopg
@@ -18,7 +17,6 @@ from litestar.testing import TestClient
 from ledger.api.app import create_app
 from ledger.application import Ledger
 from ledger.database import Database
-from ledger.domain.values import UnresolvedCause
 from ledger.projections.cases import CasesProjection
 from ledger.projections.exceptions import ExceptionsProjection
 from ledger.projections.pushback import PushbackProjection
@@ -26,7 +24,6 @@ from ledger.projections.runtime import ProjectionWorker
 from ledger.settings import Settings
 from tests.api.support import append, assert_problem
 from tests.conftest import registration
-from tests.pushback_support import DUTY, record_root_cause
 from tests.views_support import module_scoped_ledger
 
 database, ledger = module_scoped_ledger()
@@ -358,13 +355,12 @@ def unresolved_floor(client: TestClient[Any], ledger: Ledger, staff: Staff) -> d
         client, slow_case, s.duty, "UnresolvedClosed", ago(days=2), report_id=slow,
         closure="redirected", explanation="属信访事项", redirected_to="信访局",
     )  # fmt: skip
-    # the same root cause on two reports (RootCauseRecorded cannot go through HTTP: see
-    # tests/pushback_support.record_root_cause), with improvement actions on one.
+    # the same root cause on two reports
     for case_id, report_id in ((late_case, late), (ok_case, ok)):
-        cause_id = record_root_cause(
-            ledger, UUID(case_id), DUTY, ago(hours=1), report_id=UUID(report_id),
-            cause=UnresolvedCause.MATERIALS, key=f"{centre}-清单不一", description="两部门清单不一",
-        )  # fmt: skip
+        cause_id = event(
+            client, case_id, s.duty, "RootCauseRecorded", ago(hours=1), report_id=report_id,
+            cause="materials", key=f"{centre}-清单不一", description="两部门清单不一",
+        )["root_cause_id"]  # fmt: skip
     action = event(
         client, ok_case, s.duty, "ImprovementActionOpened", ago(minutes=30), report_id=ok,
         root_cause_id=str(cause_id), action="统一清单", owner_unit="人社",
@@ -378,9 +374,9 @@ def unresolved_floor(client: TestClient[Any], ledger: Ledger, staff: Staff) -> d
         root_cause_id=str(cause_id), action="培训", owner_unit="人社",
     )  # fmt: skip
     # a root cause under another key, once: not recurring
-    record_root_cause(
-        ledger, UUID(fresh_case), DUTY, ago(minutes=5), report_id=UUID(fresh),
-        cause=UnresolvedCause.POLICY, key=f"{centre}-一次", description="仅一次",
+    event(
+        client, fresh_case, s.duty, "RootCauseRecorded", ago(minutes=5), report_id=fresh,
+        cause="policy", key=f"{centre}-一次", description="仅一次",
     )  # fmt: skip
     return {"centre": centre, "late": late, "fresh": fresh, "ok": ok, "slow": slow}
 
