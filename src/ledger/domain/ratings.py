@@ -128,6 +128,10 @@ class RatingCommands(CaseCommands):
         if default:
             level = self._default_level(actor, occurred_at, timing)
             channel, dimensions, comment, real_name = None, {}, None, False
+        elif Role.SYSTEM in actor.roles:
+            raise RuleViolation(
+                "rating.default_by_system_only", "the ledger's timer records default ratings only"
+            )
         elif level is None or channel is None:
             raise RuleViolation("rating.level_missing", "a rating gives its level and channel")
         rectify_due = None

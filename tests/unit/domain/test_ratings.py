@@ -311,6 +311,14 @@ def test_only_the_ledgers_timer_records_a_default() -> None:
         )
 
 
+def test_the_ledgers_timer_records_no_ordinary_rating() -> None:
+    case = completed_case()
+
+    assert refusal(
+        case, "Rated", TIMER, cst(2026, 10, 9, 10), level=5, channel=RatingChannel.APP
+    ) == ("rating.default_by_system_only")
+
+
 def test_no_default_where_the_centres_policy_sets_none() -> None:
     case = completed_case(HUOSHAN)
 
