@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS view_hotline_tickets (
     merged_into_ticket text,
     supervisions int NOT NULL,
     last_supervision text,                 -- SupervisionLevel
+    replied_at timestamptz,                -- the last reply: it stops the unit's clock
     PRIMARY KEY (generation, ticket_id)
 );
 
@@ -100,6 +101,7 @@ CREATE TABLE IF NOT EXISTS view_unresolved (
     root_causes int NOT NULL,
     actions_open int NOT NULL,
     actions_completed int NOT NULL,
+    due_limit text,                        -- the report clock's frozen limit, "5 working_days"
     PRIMARY KEY (generation, report_id)
 );
 
@@ -166,11 +168,6 @@ CREATE TABLE IF NOT EXISTS view_pushback_cases (
     state bytea NOT NULL,                  -- CaseState (msgspec JSON), partial
     PRIMARY KEY (generation, case_id)
 );
-
--- Added with the projection: when the unit's reply stopped its clock (the last reply), and the
--- report clock's limit as its event froze it (the registers' colours measure the share left).
-ALTER TABLE view_hotline_tickets ADD COLUMN IF NOT EXISTS replied_at timestamptz;
-ALTER TABLE view_unresolved ADD COLUMN IF NOT EXISTS due_limit text;  -- e.g. "5 working_days"
 
 REVOKE ALL ON
     view_hotline_tickets, view_hotline_dispatches, view_unresolved, view_root_causes,
