@@ -13,9 +13,7 @@ lag from that same snapshot, only the live generation, ISO 8601 durations.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Annotated, Any, cast
 from uuid import UUID
 
@@ -28,7 +26,14 @@ from litestar.params import QueryParameter
 from psycopg.rows import DictRow, tuple_row
 
 from ledger.api.errors import BadRequest
-from ledger.api.reads import READ_WAIT, Lag, MinPosition, wait_for_view
+from ledger.api.reads import (
+    READ_WAIT,
+    Lag,
+    MinPosition,
+    utc_now,
+    view_snapshot,
+    wait_for_view,
+)
 from ledger.application import Ledger
 from ledger.domain.permissions import require_view_read
 from ledger.domain.values import Actor, ExceptionKind, Role
@@ -117,7 +122,9 @@ async def approvals(
             "role", "role must be an approver role, e.g. ?role=window_lead: " + ", ".join(Role)
         ) from None
     await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
-    return await anyio.to_thread.run_sync(pending_approvals, ledger, wanted, centre, limit, _now())
+    return await anyio.to_thread.run_sync(
+        pending_approvals, ledger, wanted, centre, limit, utc_now()
+    )
 
 
 APPROVAL_HANDLERS = [approvals]
@@ -143,7 +150,7 @@ _BY_ROLE = (
 def pending_approvals(
     ledger: Ledger, role: Role, centre: str | None, limit: int, now: datetime
 ) -> ApprovalsResponse:
-    with view_snapshot(ledger) as (conn, position, lag):
+    with view_snapshot(ledger, VIEW) as (conn, position, lag):
         rows = conn.execute(_PENDING, (role.value, centre, centre, limit)).fetchall()
     return ApprovalsResponse(
         role=role,
@@ -189,17 +196,3 @@ def _pending(row: DictRow, now: datetime) -> PendingApproval:
         waiting_since=row["waiting_since"],
         waiting=now - row["waiting_since"],
     )
-
-
-@contextmanager
-def view_snapshot(ledger: Ledger) -> Iterator[tuple[Conn, int, Lag]]:
-    """A pooled connection in one REPEATABLE READ, READ ONLY transaction, with the exceptions
-    view's position and lag as of that snapshot."""
-    with ledger.store.datastore.get_connection() as conn, conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        status = projection_status(cast("Any", conn.cursor(row_factory=tuple_row)), VIEW)
-        yield conn, status.position, Lag(events=status.lag_events, seconds=status.lag_seconds)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)  # noqa: UP017 (house style)

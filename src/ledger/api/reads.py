@@ -14,14 +14,26 @@ holds no database connection.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import base64
+import binascii
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Annotated, Any, cast
+from uuid import UUID
 
 import msgspec
 from litestar import Request
 from litestar.params import Parameter
+from psycopg.rows import tuple_row
 
 from ledger.api.errors import BadRequest
+from ledger.domain.clock import Colour
+from ledger.projections.runtime import projection_status
 from ledger.projections.waiter import PositionWaiter
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
 
 POSITION_HEADER = "Ledger-Position"
 MinPosition = Annotated[
@@ -75,3 +87,46 @@ async def wait_for_view(
     if target is None:
         return waiter.position(name)
     return await waiter.wait(name, target, timeout)
+
+
+class ColourCounts(msgspec.Struct, kw_only=True):
+    red: int = 0
+    amber: int = 0
+    green: int = 0
+    none: int = 0
+
+    @classmethod
+    def of(cls, colours: Iterable[Colour]) -> ColourCounts:
+        counts = cls()
+        for colour in colours:
+            setattr(counts, colour.value, getattr(counts, colour.value) + 1)
+        return counts
+
+
+@contextmanager
+def view_snapshot(ledger: Ledger, view: str) -> Iterator[tuple[Any, int, Lag]]:
+    """A pooled connection in one REPEATABLE READ, READ ONLY transaction, with `view`'s position
+    and lag as of that snapshot (so what is read and the position it is reported at agree)."""
+    with ledger.store.datastore.get_connection() as conn, conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        # projection_status reads tuples: a cursor of the same connection shares the snapshot.
+        status = projection_status(cast("Any", conn.cursor(row_factory=tuple_row)), view)
+        yield conn, status.position, Lag(events=status.lag_events, seconds=status.lag_seconds)
+
+
+def encode_cursor(at: datetime, item_id: UUID) -> str:
+    """A keyset-paging cursor: the last item's sort time and id, opaque to clients."""
+    raw = msgspec.json.encode((at, item_id))
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, field: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return msgspec.json.decode(raw, type=tuple[datetime, UUID])
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        raise BadRequest(field, f"{field} must be a next_cursor this endpoint returned") from None
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)  # noqa: UP017 (house style)

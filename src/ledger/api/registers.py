@@ -19,11 +19,8 @@ a confidential order's summary is null.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Annotated, Any, cast
 from uuid import UUID
 
@@ -36,7 +33,17 @@ from litestar.params import QueryParameter
 from psycopg.rows import DictRow, tuple_row
 
 from ledger.api.errors import BadRequest
-from ledger.api.reads import READ_WAIT, Lag, MinPosition, wait_for_view
+from ledger.api.reads import (
+    READ_WAIT,
+    ColourCounts,
+    Lag,
+    MinPosition,
+    decode_cursor,
+    encode_cursor,
+    utc_now,
+    view_snapshot,
+    wait_for_view,
+)
 from ledger.application import Ledger
 from ledger.domain import clock
 from ledger.domain.calendar import WorkingCalendar
@@ -244,20 +251,13 @@ class UnresolvedResponse(msgspec.Struct, kw_only=True):
     lag: Lag
 
 
-class BoardColours(msgspec.Struct, kw_only=True):
-    red: int = 0
-    amber: int = 0
-    green: int = 0
-    none: int = 0
-
-
 class BoardTickets(msgspec.Struct, kw_only=True):
     """The duty board's open 12345 orders, from the "pushback" view."""
 
     as_of_position: int
     lag: Lag
     count: int
-    counts: BoardColours
+    counts: ColourCounts
     tickets: list[TicketItem]
     """Oldest received first, at most 200."""
 
@@ -268,7 +268,7 @@ class BoardReports(msgspec.Struct, kw_only=True):
     as_of_position: int
     lag: Lag
     count: int
-    counts: BoardColours
+    counts: ColourCounts
     reports: list[ReportItem]
     """Oldest reported first, at most 200."""
 
@@ -317,9 +317,9 @@ async def hotline_tickets(
         raise BadRequest("status", "status must be one of " + ", ".join(TICKET_STATUSES))
     query = TicketQuery(centre=centre, status=status, unit=unit, limit=limit, after=after)
     if after is not None:
-        _decode_cursor(after)
+        decode_cursor(after, "after")
     await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
-    return await anyio.to_thread.run_sync(ticket_register, ledger, query, _now())
+    return await anyio.to_thread.run_sync(ticket_register, ledger, query, utc_now())
 
 
 @get("/unresolved", summary="The 办不成事 register", tags=["views"])
@@ -345,7 +345,7 @@ async def unresolved_reports(
     if status is not None and status not in ("open", "closed"):
         raise BadRequest("status", "status must be open or closed")
     if after is not None:
-        _decode_cursor(after)
+        decode_cursor(after, "after")
     query = ReportQuery(
         centre=centre,
         status=status,
@@ -357,7 +357,7 @@ async def unresolved_reports(
         after=after,
     )
     await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
-    return await anyio.to_thread.run_sync(report_register, ledger, query, _now())
+    return await anyio.to_thread.run_sync(report_register, ledger, query, utc_now())
 
 
 REGISTER_HANDLERS = [hotline_tickets, unresolved_reports]
@@ -393,19 +393,19 @@ def ticket_register(ledger: Ledger, query: TicketQuery, now: datetime) -> Ticket
         params.append(query.status)
     if query.after:
         where.append("(v.received_at, v.ticket_id) < (%s, %s)")
-        params.extend(_decode_cursor(query.after))
+        params.extend(decode_cursor(query.after, "after"))
     sql = (
         f"SELECT v.* FROM view_hotline_tickets v {_LIVE} WHERE {' AND '.join(where)} "
         "ORDER BY v.received_at DESC, v.ticket_id DESC LIMIT %s"
     )
     timings: dict[str, Timing] = {}
-    with view_snapshot(ledger) as (conn, position, lag):
+    with view_snapshot(ledger, VIEW) as (conn, position, lag):
         rows = conn.execute(sql, [*params, query.limit + 1]).fetchall()
     page = rows[: query.limit]
     return TicketsResponse(
         as_of=now,
         tickets=[ticket_item(row, _timing(ledger, timings, row["centre"]), now) for row in page],
-        next_cursor=_encode_cursor(page[-1]["received_at"], page[-1]["ticket_id"])
+        next_cursor=encode_cursor(page[-1]["received_at"], page[-1]["ticket_id"])
         if len(rows) > query.limit
         else None,
         as_of_position=position,
@@ -525,7 +525,7 @@ def report_register(ledger: Ledger, query: ReportQuery, now: datetime) -> Unreso
     page_params: list[Any] = list(params)
     if query.after:
         paged.append("(v.reported_at, v.report_id) < (%s, %s)")
-        page_params.extend(_decode_cursor(query.after))
+        page_params.extend(decode_cursor(query.after, "after"))
     sql = (
         f"SELECT v.* FROM view_unresolved v {_LIVE} WHERE {' AND '.join(paged)} "
         "ORDER BY v.reported_at DESC, v.report_id DESC LIMIT %s"
@@ -535,7 +535,7 @@ def report_register(ledger: Ledger, query: ReportQuery, now: datetime) -> Unreso
         f"FROM view_unresolved v {_LIVE} WHERE {matching} GROUP BY 1, 2"
     )
     timings: dict[str, Timing] = {}
-    with view_snapshot(ledger) as (conn, position, lag):
+    with view_snapshot(ledger, VIEW) as (conn, position, lag):
         rows = conn.execute(sql, [*page_params, query.limit + 1]).fetchall()
         grouped = conn.execute(counts_sql, params).fetchall()
         recurring = conn.execute(_RECURRING, (query.centre, query.centre)).fetchall()
@@ -548,7 +548,7 @@ def report_register(ledger: Ledger, query: ReportQuery, now: datetime) -> Unreso
     return UnresolvedResponse(
         as_of=now,
         reports=[report_item(row, _timing(ledger, timings, row["centre"]), now) for row in page],
-        next_cursor=_encode_cursor(page[-1]["reported_at"], page[-1]["report_id"])
+        next_cursor=encode_cursor(page[-1]["reported_at"], page[-1]["report_id"])
         if len(rows) > query.limit
         else None,
         counts=UnresolvedCounts(
@@ -647,24 +647,17 @@ def board_sections(
             as_of_position=status.position,
             lag=lag,
             count=len(tickets),
-            counts=_colour_counts(t.colour for t in tickets),
+            counts=ColourCounts.of(t.colour for t in tickets),
             tickets=tickets[:BOARD_MAX],
         ),
         BoardReports(
             as_of_position=status.position,
             lag=lag,
             count=len(reports),
-            counts=_colour_counts(r.colour for r in reports),
+            counts=ColourCounts.of(r.colour for r in reports),
             reports=reports[:BOARD_MAX],
         ),
     )
-
-
-def _colour_counts(colours: Iterator[Colour] | Any) -> BoardColours:
-    counts = BoardColours()
-    for colour in colours:
-        setattr(counts, colour.value, getattr(counts, colour.value) + 1)
-    return counts
 
 
 # --- shared ------------------------------------------------------------------------------------
@@ -730,30 +723,3 @@ def _timing(ledger: Ledger, cache: dict[str, Timing], centre: str) -> Timing:
     if centre not in cache:
         cache[centre] = ledger.policies.timing(centre)
     return cache[centre]
-
-
-def _encode_cursor(at: datetime, item_id: UUID) -> str:
-    raw = msgspec.json.encode((at, item_id))
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        return msgspec.json.decode(raw, type=tuple[datetime, UUID])
-    except (binascii.Error, ValueError, msgspec.DecodeError):
-        raise BadRequest("after", "after must be a next_cursor this endpoint returned") from None
-
-
-@contextmanager
-def view_snapshot(ledger: Ledger) -> Iterator[tuple[Conn, int, Lag]]:
-    """A pooled connection in one REPEATABLE READ, READ ONLY transaction, with the pushback
-    view's position and lag as of that snapshot."""
-    with ledger.store.datastore.get_connection() as conn, conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        status = projection_status(cast("Any", conn.cursor(row_factory=tuple_row)), VIEW)
-        yield conn, status.position, Lag(events=status.lag_events, seconds=status.lag_seconds)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)  # noqa: UP017 (house style)

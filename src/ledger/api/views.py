@@ -17,12 +17,8 @@ the server clock.
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Annotated, Any, cast
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
 from uuid import UUID
 
 import anyio
@@ -31,12 +27,22 @@ import psycopg
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
-from psycopg.rows import DictRow, tuple_row
+from psycopg.rows import DictRow
 
 from ledger.api import approvals, registers
 from ledger.api.approvals import ExceptionsWaiting
 from ledger.api.errors import BadRequest
-from ledger.api.reads import READ_WAIT, Lag, MinPosition, wait_for_view
+from ledger.api.reads import (
+    READ_WAIT,
+    ColourCounts,
+    Lag,
+    MinPosition,
+    decode_cursor,
+    encode_cursor,
+    utc_now,
+    view_snapshot,
+    wait_for_view,
+)
 from ledger.api.registers import BoardReports, BoardTickets
 from ledger.application import Ledger
 from ledger.domain import clock
@@ -56,7 +62,6 @@ from ledger.domain.values import (
     Priority,
     TimeLimit,
 )
-from ledger.projections.runtime import projection_status
 from ledger.projections.waiter import PositionWaiter
 
 VIEW = "cases"
@@ -131,13 +136,6 @@ class BoardCase(msgspec.Struct, kw_only=True):
     handoff_pending: bool
     clock: BoardClock | None
     colour: Colour
-
-
-class ColourCounts(msgspec.Struct, kw_only=True):
-    red: int = 0
-    amber: int = 0
-    green: int = 0
-    none: int = 0
 
 
 class WindowCases(msgspec.Struct, kw_only=True):
@@ -269,7 +267,7 @@ async def search(
         cursor=cursor,
     )
     await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
-    return await anyio.to_thread.run_sync(search_cases, ledger, query, _now())
+    return await anyio.to_thread.run_sync(search_cases, ledger, query, utc_now())
 
 
 @get("/boards/duty", summary="The duty board of one centre", tags=["views"])
@@ -291,7 +289,7 @@ async def board(
     await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
     await wait_for_view(request, waiter, approvals.VIEW, min_position, timeout=VIEW_WAIT)
     await wait_for_view(request, waiter, registers.VIEW, min_position, timeout=VIEW_WAIT)
-    return await anyio.to_thread.run_sync(duty_board, ledger, centre, _now())
+    return await anyio.to_thread.run_sync(duty_board, ledger, centre, utc_now())
 
 
 VIEW_HANDLERS = [board]
@@ -326,18 +324,18 @@ def search_cases(ledger: Ledger, query: CaseQuery, now: datetime) -> CaseSearchR
         params.append(_midnight(query.registered_to + timedelta(days=1)))
     if query.cursor:
         where.append("(v.registered_at, v.case_id) < (%s, %s)")
-        params.extend(_decode_cursor(query.cursor))
+        params.extend(decode_cursor(query.cursor, "cursor"))
     sql = (
         f"SELECT v.* FROM view_cases v {_LIVE} WHERE {' AND '.join(where)} "
         "ORDER BY v.registered_at DESC, v.case_id DESC LIMIT %s"
     )
-    with _snapshot(ledger) as (conn, position, lag):
+    with view_snapshot(ledger, VIEW) as (conn, position, lag):
         rows = conn.execute(sql, [*params, query.limit + 1]).fetchall()
     page = rows[: query.limit]
     more = len(rows) > query.limit
     return CaseSearchResponse(
         cases=[_summary(row, now) for row in page],
-        next_cursor=_encode_cursor(page[-1]) if more else None,
+        next_cursor=encode_cursor(page[-1]["registered_at"], page[-1]["case_id"]) if more else None,
         as_of_position=position,
         lag=lag,
     )
@@ -376,19 +374,6 @@ def _summary(row: DictRow, now: datetime) -> CaseSummary:
     )
 
 
-def _encode_cursor(row: DictRow) -> str:
-    raw = msgspec.json.encode((row["registered_at"], row["case_id"]))
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        return msgspec.json.decode(raw, type=tuple[datetime, UUID])
-    except (binascii.Error, ValueError, msgspec.DecodeError):
-        raise BadRequest("cursor", "cursor must be a next_cursor this endpoint returned") from None
-
-
 # --- duty board --------------------------------------------------------------------------------
 
 _OPEN_CASES = (
@@ -415,7 +400,7 @@ _RANK = {Colour.RED: 0, Colour.AMBER: 1, Colour.GREEN: 2, Colour.NONE: 3}
 
 def duty_board(ledger: Ledger, centre: str, now: datetime) -> DutyBoard:
     timing = ledger.policies.timing(centre)
-    with _snapshot(ledger) as (conn, position, lag):
+    with view_snapshot(ledger, VIEW) as (conn, position, lag):
         open_rows = conn.execute(_OPEN_CASES, (centre, list(OPEN))).fetchall()
         handoffs = conn.execute(_PENDING_HANDOFFS, (centre,)).fetchall()
         recent = conn.execute(
@@ -510,9 +495,7 @@ def _by_department(cases: list[tuple[DictRow, BoardCase]]) -> list[DepartmentCas
     grouped = []
     for department in sorted(departments):
         windows = departments[department]
-        counts = ColourCounts()
-        for case in (c for w in windows.values() for c in w):
-            setattr(counts, case.colour.value, getattr(counts, case.colour.value) + 1)
+        counts = ColourCounts.of(c.colour for w in windows.values() for c in w)
         grouped.append(
             DepartmentCases(
                 department=department,
@@ -534,17 +517,6 @@ def _urgency(case: BoardCase) -> tuple[Any, ...]:
 # --- shared ------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _snapshot(ledger: Ledger) -> Iterator[tuple[Conn, int, Lag]]:
-    """A pooled connection in one REPEATABLE READ, READ ONLY transaction, with the view's
-    position and lag as of that snapshot."""
-    with ledger.store.datastore.get_connection() as conn, conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        # projection_status reads tuples: a cursor of the same connection shares the snapshot.
-        status = projection_status(cast("Any", conn.cursor(row_factory=tuple_row)), VIEW)
-        yield conn, status.position, Lag(events=status.lag_events, seconds=status.lag_seconds)
-
-
 def _clock(row: DictRow) -> Clock | None:
     """The case's clock, rebuilt from its columns (as its events froze it)."""
     if row["due_at"] is None:
@@ -563,7 +535,3 @@ def _clock(row: DictRow) -> Clock | None:
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), SHANGHAI)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)  # noqa: UP017 (house style)
