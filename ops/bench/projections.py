@@ -374,7 +374,17 @@ CREATE TABLE bench_cases (
 
 
 DEFAULT_PROJECTION = "ledger.projections.cases:CasesProjection"
-VIEW_TABLES = {"cases": ("view_cases", "view_handoffs", "view_interventions")}
+VIEW_TABLES = {
+    "cases": ("view_cases", "view_handoffs", "view_interventions"),
+    "pushback": (
+        "view_hotline_tickets",
+        "view_hotline_dispatches",
+        "view_unresolved",
+        "view_root_causes",
+        "view_improvements",
+        "view_ratings",
+    ),
+}
 """The tables of projections that name no `tables` (or `table`) themselves, by name."""
 
 
