@@ -73,6 +73,7 @@ def end_of(y: int, m: int, d: int) -> datetime:
 REGISTERED = cst(2026, 3, 2)
 WED_23_SEP = cst(2026, 9, 23, 10)
 SAT_26_SEP = cst(2026, 9, 26, 10)
+MON_7_SEP = cst(2026, 9, 7, 10)
 
 
 def new_case(registered: datetime = REGISTERED) -> Case:
@@ -166,6 +167,26 @@ def dispatch(
     )
 
 
+def dispatch_refusal(
+    case: Case,
+    ticket_id: UUID,
+    unit: str,
+    at: datetime,
+    role: UnitRole = UnitRole.LEAD,
+    designated: bool = False,
+) -> str:
+    return refusal(
+        case,
+        "HotlineDispatched",
+        AGENT,
+        at,
+        ticket_id=ticket_id,
+        unit=unit,
+        role=role,
+        designated=designated,
+    )
+
+
 def ask_return(case: Case, ticket_id: UUID, unit: str, at: datetime) -> None:
     append(
         case,
@@ -175,6 +196,25 @@ def ask_return(case: Case, ticket_id: UUID, unit: str, at: datetime) -> None:
         ticket_id=ticket_id,
         reason="不属本单位职责",
         legal_basis="本单位“三定”方案第三条",
+    )
+
+
+def return_refusal(
+    case: Case,
+    ticket_id: UUID,
+    unit: str,
+    at: datetime,
+    reason: str = "不属本单位职责",
+    legal_basis: str = "三定",
+) -> str:
+    return refusal(
+        case,
+        "HotlineReturnRequested",
+        LIAISON[unit],
+        at,
+        ticket_id=ticket_id,
+        reason=reason,
+        legal_basis=legal_basis,
     )
 
 
@@ -194,6 +234,10 @@ def decide_return(
 
 def sign_for(case: Case, ticket_id: UUID, unit: str, at: datetime) -> None:
     append(case, "HotlineSignedFor", LIAISON[unit], at, ticket_id=ticket_id)
+
+
+def sign_for_refusal(case: Case, ticket_id: UUID, unit: str, at: datetime) -> str:
+    return refusal(case, "HotlineSignedFor", LIAISON[unit], at, ticket_id=ticket_id)
 
 
 def reply(case: Case, ticket_id: UUID, unit: str, at: datetime, text: str = "已办理") -> None:
@@ -238,6 +282,38 @@ def follow_up(
     )
 
 
+def dissatisfied(
+    case: Case,
+    ticket_id: UUID,
+    at: datetime,
+    cause: DissatisfactionCause = DissatisfactionCause.UNIT,
+) -> None:
+    """A 回访 that finds the caller dissatisfied and the matter unresolved."""
+    follow_up(case, ticket_id, at, Satisfaction.DISSATISFIED, cause, resolved=False)
+
+
+def reopen(case: Case, ticket_id: UUID, at: datetime, reason: str = "重办") -> None:
+    append(case, "HotlineReopened", AGENT, at, ticket_id=ticket_id, reason=reason)
+
+
+def decide_extension(
+    case: Case,
+    ticket_id: UUID,
+    at: datetime,
+    decision: Decision = Decision.APPROVE,
+    opinion: str = "同意",
+) -> None:
+    append(
+        case,
+        "HotlineExtensionDecided",
+        AGENT,
+        at,
+        ticket_id=ticket_id,
+        decision=decision,
+        opinion=opinion,
+    )
+
+
 def ticket(case: Case, ticket_id: UUID) -> HotlineTicket:
     found = case.state.ticket(ticket_id)
     assert found is not None
@@ -255,6 +331,14 @@ def in_progress(
     ticket_id = receive(case, at - timedelta(minutes=30), category, urgency, timing=timing)
     dispatch(case, ticket_id, A, at, timing=timing)
     sign_for(case, ticket_id, A, at + timedelta(hours=1))
+    return case, ticket_id
+
+
+def dispatched_to_a(at: datetime = MON_7_SEP) -> tuple[Case, UUID]:
+    """A complaint received an hour before `at` and dispatched to A at `at`, not signed for."""
+    case = new_case()
+    ticket_id = receive(case, at - timedelta(hours=1))
+    dispatch(case, ticket_id, A, at)
     return case, ticket_id
 
 
@@ -309,9 +393,7 @@ def test_an_unknown_order_is_refused() -> None:
     case = new_case()
     receive(case, cst(2026, 9, 7, 9))
 
-    assert refusal(
-        case, "HotlineSignedFor", LIAISON[A], cst(2026, 9, 7, 10), ticket_id=uuid4()
-    ) == ("hotline.unknown_ticket")
+    assert sign_for_refusal(case, uuid4(), A, cst(2026, 9, 7, 10)) == "hotline.unknown_ticket"
 
 
 # --- clocks ---------------------------------------------------------------------------------------
@@ -470,16 +552,9 @@ def test_an_order_flies_between_units_until_designated_then_is_handled_reopened_
     assert [r.unit for r in t.returns] == [A, B, C]
 
     # After three rounds the hotline must designate the unit (指定承办).
-    assert refusal(
-        case,
-        "HotlineDispatched",
-        AGENT,
-        cst(2026, 9, 9, 9),
-        ticket_id=ticket_id,
-        unit=D,
-        role=UnitRole.LEAD,
-        designated=False,
-    ) == ("hotline.designation_required")
+    assert (
+        dispatch_refusal(case, ticket_id, D, cst(2026, 9, 9, 9)) == "hotline.designation_required"
+    )
     # Round 4: D, designated, Wed 9 Sep 09:05. Sign-for due Thu 10 Sep; reply due in 13 working
     # days: 10, 11, 14, 15, 16, 17, 18, 20 (调休), 21, 22, 23, 24, then 28 Sep (中秋 25-27).
     dispatch(case, ticket_id, D, cst(2026, 9, 9, 9, 5), designated=True)
@@ -488,15 +563,10 @@ def test_an_order_flies_between_units_until_designated_then_is_handled_reopened_
     assert t.lead.sign_for_due == end_of(2026, 9, 10)
     assert t.reply_clock is not None and t.reply_clock.due_at == end_of(2026, 9, 28)
 
-    assert refusal(
-        case,
-        "HotlineReturnRequested",
-        LIAISON[D],
-        cst(2026, 9, 9, 9, 30),
-        ticket_id=ticket_id,
-        reason="不属本单位职责",
-        legal_basis="街道职责清单",
-    ) == ("hotline.designated_cannot_return")
+    assert (
+        return_refusal(case, ticket_id, D, cst(2026, 9, 9, 9, 30), legal_basis="街道职责清单")
+        == "hotline.designated_cannot_return"
+    )
 
     sign_for(case, ticket_id, D, cst(2026, 9, 9, 10))
     t = ticket(case, ticket_id)
@@ -520,24 +590,11 @@ def test_an_order_flies_between_units_until_designated_then_is_handled_reopened_
 
     # 延期, asked before the deadline (28 Sep) for 5 working days: 13 + 5 = 18 working days from
     # 9 Sep: ... 28, 29, 30 Sep, 8, 9, 10 Oct (Sat, 调休).
-    append(
-        case,
-        "HotlineExtensionRequested",
-        LIAISON[D],
-        cst(2026, 9, 24, 10),
-        ticket_id=ticket_id,
-        working_days=5,
-        reason="需协调物业、供水单位现场处置",
+    assert (
+        extension(case, ticket_id, cst(2026, 9, 24, 10), 5, D, "需协调物业、供水单位现场处置")
+        is None
     )
-    append(
-        case,
-        "HotlineExtensionDecided",
-        AGENT,
-        cst(2026, 9, 24, 15),
-        ticket_id=ticket_id,
-        decision=Decision.APPROVE,
-        opinion="同意延期5个工作日",
-    )
+    decide_extension(case, ticket_id, cst(2026, 9, 24, 15), opinion="同意延期5个工作日")
     t = ticket(case, ticket_id)
     assert t.reply_clock is not None
     assert t.reply_clock.limit == TimeLimit(value=18, unit=LimitUnit.WORKING_DAYS)
@@ -575,22 +632,8 @@ def test_an_order_flies_between_units_until_designated_then_is_handled_reopened_
 
     # 回访: dissatisfied, the unit at fault (主观原因): 重办 on a new clock from Mon 12 Oct 11:00,
     # 13 working days: 13, 14, 15, 16, 19, 20, 21, 22, 23, 26, 27, 28, 29 Oct.
-    follow_up(
-        case,
-        ticket_id,
-        cst(2026, 10, 12, 10),
-        Satisfaction.DISSATISFIED,
-        DissatisfactionCause.UNIT,
-        resolved=False,
-    )
-    append(
-        case,
-        "HotlineReopened",
-        AGENT,
-        cst(2026, 10, 12, 11),
-        ticket_id=ticket_id,
-        reason="回访不满意：承办单位未现场核实",
-    )
+    dissatisfied(case, ticket_id, cst(2026, 10, 12, 10))
+    reopen(case, ticket_id, cst(2026, 10, 12, 11), "回访不满意：承办单位未现场核实")
     t = ticket(case, ticket_id)
     assert (t.status, t.closure, t.closed_at, t.reopen_count) == (
         TicketStatus.IN_PROGRESS,
@@ -646,72 +689,39 @@ def test_an_order_flies_between_units_until_designated_then_is_handled_reopened_
 def test_a_unit_is_designated_only_after_three_rounds_and_only_as_lead() -> None:
     case = new_case()
     ticket_id = receive(case, cst(2026, 9, 7, 9))
-    assert refusal(
-        case,
-        "HotlineDispatched",
-        AGENT,
-        cst(2026, 9, 7, 10),
-        ticket_id=ticket_id,
-        unit=A,
-        role=UnitRole.LEAD,
-        designated=True,
-    ) == ("hotline.designation_too_early")
+    assert (
+        dispatch_refusal(case, ticket_id, A, cst(2026, 9, 7, 10), designated=True)
+        == "hotline.designation_too_early"
+    )
 
     dispatch(case, ticket_id, A, cst(2026, 9, 7, 10))
-    assert refusal(
-        case,
-        "HotlineDispatched",
-        AGENT,
-        cst(2026, 9, 7, 11),
-        ticket_id=ticket_id,
-        unit=B,
-        role=UnitRole.ASSIST,
-        designated=True,
-    ) == ("hotline.designation_too_early")
+    assert (
+        dispatch_refusal(
+            case, ticket_id, B, cst(2026, 9, 7, 11), role=UnitRole.ASSIST, designated=True
+        )
+        == "hotline.designation_too_early"
+    )
 
 
 def test_a_second_lead_dispatch_waits_for_an_approved_return() -> None:
-    case = new_case()
-    ticket_id = receive(case, cst(2026, 9, 7, 9))
-    dispatch(case, ticket_id, A, cst(2026, 9, 7, 10))
+    case, ticket_id = dispatched_to_a()
 
-    assert refusal(
-        case,
-        "HotlineDispatched",
-        AGENT,
-        cst(2026, 9, 7, 11),
-        ticket_id=ticket_id,
-        unit=B,
-        role=UnitRole.LEAD,
-        designated=False,
-    ) == ("hotline.already_dispatched")
+    assert dispatch_refusal(case, ticket_id, B, cst(2026, 9, 7, 11)) == "hotline.already_dispatched"
 
 
 def test_assisting_units_join_the_round_of_the_lead_and_end_with_it() -> None:
     case = new_case()
     ticket_id = receive(case, cst(2026, 9, 7, 9))
-    assert refusal(
-        case,
-        "HotlineDispatched",
-        AGENT,
-        cst(2026, 9, 7, 10),
-        ticket_id=ticket_id,
-        unit=B,
-        role=UnitRole.ASSIST,
-        designated=False,
-    ) == ("hotline.no_lead_unit")
+    assert (
+        dispatch_refusal(case, ticket_id, B, cst(2026, 9, 7, 10), role=UnitRole.ASSIST)
+        == "hotline.no_lead_unit"
+    )
 
     dispatch(case, ticket_id, A, cst(2026, 9, 7, 10))
-    assert refusal(
-        case,
-        "HotlineDispatched",
-        AGENT,
-        cst(2026, 9, 7, 11),
-        ticket_id=ticket_id,
-        unit=A,
-        role=UnitRole.ASSIST,
-        designated=False,
-    ) == ("hotline.already_dispatched_to_unit")
+    assert (
+        dispatch_refusal(case, ticket_id, A, cst(2026, 9, 7, 11), role=UnitRole.ASSIST)
+        == "hotline.already_dispatched_to_unit"
+    )
     dispatch(case, ticket_id, B, cst(2026, 9, 7, 11), role=UnitRole.ASSIST)
     sign_for(case, ticket_id, B, cst(2026, 9, 7, 12))
 
@@ -721,15 +731,10 @@ def test_assisting_units_join_the_round_of_the_lead_and_end_with_it() -> None:
     assert t.dispatches[1].signed_for_by == LIAISON[B].id
     assert t.reply_clock is not None and t.reply_clock.started_at == cst(2026, 9, 7, 10)
     # An assisting unit neither returns nor replies to the order.
-    assert refusal(
-        case,
-        "HotlineReturnRequested",
-        LIAISON[B],
-        cst(2026, 9, 7, 13),
-        ticket_id=ticket_id,
-        reason="非本单位",
-        legal_basis="三定",
-    ) == ("hotline.not_lead_unit")
+    assert (
+        return_refusal(case, ticket_id, B, cst(2026, 9, 7, 13), reason="非本单位")
+        == "hotline.not_lead_unit"
+    )
 
     ask_return(case, ticket_id, A, cst(2026, 9, 7, 14))
     decide_return(case, ticket_id, cst(2026, 9, 7, 15))
@@ -742,37 +747,25 @@ def test_assisting_units_join_the_round_of_the_lead_and_end_with_it() -> None:
 
 
 def test_only_a_unit_the_order_was_dispatched_to_signs_for_it_and_only_once() -> None:
-    case = new_case()
-    ticket_id = receive(case, cst(2026, 9, 7, 9))
-    dispatch(case, ticket_id, A, cst(2026, 9, 7, 10))
+    case, ticket_id = dispatched_to_a()
 
-    assert refusal(
-        case, "HotlineSignedFor", LIAISON[B], cst(2026, 9, 7, 11), ticket_id=ticket_id
-    ) == ("hotline.not_dispatched_to_unit")
+    assert (
+        sign_for_refusal(case, ticket_id, B, cst(2026, 9, 7, 11))
+        == "hotline.not_dispatched_to_unit"
+    )
     sign_for(case, ticket_id, A, cst(2026, 9, 7, 11))
-    assert refusal(
-        case, "HotlineSignedFor", LIAISON[A], cst(2026, 9, 7, 12), ticket_id=ticket_id
-    ) == ("hotline.already_signed_for")
+    assert sign_for_refusal(case, ticket_id, A, cst(2026, 9, 7, 12)) == "hotline.already_signed_for"
 
 
 def test_a_pending_return_blocks_the_sign_for_and_a_second_return() -> None:
-    case = new_case()
-    ticket_id = receive(case, cst(2026, 9, 7, 9))
-    dispatch(case, ticket_id, A, cst(2026, 9, 7, 10))
+    case, ticket_id = dispatched_to_a()
     ask_return(case, ticket_id, A, cst(2026, 9, 7, 11))
 
-    assert refusal(
-        case, "HotlineSignedFor", LIAISON[A], cst(2026, 9, 7, 12), ticket_id=ticket_id
-    ) == ("hotline.return_pending")
-    assert refusal(
-        case,
-        "HotlineReturnRequested",
-        LIAISON[A],
-        cst(2026, 9, 7, 12),
-        ticket_id=ticket_id,
-        reason="再次申请",
-        legal_basis="三定",
-    ) == ("hotline.return_pending")
+    assert sign_for_refusal(case, ticket_id, A, cst(2026, 9, 7, 12)) == "hotline.return_pending"
+    assert (
+        return_refusal(case, ticket_id, A, cst(2026, 9, 7, 12), reason="再次申请")
+        == "hotline.return_pending"
+    )
 
 
 @pytest.mark.parametrize(
@@ -781,9 +774,7 @@ def test_a_pending_return_blocks_the_sign_for_and_a_second_return() -> None:
 def test_a_rejected_return_leaves_the_order_with_its_unit(
     signed: bool, status: TicketStatus
 ) -> None:
-    case = new_case()
-    ticket_id = receive(case, cst(2026, 9, 7, 9))
-    dispatch(case, ticket_id, A, cst(2026, 9, 7, 10))
+    case, ticket_id = dispatched_to_a()
     if signed:
         sign_for(case, ticket_id, A, cst(2026, 9, 7, 10, 30))
     clock_before = ticket(case, ticket_id).reply_clock
@@ -809,19 +800,11 @@ def test_a_rejected_return_leaves_the_order_with_its_unit(
 
 def test_a_return_is_asked_within_one_working_day_of_the_dispatch() -> None:
     # Dispatched Fri 3 Apr 10:00; 清明 4-6 Apr: 退单 possible until the end of Tue 7 Apr.
-    case = new_case()
-    ticket_id = receive(case, cst(2026, 4, 3, 9))
-    dispatch(case, ticket_id, A, cst(2026, 4, 3, 10))
+    case, ticket_id = dispatched_to_a(cst(2026, 4, 3, 10))
 
-    assert refusal(
-        case,
-        "HotlineReturnRequested",
-        LIAISON[A],
-        cst(2026, 4, 8, 0, 0),
-        ticket_id=ticket_id,
-        reason="不属本单位职责",
-        legal_basis="三定",
-    ) == ("hotline.return_window_passed")
+    assert (
+        return_refusal(case, ticket_id, A, cst(2026, 4, 8, 0, 0)) == "hotline.return_window_passed"
+    )
     ask_return(case, ticket_id, A, cst(2026, 4, 7, 23, 30))
     assert ticket(case, ticket_id).status is TicketStatus.RETURN_REQUESTED
 
@@ -830,34 +813,46 @@ def test_a_replied_order_is_not_returned() -> None:
     case, ticket_id = in_progress()
     reply(case, ticket_id, A, cst(2026, 9, 23, 12))
 
-    assert refusal(
-        case,
-        "HotlineReturnRequested",
-        LIAISON[A],
-        cst(2026, 9, 23, 13),
-        ticket_id=ticket_id,
-        reason="不属本单位职责",
-        legal_basis="三定",
-    ) == ("hotline.not_in_progress")
+    assert return_refusal(case, ticket_id, A, cst(2026, 9, 23, 13)) == "hotline.not_in_progress"
 
 
 # --- extensions ---------------------------------------------------------------------------------
 
 
-def extension(case: Case, ticket_id: UUID, at: datetime, days: int = 2) -> str | None:
+def extension(
+    case: Case,
+    ticket_id: UUID,
+    at: datetime,
+    days: int = 2,
+    unit: str = A,
+    reason: str = "需补充调查",
+) -> str | None:
+    """Ask an extension for the unit; None if recorded, else the rule that refused it."""
     try:
         append(
             case,
             "HotlineExtensionRequested",
-            LIAISON[A],
+            LIAISON[unit],
             at,
             ticket_id=ticket_id,
             working_days=days,
-            reason="需补充调查",
+            reason=reason,
         )
     except RuleViolation as refused:
         return refused.rule
     return None
+
+
+def decide_extension_refusal(case: Case, ticket_id: UUID, at: datetime) -> str:
+    return refusal(
+        case,
+        "HotlineExtensionDecided",
+        AGENT,
+        at,
+        ticket_id=ticket_id,
+        decision=Decision.APPROVE,
+        opinion="同意",
+    )
 
 
 def test_an_approved_extension_moves_the_reply_deadline_by_working_days() -> None:
@@ -866,15 +861,7 @@ def test_an_approved_extension_moves_the_reply_deadline_by_working_days() -> Non
     case, ticket_id = in_progress(cst(2026, 9, 23, 10))
     assert extension(case, ticket_id, cst(2026, 9, 28, 10)) is None
 
-    append(
-        case,
-        "HotlineExtensionDecided",
-        AGENT,
-        cst(2026, 9, 28, 15),
-        ticket_id=ticket_id,
-        decision=Decision.APPROVE,
-        opinion="同意",
-    )
+    decide_extension(case, ticket_id, cst(2026, 9, 28, 15))
 
     running = ticket(case, ticket_id).reply_clock
     assert running is not None
@@ -886,15 +873,7 @@ def test_a_rejected_extension_leaves_the_deadline() -> None:
     case, ticket_id = in_progress(cst(2026, 9, 23, 10))
     assert extension(case, ticket_id, cst(2026, 9, 28, 10)) is None
 
-    append(
-        case,
-        "HotlineExtensionDecided",
-        AGENT,
-        cst(2026, 9, 28, 15),
-        ticket_id=ticket_id,
-        decision=Decision.REJECT,
-        opinion="不同意",
-    )
+    decide_extension(case, ticket_id, cst(2026, 9, 28, 15), Decision.REJECT, opinion="不同意")
 
     t = ticket(case, ticket_id)
     assert t.reply_clock is not None and t.reply_clock.due_at == end_of(2026, 9, 29)
@@ -915,21 +894,14 @@ def test_an_extension_is_asked_before_the_deadline_one_at_a_time() -> None:
 def test_no_extension_decision_without_a_request() -> None:
     case, ticket_id = in_progress()
 
-    assert refusal(
-        case,
-        "HotlineExtensionDecided",
-        AGENT,
-        cst(2026, 9, 24, 10),
-        ticket_id=ticket_id,
-        decision=Decision.APPROVE,
-        opinion="同意",
-    ) == ("hotline.no_extension_pending")
+    assert (
+        decide_extension_refusal(case, ticket_id, cst(2026, 9, 24, 10))
+        == "hotline.no_extension_pending"
+    )
 
 
 def test_an_extension_asked_in_a_returned_round_lapses_with_it() -> None:
-    case = new_case()
-    ticket_id = receive(case, cst(2026, 9, 7, 9))
-    dispatch(case, ticket_id, A, cst(2026, 9, 7, 10))
+    case, ticket_id = dispatched_to_a()
     sign_for(case, ticket_id, A, cst(2026, 9, 7, 11))
     assert extension(case, ticket_id, cst(2026, 9, 7, 12), days=10) is None
     ask_return(case, ticket_id, A, cst(2026, 9, 7, 13))
@@ -939,33 +911,12 @@ def test_an_extension_asked_in_a_returned_round_lapses_with_it() -> None:
     sign_for(case, ticket_id, B, cst(2026, 9, 8, 10))
 
     # A's request is not B's: it cannot be approved onto B's clock, and does not block B's own.
-    assert refusal(
-        case,
-        "HotlineExtensionDecided",
-        AGENT,
-        cst(2026, 9, 8, 11),
-        ticket_id=ticket_id,
-        decision=Decision.APPROVE,
-        opinion="同意",
-    ) == ("hotline.no_extension_pending")
-    append(
-        case,
-        "HotlineExtensionRequested",
-        LIAISON[B],
-        cst(2026, 9, 8, 12),
-        ticket_id=ticket_id,
-        working_days=2,
-        reason="需现场核查",
+    assert (
+        decide_extension_refusal(case, ticket_id, cst(2026, 9, 8, 11))
+        == "hotline.no_extension_pending"
     )
-    append(
-        case,
-        "HotlineExtensionDecided",
-        AGENT,
-        cst(2026, 9, 8, 13),
-        ticket_id=ticket_id,
-        decision=Decision.APPROVE,
-        opinion="同意",
-    )
+    assert extension(case, ticket_id, cst(2026, 9, 8, 12), 2, B, "需现场核查") is None
+    decide_extension(case, ticket_id, cst(2026, 9, 8, 13))
 
     # 13 + 2 = 15 working days from 8 Sep: ... 24 Sep, then 28, 29 Sep (中秋 25-27).
     running = ticket(case, ticket_id).reply_clock
@@ -999,9 +950,7 @@ def test_an_extension_is_refused_on_a_clock_that_is_not_in_working_days() -> Non
 
 
 def test_a_reply_follows_the_sign_for_by_the_lead_units_head() -> None:
-    case = new_case()
-    ticket_id = receive(case, cst(2026, 9, 7, 9))
-    dispatch(case, ticket_id, A, cst(2026, 9, 7, 10))
+    case, ticket_id = dispatched_to_a()
     dispatch(case, ticket_id, B, cst(2026, 9, 7, 10), role=UnitRole.ASSIST)
     body = {"ticket_id": ticket_id, "text": "已办理", "unit_claims_resolved": True}
 
@@ -1037,11 +986,8 @@ def test_only_a_reply_is_reviewed() -> None:
     ) == ("hotline.no_reply_to_review")
 
 
-@pytest.mark.parametrize("closure", [TicketClosure.ANSWERED_AT_INTAKE, TicketClosure.REDIRECTED])
-def test_the_hotline_closes_an_undispatched_order_itself(closure: TicketClosure) -> None:
-    case = new_case()
-    ticket_id = receive(case, cst(2026, 9, 7, 9), HotlineCategory.CONSULTATION)
-
+def close_at_intake(case: Case, ticket_id: UUID, closure: TicketClosure, note: str) -> None:
+    """The hotline closes an undispatched order at 09:10 on Mon 7 Sep."""
     append(
         case,
         "HotlineClosed",
@@ -1049,8 +995,16 @@ def test_the_hotline_closes_an_undispatched_order_itself(closure: TicketClosure)
         cst(2026, 9, 7, 9, 10),
         ticket_id=ticket_id,
         closure=closure,
-        note="知识库直接答复",
+        note=note,
     )
+
+
+@pytest.mark.parametrize("closure", [TicketClosure.ANSWERED_AT_INTAKE, TicketClosure.REDIRECTED])
+def test_the_hotline_closes_an_undispatched_order_itself(closure: TicketClosure) -> None:
+    case = new_case()
+    ticket_id = receive(case, cst(2026, 9, 7, 9), HotlineCategory.CONSULTATION)
+
+    close_at_intake(case, ticket_id, closure, "知识库直接答复")
 
     t = ticket(case, ticket_id)
     assert (t.status, t.closure, t.closed_at) == (
@@ -1058,16 +1012,7 @@ def test_the_hotline_closes_an_undispatched_order_itself(closure: TicketClosure)
         closure,
         cst(2026, 9, 7, 9, 10),
     )
-    assert refusal(
-        case,
-        "HotlineDispatched",
-        AGENT,
-        cst(2026, 9, 7, 10),
-        ticket_id=ticket_id,
-        unit=A,
-        role=UnitRole.LEAD,
-        designated=False,
-    ) == ("hotline.ticket_closed")
+    assert dispatch_refusal(case, ticket_id, A, cst(2026, 9, 7, 10)) == "hotline.ticket_closed"
 
 
 def test_a_dispatched_order_closes_on_its_reply_only() -> None:
@@ -1166,63 +1111,27 @@ def test_no_reopening_without_a_follow_up_finding_the_unit_at_fault() -> None:
     case, ticket_id = closed_by_reply()
     assert reopen_refusal(case, ticket_id) == "hotline.reopen_without_unit_fault"
 
-    follow_up(
-        case,
-        ticket_id,
-        cst(2026, 9, 25, 10),
-        Satisfaction.DISSATISFIED,
-        DissatisfactionCause.OBJECTIVE,
-        resolved=False,
-    )
+    dissatisfied(case, ticket_id, cst(2026, 9, 25, 10), DissatisfactionCause.OBJECTIVE)
     assert reopen_refusal(case, ticket_id) == "hotline.reopen_without_unit_fault"
 
-    follow_up(
-        case,
-        ticket_id,
-        cst(2026, 9, 25, 11),
-        Satisfaction.DISSATISFIED,
-        DissatisfactionCause.UNIT,
-        resolved=False,
-    )
-    append(case, "HotlineReopened", AGENT, cst(2026, 9, 26, 10), ticket_id=ticket_id, reason="重办")
+    dissatisfied(case, ticket_id, cst(2026, 9, 25, 11))
+    reopen(case, ticket_id, cst(2026, 9, 26, 10))
     assert ticket(case, ticket_id).reopen_count == 1
 
 
 def test_an_order_answered_at_intake_is_not_reopened() -> None:
     case = new_case()
     ticket_id = receive(case, cst(2026, 9, 7, 9), HotlineCategory.CONSULTATION)
-    append(
-        case,
-        "HotlineClosed",
-        AGENT,
-        cst(2026, 9, 7, 9, 10),
-        ticket_id=ticket_id,
-        closure=TicketClosure.ANSWERED_AT_INTAKE,
-        note="直接答复",
-    )
-    follow_up(
-        case,
-        ticket_id,
-        cst(2026, 9, 8, 10),
-        Satisfaction.DISSATISFIED,
-        DissatisfactionCause.UNIT,
-        resolved=False,
-    )
+    close_at_intake(case, ticket_id, TicketClosure.ANSWERED_AT_INTAKE, "直接答复")
+    dissatisfied(case, ticket_id, cst(2026, 9, 8, 10))
 
     assert reopen_refusal(case, ticket_id) == "hotline.reopen_without_unit_fault"
 
 
 def test_a_reopened_order_closed_again_needs_a_new_follow_up_before_another_reopening() -> None:
     case, ticket_id = closed_by_reply()
-    follow_up(
-        case,
-        ticket_id,
-        cst(2026, 9, 25, 10),
-        Satisfaction.DISSATISFIED,
-        DissatisfactionCause.UNIT,
-        resolved=False,
-    )
-    append(case, "HotlineReopened", AGENT, cst(2026, 9, 25, 11), ticket_id=ticket_id, reason="重办")
+    dissatisfied(case, ticket_id, cst(2026, 9, 25, 10))
+    reopen(case, ticket_id, cst(2026, 9, 25, 11))
     reply(case, ticket_id, A, cst(2026, 9, 28, 10))
     review(case, ticket_id, cst(2026, 9, 28, 15))
 
@@ -1230,17 +1139,8 @@ def test_a_reopened_order_closed_again_needs_a_new_follow_up_before_another_reop
     assert reopen_refusal(case, ticket_id, cst(2026, 9, 29, 10)) == (
         "hotline.reopen_without_unit_fault"
     )
-    follow_up(
-        case,
-        ticket_id,
-        cst(2026, 9, 29, 10),
-        Satisfaction.DISSATISFIED,
-        DissatisfactionCause.UNIT,
-        resolved=False,
-    )
-    append(
-        case, "HotlineReopened", AGENT, cst(2026, 9, 29, 11), ticket_id=ticket_id, reason="再次重办"
-    )
+    dissatisfied(case, ticket_id, cst(2026, 9, 29, 10))
+    reopen(case, ticket_id, cst(2026, 9, 29, 11), "再次重办")
     assert ticket(case, ticket_id).reopen_count == 2
 
 
@@ -1279,16 +1179,7 @@ def test_a_duplicate_is_merged_into_its_master_never_deleted() -> None:
         cst(2026, 9, 7, 10),
     )
     assert not t.status.is_open
-    assert refusal(
-        case,
-        "HotlineDispatched",
-        AGENT,
-        cst(2026, 9, 7, 11),
-        ticket_id=ticket_id,
-        unit=A,
-        role=UnitRole.LEAD,
-        designated=False,
-    ) == ("hotline.ticket_closed")
+    assert dispatch_refusal(case, ticket_id, A, cst(2026, 9, 7, 11)) == "hotline.ticket_closed"
     assert follow_up_refusal(case, ticket_id, satisfaction=Satisfaction.SATISFIED) == (
         "hotline.not_closed"
     )
