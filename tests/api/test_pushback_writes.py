@@ -610,3 +610,26 @@ def test_a_root_cause_and_its_improvement_are_written_over_http(
     [report] = client.get(f"/cases/{case_id}", headers=auditor).json()["state"]["unresolved"]
     assert [c["key"] for c in report["root_causes"]] == ["跨省经办协同"]
     assert report["actions"][0]["result"] == "已实施"
+
+
+def test_after_two_returned_rounds_the_hotline_may_designate_the_third_unit(
+    client: Any, hotline: dict[str, str], staff: Any, auditor: dict[str, str]
+) -> None:
+    case_id, ticket_id = received(client, hotline)
+    append(client, case_id, hotline, dispatch(ticket_id, "人社", at(2, "09:30")))
+    # One returned round is not enough...
+    returned(client, case_id, ticket_id, staff("人社"), hotline, at(2, "14:00"))
+    assert_problem(
+        post(
+            client, case_id, hotline, dispatch(ticket_id, "医保", at(2, "16:00"), designated=True)
+        ),
+        422,
+        rule="hotline.designation_too_early",
+    )
+    append(client, case_id, hotline, dispatch(ticket_id, "医保", at(2, "16:00")))
+    returned(client, case_id, ticket_id, staff("医保"), hotline, at(3, "10:00"))
+    # ...two are: the third dispatch designates 税务.
+    append(client, case_id, hotline, dispatch(ticket_id, "税务", at(3, "14:00"), designated=True))
+    ticket = ticket_of(client, case_id, auditor)
+    assert [d["designated"] for d in ticket["dispatches"]] == [False, False, True]
+    assert ticket["status"] == "dispatched"

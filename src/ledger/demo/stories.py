@@ -299,7 +299,7 @@ def _hotline() -> list[CasePlan]:
     master = case(
         "000-hotline",
         "示例 12345",
-        "示例 12345 求助: three 退单 rounds, designated, extended, reworked, reopened, satisfied",
+        "示例 12345 求助: two 退单 rounds, designated, extended, reworked, reopened, satisfied",
         register(
             HL_AGENT,
             "2026-03-02 09:10",
@@ -334,15 +334,7 @@ def _hotline() -> list[CasePlan]:
             "诉求为养老保险参保缴费证明, 非医疗保险业务",
             "县医疗保障局“三定”规定及权责清单",
         ),
-        _dispatch("2026-03-02 14:50", "税务"),
-        *_returned(
-            HS_SW,
-            "2026-03-03 09:30",
-            "2026-03-03 10:00",
-            "税务部门负责社会保险费征收; 参保及缴费记录证明由社会保险经办机构出具",
-            "《社会保险法》第八条、第七十四条",
-        ),
-        _dispatch("2026-03-03 10:10", "人社", designated=True),  # 指定承办 after 3 rounds
+        _dispatch("2026-03-03 10:10", "人社", designated=True),  # 指定承办 after 2 退单 rounds
         _ticket_step(HS_RS, "2026-03-03 10:40", "HotlineSignedFor"),
         _ticket_step(
             HS_RS,
