@@ -4,28 +4,22 @@ has caught up); one not yet due is left alone."""
 
 from __future__ import annotations
 
-import threading
-
 from ledger.application import Ledger
 from ledger.database import Database
 from ledger.domain.case import Case
 from ledger.domain.values import CaseStatus, CommitmentStatus, Outcome
 from ledger.projections.exceptions import ExceptionsProjection
-from ledger.projections.runtime import Projector
 from ledger.settings import Settings
 from ledger.timers import SYSTEM_ACTOR, CommitmentTimer
 from tests.exception_views_support import CLERK, ago, granted_with_commitment
+from tests.timer_support import catch_up, sweep_at_once
 from tests.views_support import module_scoped_ledger
 
 database, ledger = module_scoped_ledger()
 
 
 def project(database: Database) -> None:
-    projector = Projector(database.app_conninfo, ExceptionsProjection())
-    try:
-        projector.catch_up()
-    finally:
-        projector.close()
+    catch_up(database, ExceptionsProjection())
 
 
 def test_an_overdue_commitment_is_breached_exactly_once(
@@ -39,19 +33,7 @@ def test_an_overdue_commitment_is_breached_exactly_once(
     try:
         timers = [CommitmentTimer(ledger, every=60), CommitmentTimer(other, every=60)]
         assert [c for _, c in timers[0].overdue(ago())] == [overdue]
-        counts: list[int] = []
-        barrier = threading.Barrier(2)
-
-        def sweep(timer: CommitmentTimer) -> None:
-            barrier.wait()
-            counts.append(timer.sweep())
-
-        threads = [threading.Thread(target=sweep, args=(t,)) for t in timers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert sorted(counts) == [0, 1]
+        assert sweep_at_once(timers) == [0, 1]
         assert timers[0].sweep() == 0  # the view still shows it open: the key replays
         project(database)
         assert timers[1].overdue(ago()) == []

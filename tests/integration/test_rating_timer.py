@@ -5,7 +5,6 @@ case still inside its window and a case of a centre without a default rule (霍�
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from uuid import UUID
 
@@ -17,11 +16,11 @@ from ledger.domain.case import Case
 from ledger.domain.values import Outcome, RatingChannel
 from ledger.projections.cases import CasesProjection
 from ledger.projections.pushback import PushbackProjection
-from ledger.projections.runtime import Projector
 from ledger.settings import Settings
 from ledger.timers import SYSTEM_ACTOR, RatingTimer
 from tests.conftest import actor
 from tests.exception_views_support import _registration, ago
+from tests.timer_support import catch_up, sweep_at_once
 from tests.views_support import module_scoped_ledger
 
 database, ledger = module_scoped_ledger()
@@ -30,12 +29,7 @@ JY_CLERK = actor("jy-clerk", "clerk", unit="人社")
 
 
 def project(database: Database) -> None:
-    for projection in (CasesProjection(), PushbackProjection()):
-        projector = Projector(database.app_conninfo, projection)
-        try:
-            projector.catch_up()
-        finally:
-            projector.close()
+    catch_up(database, CasesProjection(), PushbackProjection())
 
 
 def completed(ledger: Ledger, centre: str, at: datetime) -> UUID:
@@ -73,19 +67,7 @@ def test_an_unrated_case_past_its_window_is_rated_by_default_exactly_once(
         timers = [RatingTimer(ledger, every=60), RatingTimer(other, every=60)]
         assert timers[0].centres == ["jieyang"]
         assert timers[0].due(ago()) == [unrated]
-        counts: list[int] = []
-        barrier = threading.Barrier(2)
-
-        def sweep(timer: RatingTimer) -> None:
-            barrier.wait()
-            counts.append(timer.sweep())
-
-        threads = [threading.Thread(target=sweep, args=(t,)) for t in timers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert sorted(counts) == [0, 1]
+        assert sweep_at_once(timers) == [0, 1]
         assert timers[0].sweep() == 0  # the view does not show it yet: the key replays
         project(database)
         assert timers[1].due(ago()) == []
