@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import httpx
 import msgspec
 import psycopg
 import pytest
@@ -184,12 +185,15 @@ def hotline_floor(client: TestClient[Any], staff: Staff) -> dict[str, Any]:
     }
 
 
-def tickets(client: TestClient[Any], ledger: Ledger, staff: Staff, query: str) -> dict[str, Any]:
-    response = client.get(
-        f"/hotline/tickets?{query}", headers={**staff.reader, **position(client, ledger)}
-    )
+def read(client: TestClient[Any], ledger: Ledger, staff: Staff, path: str) -> httpx.Response:
+    """GET `path` as the dashboard reader, once the views have caught up; it must answer 200."""
+    response = client.get(path, headers={**staff.reader, **position(client, ledger)})
     assert response.status_code == 200, response.text
-    return dict(response.json())
+    return response
+
+
+def tickets(client: TestClient[Any], ledger: Ledger, staff: Staff, query: str) -> dict[str, Any]:
+    return dict(read(client, ledger, staff, f"/hotline/tickets?{query}").json())
 
 
 def test_the_hotline_register_by_status_unit_and_colour(
@@ -290,8 +294,7 @@ def test_no_register_row_or_response_shows_an_applicant_or_a_rater(
         f"/boards/duty?centre={centre}",
         f"/boards/duty?centre={elsewhere}",
     ):
-        response = client.get(path, headers={**staff.reader, **position(client, ledger)})
-        assert response.status_code == 200, response.text
+        response = read(client, ledger, staff, path)
         assert not [s for s in secrets_ if s in response.text], path
         assert "applicant" not in response.text
     with psycopg.connect(database.app_conninfo) as conn:
@@ -382,11 +385,7 @@ def unresolved_floor(client: TestClient[Any], ledger: Ledger, staff: Staff) -> d
 
 
 def reports(client: TestClient[Any], ledger: Ledger, staff: Staff, query: str) -> dict[str, Any]:
-    response = client.get(
-        f"/unresolved?{query}", headers={**staff.reader, **position(client, ledger)}
-    )
-    assert response.status_code == 200, response.text
-    return dict(response.json())
+    return dict(read(client, ledger, staff, f"/unresolved?{query}").json())
 
 
 def test_the_unresolved_register_by_axes_closure_and_colour(
@@ -470,10 +469,7 @@ def test_the_duty_board_lists_open_orders_and_reports(
     unresolved_floor: dict[str, Any],
 ) -> None:
     f = hotline_floor
-    board = client.get(
-        f"/boards/duty?centre={f['centre']}", headers={**staff.reader, **position(client, ledger)}
-    )
-    assert board.status_code == 200, board.text
+    board = read(client, ledger, staff, f"/boards/duty?centre={f['centre']}")
     section = board.json()["hotline_tickets"]
     assert set(section) == {"as_of_position", "lag", "count", "counts", "tickets"}
     listed = [t["ticket_id"] for t in section["tickets"]]
@@ -485,9 +481,7 @@ def test_the_duty_board_lists_open_orders_and_reports(
     assert board.json()["unresolved_reports"]["count"] == 0
 
     u = unresolved_floor
-    board = client.get(
-        f"/boards/duty?centre={u['centre']}", headers={**staff.reader, **position(client, ledger)}
-    )
+    board = read(client, ledger, staff, f"/boards/duty?centre={u['centre']}")
     section = board.json()["unresolved_reports"]
     assert [r["report_id"] for r in section["reports"]] == [u["late"], u["fresh"]]
     assert [r["colour"] for r in section["reports"]] == ["red", "green"]
