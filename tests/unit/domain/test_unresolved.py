@@ -371,50 +371,72 @@ def test_a_report_closes_once() -> None:
 # --- root causes and process fixes ---------------------------------------------------------------
 
 
+def record_root_cause(
+    case: Case,
+    report_id: UUID,
+    at: datetime,
+    cause: UnresolvedCause,
+    key: str,
+    description: str,
+) -> UUID:
+    return append(
+        case,
+        "RootCauseRecorded",
+        LEAD,
+        at,
+        report_id=report_id,
+        cause=cause,
+        key=key,
+        description=description,
+    )["root_cause_id"]
+
+
+def open_action(
+    case: Case,
+    report_id: UUID,
+    at: datetime,
+    action: str,
+    owner_unit: str,
+    root_cause_id: UUID | None = None,
+    actor: Actor = LEAD,
+) -> UUID:
+    return append(
+        case,
+        "ImprovementActionOpened",
+        actor,
+        at,
+        report_id=report_id,
+        root_cause_id=root_cause_id,
+        action=action,
+        owner_unit=owner_unit,
+    )["action_id"]
+
+
+def complete_action(case: Case, action_id: UUID, at: datetime, result: str) -> None:
+    append(case, "ImprovementActionCompleted", LEAD, at, action_id=action_id, result=result)
+
+
 def test_root_causes_and_process_fixes_outlive_the_reports_closure() -> None:
     """Beijing Dongcheng's case: an unpublished signature, made internal circulation."""
     case = new_case()
     report_id = report(case, UnresolvedTier.SPECIAL)
     close(case, report_id, cst(2026, 10, 9, 10))
 
-    root_cause_id = append(
+    root_cause_id = record_root_cause(
         case,
-        "RootCauseRecorded",
-        LEAD,
+        report_id,
         cst(2026, 10, 9, 11),
-        report_id=report_id,
-        cause=UnresolvedCause.MATERIALS,
-        key="unpublished-signature",
-        description="卫生监督所签章未列入办事指南",
-    )["root_cause_id"]
-    action_id = append(
-        case,
-        "ImprovementActionOpened",
-        LEAD,
-        cst(2026, 10, 9, 12),
-        report_id=report_id,
-        root_cause_id=root_cause_id,
-        action="改为内部流转并修订办事指南",
-        owner_unit="人社",
-    )["action_id"]
-    unlinked_id = append(
-        case,
-        "ImprovementActionOpened",
-        DIRECTOR,
-        cst(2026, 10, 9, 12),
-        report_id=report_id,
-        root_cause_id=None,
-        action="窗口人员培训",
-        owner_unit="中心",
-    )["action_id"]
-    append(
-        case,
-        "ImprovementActionCompleted",
-        LEAD,
-        cst(2026, 10, 20, 10),
-        action_id=action_id,
-        result="指南已修订，签章改由部门内部流转",
+        UnresolvedCause.MATERIALS,
+        "unpublished-signature",
+        "卫生监督所签章未列入办事指南",
     )
+    action_id = open_action(
+        case, report_id, cst(2026, 10, 9, 12), "改为内部流转并修订办事指南", "人社", root_cause_id
+    )
+    unlinked_id = open_action(
+        case, report_id, cst(2026, 10, 9, 12), "窗口人员培训", "中心", actor=DIRECTOR
+    )
+    complete_action(case, action_id, cst(2026, 10, 20, 10), "指南已修订，签章改由部门内部流转")
 
     r = the_report(case, report_id)
     [cause] = r.root_causes
@@ -447,16 +469,14 @@ def test_root_causes_and_process_fixes_outlive_the_reports_closure() -> None:
 def test_a_process_fix_names_a_root_cause_of_its_own_report() -> None:
     case = new_case()
     first = report(case)
-    other_cause = append(
+    other_cause = record_root_cause(
         case,
-        "RootCauseRecorded",
-        LEAD,
+        first,
         REPORTED + timedelta(hours=1),
-        report_id=first,
-        cause=UnresolvedCause.SYSTEM,
-        key="system-down",
-        description="系统故障",
-    )["root_cause_id"]
+        UnresolvedCause.SYSTEM,
+        "system-down",
+        "系统故障",
+    )
     close(case, first, REPORTED + timedelta(hours=2))
     second = report(case, at=REPORTED + timedelta(hours=3))
 
@@ -475,16 +495,7 @@ def test_a_process_fix_names_a_root_cause_of_its_own_report() -> None:
 def test_a_process_fix_is_completed_once_and_must_exist() -> None:
     case = new_case()
     report_id = report(case)
-    action_id = append(
-        case,
-        "ImprovementActionOpened",
-        LEAD,
-        REPORTED + timedelta(hours=1),
-        report_id=report_id,
-        root_cause_id=None,
-        action="综合柜员制",
-        owner_unit="中心",
-    )["action_id"]
+    action_id = open_action(case, report_id, REPORTED + timedelta(hours=1), "综合柜员制", "中心")
 
     assert refusal(
         case,
@@ -493,14 +504,7 @@ def test_a_process_fix_is_completed_once_and_must_exist() -> None:
         action_id=uuid4(),
         result="完成",
     ) == ("improvement.unknown")
-    append(
-        case,
-        "ImprovementActionCompleted",
-        LEAD,
-        REPORTED + timedelta(hours=2),
-        action_id=action_id,
-        result="完成",
-    )
+    complete_action(case, action_id, REPORTED + timedelta(hours=2), "完成")
     assert refusal(
         case,
         "ImprovementActionCompleted",
