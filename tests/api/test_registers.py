@@ -106,7 +106,7 @@ def position(client: TestClient[Any], ledger: Ledger) -> Headers:
 @pytest.fixture(scope="module")
 def hotline_floor(client: TestClient[Any], staff: Staff) -> dict[str, Any]:
     """One centre's orders: red by reply, red by sign-for, amber, green, and closed."""
-    centre = unique("hl")
+    centre = unique("floor")  # not "hl-": a token starting with 7 would read as actor hl-7
     s = staff
     # Dispatched 40 days ago, signed: its 13 working days are long past. Red, overdue.
     start = ago(days=40)
