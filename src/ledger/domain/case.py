@@ -143,7 +143,7 @@ class Case(HotlineCommands, UnresolvedCommands, RatingCommands, Aggregate):
             state.accepted_at = self.occurred_at
             _mark_used(state, self.exception_id, self.occurred_at)
             if self.clock is not None:
-                state.clock = msgspec.structs.replace(self.clock)  # state is mutable; events not
+                state.clock = clock.copied(self.clock)
 
     class AcceptanceRefused(CaseEvent):
         reason: str
@@ -172,7 +172,7 @@ class Case(HotlineCommands, UnresolvedCommands, RatingCommands, Aggregate):
 
         def fold(self, state: CaseState) -> None:
             _end_pause(state, self.occurred_at)
-            _move_clock(state, self.clock)
+            clock.move(state.clock, self.clock)
 
     class ExtensionRequested(CaseEvent):
         extension_id: UUID
@@ -206,7 +206,7 @@ class Case(HotlineCommands, UnresolvedCommands, RatingCommands, Aggregate):
             extension.decided_by = self.actor.id
             extension.decided_at = self.occurred_at
             extension.opinion = self.opinion
-            _move_clock(state, self.clock)
+            clock.move(state.clock, self.clock)
 
     class Completed(CaseEvent):
         outcome: Outcome
@@ -1104,15 +1104,6 @@ def _mark_used(state: CaseState, exception_id: UUID | None, at: datetime) -> Non
     record = state.exception(exception_id) if exception_id is not None else None
     if record is not None and record.used_at is None:
         record.used_at = at
-
-
-def _move_clock(state: CaseState, update: ClockUpdate | None) -> None:
-    if update is not None and state.clock is not None:
-        state.clock.limit = update.limit
-        state.clock.due_at = update.due_at
-        state.clock.provisional = update.provisional
-        state.clock.calendar_version = update.calendar_version
-        state.clock.paused = update.paused
 
 
 def check_occurred_at(occurred_at: datetime) -> None:

@@ -75,6 +75,21 @@ def start(
     )
 
 
+def copied(running: Clock | None) -> Clock | None:
+    """A clock for the state to keep: state is mutable and the event that froze it is not."""
+    return msgspec.structs.replace(running) if running is not None else None
+
+
+def move(running: Clock | None, update: ClockUpdate | None) -> None:
+    """Apply a frozen update (a resumption, an approved extension) to a state's clock."""
+    if update is not None and running is not None:
+        running.limit = update.limit
+        running.due_at = update.due_at
+        running.provisional = update.provisional
+        running.calendar_version = update.calendar_version
+        running.paused = update.paused
+
+
 def moved(
     clock: Clock,
     calendar: WorkingCalendar,

@@ -13,8 +13,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-import msgspec
-
 from ledger.domain import clock
 from ledger.domain.errors import RuleViolation
 from ledger.domain.events import CaseCommands, CaseEvent
@@ -115,7 +113,7 @@ class HotlineCommands(CaseCommands):
             )
             if self.role is UnitRole.LEAD:
                 ticket.status = TicketStatus.DISPATCHED
-                ticket.reply_clock = _copy(self.reply_clock)
+                ticket.reply_clock = clock.copied(self.reply_clock)
 
     class HotlineSignedFor(TicketEvent):
         unit: str
@@ -206,12 +204,7 @@ class HotlineCommands(CaseCommands):
             extension.decision = self.decision
             extension.decided_by = self.actor.id
             extension.decided_at = self.occurred_at
-            running = ticket.reply_clock
-            if self.clock is not None and running is not None:
-                running.limit = self.clock.limit
-                running.due_at = self.clock.due_at
-                running.provisional = self.clock.provisional
-                running.calendar_version = self.clock.calendar_version
+            clock.move(ticket.reply_clock, self.clock)
 
     class HotlineReplied(TicketEvent):
         text: str
@@ -288,7 +281,7 @@ class HotlineCommands(CaseCommands):
             ticket.closure = None
             ticket.closed_at = None
             ticket.reopen_count += 1
-            ticket.reply_clock = _copy(self.reply_clock)
+            ticket.reply_clock = clock.copied(self.reply_clock)
 
     class HotlineMerged(TicketEvent):
         """并单: a duplicate is linked to its master order, never deleted."""
@@ -771,14 +764,8 @@ def _reply_rule(timing: Timing, ticket: HotlineTicket) -> LimitRule:
 
 def _reply_clock(timing: Timing, ticket: HotlineTicket, at: datetime) -> Clock:
     rule = _reply_rule(timing, ticket)
-    version = timing.policy.version
-    source = f"policy {version}: {rule.source.cite()}"
-    return clock.start(timing.calendar, rule.limit, source, version, at)
-
-
-def _copy(running: Clock | None) -> Clock | None:
-    """State is mutable and events are not: folds keep a copy."""
-    return msgspec.structs.replace(running) if running is not None else None
+    policy = timing.policy
+    return clock.start(timing.calendar, rule.limit, policy.cite(rule), policy.version, at)
 
 
 COMMANDS: dict[str, tuple[str, str | None]] = {

@@ -130,7 +130,11 @@ class JurisdictionPolicy(msgspec.Struct, frozen=True, kw_only=True):
         """The matter's promised limit and a citation; the default limit if it is not listed."""
         matter = self.matters.get(matter_code)
         rule = matter.promised if matter else self.default_promised
-        return rule.limit, f"policy {self.version}: {rule.source.cite()}"
+        return rule.limit, self.cite(rule)
+
+    def cite(self, rule: LimitRule) -> str:
+        """Where a clock's limit comes from, as the clock records it."""
+        return f"policy {self.version}: {rule.source.cite()}"
 
 
 class Timing(msgspec.Struct, frozen=True, kw_only=True):

@@ -12,8 +12,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-import msgspec
-
 from ledger.domain import clock
 from ledger.domain.errors import RuleViolation
 from ledger.domain.events import CaseCommands, CaseEvent
@@ -61,7 +59,7 @@ class UnresolvedCommands(CaseCommands):
                     description=self.description,
                     reported_by=self.actor.id,
                     reported_at=self.occurred_at,
-                    clock=msgspec.structs.replace(self.clock) if self.clock else None,
+                    clock=clock.copied(self.clock),
                 )
             )
 
@@ -152,10 +150,11 @@ class UnresolvedCommands(CaseCommands):
             )
         started = None
         if timing is not None:
-            rule = timing.policy.unresolved_tiers[tier]
-            version = timing.policy.version
-            source = f"policy {version}: {rule.source.cite()}"
-            started = clock.start(timing.calendar, rule.limit, source, version, occurred_at)
+            policy = timing.policy
+            rule = policy.unresolved_tiers[tier]
+            started = clock.start(
+                timing.calendar, rule.limit, policy.cite(rule), policy.version, occurred_at
+            )
         report_id = uuid4()
         self.trigger_event(
             self.UnresolvedReported,
