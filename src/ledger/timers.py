@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from uuid import UUID
 
 import structlog
@@ -75,6 +76,38 @@ class Timer:
     def sweep(self, now: datetime | None = None) -> int:
         raise NotImplementedError
 
+    def record(
+        self,
+        case_id: UUID,
+        event_type: str,
+        key: WriteKey,
+        done_rules: frozenset[str],
+        **fields: Any,
+    ) -> bool:
+        """Append one of the timer's events; True when this call recorded it. A replay (another
+        timer, or a restart, got there first) or a refusal records nothing; a refusal naming one
+        of `done_rules` means it is done already, any other is worth a warning."""
+        ids = {k: str(v) for k, v in fields.items() if isinstance(v, UUID)}
+        try:
+            receipt = self.ledger.append(case_id, SYSTEM_ACTOR, event_type, write_key=key, **fields)
+        except RuleViolation as e:
+            (log.info if e.rule in done_rules else log.warning)(
+                "timer.refused", timer=self.name, case_id=str(case_id), rule=e.rule, **ids
+            )
+            return False
+        if receipt.replayed:
+            return False
+        log.info(
+            "timer.recorded",
+            timer=self.name,
+            event_type=event_type,
+            case_id=str(case_id),
+            position=receipt.position,
+            **ids,
+            **{k: str(v) for k, v in receipt.ids.items()},
+        )
+        return True
+
     def run(self) -> None:
         while not self._stop.wait(self.every):
             try:
@@ -107,34 +140,16 @@ class CommitmentTimer(Timer):
 
     def sweep(self, now: datetime | None = None) -> int:
         """One pass; the number of breaches this pass recorded (replays and refusals not)."""
-        recorded = 0
-        for case_id, commitment_id in self.overdue(now or _now()):
-            try:
-                receipt = self.ledger.append(
-                    case_id,
-                    SYSTEM_ACTOR,
-                    "CommitmentBreached",
-                    commitment_id=commitment_id,
-                    write_key=breach_key(commitment_id),
-                )
-            except RuleViolation as e:
-                done = e.rule in DONE_RULES
-                (log.info if done else log.warning)(
-                    "timer.breach_refused",
-                    case_id=str(case_id),
-                    commitment_id=str(commitment_id),
-                    rule=e.rule,
-                )
-                continue
-            if not receipt.replayed:
-                recorded += 1
-                log.info(
-                    "timer.breached",
-                    case_id=str(case_id),
-                    commitment_id=str(commitment_id),
-                    position=receipt.position,
-                )
-        return recorded
+        return sum(
+            self.record(
+                case_id,
+                "CommitmentBreached",
+                breach_key(commitment_id),
+                DONE_RULES,
+                commitment_id=commitment_id,
+            )
+            for case_id, commitment_id in self.overdue(now or _now())
+        )
 
 
 RATING_DIGEST = "timer:rating:v1"
@@ -194,33 +209,17 @@ class RatingTimer(Timer):
     def sweep(self, now: datetime | None = None) -> int:
         """One pass; the number of default ratings this pass recorded (replays, refusals not)."""
         now = now or _now()
-        recorded = 0
-        for case_id in self.due(now):
-            try:
-                receipt = self.ledger.append(
-                    case_id,
-                    SYSTEM_ACTOR,
-                    "Rated",
-                    occurred_at=now,
-                    default=True,
-                    write_key=rating_key(case_id),
-                )
-            except RuleViolation as e:
-                done = e.rule in RATING_DONE_RULES
-                (log.info if done else log.warning)(
-                    "timer.rating_refused", case_id=str(case_id), rule=e.rule
-                )
-                continue
-            if not receipt.replayed:
-                recorded += 1
-                rating_id = receipt.ids.get("rating_id")
-                log.info(
-                    "timer.rated_by_default",
-                    case_id=str(case_id),
-                    rating_id=str(rating_id),
-                    position=receipt.position,
-                )
-        return recorded
+        return sum(
+            self.record(
+                case_id,
+                "Rated",
+                rating_key(case_id),
+                RATING_DONE_RULES,
+                occurred_at=now,
+                default=True,
+            )
+            for case_id in self.due(now)
+        )
 
     def _window_days(self, centre: str) -> int:
         """Whole days the window surely lasts: N days (calendar or working) end no earlier than
