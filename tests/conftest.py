@@ -18,9 +18,11 @@ from litestar.testing import TestClient
 from psycopg.conninfo import make_conninfo
 
 from ledger.api.app import create_app
-from ledger.application import Ledger
-from ledger.auth import create_token
-from ledger.database import (
+from ledger.application.service import Ledger
+from ledger.application.tokens import create_token
+from ledger.config.settings import Settings
+from ledger.domain.values import Actor, Channel, Matter, Priority, Role
+from ledger.store.database import (
     Database,
     _embedded_owner_conninfo,
     create_database,
@@ -28,9 +30,7 @@ from ledger.database import (
     drop_database,
     migrate,
 )
-from ledger.domain.values import Actor, Channel, Matter, Priority, Role
-from ledger.settings import Settings
-from ledger.store import Receipt
+from ledger.store.events import Receipt
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,8 @@ from uuid import UUID, uuid4
 import psycopg
 from eventsourcing.utils import get_topic
 
-from ledger.database import Database
 from ledger.projections.base import ProjectedEvent
+from ledger.store.database import Database
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from ledger.application import Ledger
+from ledger.application.service import Ledger
 from ledger.domain.values import (
     Actor,
     BadReviewValidity,

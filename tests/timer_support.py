@@ -7,9 +7,9 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol
 
-from ledger.database import Database
 from ledger.projections.base import Projection
 from ledger.projections.runtime import Projector
+from ledger.store.database import Database
 
 
 class Sweeper(Protocol):

@@ -16,12 +16,12 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from ledger.application import Ledger
-from ledger.database import Database
+from ledger.application.service import Ledger
+from ledger.config.settings import Settings
 from ledger.demo.commands import as_actor, command, registration
 from ledger.demo.plan import CasePlan
 from ledger.demo.synthetic import WorkingDays, month_plans, national_calendar
-from ledger.settings import Settings
+from ledger.store.database import Database
 
 
 def apply_plan(ledger: Ledger, plan: CasePlan, now: datetime | None = None) -> UUID:

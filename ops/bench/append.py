@@ -52,9 +52,14 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from ledger.application import Ledger
-from ledger.auth import create_token
-from ledger.database import (
+from ledger.application.service import Ledger
+from ledger.application.tokens import create_token
+from ledger.config.logs import configure_logging
+from ledger.config.settings import Settings
+from ledger.domain.case import Case
+from ledger.domain.case_number import CaseNumber, CaseNumberSeries, series_year
+from ledger.domain.values import Actor, Channel, Matter, Priority, Role
+from ledger.store.database import (
     Database,
     _embedded_owner_conninfo,
     create_database,
@@ -63,11 +68,6 @@ from ledger.database import (
     eventsourcing_env,
     migrate,
 )
-from ledger.domain.case import Case
-from ledger.domain.case_number import CaseNumber, CaseNumberSeries, series_year
-from ledger.domain.values import Actor, Channel, Matter, Priority, Role
-from ledger.log import configure_logging
-from ledger.settings import Settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable

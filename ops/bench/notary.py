@@ -65,17 +65,17 @@ from append import (
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
-from ledger.application import Ledger
-from ledger.database import Database
+from ledger.application.service import Ledger
+from ledger.config.settings import Settings
 from ledger.domain.values import Actor, Channel, Priority, Role
-from ledger.keys import load_signer
-from ledger.leaf import encode_leaf
-from ledger.merkle import Frontier, leaf_hash, verify_inclusion
-from ledger.notary import Notary
-from ledger.settings import Settings
-from ledger.signed_note import Signer, Verifier
-from ledger.store import MsgspecMapper
-from ledger.verify import verify_bundle
+from ledger.log.keys import load_signer
+from ledger.log.leaf import encode_leaf
+from ledger.log.merkle import Frontier, leaf_hash, verify_inclusion
+from ledger.log.notary import Notary
+from ledger.log.signed_note import Signer, Verifier
+from ledger.log.verify import verify_bundle
+from ledger.store.database import Database
+from ledger.store.events import MsgspecMapper
 
 CENTRE = "huoshan"
 DEPARTMENT = "人社"

@@ -93,9 +93,8 @@ from eventsourcing.utils import get_topic
 from notary import Autovacuum, check_shape, cpu_note, source_revision
 from psycopg.rows import tuple_row
 
-from ledger.application import Ledger
-from ledger.calendars import policy_dir
-from ledger.database import database_for, eventsourcing_env
+from ledger.application.service import Ledger
+from ledger.config.settings import Settings
 from ledger.demo import last_full_month
 from ledger.demo.commands import as_actor, command, registration
 from ledger.demo.plan import BEIJING, CasePlan
@@ -103,12 +102,13 @@ from ledger.demo.synthetic import CaseDraw, WorkingDays, national_calendar
 from ledger.domain.case import Case
 from ledger.domain.case_number import series_year
 from ledger.domain.personal_data import protect_applicant
-from ledger.policies import Policies
 from ledger.projections.base import ProjectedEvent, Projection
 from ledger.projections.runtime import DEFAULT_BATCH, ProjectionWorker, Projector
 from ledger.projections.waiter import PositionWaiter
-from ledger.settings import Settings
-from ledger.store import MsgspecMapper
+from ledger.rules.calendars import policy_dir
+from ledger.rules.time_limits import Policies
+from ledger.store.database import database_for, eventsourcing_env
+from ledger.store.events import MsgspecMapper
 
 BUDGET_SPEEDUP = 20.0  # ours / the library's per-event pattern, events/s
 BUDGET_RYW_P99_MS = 50.0

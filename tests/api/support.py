@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from ledger.application import Ledger
+from ledger.application.service import Ledger
 from tests.conftest import registration
 
 PROBLEM_JSON = "application/problem+json"

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from ledger.keys import load_signer
-from ledger.merkle import verify_consistency, verify_inclusion
-from ledger.notary import Notary, start_notary_thread
-from ledger.signed_note import Verifier, verify_checkpoint
-from ledger.verify import verify_bundle
+from ledger.log.keys import load_signer
+from ledger.log.merkle import verify_consistency, verify_inclusion
+from ledger.log.notary import Notary, start_notary_thread
+from ledger.log.signed_note import Verifier, verify_checkpoint
+from ledger.log.verify import verify_bundle
 from tests.conftest import registration
 
 

@@ -24,8 +24,8 @@ from schemathesis import GenerationMode
 
 from ledger.api import metrics, views
 from ledger.api.app import create_app
-from ledger.keys import load_signer
-from ledger.notary import Notary
+from ledger.log.keys import load_signer
+from ledger.log.notary import Notary
 from tests.api.support import register
 
 EXAMPLES = 40

@@ -50,10 +50,10 @@ import pytest
 from litestar.testing import TestClient
 
 from ledger.api.app import create_app
-from ledger.application import Ledger
+from ledger.application.service import Ledger
+from ledger.config.settings import Settings
 from ledger.projections.cases import CasesProjection
 from ledger.projections.pushback import PushbackProjection
-from ledger.settings import Settings
 from tests.api.support import append, assert_problem, register
 from tests.views_support import module_scoped_ledger
 

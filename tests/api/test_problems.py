@@ -15,7 +15,7 @@ from uuid import uuid4
 import jwt
 import pytest
 
-from ledger.auth import create_token
+from ledger.application.tokens import create_token
 from ledger.domain.values import Role
 from tests.api.support import (
     append,

@@ -16,13 +16,13 @@ import pytest
 from litestar.testing import TestClient
 
 from ledger.api.app import create_app
-from ledger.application import Ledger
-from ledger.database import Database
+from ledger.application.service import Ledger
+from ledger.config.settings import Settings
 from ledger.projections.cases import CasesProjection
 from ledger.projections.exceptions import ExceptionsProjection
 from ledger.projections.pushback import PushbackProjection
 from ledger.projections.runtime import ProjectionWorker
-from ledger.settings import Settings
+from ledger.store.database import Database
 from tests.api.support import append, assert_problem
 from tests.conftest import registration
 from tests.views_support import module_scoped_ledger

@@ -14,11 +14,11 @@ import pytest
 from litestar.testing import TestClient
 
 from ledger.api.app import create_app
-from ledger.application import Ledger
-from ledger.database import Database
+from ledger.application.service import Ledger
+from ledger.config.settings import Settings
 from ledger.projections import PROJECTIONS
 from ledger.projections.runtime import ProjectionWorker
-from ledger.settings import Settings
+from ledger.store.database import Database
 from tests.api.test_seed_pushback import Seeded, caught_up, seeded
 from tests.views_support import module_scoped_ledger
 

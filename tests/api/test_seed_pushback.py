@@ -13,16 +13,16 @@ import pytest
 from litestar.testing import TestClient
 
 from ledger.api.app import create_app
-from ledger.application import Ledger
-from ledger.auth import create_token
-from ledger.database import Database
+from ledger.application.service import Ledger
+from ledger.application.tokens import create_token
+from ledger.config.settings import Settings
 from ledger.demo.plan import CaseOf, Minted, Staff
 from ledger.demo.stories import stories
 from ledger.domain.values import Role
 from ledger.projections.cases import CasesProjection
 from ledger.projections.pushback import PushbackProjection
 from ledger.projections.runtime import ProjectionWorker
-from ledger.settings import Settings
+from ledger.store.database import Database
 from tests.views_support import module_scoped_ledger
 
 database, ledger = module_scoped_ledger()

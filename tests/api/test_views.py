@@ -19,8 +19,8 @@ from litestar.testing import TestClient
 from ledger.api import views
 from ledger.api.app import create_app
 from ledger.api.views import duty_board
-from ledger.application import Ledger
-from ledger.database import Database
+from ledger.application.service import Ledger
+from ledger.config.settings import Settings
 from ledger.domain.calendar import SHANGHAI
 from ledger.domain.clock import Colour
 from ledger.domain.values import (
@@ -38,7 +38,7 @@ from ledger.projections.cases import CasesProjection
 from ledger.projections.exceptions import ExceptionsProjection
 from ledger.projections.pushback import PushbackProjection
 from ledger.projections.runtime import ProjectionWorker, Projector
-from ledger.settings import Settings
+from ledger.store.database import Database
 from tests.api.support import assert_problem, id_number
 from tests.conftest import actor, registration
 from tests.views_support import module_scoped_ledger

@@ -16,10 +16,10 @@ from uuid import uuid4
 import msgspec
 import psycopg
 
-from ledger.application import Ledger
-from ledger.database import Database
-from ledger.keys import load_signer
-from ledger.notary import Notary
+from ledger.application.service import Ledger
+from ledger.log.keys import load_signer
+from ledger.log.notary import Notary
+from ledger.store.database import Database
 from tests.conftest import actor, register
 
 LEDGER = str(Path(sys.executable).parent / "ledger")

@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.auth import create_token
+from ledger.application.tokens import create_token
+from ledger.config.settings import Settings
 from ledger.demo import run
 from ledger.demo.stories import stories
 from ledger.domain.values import Role
-from ledger.settings import Settings
 from tests.e2e.test_readme import live_ledger  # noqa: F401 (the fixture)
 
 LEDGER = str(Path(sys.executable).parent / "ledger")

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.database import Database
+from ledger.store.database import Database
 
 ROOT = Path(__file__).parents[2]
 

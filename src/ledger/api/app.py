@@ -30,17 +30,17 @@ from ledger.api.metrics import MetricsController
 from ledger.api.registers import REGISTER_HANDLERS
 from ledger.api.schemas import Health
 from ledger.api.views import VIEW_HANDLERS
-from ledger.application import Ledger
-from ledger.auth import InvalidToken, verify_token
-from ledger.database import migrate, open_database
+from ledger.application.service import Ledger
+from ledger.application.timers import LedgerTimers
+from ledger.application.tokens import InvalidToken, verify_token
+from ledger.config.settings import Settings
 from ledger.domain.values import Actor
-from ledger.keys import load_signer
-from ledger.notary import Notary, start_notary_thread
+from ledger.log.keys import load_signer
+from ledger.log.notary import Notary, start_notary_thread
 from ledger.projections.base import Projection
 from ledger.projections.runtime import ProjectionWorker
 from ledger.projections.waiter import PositionWaiter
-from ledger.settings import Settings
-from ledger.timers import LedgerTimers
+from ledger.store.database import migrate, open_database
 
 access_log = structlog.get_logger("ledger.http")
 

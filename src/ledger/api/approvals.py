@@ -34,7 +34,7 @@ from ledger.api.reads import (
     view_snapshot,
     wait_for_view,
 )
-from ledger.application import Ledger
+from ledger.application.service import Ledger
 from ledger.domain.permissions import require_view_read
 from ledger.domain.values import Actor, ExceptionKind, Role
 from ledger.projections.runtime import projection_status

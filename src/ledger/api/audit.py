@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import Parameter, QueryParameter
 
 from ledger.api.schemas import CheckpointResponse, ConsistencyProofResponse, InclusionProofResponse
-from ledger.application import Ledger
+from ledger.application.service import Ledger
 
 Size = Annotated[int, Parameter(ge=1, le=2**62)]
 

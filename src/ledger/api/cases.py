@@ -26,12 +26,12 @@ from ledger.api.schemas import (
     WriteResponse,
     command_fields,
 )
-from ledger.application import Ledger, WriteKey
-from ledger.audit import CaseBundle, Leaf
+from ledger.application.service import Ledger, WriteKey
 from ledger.domain import clock
 from ledger.domain.case import Case
 from ledger.domain.values import Actor, Matter
-from ledger.store import Receipt
+from ledger.log.audit import CaseBundle, Leaf
+from ledger.store.events import Receipt
 
 _ENVELOPE = {
     "originator_id",

@@ -11,8 +11,7 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from ledger.api.schemas import FieldError, Problem
-from ledger.audit import AuditNotFound, NotSealedYet
-from ledger.auth import InvalidToken
+from ledger.application.tokens import InvalidToken
 from ledger.domain.errors import (
     CaseNotFoundError,
     ConcurrencyConflict,
@@ -24,6 +23,7 @@ from ledger.domain.errors import (
     RuleViolation,
     VersionNotFoundError,
 )
+from ledger.log.audit import AuditNotFound, NotSealedYet
 from ledger.projections.waiter import NotCaughtUp
 
 PROBLEM_BASE = "https://case-ledger.example/problems/"

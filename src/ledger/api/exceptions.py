@@ -19,11 +19,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from ledger.api.reads import MinPosition, wait_for_view
-from ledger.application import Ledger
+from ledger.application.service import Ledger
 from ledger.domain.permissions import require_read
 from ledger.domain.values import Actor
+from ledger.log.proofs import ApprovalProof, ExceptionNotFound, build_approval_proof
 from ledger.projections.waiter import PositionWaiter
-from ledger.proofs import ApprovalProof, ExceptionNotFound, build_approval_proof
 
 VIEW = "exceptions"
 _CASE_OF = (

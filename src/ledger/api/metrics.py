@@ -26,7 +26,7 @@ from psycopg.rows import tuple_row
 
 from ledger.api.errors import BadRequest
 from ledger.api.reads import READ_WAIT, MinPosition, wait_for_view
-from ledger.application import Ledger
+from ledger.application.service import Ledger
 from ledger.domain.calendar import SHANGHAI
 from ledger.domain.permissions import require_view_read
 from ledger.domain.values import Actor

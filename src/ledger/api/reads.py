@@ -33,7 +33,7 @@ from ledger.projections.runtime import projection_status
 from ledger.projections.waiter import PositionWaiter
 
 if TYPE_CHECKING:
-    from ledger.application import Ledger
+    from ledger.application.service import Ledger
 
 POSITION_HEADER = "Ledger-Position"
 MinPosition = Annotated[

@@ -44,7 +44,7 @@ from ledger.api.reads import (
     view_snapshot,
     wait_for_view,
 )
-from ledger.application import Ledger
+from ledger.application.service import Ledger
 from ledger.domain import clock
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.clock import Colour

@@ -44,7 +44,7 @@ from ledger.api.reads import (
     wait_for_view,
 )
 from ledger.api.registers import BoardReports, BoardTickets
-from ledger.application import Ledger
+from ledger.application.service import Ledger
 from ledger.domain import clock
 from ledger.domain.calendar import SHANGHAI, WorkingCalendar
 from ledger.domain.clock import Colour

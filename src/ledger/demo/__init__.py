@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
+from ledger.config.settings import Settings
 from ledger.demo.loader import Client, Summary, load
 from ledger.demo.plan import BEIJING, CasePlan
 from ledger.demo.stories import stories
 from ledger.demo.synthetic import WorkingDays, month_plans, national_calendar
-from ledger.settings import Settings
 
 __all__ = ["Summary", "last_full_month", "parse_month", "plans", "run"]
 

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from ledger.auth import create_token
+from ledger.application.tokens import create_token
 from ledger.demo.plan import MINTED_NAMES, CaseOf, CasePlan, Minted, Staff, Step
 from ledger.domain.values import Role
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from ledger.calendars import DEFAULT_DIR, load_jurisdiction
 from ledger.demo.plan import (
     BEIJING,
     MINTED_EXTENSION,
@@ -41,6 +40,7 @@ from ledger.demo.plan import (
 )
 from ledger.demo.stories import id_number
 from ledger.domain.calendar import CalendarNotCoveredError, WorkingCalendar
+from ledger.rules.calendars import DEFAULT_DIR, load_jurisdiction
 
 
 @dataclass(frozen=True)

@@ -33,13 +33,13 @@ import msgspec
 import psycopg
 from eventsourcing.utils import get_topic
 
-from ledger.calendars import policy_dir
 from ledger.domain.calendar import CalendarNotCoveredError
 from ledger.domain.case import Case, event_classes
 from ledger.domain.values import CaseState, ExtensionStatus, HandOffStatus
-from ledger.policies import Policies
 from ledger.projections.base import ProjectedEvent
 from ledger.projections.tables import GC_PAUSED, ViewTable
+from ledger.rules.calendars import policy_dir
+from ledger.rules.time_limits import Policies
 
 TOPICS = frozenset([get_topic(Case.Registered), *map(get_topic, event_classes())])
 """Every event a case can record, and nothing else (not the case-number series or index)."""

@@ -37,9 +37,9 @@ import psycopg
 import structlog
 from eventsourcing.persistence import StoredEvent
 
-from ledger.notary import EVENTS_CHANNEL
+from ledger.log.notary import EVENTS_CHANNEL
 from ledger.projections.base import ProjectedEvent, Projection
-from ledger.store import MsgspecMapper
+from ledger.store.events import MsgspecMapper
 
 log = structlog.get_logger("ledger.projections")
 

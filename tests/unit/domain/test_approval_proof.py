@@ -24,7 +24,7 @@ from ledger.domain.values import (
     Priority,
     Role,
 )
-from ledger.policies import Policies
+from ledger.rules.time_limits import Policies
 
 TIMING = Policies().timing("qingyuan")
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)

@@ -9,7 +9,6 @@ from pathlib import Path
 import chinese_calendar
 import pytest
 
-from ledger.calendars import load_jurisdiction
 from ledger.domain.calendar import (
     SHANGHAI,
     CalendarError,
@@ -18,6 +17,7 @@ from ledger.domain.calendar import (
     WorkingCalendar,
     merge,
 )
+from ledger.rules.calendars import load_jurisdiction
 
 CALENDARS = Path(__file__).resolve().parents[3] / "policies" / "calendars"
 CN = load_jurisdiction("cn", CALENDARS)

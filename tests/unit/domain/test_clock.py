@@ -25,7 +25,7 @@ from ledger.domain.values import (
     Role,
     TimeLimit,
 )
-from ledger.policies import Policies
+from ledger.rules.time_limits import Policies
 from tests.unit.domain.test_case import WIRE_DEFAULTS
 
 CST = timezone(timedelta(hours=8))

@@ -43,7 +43,7 @@ from ledger.domain.values import (
     Role,
     TimeLimit,
 )
-from ledger.policies import Policies
+from ledger.rules.time_limits import Policies
 
 # --- given: policies, actors, moments -------------------------------------------------------------
 

@@ -44,8 +44,8 @@ from ledger.domain.values import (
     TimeLimit,
     UnitRole,
 )
-from ledger.policies import Policies
-from ledger.store import MsgspecMapper
+from ledger.rules.time_limits import Policies
+from ledger.store.events import MsgspecMapper
 
 # --- given: policy, actors, moments -------------------------------------------------------------
 

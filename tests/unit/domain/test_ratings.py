@@ -38,8 +38,8 @@ from ledger.domain.values import (
     Role,
     TimeLimit,
 )
-from ledger.policies import Policies
-from ledger.store import MsgspecMapper
+from ledger.rules.time_limits import Policies
+from ledger.store.events import MsgspecMapper
 
 CST = timezone(timedelta(hours=8))
 POLICIES = Policies()

@@ -65,8 +65,8 @@ from ledger.domain.values import (
     UnresolvedClosure,
     UnresolvedTier,
 )
-from ledger.policies import Policies
-from ledger.store import MsgspecMapper
+from ledger.rules.time_limits import Policies
+from ledger.store.events import MsgspecMapper
 
 MAPPER = MsgspecMapper()
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)

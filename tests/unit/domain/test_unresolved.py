@@ -37,8 +37,8 @@ from ledger.domain.values import (
     UnresolvedReport,
     UnresolvedTier,
 )
-from ledger.policies import Policies
-from ledger.store import MsgspecMapper
+from ledger.rules.time_limits import Policies
+from ledger.store.events import MsgspecMapper
 
 CST = timezone(timedelta(hours=8))
 TIMING = Policies().timing("huoshan")

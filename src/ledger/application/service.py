@@ -1,0 +1,352 @@
+"""The ledger application: the only caller of `save()`; one method per command and query."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import Any, NamedTuple
+from uuid import UUID, uuid4
+
+import msgspec
+import structlog
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+)
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import IntegrityError, Recording
+from eventsourcing.utils import get_topic
+
+from ledger.config.settings import Settings
+from ledger.domain.case import Case, check_occurred_at
+from ledger.domain.case_number import CaseNumber, CaseNumberSeries, series_year
+from ledger.domain.errors import (
+    CaseNotFoundError,
+    ConcurrencyConflict,
+    IdempotencyKeyReused,
+    PreconditionFailed,
+    VersionNotFoundError,
+)
+from ledger.domain.permissions import require_append, require_read
+from ledger.domain.personal_data import protect_applicant
+from ledger.domain.values import Actor, ApplicantRef
+from ledger.log.audit import AuditLog, CaseBundle
+from ledger.rules.time_limits import Policies
+from ledger.store.database import Database
+from ledger.store.events import (
+    LedgerRecorder,
+    MsgspecMapper,
+    PendingReceipt,
+    Receipt,
+    StoredReceipt,
+)
+from ledger.store.group_commit import GroupCommitter
+
+log = structlog.get_logger("ledger")
+
+MAX_ATTEMPTS = 8
+"""Writes without If-Match re-decide on the fresh state this often before answering 409."""
+
+LOCK_STRIPES = 256
+"""Writers to one aggregate queue on one of these in-process locks instead of racing in the
+database and retrying; conflicts then come only from other processes."""
+
+
+class WriteKey(msgspec.Struct, frozen=True):
+    """An Idempotency-Key and the digest of the request it was sent with."""
+
+    key: str
+    digest: str
+
+
+class Ledger(Application[UUID]):
+    """Case ledger: registers cases, appends their events, and reads them back at any moment."""
+
+    name = "Ledger"  # tables: ledger_events, ledger_snapshots
+
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.policies = Policies(settings.policy_dir)
+        self.snapshotting_intervals = {  # type: ignore[misc]
+            Case: settings.snapshot_interval,
+            CaseNumberSeries: settings.snapshot_interval,
+        }
+        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self._committer: GroupCommitter[_Write, list[Recording[UUID]]] = GroupCommitter(
+            self._commit
+        )
+        super().__init__(
+            env={
+                **database.eventsourcing_env(),
+                "APPLICATION_RECORDER_TOPIC": get_topic(LedgerRecorder),
+                "POSTGRES_POOL_SIZE": str(settings.pool_size),
+                "IS_SNAPSHOTTING_ENABLED": "y",
+            }
+        )
+
+        self.audit = AuditLog(self.store.datastore, database.app_conninfo, settings.origin)
+
+    @property
+    def store(self) -> LedgerRecorder:
+        assert isinstance(self.recorder, LedgerRecorder)
+        return self.recorder
+
+    def construct_mapper(self) -> MsgspecMapper:
+        return MsgspecMapper()
+
+    # --- commands ------------------------------------------------------------------------------
+
+    def protect_applicant(
+        self,
+        name: str,
+        id_number: str | None = None,
+        phone: str | None = None,
+        bank_card: str | None = None,
+    ) -> ApplicantRef:
+        """Mask and tokenise the applicant's identifiers before anything is decided or stored."""
+        return protect_applicant(
+            self.settings.pii_key, name=name, id_number=id_number, phone=phone, bank_card=bank_card
+        )
+
+    def register_case(
+        self,
+        actor: Actor,
+        *,
+        centre: str,
+        occurred_at: datetime | None = None,
+        write_key: WriteKey | None = None,
+        **fields: Any,
+    ) -> Receipt:
+        """Open a case under the next number of its centre's series for the year."""
+        require_append("Registered", actor.roles)
+        at = occurred_at or _now()
+        check_occurred_at(at)  # before the series year is taken from it
+        year = series_year(at)
+
+        def build() -> tuple[list[Aggregate], Receipt]:
+            series = self._series(centre, year)
+            case_no = series.issue()
+            case = Case.register(
+                actor=actor, occurred_at=at, case_no=case_no, centre=centre, **fields
+            )
+            index = CaseNumber(case_no=case_no, case_id=case.id)
+            return [series, case, index], Receipt(
+                case_id=case.id, version=case.version, case_no=case_no
+            )
+
+        series_id = CaseNumberSeries.create_id(centre, year)
+        receipt = self._write(actor, write_key, build, series_id, retry_on_conflict=True)
+        log.debug(
+            "case.registered",
+            case_id=str(receipt.case_id),
+            case_no=receipt.case_no,
+            position=receipt.position,
+            actor=actor.id,
+            event_type="Registered",
+            replayed=receipt.replayed,
+        )
+        return receipt
+
+    def append(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        event_type: str,
+        *,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+        write_key: WriteKey | None = None,
+        **fields: Any,
+    ) -> Receipt:
+        """Append one event to a case, if the case's rules admit it.
+
+        `write_key` (the Idempotency-Key) is not named `key`: event fields are passed as keywords
+        beside it, and one of them (`RootCauseRecorded.key`) is called that."""
+        require_append(event_type, actor.roles)
+        at = occurred_at or _now()
+
+        def build() -> tuple[list[Aggregate], Receipt]:
+            case = self._get_case(case_id)
+            if expected_version is not None and case.version != expected_version:
+                raise PreconditionFailed(case_id, expected_version, case.version)
+            timing = self.policies.timing(case.state.centre)
+            minted = case.append(event_type, actor, at, timing, **fields)
+            return [case], Receipt(case_id=case_id, version=case.version, ids=minted)
+
+        receipt = self._write(
+            actor, write_key, build, case_id, retry_on_conflict=expected_version is None
+        )
+        log.debug(
+            "case.appended",
+            case_id=str(case_id),
+            event_type=event_type,
+            version=receipt.version,
+            position=receipt.position,
+            actor=actor.id,
+            replayed=receipt.replayed,
+        )
+        return receipt
+
+    # --- queries -------------------------------------------------------------------------------
+
+    def get_case(self, case_id: UUID, actor: Actor, version: int | None = None) -> Case:
+        require_read(actor.roles)
+        case = self._get_case(case_id, version)
+        if version is not None and case.version != version:
+            raise VersionNotFoundError(case_id, version, case.version)
+        return case
+
+    def get_case_as_of(self, case_id: UUID, actor: Actor, as_of: datetime) -> Case:
+        """The case as it was recorded at `as_of` (recorded time, not business time)."""
+        require_read(actor.roles)
+        version = 0
+        for _, event in self.history(case_id, actor):
+            if event.timestamp > as_of:  # type: ignore[attr-defined]
+                break
+            version = event.originator_version
+        if version == 0:
+            raise CaseNotFoundError(case_id)
+        return self._get_case(case_id, version)
+
+    def bundle(self, case_id: UUID, actor: Actor) -> CaseBundle:
+        """The case's events as stored with their inclusion proofs: checkable offline."""
+        require_read(actor.roles)
+        return self.audit.bundle(case_id)
+
+    def history(self, case_id: UUID, actor: Actor) -> list[tuple[int, DomainEventProtocol[UUID]]]:
+        """Every event of the case with its position in the notification log."""
+        require_read(actor.roles)
+        rows = self.store.select_history(case_id)
+        if not rows or rows[0].stored.topic != get_topic(Case.Registered):
+            raise CaseNotFoundError(case_id)
+        return [(row.position, self.mapper.to_domain_event(row.stored)) for row in rows]
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _get_case(self, case_id: UUID, version: int | None = None) -> Case:
+        try:
+            case: object = self.repository.get(case_id, version=version)
+        except AggregateNotFoundError:
+            raise CaseNotFoundError(case_id) from None
+        if not isinstance(case, Case):
+            raise CaseNotFoundError(case_id)
+        return case
+
+    def _series(self, centre: str, year: int) -> CaseNumberSeries:
+        try:
+            series: object = self.repository.get(CaseNumberSeries.create_id(centre, year))
+        except AggregateNotFoundError:
+            return CaseNumberSeries(centre=centre, year=year)
+        assert isinstance(series, CaseNumberSeries)
+        return series
+
+    def _write(
+        self,
+        actor: Actor,
+        key: WriteKey | None,
+        build: Callable[[], tuple[list[Aggregate], Receipt]],
+        contended_id: UUID,
+        *,
+        retry_on_conflict: bool,
+    ) -> Receipt:
+        """Decide and save, with a receipt in the same transaction.
+
+        Every write carries a receipt, under the client's Idempotency-Key or a fresh server key.
+        So when a commit's acknowledgement is lost and the insert is retried, the receipt tells
+        "my own write already landed" apart from "someone else wrote first", and an event is
+        never recorded twice.
+        """
+        if key is not None and (prior := self.store.find_receipt(actor.id, key.key)):
+            return _replay(prior, key)
+        write_key = key or WriteKey(key=f"server:{uuid4()}", digest="")
+        with self._stripes[contended_id.int % LOCK_STRIPES]:
+            return self._decide_and_save(actor, write_key, build, retry_on_conflict)
+
+    def _decide_and_save(
+        self,
+        actor: Actor,
+        write_key: WriteKey,
+        build: Callable[[], tuple[list[Aggregate], Receipt]],
+        retry_on_conflict: bool,
+    ) -> Receipt:
+        for attempt in range(MAX_ATTEMPTS):
+            aggregates, receipt = build()
+            events = [e for aggregate in aggregates for e in aggregate.collect_events()]
+            pending = PendingReceipt(
+                actor_id=actor.id,
+                key=write_key.key,
+                digest=write_key.digest,
+                receipt=receipt,
+                last_event=(events[-1].originator_id, events[-1].originator_version),
+            )
+            try:
+                recordings = self._committer.submit(_Write(aggregates, events, pending))
+            except IntegrityError:
+                if prior := self.store.find_receipt(actor.id, write_key.key):
+                    return _replay(prior, write_key)
+                if not retry_on_conflict or attempt == MAX_ATTEMPTS - 1:
+                    raise ConcurrencyConflict(
+                        receipt.case_id, self._current_version(receipt)
+                    ) from None
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # another process won
+                continue
+            return msgspec.structs.replace(
+                receipt, position=max(r.notification.id for r in recordings)
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _current_version(self, receipt: Receipt) -> int | None:
+        try:
+            return self._get_case(receipt.case_id).version
+        except CaseNotFoundError:
+            return None
+
+    def _commit(self, writes: Sequence[_Write]) -> list[list[Recording[UUID]]]:
+        """One transaction for a batch of writes: their events, then all their receipts."""
+        events = [e for w in writes for e in w.events]
+        recordings = self.save(*events, receipts=[w.receipt for w in writes])
+        self._snapshot([a for w in writes for a in w.aggregates], events)
+        split, start = [], 0
+        for write in writes:
+            split.append(recordings[start : start + len(write.events)])
+            start += len(write.events)
+        return split
+
+    def _snapshot(
+        self, aggregates: Sequence[Aggregate], events: Sequence[DomainEventProtocol[UUID]]
+    ) -> None:
+        """Snapshot the aggregates just saved, from memory: no reload, and never fail the write."""
+        assert self.snapshots is not None
+        for aggregate in aggregates:
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            crossed = interval and any(
+                e.originator_id == aggregate.id and e.originator_version % interval == 0
+                for e in events
+            )
+            if crossed:
+                try:
+                    snapshot_class = type(aggregate).Snapshot
+                    self.snapshots.put([snapshot_class.take(aggregate)])
+                except Exception:  # a snapshot is a cache; the events are already committed
+                    log.warning("snapshot.failed", aggregate_id=str(aggregate.id), exc_info=True)
+
+
+class _Write(NamedTuple):
+    """One request's decided changes, waiting for a group commit."""
+
+    aggregates: list[Aggregate]
+    events: Sequence[DomainEventProtocol[UUID]]
+    receipt: PendingReceipt
+
+
+def _replay(prior: StoredReceipt, key: WriteKey) -> Receipt:
+    if prior.digest != key.digest:
+        raise IdempotencyKeyReused(key.key)
+    return msgspec.structs.replace(prior.receipt, replayed=True)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)  # noqa: UP017

@@ -1,0 +1,82 @@
+"""Settings: one frozen value built once from the environment and passed explicitly everywhere."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import msgspec
+
+from ledger.rules.calendars import POLICY_ROOT, policy_dir
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str | None
+    """Owner connection (migrations). None: run a private embedded PostgreSQL in `data_dir`."""
+    data_dir: Path
+    app_role: str = "ledger_app"
+    """The role the running ledger connects as: INSERT and SELECT on stored events only."""
+    app_password: str | None = None
+    token_secret: bytes
+    pii_key: bytes
+    token_ttl_seconds: int = 8 * 3600
+    max_body_bytes: int = 64 * 1024
+    snapshot_interval: int = 50
+    pool_size: int = 8
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    origin: str = "case-ledger.local/ledger"
+    """The verifiable log's name (C2SP origin); one per jurisdiction's ledger."""
+    notary_key: Path | None = None
+    """Signer key file; default `<data_dir>/keys/notary.key`, created on first use."""
+    checkpoint_every: float = 1.0
+    """Seconds between checkpoints while events arrive (the contract promises at most 5)."""
+    timer_every: float = 60.0
+    """Seconds between the commitment breach timer's sweeps (`ledger.timers`)."""
+    policy_dir: Path = POLICY_ROOT
+    """Calendars and time-limit policies (`calendars/`, `time-limits/`)."""
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        data_dir = Path(env.get("LEDGER_DATA_DIR", ".ledger")).resolve()
+        values: dict[str, object] = {
+            "database_url": env.get("LEDGER_DATABASE_URL") or None,
+            "data_dir": data_dir,
+            "app_password": env.get("LEDGER_APP_PASSWORD") or None,
+            "token_secret": _secret(env, "LEDGER_TOKEN_SECRET", data_dir / "secrets" / "token.key"),
+            "pii_key": _secret(env, "LEDGER_PII_KEY", data_dir / "secrets" / "pii.key"),
+        }
+        if raw_key := env.get("LEDGER_NOTARY_KEY"):
+            values["notary_key"] = Path(raw_key)
+        values["policy_dir"] = policy_dir(env)
+        for name, conv in (
+            ("snapshot_interval", int),
+            ("pool_size", int),
+            ("log_level", str),
+            ("origin", str),
+            ("checkpoint_every", float),
+            ("timer_every", float),
+        ):
+            if (raw := env.get(f"LEDGER_{name.upper()}")) is not None:
+                values[name] = conv(raw)
+        values.update(overrides)
+        return msgspec.convert(values, cls, from_attributes=False, strict=False)
+
+    @property
+    def notary_key_path(self) -> Path:
+        return self.notary_key or self.data_dir / "keys" / "notary.key"
+
+
+def _secret(env: dict[str, str], name: str, path: Path) -> bytes:
+    """A hex key from the environment, else from `path`, created (0600) on first use."""
+    if raw := env.get(name):
+        return bytes.fromhex(raw)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip())

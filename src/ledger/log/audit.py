@@ -1,0 +1,318 @@
+"""Reads of the verifiable log: checkpoints, inclusion and consistency proofs, case bundles.
+
+Proofs are assembled from stored perfect-subtree hashes fetched in one query, so serving one
+costs the same at a million leaves as at a thousand.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import psycopg
+from eventsourcing.postgres import PostgresDatastore
+
+from ledger.domain.errors import CaseNotFoundError, LedgerError
+from ledger.log.merkle import NodeId, assemble, consistency_proof_nodes, inclusion_proof_nodes
+from ledger.log.notary import SEALED_CHANNEL
+
+BUNDLE_FORMAT = "case-ledger-bundle/v1"
+CACHED_LEVEL = 4
+"""Nodes this high (16+ leaves each: n/16 of them) are kept in memory once read."""
+NODE_CACHE_SIZE = 250_000
+
+
+class AuditNotFound(LedgerError):
+    """No such leaf, checkpoint or tree size."""
+
+
+class NotSealedYet(LedgerError):
+    """The notary has not sealed (or checkpointed) this yet; it will within seconds."""
+
+
+class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
+    tree_size: int
+    root_hash: bytes
+    note: str
+    created_at: datetime
+
+
+class Leaf(msgspec.Struct, frozen=True, kw_only=True):
+    leaf_index: int
+    position: int
+    leaf_hash: bytes
+
+
+class InclusionProof(msgspec.Struct, frozen=True, kw_only=True):
+    leaf_index: int
+    tree_size: int
+    leaf_hash: bytes
+    audit_path: list[bytes]
+    checkpoint: Checkpoint
+
+
+class BundleEvent(msgspec.Struct, kw_only=True):
+    """One event exactly as stored (payload base64), its leaf and its inclusion proof."""
+
+    leaf_index: int
+    position: int
+    version: int
+    topic: str | None
+    payload: str | None
+    leaf_hash: str
+    audit_path: list[str]
+
+
+class CaseBundle(msgspec.Struct, kw_only=True):
+    """Everything an auditor needs to check a case offline, given the log's public key."""
+
+    format: str
+    origin: str
+    case_id: UUID
+    tree_size: int
+    root_hash: str
+    checkpoint: str
+    events: list[BundleEvent]
+    case_version: int | None = None
+    """The case's version when the bundle was made (informational: the proofs cover the events
+    listed, versions 1..k, which a later bundle extends)."""
+
+
+_CHECKPOINT = "SELECT tree_size, root_hash, note, created_at FROM ledger_checkpoints"
+
+
+class AuditLog:
+    def __init__(self, datastore: PostgresDatastore, conninfo: str, origin: str) -> None:
+        self.datastore = datastore
+        self.conninfo = conninfo  # for LISTEN: a waiting request must not hold a pooled connection
+        self.origin = origin
+        self._node_cache: dict[NodeId, bytes] = {}
+
+    # --- checkpoints ---------------------------------------------------------------------------
+
+    def checkpoint(self, tree_size: int | None = None) -> Checkpoint:
+        """The latest checkpoint, or the one of exactly `tree_size` leaves."""
+        if tree_size is None:
+            found = self._checkpoint(f"{_CHECKPOINT} ORDER BY tree_size DESC LIMIT 1", ())
+            if found is None:
+                raise NotSealedYet("no checkpoint has been signed yet")
+            return found
+        found = self._checkpoint(f"{_CHECKPOINT} WHERE tree_size = %s", (tree_size,))
+        if found is None:
+            raise AuditNotFound(f"no checkpoint of tree size {tree_size}")
+        return found
+
+    def checkpoint_covering(self, leaf_index: int) -> Checkpoint | None:
+        """The first checkpoint whose tree contains leaf `leaf_index`."""
+        return self._checkpoint(
+            f"{_CHECKPOINT} WHERE tree_size > %s ORDER BY tree_size LIMIT 1", (leaf_index,)
+        )
+
+    # --- leaves and proofs ---------------------------------------------------------------------
+
+    def leaves(self, positions: Iterable[int]) -> dict[int, Leaf]:
+        """Sealed leaves by event position (positions not sealed yet are absent)."""
+        rows = self._fetch(
+            "SELECT leaf_index, position, leaf_hash FROM ledger_leaves WHERE position = ANY(%s)",
+            (list(positions),),
+        )
+        return {
+            r["position"]: Leaf(
+                leaf_index=r["leaf_index"], position=r["position"], leaf_hash=bytes(r["leaf_hash"])
+            )
+            for r in rows
+        }
+
+    def leaf_of(self, case_id: UUID, version: int) -> Leaf | None:
+        rows = self._fetch(
+            "SELECT leaf_index, position, leaf_hash FROM ledger_leaves "
+            "WHERE originator_id = %s AND originator_version = %s",
+            (case_id, version),
+        )
+        return (
+            Leaf(
+                leaf_index=rows[0]["leaf_index"],
+                position=rows[0]["position"],
+                leaf_hash=bytes(rows[0]["leaf_hash"]),
+            )
+            if rows
+            else None
+        )
+
+    def inclusion_proof(self, position: int, tree_size: int | None = None) -> InclusionProof:
+        # The common case (latest checkpoint) in one round trip: the leaf and the checkpoint.
+        rows = self._fetch(
+            "SELECT l.leaf_index, l.leaf_hash, c.tree_size, c.root_hash, c.note, c.created_at "
+            "FROM ledger_leaves l LEFT JOIN LATERAL (SELECT * FROM ledger_checkpoints "
+            "ORDER BY tree_size DESC LIMIT 1) c ON true WHERE l.position = %s",
+            (position,),
+        )
+        if not rows:
+            if self._event_exists(position):
+                raise NotSealedYet(f"the event at position {position} is not sealed yet")
+            raise AuditNotFound(f"no event at position {position}")
+        row = rows[0]
+        leaf = Leaf(
+            leaf_index=row["leaf_index"], position=position, leaf_hash=bytes(row["leaf_hash"])
+        )
+        if tree_size is None and row["tree_size"] is not None:
+            checkpoint = Checkpoint(
+                tree_size=row["tree_size"],
+                root_hash=bytes(row["root_hash"]),
+                note=row["note"],
+                created_at=row["created_at"],
+            )
+        else:
+            checkpoint = self.checkpoint(tree_size)
+        if checkpoint.tree_size <= leaf.leaf_index:
+            if tree_size is None:
+                raise NotSealedYet(f"leaf {leaf.leaf_index} is not in a signed checkpoint yet")
+            raise AuditNotFound(f"leaf {leaf.leaf_index} is not in the tree of size {tree_size}")
+        plan = inclusion_proof_nodes(leaf.leaf_index, checkpoint.tree_size)
+        path = assemble(plan, self._nodes(n for element in plan for n in element))
+        return InclusionProof(
+            leaf_index=leaf.leaf_index,
+            tree_size=checkpoint.tree_size,
+            leaf_hash=leaf.leaf_hash,
+            audit_path=path,
+            checkpoint=checkpoint,
+        )
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        if not 0 < old_size <= new_size:
+            raise AuditNotFound(f"no consistency proof from {old_size} to {new_size}")
+        if new_size > self._tree_size():
+            raise AuditNotFound(f"the tree has fewer than {new_size} leaves")
+        plan = consistency_proof_nodes(old_size, new_size)
+        return assemble(plan, self._nodes(n for element in plan for n in element))
+
+    def bundle(self, case_id: UUID) -> CaseBundle:
+        """The case's events as stored, each with its proof against the latest checkpoint.
+
+        It covers the versions that checkpoint holds (1..k); later ones are in the next bundle.
+        It is built from the notary's leaves, not from the events table alone: an event deleted
+        after sealing still appears (with no payload), so the bundle fails verification.
+        """
+        checkpoint = self.checkpoint()
+        rows = self._fetch(
+            "SELECT l.leaf_index, l.position, l.originator_version, l.leaf_hash, e.topic, e.state "
+            "FROM ledger_leaves l LEFT JOIN ledger_events e ON e.notification_id = l.position "
+            "WHERE l.originator_id = %s AND l.leaf_index < %s ORDER BY l.originator_version",
+            (case_id, checkpoint.tree_size),
+        )
+        stored = self._fetch(
+            "SELECT max(originator_version) AS v FROM ledger_events WHERE originator_id = %s",
+            (case_id,),
+        )[0]["v"]
+        if not rows and stored is None:
+            raise CaseNotFoundError(case_id)
+        if not rows:
+            raise NotSealedYet(f"case {case_id} is not in a signed checkpoint yet")
+        plans = [inclusion_proof_nodes(r["leaf_index"], checkpoint.tree_size) for r in rows]
+        nodes = self._nodes(n for plan in plans for element in plan for n in element)
+        return CaseBundle(
+            format=BUNDLE_FORMAT,
+            origin=self.origin,
+            case_id=case_id,
+            tree_size=checkpoint.tree_size,
+            root_hash=checkpoint.root_hash.hex(),
+            checkpoint=checkpoint.note,
+            case_version=stored,
+            events=[
+                BundleEvent(
+                    leaf_index=r["leaf_index"],
+                    position=r["position"],
+                    version=r["originator_version"],
+                    topic=r["topic"],
+                    payload=None
+                    if r["state"] is None
+                    else base64.b64encode(bytes(r["state"])).decode(),
+                    leaf_hash=bytes(r["leaf_hash"]).hex(),
+                    audit_path=[h.hex() for h in assemble(plan, nodes)],
+                )
+                for r, plan in zip(rows, plans, strict=True)
+            ],
+        )
+
+    def wait_until_sealed(self, position: int, timeout: float) -> Leaf | None:
+        """Block until the event at `position` is sealed (woken by the notary's NOTIFY)."""
+        deadline = time.monotonic() + timeout
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            conn.execute(f"LISTEN {SEALED_CHANNEL}")
+            while True:
+                if leaf := self.leaves([position]).get(position):
+                    return leaf
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                for _ in conn.notifies(timeout=remaining, stop_after=1):
+                    pass
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _nodes(self, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
+        """Stored node hashes; the upper levels, shared by most proofs, are served from memory
+        (a stored node never changes, so a cached one is never stale)."""
+        wanted = set(ids)
+        cache = self._node_cache
+        found = {n: cache[n] for n in wanted if n in cache}
+        if missing := wanted - found.keys():
+            found |= self._fetch_nodes(missing)
+            if len(cache) > NODE_CACHE_SIZE:
+                cache.clear()
+            cache.update((n, h) for n, h in found.items() if n[0] >= CACHED_LEVEL)
+        if missing := wanted - found.keys():
+            raise AuditNotFound(f"the tree lacks nodes {sorted(missing)[:3]}: not sealed yet?")
+        return found
+
+    def _fetch_nodes(self, wanted: set[NodeId]) -> dict[NodeId, bytes]:
+        leaves = [i for level, i in wanted if level == 0]
+        inner = [(level, i) for level, i in wanted if level > 0]
+        rows = self._fetch(
+            "SELECT 0 AS level, leaf_index AS idx, leaf_hash AS hash FROM ledger_leaves "
+            "WHERE leaf_index = ANY(%s) UNION ALL "
+            "SELECT n.level, n.idx, n.hash FROM ledger_tree_nodes n "
+            "JOIN unnest(%s::int2[], %s::int8[]) AS q(level, idx) USING (level, idx)",
+            (leaves, [level for level, _ in inner], [i for _, i in inner]),
+        )
+        return {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
+
+    def verifier_key(self) -> str:
+        """The notary's public key, as it announced it (the API process holds no private key)."""
+        key = self._fetch("SELECT verifier_key FROM ledger_notary_state", ())[0]["verifier_key"]
+        if key is None:
+            raise NotSealedYet("no notary has started on this log yet")
+        return str(key)
+
+    def _tree_size(self) -> int:
+        return int(self._fetch("SELECT tree_size FROM ledger_notary_state", ())[0]["tree_size"])
+
+    def _event_exists(self, position: int) -> bool:
+        return bool(
+            self._fetch("SELECT 1 FROM ledger_events WHERE notification_id = %s", (position,))
+        )
+
+    def _checkpoint(self, query: str, params: tuple[Any, ...]) -> Checkpoint | None:
+        rows = self._fetch(query, params)
+        if not rows:
+            return None
+        r = rows[0]
+        return Checkpoint(
+            tree_size=r["tree_size"],
+            root_hash=bytes(r["root_hash"]),
+            note=r["note"],
+            created_at=r["created_at"],
+        )
+
+    def _fetch(self, query: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        try:
+            with self.datastore.get_connection() as conn, conn.cursor() as cur:
+                cur.execute(query, params, prepare=True)
+                return cur.fetchall()
+        except psycopg.errors.UndefinedTable as e:  # pragma: no cover - migrations not applied
+            raise AuditNotFound(str(e)) from None

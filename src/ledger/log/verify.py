@@ -1,0 +1,205 @@
+"""Verification an auditor runs: a case bundle offline, or the whole log against its checkpoints.
+
+Both recompute every leaf from the payload as stored and trust only the log's public key, never
+a hash the server claims. Each failure names the event (version, leaf, position) and the check.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import psycopg
+
+from ledger.log.audit import BUNDLE_FORMAT, CaseBundle
+from ledger.log.leaf import encode_leaf
+from ledger.log.merkle import Frontier, leaf_hash, verify_inclusion
+from ledger.log.signed_note import NoteError, Verifier, verify_checkpoint
+
+
+@dataclass
+class Report:
+    """What was checked and what failed; `ok` only when nothing failed."""
+
+    checked: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def verify_bundle(data: bytes, verifier: Verifier) -> Report:
+    report = Report()
+    try:
+        bundle = msgspec.json.decode(data, type=CaseBundle)
+    except msgspec.DecodeError as e:
+        report.failures.append(f"bundle: not a case bundle ({e})")
+        return report
+    check_bundle(bundle, verifier, report)
+    return report
+
+
+def check_bundle(bundle: CaseBundle, verifier: Verifier, report: Report) -> None:
+    """Add to `report` what checking `bundle` against the log's key found."""
+    if bundle.format != BUNDLE_FORMAT:
+        report.failures.append(f"bundle: unknown format {bundle.format!r}")
+        return
+    try:
+        checkpoint = verify_checkpoint(bundle.checkpoint, verifier, expected_origin=bundle.origin)
+    except NoteError as e:
+        report.failures.append(f"checkpoint: {e}")
+        return
+    if checkpoint.size != bundle.tree_size or checkpoint.root.hex() != bundle.root_hash:
+        report.failures.append("checkpoint: signed size/root differ from the bundle's")
+    report.checked.append(
+        f"checkpoint signed by {verifier.name}: origin {checkpoint.origin}, "
+        f"tree size {checkpoint.size}, root {checkpoint.root.hex()}"
+    )
+    for event in bundle.events:
+        where = f"version {event.version} (leaf {event.leaf_index}, position {event.position})"
+        if event.payload is None or event.topic is None:
+            report.failures.append(f"{where}: the stored event is missing")
+            continue
+        try:
+            payload = base64.b64decode(event.payload, validate=True)
+        except binascii.Error:
+            report.failures.append(f"{where}: payload is not valid base64")
+            continue
+        recomputed = leaf_hash(
+            encode_leaf(event.position, bundle.case_id, event.version, event.topic, payload)
+        )
+        if recomputed.hex() != event.leaf_hash:
+            report.failures.append(f"{where}: the stored event differs from the sealed leaf")
+        try:
+            path = [bytes.fromhex(h) for h in event.audit_path]
+        except ValueError:
+            report.failures.append(f"{where}: audit path is not hex")
+            continue
+        if not verify_inclusion(
+            recomputed, event.leaf_index, checkpoint.size, path, checkpoint.root
+        ):
+            report.failures.append(f"{where}: inclusion proof does not reach the signed root")
+    versions = sorted(e.version for e in bundle.events)
+    if versions != list(range(1, len(versions) + 1)):
+        missing = sorted(set(range(1, (versions[-1] if versions else 0) + 1)) - set(versions))
+        report.failures.append(
+            f"case {bundle.case_id}: versions are not complete 1..n "
+            f"(missing {missing[:10]}, duplicates {len(versions) - len(set(versions))})"
+        )
+    report.checked.append(
+        f"case {bundle.case_id}: {len(bundle.events)} events, versions 1..{len(versions)}"
+    )
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    index: int
+    position: int
+    case_id: UUID
+    version: int
+    hash: bytes
+
+
+def verify_database(conninfo: str, verifier: Verifier, origin: str) -> Report:
+    """Re-derive every leaf from ledger_events and the tree from them; compare both with what the
+    notary stored and with every signed checkpoint."""
+    report = Report()
+    recomputed = Frontier()
+    stored = Frontier()
+    with psycopg.connect(conninfo) as conn:
+        checkpoints = conn.execute(
+            "SELECT tree_size, root_hash, note FROM ledger_checkpoints ORDER BY tree_size"
+        ).fetchall()
+        pending = iter(checkpoints)
+        next_checkpoint = next(pending, None)
+        while next_checkpoint is not None and next_checkpoint[0] == 0:  # the empty log's
+            _check_checkpoint(report, next_checkpoint, verifier, origin, stored, recomputed)
+            next_checkpoint = next(pending, None)
+        events = _events(conn)
+        event = next(events, None)
+        for leaf in _leaves(conn):
+            where = (
+                f"leaf {leaf.index} (position {leaf.position}, case {leaf.case_id} v{leaf.version})"
+            )
+            while event is not None and event[0] < leaf.position:
+                report.failures.append(
+                    f"position {event[0]} (case {event[1]} v{event[2]}): an event appeared "
+                    "among sealed positions after they were sealed"
+                )
+                event = next(events, None)
+            if event is None or event[0] != leaf.position:
+                report.failures.append(f"{where}: the stored event is missing (deleted)")
+                derived = None
+            else:
+                position, case_id, version, topic, payload = event
+                derived = leaf_hash(encode_leaf(position, case_id, version, topic, payload))
+                if (case_id, version) != (leaf.case_id, leaf.version) or derived != leaf.hash:
+                    report.failures.append(f"{where}: the stored event was altered after sealing")
+                event = next(events, None)
+            stored.append(leaf.hash)
+            recomputed.append(derived if derived is not None else b"\0" * 32)
+            while next_checkpoint is not None and next_checkpoint[0] == stored.size:
+                _check_checkpoint(report, next_checkpoint, verifier, origin, stored, recomputed)
+                next_checkpoint = next(pending, None)
+        if next_checkpoint is not None:
+            report.failures.append(
+                f"checkpoint of size {next_checkpoint[0]}: the tree has only {stored.size} leaves"
+            )
+        unsealed = sum(1 for _ in events) + (event is not None)
+    report.checked.append(
+        f"{stored.size} leaves re-derived from stored events; {len(checkpoints)} checkpoints; "
+        f"{unsealed} events not sealed yet"
+    )
+    return report
+
+
+def _check_checkpoint(
+    report: Report,
+    row: tuple[Any, ...],
+    verifier: Verifier,
+    origin: str,
+    stored: Frontier,
+    recomputed: Frontier,
+) -> None:
+    size, root, note = row
+    try:
+        signed = verify_checkpoint(str(note), verifier, expected_origin=origin)
+    except NoteError as e:
+        report.failures.append(f"checkpoint of size {size}: {e}")
+        return
+    if signed.size != size or signed.root != bytes(root):
+        report.failures.append(f"checkpoint of size {size}: its row differs from its signed note")
+    if stored.root() != signed.root:
+        report.failures.append(f"checkpoint of size {size}: the stored leaves do not give its root")
+    if recomputed.root() != signed.root:
+        report.failures.append(
+            f"checkpoint of size {size}: the stored events no longer give its signed root"
+        )
+
+
+def _leaves(conn: psycopg.Connection[tuple[Any, ...]]) -> Iterator[_Leaf]:
+    with conn.cursor(name="leaves") as cur:
+        cur.itersize = 10_000
+        cur.execute(
+            "SELECT leaf_index, position, originator_id, originator_version, leaf_hash "
+            "FROM ledger_leaves ORDER BY leaf_index"
+        )
+        for index, position, case_id, version, digest in cur:
+            yield _Leaf(index, position, case_id, version, bytes(digest))
+
+
+def _events(conn: psycopg.Connection[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    with conn.cursor(name="events") as cur:
+        cur.itersize = 10_000
+        cur.execute(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM ledger_events ORDER BY notification_id"
+        )
+        for position, case_id, version, topic, state in cur:
+            yield position, case_id, version, topic, bytes(state)

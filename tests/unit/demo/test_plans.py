@@ -1,0 +1,117 @@
+"""The demo's plans, without a server: reproducible, valid, keeping office hours and holidays."""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from datetime import date, time
+from typing import Any
+
+import pytest
+
+from ledger.demo import last_full_month, plans
+from ledger.demo.commands import as_actor, command, registration
+from ledger.demo.plan import BEIJING, CasePlan
+from ledger.demo.stories import stories
+from ledger.demo.synthetic import WorkingDays, month_plans, national_calendar
+from ledger.domain.case import Case
+from ledger.domain.personal_data import normalise_id_number, protect_applicant
+from ledger.domain.values import CaseStatus, Decision, ExceptionStatus
+from ledger.rules.time_limits import Policies
+
+OCTOBER = "2026-10"
+
+
+@pytest.fixture(scope="module")
+def month() -> list[CasePlan]:
+    return month_plans(OCTOBER, 1, 300, WorkingDays(national_calendar()))
+
+
+def test_the_same_seed_gives_the_same_cases_and_case_n_does_not_depend_on_the_count(
+    month: list[CasePlan],
+) -> None:
+    again = month_plans(OCTOBER, 1, 40, WorkingDays(national_calendar()))
+    other = month_plans(OCTOBER, 2, 40, WorkingDays(national_calendar()))
+
+    assert again == month[:40]
+    assert other != month[:40]
+    assert len({p.key for p in plans(OCTOBER, 1, 300)}) == 300 + len(stories())
+
+
+def test_every_case_is_in_time_order_with_valid_applicants(month: list[CasePlan]) -> None:
+    for plan in [*stories(), *month]:
+        moments = [step.at for step in plan.steps]
+        assert moments == sorted(moments), plan.key
+        applicant = plan.steps[0].body["applicant"]
+        assert normalise_id_number("id", applicant["id_number"]) == applicant["id_number"]
+        assert applicant["name"].endswith("某")
+        assert plan.key.isascii()
+
+
+def test_window_traffic_keeps_working_days_and_office_hours(month: list[CasePlan]) -> None:
+    days = WorkingDays(national_calendar())
+    window_days: Counter[date] = Counter()
+    for plan in month:
+        online = plan.steps[0].body["channel"] in ("online", "hotline_12345")
+        staffed = plan.steps[1:] if online else plan.steps
+        # The 12345 hotline itself answers and dispatches around the clock (7×24).
+        staffed = [s for s in staffed if "hotline_operator" not in s.by.roles]
+        for step in staffed:
+            local = step.at.astimezone(BEIJING)
+            assert days.is_working(local.date()), (plan.key, local)
+            assert time(9) <= local.time() <= time(17, 30), (plan.key, local)
+        if not online:
+            window_days[plan.registered_at.date()] += 1
+
+    assert not [d for d in window_days if date(2026, 10, 1) <= d <= date(2026, 10, 7)]
+    assert 0 < window_days[date(2026, 10, 10)] < window_days[date(2026, 10, 12)]  # 调休 Saturday
+
+
+def test_the_month_has_every_kind_of_case(month: list[CasePlan]) -> None:
+    kinds = Counter(plan.note for plan in month)
+    types = Counter(step.body.get("type") for plan in month for step in plan.steps)
+    centres = Counter(plan.centre for plan in month)
+
+    assert kinds["on_time"] > 100 and all(kinds[k] for k in ("notice", "late", "open", "refused"))
+    for kind in ("HandOffReturned", "ExtensionDecided", "ClockPaused", "DutyIntervention"):
+        assert types[kind] > 0, kind
+    assert set(centres) == {"huoshan", "donghuashi", "jieyang", "wuhai", "zhangjiakou"}
+
+
+def test_the_default_month_is_the_last_full_one() -> None:
+    assert last_full_month(date(2026, 11, 21)) == "2026-10"
+    assert last_full_month(date(2027, 1, 1)) == "2026-12"
+
+
+def test_the_three_seed_exceptions_are_granted_layer_by_layer_before_their_use() -> None:
+    """000 霍山 (破例), 001 清源 (低保), 004 张家口 (资格认证): decided by the case aggregate as the
+    API would, each story's 特事特办 is granted by three distinct approvers and then relied on."""
+    policies = Policies()
+    exceptional = {}
+    registered: dict[str, Any] = {}  # "case:<key>" for a later plan's `CaseOf`
+    for plan in stories():
+        first, *rest = plan.steps
+        case = Case.register(
+            actor=as_actor(first.by),
+            case_no="X-2026-000001",
+            **registration(first, functools.partial(protect_applicant, b"k" * 32)),
+        )
+        registered[f"case:{plan.key}"] = case.id
+        timing = policies.timing(case.state.centre)
+        minted: dict[str, Any] = dict(registered)
+        for step in rest:
+            c = command(step, minted)
+            minted.update(case.append(c.event_type, c.actor, c.occurred_at, timing, **c.fields))
+        if case.state.exceptions:
+            exceptional[plan.key] = case
+
+    assert sorted(exceptional) == ["000-li", "001-dibao", "004-zhao"]
+    for key, case in exceptional.items():
+        [record] = case.state.exceptions
+        assert record.status is ExceptionStatus.GRANTED, key
+        assert [d.layer for d in record.decisions] == [1, 2, 3], key
+        assert all(d.decision is Decision.APPROVE for d in record.decisions), key
+        assert len({d.approver for d in record.decisions} | {record.requested_by}) == 4, key
+        assert record.used_at is not None and record.closed_at is not None, key
+        assert record.closed_at <= record.used_at, key
+        assert case.state.status is CaseStatus.COMPLETED, key
