@@ -70,7 +70,9 @@ from ledger.config.settings import Settings
 from ledger.domain.values import Actor, Channel, Priority, Role
 from ledger.log.keys import load_signer
 from ledger.log.leaf import encode_leaf
-from ledger.log.merkle import Frontier, leaf_hash, verify_inclusion
+from ledger.log.merkle.frontier import Frontier
+from ledger.log.merkle.proofs import verify_inclusion
+from ledger.log.merkle.tree import leaf_hash
 from ledger.log.notary import Notary
 from ledger.log.signed_note import Signer, Verifier
 from ledger.log.verify import verify_bundle

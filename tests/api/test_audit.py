@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ledger.log.keys import load_signer
-from ledger.log.merkle import verify_consistency, verify_inclusion
+from ledger.log.merkle.proofs import verify_consistency, verify_inclusion
 from ledger.log.notary import Notary, start_notary_thread
 from ledger.log.signed_note import Verifier, verify_checkpoint
 from ledger.log.verify import verify_bundle

@@ -18,7 +18,7 @@ import psycopg
 from eventsourcing.postgres import PostgresDatastore
 
 from ledger.domain.errors import CaseNotFoundError, LedgerError
-from ledger.log.merkle import NodeId, assemble, consistency_proof_nodes, inclusion_proof_nodes
+from ledger.log.merkle.tree import NodeId, assemble, consistency_proof_nodes, inclusion_proof_nodes
 from ledger.log.notary import SEALED_CHANNEL
 
 BUNDLE_FORMAT = "case-ledger-bundle/v1"

@@ -18,7 +18,8 @@ import psycopg
 import structlog
 
 from ledger.log.leaf import encode_leaf
-from ledger.log.merkle import Frontier, leaf_hash
+from ledger.log.merkle.frontier import Frontier
+from ledger.log.merkle.tree import leaf_hash
 from ledger.log.signed_note import Signer, checkpoint_body
 
 log = structlog.get_logger("ledger.notary")

@@ -18,7 +18,9 @@ import psycopg
 
 from ledger.log.audit import BUNDLE_FORMAT, CaseBundle
 from ledger.log.leaf import encode_leaf
-from ledger.log.merkle import Frontier, leaf_hash, verify_inclusion
+from ledger.log.merkle.frontier import Frontier
+from ledger.log.merkle.proofs import verify_inclusion
+from ledger.log.merkle.tree import leaf_hash
 from ledger.log.signed_note import NoteError, Verifier, verify_checkpoint
 
 
@@ -183,23 +185,31 @@ def _check_checkpoint(
         )
 
 
-def _leaves(conn: psycopg.Connection[tuple[Any, ...]]) -> Iterator[_Leaf]:
-    with conn.cursor(name="leaves") as cur:
+def _rows(
+    conn: psycopg.Connection[tuple[Any, ...]], name: str, query: str
+) -> Iterator[tuple[Any, ...]]:
+    """Every row of `query`, streamed through server-side cursor `name` (the log may be large)."""
+    with conn.cursor(name=name) as cur:
         cur.itersize = 10_000
-        cur.execute(
-            "SELECT leaf_index, position, originator_id, originator_version, leaf_hash "
-            "FROM ledger_leaves ORDER BY leaf_index"
-        )
-        for index, position, case_id, version, digest in cur:
-            yield _Leaf(index, position, case_id, version, bytes(digest))
+        cur.execute(query)
+        yield from cur
+
+
+def _leaves(conn: psycopg.Connection[tuple[Any, ...]]) -> Iterator[_Leaf]:
+    for index, position, case_id, version, digest in _rows(
+        conn,
+        "leaves",
+        "SELECT leaf_index, position, originator_id, originator_version, leaf_hash "
+        "FROM ledger_leaves ORDER BY leaf_index",
+    ):
+        yield _Leaf(index, position, case_id, version, bytes(digest))
 
 
 def _events(conn: psycopg.Connection[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    with conn.cursor(name="events") as cur:
-        cur.itersize = 10_000
-        cur.execute(
-            "SELECT notification_id, originator_id, originator_version, topic, state "
-            "FROM ledger_events ORDER BY notification_id"
-        )
-        for position, case_id, version, topic, state in cur:
-            yield position, case_id, version, topic, bytes(state)
+    for position, case_id, version, topic, state in _rows(
+        conn,
+        "events",
+        "SELECT notification_id, originator_id, originator_version, topic, state "
+        "FROM ledger_events ORDER BY notification_id",
+    ):
+        yield position, case_id, version, topic, bytes(state)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import msgspec
 
 from ledger.domain.calendar import CalendarError, WorkingCalendar, merge
-from ledger.domain.errors import LedgerError
+from ledger.rules.files import RuleFileError, read_rule_file
 
 POLICY_ROOT = Path(__file__).resolve().parents[3] / "policies"
 """The repository's `policies/` (calendars and time limits); `LEDGER_POLICY_DIR` overrides it."""
@@ -28,14 +27,8 @@ _JURISDICTION = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _SATURDAY = 5
 
 
-class CalendarFileError(LedgerError):
-    """A calendar file that cannot be read or cannot be right; `field` is a path like years[1].x."""
-
-    def __init__(self, path: Path, field: str | None, detail: str) -> None:
-        super().__init__(f"{path}: {field}: {detail}" if field else f"{path}: {detail}")
-        self.path = path
-        self.field = field
-        self.detail = detail
+class CalendarFileError(RuleFileError):
+    """A calendar file that cannot be read or cannot be right."""
 
 
 class Notice(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -92,17 +85,7 @@ def policy_dir(environ: Mapping[str, str] | None = None) -> Path:
 def read_calendar_file(path: Path | str) -> CalendarFile:
     """The file parsed and checked, with its notices; most callers want `load_calendar`."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CalendarFileError(path, None, f"cannot read: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CalendarFileError(path, None, f"not valid TOML: {exc}") from None
-    try:
-        parsed = msgspec.convert(raw, CalendarFile, strict=True)
-    except msgspec.ValidationError as exc:
-        field, detail = locate_error(str(exc))
-        raise CalendarFileError(path, field, detail) from None
+    parsed = read_rule_file(path, CalendarFile, CalendarFileError)
     _check(path, parsed)
     return parsed
 
@@ -189,12 +172,3 @@ def _check_dates(path: Path, parsed: CalendarFile) -> None:
                         seen[day] = (kind, field)
                         continue
                     raise CalendarFileError(path, field, detail)
-
-
-def locate_error(message: str) -> tuple[str, str]:
-    """msgspec's "detail - at `$.a[0].b`" as ("a[0].b", detail); unknown keys get their name."""
-    detail, _, where = message.partition(" - at ")
-    field = where.strip("`").removeprefix("$").removeprefix(".")
-    if unknown := re.search(r"unknown field `([^`]+)`", detail):
-        field = f"{field}.{unknown.group(1)}" if field else unknown.group(1)
-    return field or "(top level)", detail

@@ -9,13 +9,11 @@ keys, a missing section in a base file, or a centre claimed twice are errors nam
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import msgspec
 
 from ledger.domain.calendar import WorkingCalendar
-from ledger.domain.errors import LedgerError
 from ledger.domain.policy import (
     ApprovalPolicy,
     BoardThresholds,
@@ -27,16 +25,14 @@ from ledger.domain.policy import (
     Timing,
 )
 from ledger.domain.values import ExceptionKind, UnresolvedTier
-from ledger.rules.calendars import POLICY_ROOT, CalendarFileError, load_jurisdiction, locate_error
+from ledger.rules.calendars import POLICY_ROOT, CalendarFileError, load_jurisdiction
+from ledger.rules.files import RuleFileError, read_rule_file
 
 NATIONAL = "cn"
 
 
-class PolicyFileError(LedgerError):
-    def __init__(self, path: Path, field: str | None, detail: str) -> None:
-        super().__init__(f"{path}: {field}: {detail}" if field else f"{path}: {detail}")
-        self.path = path
-        self.field = field
+class PolicyFileError(RuleFileError):
+    """A time-limit policy file that cannot be read or cannot be right."""
 
 
 class PolicyFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -58,16 +54,7 @@ class PolicyFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 
 def read_policy_file(path: Path) -> PolicyFile:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PolicyFileError(path, None, f"cannot read: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PolicyFileError(path, None, f"not valid TOML: {exc}") from None
-    try:
-        parsed = msgspec.convert(raw, PolicyFile, strict=True)
-    except msgspec.ValidationError as exc:
-        raise PolicyFileError(path, *locate_error(str(exc))) from None
+    parsed = read_rule_file(path, PolicyFile, PolicyFileError)
     if parsed.jurisdiction != path.stem:
         raise PolicyFileError(path, "jurisdiction", "does not match the file name")
     codes = [m.code for m in parsed.matters]

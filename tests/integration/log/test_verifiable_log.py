@@ -18,7 +18,8 @@ from pymerkle import InmemoryTree
 from ledger.application.service import Ledger
 from ledger.log.keys import load_signer
 from ledger.log.leaf import encode_leaf
-from ledger.log.merkle import EMPTY_ROOT, leaf_hash, mth, verify_consistency, verify_inclusion
+from ledger.log.merkle.proofs import verify_consistency, verify_inclusion
+from ledger.log.merkle.tree import EMPTY_ROOT, leaf_hash, mth
 from ledger.log.notary import Notary
 from ledger.log.signed_note import (
     Signer,

@@ -20,9 +20,10 @@ from pymerkle import InclusionProof, InmemoryTree, InvalidProof
 from pymerkle import verify_consistency as pymerkle_verify_consistency
 from pymerkle import verify_inclusion as pymerkle_verify_inclusion
 
-from ledger.log.merkle import (
+from ledger.log.merkle.frontier import Frontier
+from ledger.log.merkle.proofs import verify_consistency, verify_inclusion
+from ledger.log.merkle.tree import (
     EMPTY_ROOT,
-    Frontier,
     NodeId,
     assemble,
     consistency_proof_nodes,
@@ -36,8 +37,6 @@ from ledger.log.merkle import (
     range_nodes,
     root_nodes,
     subproof,
-    verify_consistency,
-    verify_inclusion,
 )
 
 h = bytes.fromhex

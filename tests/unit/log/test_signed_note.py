@@ -12,7 +12,7 @@ import hashlib
 
 import pytest
 
-from ledger.log.merkle import EMPTY_ROOT, leaf_hash
+from ledger.log.merkle.tree import EMPTY_ROOT, leaf_hash
 from ledger.log.signed_note import (
     Checkpoint,
     NoteError,
