@@ -8,7 +8,8 @@ from typing import Any
 from uuid import UUID
 
 from ledger.application.service import Ledger
-from ledger.domain.values import CreditCheck, CreditResult, Decision, ExceptionKind
+from ledger.domain.exceptions.records import CreditCheck, CreditResult, ExceptionKind
+from ledger.domain.values import Decision
 from tests.conftest import actor
 
 CLERK = actor("clerk-hs", "clerk", unit="人社")

@@ -8,25 +8,24 @@ from typing import Any
 from uuid import UUID
 
 from ledger.application.service import Ledger
-from ledger.domain.values import (
-    Actor,
-    BadReviewValidity,
-    Decision,
+from ledger.domain.hotline.records import (
     DissatisfactionCause,
     HotlineCategory,
     HotlineUrgency,
-    RatingChannel,
-    Rectification,
-    Resolvability,
     ReviewResult,
     Satisfaction,
     SupervisionLevel,
     TicketClosure,
     UnitRole,
+)
+from ledger.domain.ratings.records import BadReviewValidity, RatingChannel, Rectification
+from ledger.domain.unresolved.records import (
+    Resolvability,
     UnresolvedCause,
     UnresolvedClosure,
     UnresolvedTier,
 )
+from ledger.domain.values import Actor, Decision
 from tests.conftest import actor
 
 HOTLINE = actor("hl-1", "hotline_operator", unit="12345")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ledger.projections.base import Projection
-from ledger.projections.runtime import Projector
+from ledger.projections.projector import Projector
 from ledger.store.database import Database
 
 

@@ -20,7 +20,8 @@ from ledger.application.service import Ledger
 from ledger.config.settings import Settings
 from ledger.demo.commands import as_actor, command, registration
 from ledger.demo.plan import CasePlan
-from ledger.demo.synthetic import WorkingDays, month_plans, national_calendar
+from ledger.demo.synthetic import month_plans
+from ledger.demo.synthetic.calendar import WorkingDays, national_calendar
 from ledger.store.database import Database
 
 

@@ -16,8 +16,8 @@ from ledger.log.keys import load_signer
 from ledger.log.notary import Notary
 from ledger.log.proofs import verify_approval_proof
 from ledger.log.signed_note import Verifier
-from ledger.projections.exceptions import ExceptionsProjection
-from ledger.projections.runtime import Projector
+from ledger.projections.projector import Projector
+from ledger.projections.views.exceptions import ExceptionsProjection
 from tests.api.support import append, assert_problem, register
 from tests.e2e.test_cli import ledger_cmd
 

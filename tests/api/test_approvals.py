@@ -13,10 +13,10 @@ from litestar.testing import TestClient
 from ledger.api.app import create_app
 from ledger.application.service import Ledger
 from ledger.config.settings import Settings
-from ledger.projections.cases import CasesProjection
-from ledger.projections.exceptions import ExceptionsProjection
-from ledger.projections.pushback import PushbackProjection
-from ledger.projections.runtime import ProjectionWorker
+from ledger.projections.views.cases import CasesProjection
+from ledger.projections.views.exceptions import ExceptionsProjection
+from ledger.projections.views.pushback import PushbackProjection
+from ledger.projections.worker import ProjectionWorker
 from ledger.store.database import Database
 from tests.api.support import assert_problem
 from tests.exception_views_support import ago, decide, register_at, request

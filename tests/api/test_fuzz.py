@@ -22,7 +22,8 @@ import schemathesis
 from hypothesis import HealthCheck, given
 from schemathesis import GenerationMode
 
-from ledger.api import metrics, views
+from ledger.api import case_view as views
+from ledger.api import metrics
 from ledger.api.app import create_app
 from ledger.log.keys import load_signer
 from ledger.log.notary import Notary

@@ -52,8 +52,8 @@ from litestar.testing import TestClient
 from ledger.api.app import create_app
 from ledger.application.service import Ledger
 from ledger.config.settings import Settings
-from ledger.projections.cases import CasesProjection
-from ledger.projections.pushback import PushbackProjection
+from ledger.projections.views.cases import CasesProjection
+from ledger.projections.views.pushback import PushbackProjection
 from tests.api.support import append, assert_problem, register
 from tests.views_support import module_scoped_ledger
 
@@ -171,7 +171,7 @@ def rate(value: float | None, numerator: int, denominator: int) -> dict[str, Any
     return {"value": value, "numerator": numerator, "denominator": denominator}
 
 
-def test_indicators_by_department(
+def test_the_indicators_read_by_department(
     client: TestClient[Any], staff: dict[str, dict[str, str]], october: int
 ) -> None:
     response = client.get(
@@ -241,7 +241,9 @@ def test_groups_by_window_and_matter_and_every_centre(
     assert [g["key"] for g in everywhere["groups"]] == ["人社", "公安"]
 
 
-def test_csv(client: TestClient[Any], staff: dict[str, dict[str, str]], october: int) -> None:
+def test_the_indicators_download_as_csv_with_a_column_per_figure(
+    client: TestClient[Any], staff: dict[str, dict[str, str]], october: int
+) -> None:
     response = client.get(
         OCTOBER + "&centre=huoshan",
         headers={**staff["hr"], "Accept": "text/csv", "Ledger-Position": str(october)},
@@ -505,7 +507,7 @@ def november(client: TestClient[Any], staff: dict[str, dict[str, str]]) -> int:
     return completed(5, None)[2]
 
 
-def test_pushback_indicators_by_department(
+def test_the_pushback_indicators_read_by_department(
     client: TestClient[Any], staff: dict[str, dict[str, str]], november: int
 ) -> None:
     response = client.get(

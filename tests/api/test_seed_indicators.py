@@ -17,7 +17,7 @@ from ledger.api.app import create_app
 from ledger.application.service import Ledger
 from ledger.config.settings import Settings
 from ledger.projections import PROJECTIONS
-from ledger.projections.runtime import ProjectionWorker
+from ledger.projections.worker import ProjectionWorker
 from ledger.store.database import Database
 from tests.api.test_seed_pushback import Seeded, caught_up, seeded
 from tests.views_support import module_scoped_ledger

@@ -19,9 +19,9 @@ from ledger.config.settings import Settings
 from ledger.demo.plan import CaseOf, Minted, Staff
 from ledger.demo.stories import stories
 from ledger.domain.values import Role
-from ledger.projections.cases import CasesProjection
-from ledger.projections.pushback import PushbackProjection
-from ledger.projections.runtime import ProjectionWorker
+from ledger.projections.views.cases import CasesProjection
+from ledger.projections.views.pushback import PushbackProjection
+from ledger.projections.worker import ProjectionWorker
 from ledger.store.database import Database
 from tests.views_support import module_scoped_ledger
 

@@ -16,28 +16,20 @@ from uuid import UUID
 import pytest
 from litestar.testing import TestClient
 
-from ledger.api import views
+from ledger.api import case_view as views
 from ledger.api.app import create_app
-from ledger.api.views import duty_board
+from ledger.api.board import duty_board
 from ledger.application.service import Ledger
 from ledger.config.settings import Settings
 from ledger.domain.calendar import SHANGHAI
-from ledger.domain.clock import Colour
-from ledger.domain.values import (
-    Actor,
-    Channel,
-    EscalationThreat,
-    LimitUnit,
-    Matter,
-    Outcome,
-    PauseReason,
-    Priority,
-    TimeLimit,
-)
-from ledger.projections.cases import CasesProjection
-from ledger.projections.exceptions import ExceptionsProjection
-from ledger.projections.pushback import PushbackProjection
-from ledger.projections.runtime import ProjectionWorker, Projector
+from ledger.domain.clock import Colour, PauseReason
+from ledger.domain.lifecycle import EscalationThreat
+from ledger.domain.values import Actor, Channel, LimitUnit, Matter, Outcome, Priority, TimeLimit
+from ledger.projections.projector import Projector
+from ledger.projections.views.cases import CasesProjection
+from ledger.projections.views.exceptions import ExceptionsProjection
+from ledger.projections.views.pushback import PushbackProjection
+from ledger.projections.worker import ProjectionWorker
 from ledger.store.database import Database
 from tests.api.support import assert_problem, id_number
 from tests.conftest import actor, registration

@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from ledger.projections.runtime import Projector
+from ledger.projections.projector import Projector
 from ledger.store.database import Database
 from tests.e2e.test_cli import LEDGER, ledger_cmd
 from tests.projection_support import Counts, fill_log, log_counts, make_view, view_counts

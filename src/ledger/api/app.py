@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
-from uuid import uuid4
 
 import anyio
-import structlog
 from eventsourcing.persistence import PersistenceError
 from litestar import Litestar, Request, get
 from litestar.datastructures import State
@@ -18,18 +15,19 @@ from litestar.exceptions import ServiceUnavailableException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger import __version__
-from ledger.api.approvals import APPROVAL_HANDLERS
+from ledger.api.access_log import note, request_log
+from ledger.api.approvals import approvals
 from ledger.api.audit import AuditController
+from ledger.api.board import board
 from ledger.api.cases import CaseController
 from ledger.api.errors import EXCEPTION_HANDLERS
-from ledger.api.exceptions import PROOF_HANDLERS
+from ledger.api.exceptions import approval_proof
+from ledger.api.hotline_register import hotline_tickets
 from ledger.api.metrics import MetricsController
-from ledger.api.registers import REGISTER_HANDLERS
-from ledger.api.schemas import Health
-from ledger.api.views import VIEW_HANDLERS
+from ledger.api.schemas.health import Health
+from ledger.api.unresolved_register import unresolved_reports
 from ledger.application.service import Ledger
 from ledger.application.timers import LedgerTimers
 from ledger.application.tokens import InvalidToken, verify_token
@@ -38,11 +36,9 @@ from ledger.domain.values import Actor
 from ledger.log.keys import load_signer
 from ledger.log.notary import Notary, start_notary_thread
 from ledger.projections.base import Projection
-from ledger.projections.runtime import ProjectionWorker
 from ledger.projections.waiter import PositionWaiter
+from ledger.projections.worker import ProjectionWorker
 from ledger.store.database import migrate, open_database
-
-access_log = structlog.get_logger("ledger.http")
 
 
 def create_app(
@@ -109,17 +105,18 @@ def create_app(
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("send Authorization: Bearer <token> (see `ledger token create`)")
         actor = verify_token(settings.token_secret, token.strip())
-        request.scope["state"]["log"] = {"actor": actor.id}
+        note(request, actor=actor.id)
         return actor
 
     app = Litestar(
         route_handlers=[
             CaseController,
             AuditController,
-            *VIEW_HANDLERS,
-            *APPROVAL_HANDLERS,
-            *REGISTER_HANDLERS,
-            *PROOF_HANDLERS,
+            board,
+            approvals,
+            hotline_tickets,
+            unresolved_reports,
+            approval_proof,
             MetricsController,
             health,
         ],
@@ -157,44 +154,3 @@ def health(ledger: NamedDependency[Ledger]) -> Health:
     except PersistenceError as e:
         raise ServiceUnavailableException(f"the database does not answer: {e}") from None
     return Health(status="ok", database="ok", position=position)
-
-
-def request_log(app: ASGIApp) -> ASGIApp:
-    """One JSON line per request: request id, actor, case, event type, position, status, latency."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # type: ignore[comparison-overlap]
-            await app(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode()),
-                ]
-            await send(message)
-
-        try:
-            await app(scope, receive, send_with_id)
-        finally:
-            fields = scope.get("state", {}).get("log", {})
-            access_log.info(
-                "http.request",
-                method=scope.get("method"),
-                path=scope["path"],
-                status=status,
-                latency_ms=round((time.perf_counter() - started) * 1000, 2),
-                **fields,
-            )
-            structlog.contextvars.clear_contextvars()
-
-    return middleware

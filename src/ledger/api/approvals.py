@@ -1,4 +1,5 @@
-"""Reads of the "exceptions" view (`ledger.projections.exceptions`): what waits on each approver.
+"""Reads of the "exceptions" view (`ledger.projections.views.exceptions`): what waits on each
+approver.
 
 `GET /approvals?role=` lists the exception requests whose next layer needs that role, oldest
 waiting first; the duty board's `exceptions_waiting` section (`waiting_by_role`) counts them per
@@ -6,99 +7,50 @@ role for one centre with the oldest few. A request waits from its request, or fr
 layer's decision; one on a closed case waits on nobody (no layer can be decided there) and is
 left out.
 
-As the cases view's reads (api/views.py): read-your-writes through `?min_position=` /
+As every view read (api/reads.py): read-your-writes through `?min_position=` /
 `Ledger-Position`, one REPEATABLE READ, READ ONLY snapshot per read with the view's position and
 lag from that same snapshot, only the live generation, ISO 8601 durations.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Annotated, Any, cast
-from uuid import UUID
+from datetime import datetime
+from typing import Any
 
 import anyio
-import msgspec
-import psycopg
 from litestar import Request, get
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
-from psycopg.rows import DictRow, tuple_row
+from psycopg.rows import DictRow
 
 from ledger.api.errors import BadRequest
 from ledger.api.reads import (
     READ_WAIT,
-    Lag,
+    Conn,
+    Limit,
     MinPosition,
+    Text,
+    from_row,
+    live,
     utc_now,
     view_snapshot,
+    view_status,
     wait_for_view,
+)
+from ledger.api.schemas.approvals import (
+    ApprovalsResponse,
+    ExceptionsWaiting,
+    PendingApproval,
+    RoleWaiting,
 )
 from ledger.application.service import Ledger
 from ledger.domain.permissions import require_view_read
-from ledger.domain.values import Actor, ExceptionKind, Role
-from ledger.projections.runtime import projection_status
+from ledger.domain.values import Actor, Role
 from ledger.projections.waiter import PositionWaiter
 
 VIEW = "exceptions"
 VIEW_WAIT = READ_WAIT
-MAX_LIMIT = 500
 BOARD_OLDEST = 5
 """Requests the duty board shows per approver role (all are counted)."""
-
-Conn = psycopg.Connection[DictRow]
-
-
-class PendingApproval(msgspec.Struct, kw_only=True):
-    exception_id: UUID
-    case_id: UUID
-    case_no: str
-    centre: str
-    department: str
-    kind: ExceptionKind
-    rule_waived: str
-    layer: int
-    """The layer waiting, 1-based, of `layers`."""
-    layers: int
-    role: Role
-    title: str
-    """The layer's title in the policy, e.g. 部门负责人（首席代表）."""
-    requested_by: str
-    requested_at: datetime
-    waiting_since: datetime
-    """The request, or the previous layer's decision."""
-    waiting: timedelta
-
-
-class ApprovalsResponse(msgspec.Struct, kw_only=True):
-    role: Role
-    centre: str | None
-    approvals: list[PendingApproval]
-    """Oldest waiting first, at most `limit`."""
-    as_of_position: int
-    lag: Lag
-
-
-class RoleWaiting(msgspec.Struct, kw_only=True):
-    role: Role
-    count: int
-    oldest: list[PendingApproval]
-    """The longest waiting, oldest first (at most 5)."""
-
-
-class ExceptionsWaiting(msgspec.Struct, kw_only=True):
-    """The duty board's section: exception requests waiting, per approver role (role order)."""
-
-    as_of_position: int
-    """The "exceptions" view's position (the board's own `as_of_position` is the cases view's)."""
-    lag: Lag
-    roles: list[RoleWaiting]
-
-
-_NO_NUL = r"^[^\x00]+$"
-Text = Annotated[
-    str | None, QueryParameter(required=False, min_length=1, max_length=200, pattern=_NO_NUL)
-]
 
 
 @get("/approvals", summary="Exception requests waiting on an approver role", tags=["views"])
@@ -109,7 +61,7 @@ async def approvals(
     actor: NamedDependency[Actor],
     role: Text = None,
     centre: Text = None,
-    limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, required=False)] = 100,
+    limit: Limit = 100,
     min_position: MinPosition = None,
 ) -> ApprovalsResponse:
     """Pending exception requests whose next layer needs `role` (in `centre`, if given), oldest
@@ -127,10 +79,7 @@ async def approvals(
     )
 
 
-APPROVAL_HANDLERS = [approvals]
-
-
-_LIVE = "JOIN ledger_projections p ON p.name = 'exceptions' AND v.generation = p.generation"
+_LIVE = live(VIEW)
 _PENDING = (
     f"SELECT v.* FROM view_exceptions v {_LIVE} "
     "WHERE v.next_role = %s AND NOT v.case_closed AND (%s::text IS NULL OR v.centre = %s) "
@@ -163,7 +112,7 @@ def pending_approvals(
 
 def waiting_by_role(conn: Conn, centre: str, now: datetime) -> ExceptionsWaiting:
     """The duty board's section, read on `conn` (in the board's snapshot)."""
-    status = projection_status(cast("Any", conn.cursor(row_factory=tuple_row)), VIEW)
+    position, lag = view_status(conn, VIEW)
     roles: dict[str, RoleWaiting] = {}
     for row in conn.execute(_BY_ROLE, (centre, BOARD_OLDEST)).fetchall():
         entry = roles.setdefault(
@@ -171,28 +120,15 @@ def waiting_by_role(conn: Conn, centre: str, now: datetime) -> ExceptionsWaiting
             RoleWaiting(role=Role(row["next_role"]), count=row["waiting_count"], oldest=[]),
         )
         entry.oldest.append(_pending(row, now))
-    return ExceptionsWaiting(
-        as_of_position=status.position,
-        lag=Lag(events=status.lag_events, seconds=status.lag_seconds),
-        roles=list(roles.values()),
-    )
+    return ExceptionsWaiting(as_of_position=position, lag=lag, roles=list(roles.values()))
 
 
 def _pending(row: DictRow, now: datetime) -> PendingApproval:
-    return PendingApproval(
-        exception_id=row["exception_id"],
-        case_id=row["case_id"],
-        case_no=row["case_no"],
-        centre=row["centre"],
-        department=row["department"],
-        kind=ExceptionKind(row["kind"]),
-        rule_waived=row["rule_waived"],
+    return from_row(
+        PendingApproval,
+        row,
         layer=row["next_layer"],
-        layers=row["layers"],
-        role=Role(row["next_role"]),
+        role=row["next_role"],
         title=row["next_title"],
-        requested_by=row["requested_by"],
-        requested_at=row["requested_at"],
-        waiting_since=row["waiting_since"],
         waiting=now - row["waiting_since"],
     )

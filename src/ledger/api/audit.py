@@ -11,7 +11,11 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter, QueryParameter
 
-from ledger.api.schemas import CheckpointResponse, ConsistencyProofResponse, InclusionProofResponse
+from ledger.api.schemas.audit import (
+    CheckpointResponse,
+    ConsistencyProofResponse,
+    InclusionProofResponse,
+)
 from ledger.application.service import Ledger
 
 Size = Annotated[int, Parameter(ge=1, le=2**62)]

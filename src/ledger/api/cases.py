@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,18 +14,19 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter, QueryParameter
 
-from ledger.api import views
+from ledger.api import search as case_search
+from ledger.api.access_log import note
 from ledger.api.errors import BadRequest
-from ledger.api.schemas import (
-    AppendEventRequest,
+from ledger.api.reads import utc_now
+from ledger.api.schemas.append import AppendEventRequest, command_fields
+from ledger.api.schemas.case_responses import (
     CaseHistoryResponse,
     CaseResponse,
     EventEntry,
     ProvedBy,
-    RegisterCaseRequest,
     WriteResponse,
-    command_fields,
 )
+from ledger.api.schemas.registration import RegisterCaseRequest
 from ledger.application.service import Ledger, WriteKey
 from ledger.domain import clock
 from ledger.domain.case import Case
@@ -71,7 +72,7 @@ class CaseController(Controller):
     path = "/cases"
     tags = ["cases"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
-    search = views.search  # GET /cases: case search, from the "cases" view
+    search = case_search.search  # GET /cases: case search, from the "cases" view
 
     @post(
         sync_to_thread=True,
@@ -149,8 +150,8 @@ class CaseController(Controller):
             if as_of is not None
             else ledger.get_case(case_id, actor, version)
         )
-        _note(request, case_id=str(case_id), version=case.version)
-        moment = as_of or (case.modified_on if version is not None else _now())
+        note(request, case_id=str(case_id), version=case.version)
+        moment = as_of or (case.modified_on if version is not None else utc_now())
         response = _case_response(case, ledger, moment)
         if as_of is not None:
             response.proved_by = _proved_by(ledger, case)
@@ -166,7 +167,7 @@ class CaseController(Controller):
     ) -> CaseHistoryResponse:
         history = ledger.history(case_id, actor)
         leaves = ledger.audit.leaves(position for position, _ in history)
-        _note(request, case_id=str(case_id), events=len(history))
+        note(request, case_id=str(case_id), events=len(history))
         return CaseHistoryResponse(
             case_id=case_id,
             events=[_entry(position, event, leaves.get(position)) for position, event in history],
@@ -186,7 +187,7 @@ class CaseController(Controller):
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
     ) -> CaseBundle:
-        _note(request, case_id=str(case_id))
+        note(request, case_id=str(case_id))
         return ledger.bundle(case_id, actor)
 
 
@@ -223,10 +224,6 @@ def _case_response(case: Case, ledger: Ledger, now: datetime) -> CaseResponse:
         state=state,
         clock=reading,
     )
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)  # noqa: UP017
 
 
 def _entry(position: int, event: Any, leaf: Leaf | None) -> EventEntry:
@@ -291,13 +288,8 @@ def _write_key(
     return WriteKey(key=key, digest=digest)
 
 
-def _note(request: Request[Any, Any, Any], **fields: Any) -> None:
-    """Fields for the request's access-log line (see api/app.py)."""
-    request.scope["state"].setdefault("log", {}).update(fields)
-
-
 def _note_write(request: Request[Any, Any, Any], receipt: Receipt, event_type: str) -> None:
-    _note(
+    note(
         request,
         case_id=str(receipt.case_id),
         event_type=event_type,

@@ -10,7 +10,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from ledger.api.schemas import FieldError, Problem
+from ledger.api.schemas.problems import FieldError, Problem
 from ledger.application.tokens import InvalidToken
 from ledger.domain.errors import (
     CaseNotFoundError,

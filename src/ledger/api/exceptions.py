@@ -8,7 +8,6 @@ that knows the case passes `?case_id=` and skips the view.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,19 +17,16 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
-from ledger.api.reads import MinPosition, wait_for_view
+from ledger.api.access_log import note
+from ledger.api.approvals import VIEW
+from ledger.api.reads import MinPosition, live, utc_now, wait_for_view
 from ledger.application.service import Ledger
 from ledger.domain.permissions import require_read
 from ledger.domain.values import Actor
 from ledger.log.proofs import ApprovalProof, ExceptionNotFound, build_approval_proof
 from ledger.projections.waiter import PositionWaiter
 
-VIEW = "exceptions"
-_CASE_OF = (
-    "SELECT v.case_id FROM view_exceptions v "
-    "JOIN ledger_projections p ON p.name = 'exceptions' AND v.generation = p.generation "
-    "WHERE v.exception_id = %s"
-)
+_CASE_OF = f"SELECT v.case_id FROM view_exceptions v {live(VIEW)} WHERE v.exception_id = %s"
 
 
 @get(
@@ -58,12 +54,9 @@ async def approval_proof(
     if case_id is None:
         await wait_for_view(request, waiter, VIEW, min_position)
         case_id = await anyio.to_thread.run_sync(case_of, ledger, exception_id)
-    request.scope["state"].setdefault("log", {}).update(
-        case_id=str(case_id), exception_id=str(exception_id)
-    )
-    now = datetime.now(timezone.utc)  # noqa: UP017
+    note(request, case_id=str(case_id), exception_id=str(exception_id))
     return await anyio.to_thread.run_sync(
-        build_approval_proof, ledger, case_id, exception_id, actor, now
+        build_approval_proof, ledger, case_id, exception_id, actor, utc_now()
     )
 
 

@@ -1,12 +1,11 @@
 """`GET /metrics/timeliness`: the timeliness indicators over the cases view, with the 12345,
 办不成事 and 好差评 indicators over the pushback views, as JSON or CSV.
 
-The definitions live beside their code in `ledger.projections.timeliness` and
-`ledger.projections.pushback_indicators`; this module parses the query, waits for both views when
-the client asks to read its own writes, reads the rows touching the period (one query per table)
-in one consistent snapshot and renders the report. Reading is for every role,
-dashboards included: the report is aggregate counts with no personal data (DESIGN §7: dashboards
-read projections, not cases).
+The definitions live beside their code in `ledger.projections.indicators`; this module parses
+the query, waits for both views when the client asks to read its own writes, reads the rows
+touching the period (one query per table) in one consistent snapshot and renders the report.
+Reading is for every role, dashboards included: the report is aggregate counts with no personal
+data (DESIGN §7: dashboards read projections, not cases).
 """
 
 from __future__ import annotations
@@ -14,47 +13,50 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timezone
-from typing import Annotated, Any, cast
+from datetime import date, datetime
+from typing import Annotated, Any
 
 import anyio
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter, QueryParameter
-from psycopg.rows import tuple_row
 
+from ledger.api import case_view, pushback_view
 from ledger.api.errors import BadRequest
-from ledger.api.reads import READ_WAIT, MinPosition, wait_for_view
+from ledger.api.reads import (
+    READ_WAIT,
+    MinPosition,
+    live,
+    snapshot,
+    utc_now,
+    view_status,
+    wait_for_view,
+)
+from ledger.api.schemas.view_reads import Lag
 from ledger.application.service import Ledger
 from ledger.domain.calendar import SHANGHAI
 from ledger.domain.permissions import require_view_read
 from ledger.domain.values import Actor
-from ledger.projections.pushback_indicators import (
-    DispatchRow,
+from ledger.projections.indicators.grouping import GroupBy
+from ledger.projections.indicators.hotline import DispatchRow, TicketRow
+from ledger.projections.indicators.period import Period, QueryError, resolve_period
+from ledger.projections.indicators.ratings import RatingRow
+from ledger.projections.indicators.report import (
+    DEFINITIONS_VERSION,
     Group,
     PushbackRows,
-    RatingRow,
     Report,
-    TicketRow,
     Total,
-    UnresolvedRow,
     flat,
     report,
 )
-from ledger.projections.runtime import projection_status
-from ledger.projections.timeliness import (
-    DEFINITIONS_VERSION,
-    CaseRow,
-    GroupBy,
-    Period,
-    QueryError,
-    resolve_period,
-)
+from ledger.projections.indicators.timeliness import CaseRow
+from ledger.projections.indicators.unresolved import UnresolvedRow
 from ledger.projections.waiter import PositionWaiter
 
-VIEW = "cases"
-PUSHBACK_VIEW = "pushback"
+VIEW = case_view.VIEW
+PUSHBACK_VIEW = pushback_view.VIEW
 VIEW_WAIT = READ_WAIT
 """Seconds a read waits for the view to reach the position it asks for (tests shorten it)."""
 CSV = "text/csv"
@@ -65,8 +67,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ROWS = (
     'SELECT case_id, department, "window", matter_code, matter_name, status, outcome, '
     "registered_at, accepted_at, closed_at, due_at, working_seconds, visits, handoffs, "
-    "extensions_approved, notice_violations FROM view_cases v "
-    "JOIN ledger_projections p ON p.name = 'cases' AND v.generation = p.generation "
+    f"extensions_approved, notice_violations FROM view_cases v {live(VIEW)} "
     "WHERE true{centre} AND ("
     " (registered_at >= %(start)s AND registered_at < %(end)s)"
     " OR (accepted_at >= %(start)s AND accepted_at < %(end)s)"
@@ -77,10 +78,7 @@ _ROWS = (
 
 def _live(table: str) -> str:
     """`table` as v, joined on the pushback view's live generation."""
-    return (
-        f"FROM {table} v JOIN ledger_projections p ON p.name = '{PUSHBACK_VIEW}' "
-        "AND v.generation = p.generation"
-    )
+    return f"FROM {table} v {live(PUSHBACK_VIEW)}"
 
 
 def _in(column: str) -> str:
@@ -152,17 +150,15 @@ apply to the grouping is null in the groups and counted in the total.
 
 Rates carry value, numerator and denominator (value null when the denominator is 0). Send
 `Accept: text/csv` for CSV. `definitions_version` changes whenever a definition does. Full
-definitions: src/ledger/projections/timeliness.py and pushback_indicators.py."""
+definitions: src/ledger/projections/indicators/."""
 
 
 class _Fetched(msgspec.Struct, frozen=True, kw_only=True):
     position: int
-    lag_events: int
-    lag_seconds: float | None
+    lag: Lag
     rows: list[CaseRow]
     pushback_position: int
-    pushback_lag_events: int
-    pushback_lag_seconds: float | None
+    pushback_lag: Lag
     pushback: PushbackRows
 
 
@@ -209,7 +205,7 @@ class MetricsController(Controller):
         await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
         await wait_for_view(request, waiter, PUSHBACK_VIEW, min_position, timeout=VIEW_WAIT)
         fetched = await anyio.to_thread.run_sync(_fetch, ledger, period, centre)
-        now = datetime.now(timezone.utc)  # noqa: UP017 (house style)
+        now = utc_now()
         computed = report(fetched.rows, fetched.pushback, period, grouping, now)
         if request.accept.best_match([MediaType.JSON, CSV]) == CSV:
             return _csv_response(computed, period, grouping, centre)
@@ -220,13 +216,13 @@ class MetricsController(Controller):
                 "group_by": str(grouping),
                 "centre": centre,
                 "as_of_position": fetched.position,
-                "lag": {"events": fetched.lag_events, "seconds": fetched.lag_seconds},
+                "lag": {"events": fetched.lag.events, "seconds": fetched.lag.seconds},
                 # as_of_position and lag are the cases view's; the pushback view's are here.
                 "pushback": {
                     "as_of_position": fetched.pushback_position,
                     "lag": {
-                        "events": fetched.pushback_lag_events,
-                        "seconds": fetched.pushback_lag_seconds,
+                        "events": fetched.pushback_lag.events,
+                        "seconds": fetched.pushback_lag.seconds,
                     },
                 },
                 "definitions_version": DEFINITIONS_VERSION,
@@ -260,14 +256,11 @@ def _date(field: str, value: str | None) -> date | None:
 def _fetch(ledger: Ledger, period: Period, centre: str | None) -> _Fetched:
     """The rows touching P from the live generations, with the views' positions and lags, all in
     one REPEATABLE READ snapshot, so `as_of_position` is exactly what was read."""
-    with ledger.store.datastore.get_connection() as conn, conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    with snapshot(ledger) as conn:
         # Times come back with timezone.utc, the tzinfo of Period's bounds: a cheap comparison.
         conn.execute("SET LOCAL TIME ZONE 'UTC'")
-        # projection_status reads tuples: a cursor of the same connection shares the snapshot.
-        tuples = cast("Any", conn.cursor(row_factory=tuple_row))
-        status = projection_status(tuples, VIEW)
-        pushback_status = projection_status(tuples, PUSHBACK_VIEW)
+        position, lag = view_status(conn, VIEW)
+        pushback_position, pushback_lag = view_status(conn, PUSHBACK_VIEW)
         where = {"centre": " AND v.centre = %(centre)s" if centre is not None else ""}
         params = {"centre": centre, "start": period.start, "end": period.end}
 
@@ -282,13 +275,11 @@ def _fetch(ledger: Ledger, period: Period, centre: str | None) -> _Fetched:
             ratings=[RatingRow(**r) for r in fetch(_RATINGS)],
         )
     return _Fetched(
-        position=status.position,
-        lag_events=status.lag_events,
-        lag_seconds=status.lag_seconds,
+        position=position,
+        lag=lag,
         rows=rows,
-        pushback_position=pushback_status.position,
-        pushback_lag_events=pushback_status.lag_events,
-        pushback_lag_seconds=pushback_status.lag_seconds,
+        pushback_position=pushback_position,
+        pushback_lag=pushback_lag,
         pushback=pushback,
     )
 

@@ -1,4 +1,5 @@
-"""What view endpoints share: read-your-writes through `?min_position=` or `Ledger-Position`.
+"""What view endpoints share: read-your-writes through `?min_position=` or `Ledger-Position`, one
+consistent snapshot per read, the live generation, keyset pages and the query parameters.
 
 A write answers with `Ledger-Position: N`; a client that sends it back (or `?min_position=N`) on
 a view read is answered only once the view has projected N, or gets 503 `not-caught-up` with
@@ -16,24 +17,27 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 from uuid import UUID
 
 import msgspec
+import psycopg
 from litestar import Request
-from litestar.params import Parameter
-from psycopg.rows import tuple_row
+from litestar.params import Parameter, QueryParameter
+from psycopg.rows import DictRow, tuple_row
 
 from ledger.api.errors import BadRequest
-from ledger.domain.clock import Colour
-from ledger.projections.runtime import projection_status
+from ledger.api.schemas.view_reads import Lag
+from ledger.projections.status import projection_status
 from ledger.projections.waiter import PositionWaiter
 
 if TYPE_CHECKING:
     from ledger.application.service import Ledger
+
+Conn = psycopg.Connection[DictRow]
 
 POSITION_HEADER = "Ledger-Position"
 MinPosition = Annotated[
@@ -49,13 +53,29 @@ MinPosition = Annotated[
 """The `?min_position=` query parameter of every view read."""
 READ_WAIT = 5.0
 """Seconds a read waits for its view to catch up before answering 503."""
+MAX_LIMIT = 500
+"""The most rows a page may ask for."""
 
+Shape = TypeVar("Shape", bound=msgspec.Struct)
 
-class Lag(msgspec.Struct, kw_only=True):
-    events: int
-    """Events stored after `as_of_position`."""
-    seconds: float | None
-    """How long ago the oldest of them was recorded (0 when caught up)."""
+_NO_NUL = r"^[^\x00]+$"  # PostgreSQL text cannot hold NUL: such a value is a 400, not a 500
+Text = Annotated[
+    str | None, QueryParameter(required=False, min_length=1, max_length=200, pattern=_NO_NUL)
+]
+"""A text filter of a view read."""
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, required=False)]
+"""How many rows a page holds."""
+After = Annotated[
+    str | None,
+    QueryParameter(
+        required=False,
+        min_length=1,
+        max_length=200,
+        pattern=_NO_NUL,
+        description="`next_cursor` of the previous page",
+    ),
+]
+"""The keyset cursor of the registers' pages."""
 
 
 def min_position_from(request: Request[Any, Any, Any], query_value: int | None) -> int | None:
@@ -89,29 +109,58 @@ async def wait_for_view(
     return await waiter.wait(name, target, timeout)
 
 
-class ColourCounts(msgspec.Struct, kw_only=True):
-    red: int = 0
-    amber: int = 0
-    green: int = 0
-    none: int = 0
+@contextmanager
+def snapshot(ledger: Ledger) -> Iterator[Conn]:
+    """A pooled connection in one REPEATABLE READ, READ ONLY transaction."""
+    with ledger.store.datastore.get_connection() as conn, conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield conn
 
-    @classmethod
-    def of(cls, colours: Iterable[Colour]) -> ColourCounts:
-        counts = cls()
-        for colour in colours:
-            setattr(counts, colour.value, getattr(counts, colour.value) + 1)
-        return counts
+
+def view_status(conn: Conn, view: str) -> tuple[int, Lag]:
+    """`view`'s position and lag, read on `conn` (so as of its snapshot)."""
+    # projection_status reads tuples: a cursor of the same connection shares the snapshot.
+    status = projection_status(cast("Any", conn.cursor(row_factory=tuple_row)), view)
+    return status.position, Lag(events=status.lag_events, seconds=status.lag_seconds)
 
 
 @contextmanager
-def view_snapshot(ledger: Ledger, view: str) -> Iterator[tuple[Any, int, Lag]]:
-    """A pooled connection in one REPEATABLE READ, READ ONLY transaction, with `view`'s position
-    and lag as of that snapshot (so what is read and the position it is reported at agree)."""
-    with ledger.store.datastore.get_connection() as conn, conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        # projection_status reads tuples: a cursor of the same connection shares the snapshot.
-        status = projection_status(cast("Any", conn.cursor(row_factory=tuple_row)), view)
-        yield conn, status.position, Lag(events=status.lag_events, seconds=status.lag_seconds)
+def view_snapshot(ledger: Ledger, view: str) -> Iterator[tuple[Conn, int, Lag]]:
+    """A `snapshot`, with `view`'s position and lag as of it (so what is read and the position it
+    is reported at agree)."""
+    with snapshot(ledger) as conn:
+        yield conn, *view_status(conn, view)
+
+
+def live(view: str, alias: str = "v") -> str:
+    """The join that keeps only the rows of `view`'s live generation (table alias `alias`)."""
+    return f"JOIN ledger_projections p ON p.name = '{view}' AND {alias}.generation = p.generation"
+
+
+def keyset_page(
+    conn: Conn,
+    select: str,
+    where: list[str],
+    params: list[Any],
+    keyset: tuple[str, str],
+    cursor: str | None,
+    limit: int,
+    *,
+    cursor_field: str,
+) -> tuple[list[DictRow], str | None]:
+    """One page of `select` (a `SELECT ... FROM <table> v <join>`) filtered by `where`, newest
+    first by the `keyset` columns (a time, then an id), after `cursor`; with the cursor of the
+    next page, None on the last one."""
+    at, key = keyset
+    conditions, values = list(where), list(params)
+    if cursor:
+        conditions.append(f"(v.{at}, v.{key}) < (%s, %s)")
+        values.extend(decode_cursor(cursor, cursor_field))
+    sql = f"{select} WHERE {' AND '.join(conditions)} ORDER BY v.{at} DESC, v.{key} DESC LIMIT %s"
+    rows = conn.execute(sql, [*values, limit + 1]).fetchall()
+    page = rows[:limit]
+    more = len(rows) > limit
+    return page, encode_cursor(page[-1][at], page[-1][key]) if more else None
 
 
 def encode_cursor(at: datetime, item_id: UUID) -> str:
@@ -126,6 +175,12 @@ def decode_cursor(cursor: str, field: str) -> tuple[datetime, UUID]:
         return msgspec.json.decode(raw, type=tuple[datetime, UUID])
     except (binascii.Error, ValueError, msgspec.DecodeError):
         raise BadRequest(field, f"{field} must be a next_cursor this endpoint returned") from None
+
+
+def from_row(shape: type[Shape], row: DictRow, **computed: Any) -> Shape:
+    """The wire shape `shape` from a view row: each field from its column of the same name,
+    unless `computed` gives it; enums from their values."""
+    return msgspec.convert({**row, **computed}, shape)
 
 
 def utc_now() -> datetime:

@@ -37,7 +37,7 @@ from uuid import UUID
 import structlog
 
 from ledger.application.service import Ledger, WriteKey
-from ledger.domain import clock
+from ledger.domain import policy_clocks
 from ledger.domain.errors import RuleViolation
 from ledger.domain.values import Actor, LimitUnit, Role
 
@@ -202,7 +202,7 @@ class RatingTimer(Timer):
             timing = self.ledger.policies.timing(row["centre"])
             rule = timing.policy.rating.default_after
             assert rule is not None
-            if clock.due(timing.calendar, rule.limit, row["closed_at"], ()).due_at < now:
+            if policy_clocks.due_at(timing, rule.limit, row["closed_at"]) < now:
                 due.append(row["case_id"])
         return due
 

@@ -19,7 +19,8 @@ def projections_status(as_json: bool) -> None:
     import msgspec
     import psycopg
 
-    from ledger.projections.runtime import configured_projections, read_status
+    from ledger.projections.configured import configured_projections
+    from ledger.projections.status import read_status
     from ledger.store.database import open_database
 
     database = open_database(Settings.from_env())
@@ -66,12 +67,9 @@ def projections_rebuild(name: str, batch_size: int | None) -> None:
     """Build projection NAME again from the start beside the live one, swap it in when it has
     caught up, then drop the old generation. Reads keep working throughout."""
     from ledger.config.logs import configure_logging
-    from ledger.projections.runtime import (
-        DEFAULT_BATCH,
-        RebuildInProgress,
-        configured_projections,
-        rebuild,
-    )
+    from ledger.projections.batch import DEFAULT_BATCH
+    from ledger.projections.configured import configured_projections
+    from ledger.projections.rebuild import RebuildInProgress, rebuild
     from ledger.store.database import migrate as apply
     from ledger.store.database import open_database
 

@@ -72,7 +72,8 @@ def worker(notary: bool, projections: bool, timers: bool, batch_size: int | None
     from ledger.config.logs import configure_logging
     from ledger.log.keys import load_signer
     from ledger.log.notary import Notary, start_notary_thread
-    from ledger.projections.runtime import DEFAULT_BATCH, ProjectionWorker
+    from ledger.projections.batch import DEFAULT_BATCH
+    from ledger.projections.worker import ProjectionWorker
     from ledger.store.database import migrate as apply
     from ledger.store.database import open_database
 

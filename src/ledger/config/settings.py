@@ -34,7 +34,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     checkpoint_every: float = 1.0
     """Seconds between checkpoints while events arrive (the contract promises at most 5)."""
     timer_every: float = 60.0
-    """Seconds between the commitment breach timer's sweeps (`ledger.timers`)."""
+    """Seconds between the commitment breach timer's sweeps (`ledger.application.timers`)."""
     policy_dir: Path = POLICY_ROOT
     """Calendars and time-limit policies (`calendars/`, `time-limits/`)."""
 

@@ -1,9 +1,11 @@
 """`ledger demo`: the five seed stories and a synthetic month, loaded through the public API.
+May import domain, rules, config, application.tokens and api.schemas; talks to the ledger over HTTP.
 
 So that every view has something true and something ordinary to show, on a fresh ledger or an
-old one: `stories` holds the seed reports' cases, `synthetic` a seeded month of traffic, `plan`
-the data shape both produce, and `loader` the only code that talks to the server. Running it
-again adds nothing (see `loader`).
+old one: `stories` holds the seed reports' cases (one module per report), `synthetic` a seeded
+month of traffic, `plan` the data shape both produce, `commands` a plan's steps as the ledger's
+commands (for in-process writers), and `loader` the only code that talks to the server. Running
+it again adds nothing (see `loader`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from ledger.config.settings import Settings
 from ledger.demo.loader import Client, Summary, load
 from ledger.demo.plan import BEIJING, CasePlan
 from ledger.demo.stories import stories
-from ledger.demo.synthetic import WorkingDays, month_plans, national_calendar
+from ledger.demo.synthetic import month_plans
+from ledger.demo.synthetic.calendar import WorkingDays, national_calendar
 
 __all__ = ["Summary", "last_full_month", "parse_month", "plans", "run"]
 

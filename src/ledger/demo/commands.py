@@ -15,7 +15,8 @@ from typing import Any
 
 import msgspec
 
-from ledger.api.schemas import AppendEventRequest, RegisterCaseRequest, command_fields
+from ledger.api.schemas.append import AppendEventRequest, command_fields
+from ledger.api.schemas.registration import RegisterCaseRequest
 from ledger.demo.plan import CaseOf, Minted, Staff, Step
 from ledger.domain.values import Actor, ApplicantRef, Matter, Role
 

@@ -6,7 +6,8 @@ from the plan's key and the step's index: a second run sends identical requests 
 original receipts back. Ids the server mints (a hand-off's, an extension's, an exception's) are
 not known in advance, so a body names them with `MINTED` and the loader fills in the one the case
 last got; a body names another plan's case (a 12345 duplicate merged into its master order) with
-`CaseOf`, filled in from that case's registration.
+`CaseOf`, filled in from that case's registration. The builders below (`register`, `event`,
+`clerk`, `id_number`) are the ones both producers share.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from ledger.domain.personal_data import id_check_digit
 
 BEIJING = timezone(timedelta(hours=8))
 
@@ -107,3 +110,9 @@ def event(by: Staff, moment: datetime | str, type: str, **body: Any) -> Step:
 
 def clerk(actor_id: str, unit: str) -> Staff:
     return Staff(actor_id, ("clerk",), unit)
+
+
+def id_number(region: str, birth: str, sequence: str) -> str:
+    """A valid 18-digit 身份证号: region (6), birth date (8), sequence (3), GB 11643 check digit."""
+    first17 = region + birth + sequence
+    return first17 + id_check_digit(first17)

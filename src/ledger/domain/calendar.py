@@ -1,8 +1,8 @@
 """Working days in one jurisdiction (holidays, 调休 make-up days) and deadlines counted in them.
 
-Pure: calendar data arrives as values (`ledger.calendars` reads the TOML files); nothing here reads
-files or the clock. All local dates are Asia/Shanghai, a fixed +08:00 with no daylight saving, so
-every day is exactly 24 hours long.
+Pure: calendar data arrives as values (`ledger.rules.calendars` reads the TOML files); nothing
+here reads files or the clock. All local dates are Asia/Shanghai, a fixed +08:00 with no daylight
+saving, so every day is exactly 24 hours long.
 
 Units and rules, in one place:
 

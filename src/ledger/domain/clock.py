@@ -4,6 +4,8 @@ The rules for counting are `ledger.domain.calendar`'s; this module applies them 
 command computes the deadline once, with the calendar and policy in force, and its event freezes
 the result (`Clock`, `ClockUpdate`), so replay never recomputes a deadline and a new calendar
 version never rewrites one. Only `reading`, for display, looks at the current moment.
+The records a case keeps of its clock live here too: the `Clock` itself, the `ClockUpdate` that
+moves it, and what stops or lengthens it (`PauseReason`, `Extension`).
 
 Per unit:
 - working days: `WorkingCalendar.add_working_days` (next-day counting, pauses, provisional years);
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from uuid import UUID
 
 import msgspec
 
@@ -31,7 +34,69 @@ from ledger.domain.calendar import (
     WorkingCalendar,
     union_pauses,
 )
-from ledger.domain.values import Clock, ClockStatus, ClockUpdate, LimitUnit, TimeLimit
+from ledger.domain.values import LimitUnit, TimeLimit
+
+
+class ClockStatus(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    MET = "met"  # closed by the deadline
+    OVERDUE = "overdue"  # past the deadline, open or closed late
+
+
+class Clock(msgspec.Struct, kw_only=True):
+    """A running time limit as its events froze it: nothing here is recomputed on replay.
+
+    `paused` is the working time (wall time for minute/hour limits) that finished pauses took out
+    of the clock; `due_at` already allows for it.
+    """
+
+    limit: TimeLimit
+    source: str  # where the limit comes from: "policy <version>: <document article>"
+    policy_version: str
+    calendar_version: str
+    started_at: datetime
+    due_at: datetime
+    provisional: bool  # counted through a year the calendar has not published
+    paused: timedelta = timedelta(0)
+
+
+class ClockUpdate(msgspec.Struct, frozen=True, kw_only=True):
+    """A clock moved by a resumption or an approved extension, computed when that was recorded."""
+
+    limit: TimeLimit
+    due_at: datetime
+    provisional: bool
+    calendar_version: str
+    paused: timedelta
+
+
+class PauseReason(StrEnum):
+    AWAITING_DATA_PUSH = "awaiting_data_push"
+    APPLICANT_SUPPLEMENT = "applicant_supplement"  # 补正
+    HEARING = "hearing"  # 听证
+    EXPERT_REVIEW = "expert_review"  # 专家评审 / 检验检测
+    ON_SITE_INSPECTION = "on_site_inspection"
+    OTHER_DEPARTMENT = "other_department"
+    OTHER = "other"
+
+
+class ExtensionStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Extension(msgspec.Struct, kw_only=True):
+    extension_id: UUID
+    working_days: int
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    status: ExtensionStatus = ExtensionStatus.PENDING
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    opinion: str | None = None
 
 
 class Colour(StrEnum):

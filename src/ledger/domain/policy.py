@@ -1,10 +1,10 @@
 """Jurisdiction policies: how long each step may take, how exceptions are approved, and where that
 is written.
 
-Pure values: `ledger.policies` reads them from `policies/time-limits/*.toml`. Every limit carries
-its provenance (document, article) because a deadline nobody can trace to a rule is not one. A
-policy's `version` is frozen into the events that start or move a clock, so publishing a new
-version changes future clocks only.
+Pure values: `ledger.rules.time_limits` reads them from `policies/time-limits/*.toml`. Every
+limit carries its provenance (document, article) because a deadline nobody can trace to a rule
+is not one. A policy's `version` is frozen into the events that start or move a clock, so
+publishing a new version changes future clocks only.
 """
 
 from __future__ import annotations
@@ -14,16 +14,10 @@ from typing import Annotated
 import msgspec
 
 from ledger.domain.calendar import WorkingCalendar
-from ledger.domain.values import (
-    ApprovalLayer,
-    BreachConsequence,
-    ExceptionKind,
-    HotlineCategory,
-    HotlineUrgency,
-    LimitUnit,
-    TimeLimit,
-    UnresolvedTier,
-)
+from ledger.domain.exceptions.records import ApprovalLayer, BreachConsequence, ExceptionKind
+from ledger.domain.hotline.records import HotlineCategory, HotlineUrgency
+from ledger.domain.unresolved.records import UnresolvedTier
+from ledger.domain.values import LimitUnit, TimeLimit
 
 
 class Provenance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

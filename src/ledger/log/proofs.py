@@ -2,7 +2,7 @@
 
 `build_approval_proof` answers `GET /exceptions/{id}/proof`: the case's bundle (every event as
 stored, each with its inclusion proof against one signed checkpoint), and what the pure functions
-of `ledger.domain.approval_proof` derive from those very events. `verify_approval_proof` is what
+of `ledger.domain.exceptions.proof` derive from those very events. `verify_approval_proof` is what
 `ledger verify PROOF.json` runs offline: it checks the bundle against the log's public key, decodes
 the stored payloads itself, and recomputes the description and every check, so an auditor trusts
 only the key, never the server's verdicts.
@@ -20,13 +20,8 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import StoredEvent
 
-from ledger.domain.approval_proof import (
-    Check,
-    ExceptionDescription,
-    check_exception,
-    describe_exception,
-    involves,
-)
+from ledger.domain.exceptions.proof import ExceptionDescription, describe_exception, involves
+from ledger.domain.exceptions.proof_checks import Check, check_exception
 from ledger.domain.permissions import require_read
 from ledger.domain.values import Actor
 from ledger.log.audit import AuditNotFound, CaseBundle, NotSealedYet
@@ -93,7 +88,7 @@ def decode_events(bundle: CaseBundle) -> list[Any]:
 def build_approval_proof(
     ledger: Any, case_id: UUID, exception_id: UUID, actor: Actor, now: datetime
 ) -> ApprovalProof:
-    """The proof of `exception_id` on case `case_id` (`ledger`: a `ledger.application.Ledger`).
+    """The proof of `exception_id` on case `case_id` (`ledger`: the application's `Ledger`).
 
     NotSealedYet when the notary has not yet sealed every event that concerns the exception;
     ExceptionNotFound when the case holds no such exception.

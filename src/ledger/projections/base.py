@@ -1,4 +1,4 @@
-"""What a projection is, to the runtime that feeds it (`ledger.projections.runtime`).
+"""What a projection is, to the runtime that feeds it (`ledger.projections.projector`, `.rebuild`).
 
 A projection turns a batch of stored events into rows of its view tables. The runtime owns the
 transaction: it reads the next batch after the projection's tracking position, calls `apply`, moves

@@ -25,7 +25,8 @@ import psycopg
 import structlog
 
 from ledger.domain.errors import LedgerError
-from ledger.projections.runtime import PROJECTED_CHANNEL, projection_status
+from ledger.projections.batch import PROJECTED_CHANNEL
+from ledger.projections.status import projection_status
 
 log = structlog.get_logger("ledger.projections")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import msgspec
 
 from ledger.domain.calendar import WorkingCalendar
+from ledger.domain.exceptions.records import ExceptionKind
 from ledger.domain.policy import (
     ApprovalPolicy,
     BoardThresholds,
@@ -24,7 +25,7 @@ from ledger.domain.policy import (
     RatingLimits,
     Timing,
 )
-from ledger.domain.values import ExceptionKind, UnresolvedTier
+from ledger.domain.unresolved.records import UnresolvedTier
 from ledger.rules.calendars import POLICY_ROOT, CalendarFileError, load_jurisdiction
 from ledger.rules.files import RuleFileError, read_rule_file
 

@@ -8,8 +8,9 @@ from ledger.application.service import Ledger
 from ledger.application.timers import SYSTEM_ACTOR, CommitmentTimer
 from ledger.config.settings import Settings
 from ledger.domain.case import Case
-from ledger.domain.values import CaseStatus, CommitmentStatus, Outcome
-from ledger.projections.exceptions import ExceptionsProjection
+from ledger.domain.exceptions.records import CommitmentStatus
+from ledger.domain.values import CaseStatus, Outcome
+from ledger.projections.views.exceptions import ExceptionsProjection
 from ledger.store.database import Database
 from tests.exception_views_support import CLERK, ago, granted_with_commitment
 from tests.timer_support import catch_up, sweep_at_once

@@ -14,9 +14,10 @@ from ledger.application.service import Ledger
 from ledger.application.timers import SYSTEM_ACTOR, RatingTimer
 from ledger.config.settings import Settings
 from ledger.domain.case import Case
-from ledger.domain.values import Outcome, RatingChannel
-from ledger.projections.cases import CasesProjection
-from ledger.projections.pushback import PushbackProjection
+from ledger.domain.ratings.records import RatingChannel
+from ledger.domain.values import Outcome
+from ledger.projections.views.cases import CasesProjection
+from ledger.projections.views.pushback import PushbackProjection
 from ledger.store.database import Database
 from tests.conftest import actor
 from tests.exception_views_support import _registration, ago

@@ -13,9 +13,14 @@ import psycopg
 import pytest
 
 from ledger.application.service import Ledger
-from ledger.domain.values import CaseState, CaseStatus, ExtensionStatus, HandOffStatus
-from ledger.projections.cases import CasesProjection, decode_state
-from ledger.projections.runtime import Projector, rebuild
+from ledger.domain.clock import ExtensionStatus
+from ledger.domain.handoffs.records import HandOffStatus
+from ledger.domain.state import CaseState
+from ledger.domain.values import CaseStatus
+from ledger.projections.projector import Projector
+from ledger.projections.rebuild import rebuild
+from ledger.projections.views.case_states import decode_state
+from ledger.projections.views.cases import CasesProjection
 from ledger.store.database import Database
 from tests import views_support
 from tests.views_support import module_scoped_ledger, synthetic_cases

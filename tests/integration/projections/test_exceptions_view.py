@@ -12,8 +12,9 @@ import psycopg
 import pytest
 
 from ledger.application.service import Ledger
-from ledger.projections.exceptions import ExceptionsProjection, commitment_rows, exception_row
-from ledger.projections.runtime import Projector, rebuild
+from ledger.projections.projector import Projector
+from ledger.projections.rebuild import rebuild
+from ledger.projections.views.exceptions import ExceptionsProjection, commitment_rows, exception_row
 from ledger.store.database import Database
 from tests import views_support
 from tests.conftest import actor
@@ -106,7 +107,7 @@ def live_rows(conn: psycopg.Connection[Any], table: str) -> list[tuple[Any, ...]
     return views_support.live_rows(conn, "exceptions", table, TABLES[table])
 
 
-def test_rows_are_the_aggregates_exceptions(
+def test_the_exception_rows_are_the_aggregates_exceptions(
     ledger: Ledger, case_ids: list[UUID], conn: psycopg.Connection[Any]
 ) -> None:
     expected_x: list[tuple[Any, ...]] = []
@@ -145,7 +146,9 @@ def test_pending_rows_name_the_next_layer_and_since_when(
     assert moved[1] == "医保"
 
 
-def test_rebuild_equals_live(database: Database, case_ids: list[UUID]) -> None:
+def test_a_rebuilt_exceptions_view_equals_the_live_one(
+    database: Database, case_ids: list[UUID]
+) -> None:
     with psycopg.connect(database.app_conninfo, autocommit=True) as c:
         before = {table: live_rows(c, table) for table in TABLES}
     rebuilt = rebuild(database.app_conninfo, ExceptionsProjection(), batch_size=11)

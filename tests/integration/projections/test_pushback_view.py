@@ -13,14 +13,15 @@ import psycopg
 import pytest
 
 from ledger.application.service import Ledger
-from ledger.projections.pushback import (
-    PushbackProjection,
+from ledger.projections.projector import Projector
+from ledger.projections.rebuild import rebuild
+from ledger.projections.views.pushback import PushbackProjection
+from ledger.projections.views.pushback_tables import (
     dispatch_rows,
     rating_row,
     ticket_row,
     unresolved_row,
 )
-from ledger.projections.runtime import Projector, rebuild
 from ledger.store.database import Database
 from tests import views_support
 from tests.exception_views_support import ago, register_at
@@ -107,7 +108,7 @@ def _key(row: tuple[Any, ...]) -> tuple[str, ...]:
     return (str(row[0]),)
 
 
-def test_rows_are_the_aggregates_pushback(
+def test_the_pushback_rows_are_the_aggregates_pushback(
     ledger: Ledger, case_ids: list[UUID], conn: psycopg.Connection[Any]
 ) -> None:
     tickets: list[tuple[Any, ...]] = []
@@ -200,7 +201,9 @@ def test_the_holder_moves_with_a_hand_off(
     ).fetchall() == [("医保", "1F-02")]
 
 
-def test_rebuild_equals_live(database: Database, case_ids: list[UUID]) -> None:
+def test_a_rebuilt_pushback_view_equals_the_live_one(
+    database: Database, case_ids: list[UUID]
+) -> None:
     with psycopg.connect(database.app_conninfo, autocommit=True) as c:
         before = {table: live_rows(c, table) for table in TABLES}
     rebuilt = rebuild(database.app_conninfo, PushbackProjection(), batch_size=11)

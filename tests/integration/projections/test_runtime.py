@@ -24,15 +24,11 @@ from ledger.application.service import Ledger
 from ledger.config.settings import Settings
 from ledger.domain.case import Case
 from ledger.projections.base import ProjectedEvent
-from ledger.projections.runtime import (
-    ProjectionWorker,
-    Projector,
-    RebuildInProgress,
-    projection_status,
-    read_status,
-    rebuild,
-)
+from ledger.projections.projector import Projector
+from ledger.projections.rebuild import RebuildInProgress, rebuild
+from ledger.projections.status import projection_status, read_status
 from ledger.projections.waiter import NotCaughtUp, PositionWaiter
+from ledger.projections.worker import ProjectionWorker
 from ledger.store.database import Database
 from tests.conftest import actor, register
 from tests.projection_support import (

@@ -13,10 +13,12 @@ from ledger.demo import last_full_month, plans
 from ledger.demo.commands import as_actor, command, registration
 from ledger.demo.plan import BEIJING, CasePlan
 from ledger.demo.stories import stories
-from ledger.demo.synthetic import WorkingDays, month_plans, national_calendar
+from ledger.demo.synthetic import month_plans
+from ledger.demo.synthetic.calendar import WorkingDays, national_calendar
 from ledger.domain.case import Case
+from ledger.domain.exceptions.records import ExceptionStatus
 from ledger.domain.personal_data import normalise_id_number, protect_applicant
-from ledger.domain.values import CaseStatus, Decision, ExceptionStatus
+from ledger.domain.values import CaseStatus, Decision
 from ledger.rules.time_limits import Policies
 
 OCTOBER = "2026-10"

@@ -9,45 +9,45 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from ledger.domain import hotline, ratings, unresolved
 from ledger.domain.case import MAX_CLOCK_SKEW, Case
+from ledger.domain.clock import ExtensionStatus, PauseReason
 from ledger.domain.errors import RuleViolation
 from ledger.domain.events import CaseEvent
-from ledger.domain.permissions import APPEND_ROLES
-from ledger.domain.personal_data import protect_applicant
-from ledger.domain.values import (
-    Actor,
-    AuditFinding,
-    BadReviewValidity,
-    CaseStatus,
-    Channel,
-    Decision,
-    EscalationThreat,
-    ExceptionKind,
-    ExtensionStatus,
-    HandOffStatus,
+from ledger.domain.exceptions.records import AuditFinding, ExceptionKind
+from ledger.domain.handoffs.records import HandOffStatus
+from ledger.domain.hotline import commands as hotline
+from ledger.domain.hotline.records import (
     HotlineCategory,
     HotlineUrgency,
-    LimitUnit,
-    Matter,
-    NoticeChannel,
-    Outcome,
-    PauseReason,
-    Priority,
-    RatingChannel,
-    Rectification,
-    Resolvability,
     ReviewResult,
-    Role,
     Satisfaction,
     SupervisionLevel,
-    SuppliedVia,
     TicketClosure,
-    TimeLimit,
     UnitRole,
+)
+from ledger.domain.lifecycle import EscalationThreat, NoticeChannel, SuppliedVia
+from ledger.domain.permissions import APPEND_ROLES
+from ledger.domain.personal_data import protect_applicant
+from ledger.domain.ratings import commands as ratings
+from ledger.domain.ratings.records import BadReviewValidity, RatingChannel, Rectification
+from ledger.domain.unresolved import commands as unresolved
+from ledger.domain.unresolved.records import (
+    Resolvability,
     UnresolvedCause,
     UnresolvedClosure,
     UnresolvedTier,
+)
+from ledger.domain.values import (
+    Actor,
+    CaseStatus,
+    Channel,
+    Decision,
+    LimitUnit,
+    Matter,
+    Outcome,
+    Priority,
+    Role,
+    TimeLimit,
 )
 
 # --- given: actors, moments and builders -------------------------------------------------------

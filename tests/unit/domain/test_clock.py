@@ -9,18 +9,17 @@ import pytest
 
 from ledger.domain import clock
 from ledger.domain.case import Case
+from ledger.domain.clock import ClockStatus, PauseReason
 from ledger.domain.errors import RuleViolation
 from ledger.domain.policy import Timing
 from ledger.domain.values import (
     Actor,
     ApplicantRef,
     Channel,
-    ClockStatus,
     Decision,
     LimitUnit,
     Matter,
     Outcome,
-    PauseReason,
     Priority,
     Role,
     TimeLimit,

@@ -17,53 +17,60 @@ from eventsourcing.domain import DomainEventProtocol
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from ledger.domain import hotline, ratings, unresolved
 from ledger.domain.case import Case
+from ledger.domain.clock import ExtensionStatus, PauseReason
 from ledger.domain.errors import RuleViolation
-from ledger.domain.permissions import APPEND_ROLES
-from ledger.domain.personal_data import protect_applicant
-from ledger.domain.values import (
-    Actor,
+from ledger.domain.exceptions.records import (
     AuditFinding,
-    BadReview,
-    BadReviewValidity,
-    CaseState,
-    CaseStatus,
-    Channel,
     CommitmentStatus,
     CreditCheck,
     CreditResult,
-    Decision,
-    DissatisfactionCause,
-    EscalationThreat,
     ExceptionKind,
     ExceptionStatus,
-    ExtensionStatus,
-    HandOffStatus,
+)
+from ledger.domain.handoffs.records import HandOffStatus
+from ledger.domain.hotline import commands as hotline
+from ledger.domain.hotline.records import (
+    DissatisfactionCause,
     HotlineCategory,
     HotlineUrgency,
-    LimitUnit,
-    Matter,
-    NoticeChannel,
-    Outcome,
-    PauseReason,
-    Priority,
+    ReviewResult,
+    Satisfaction,
+    SupervisionLevel,
+    TicketClosure,
+    TicketStatus,
+    UnitRole,
+)
+from ledger.domain.lifecycle import EscalationThreat, NoticeChannel, SuppliedVia
+from ledger.domain.permissions import APPEND_ROLES
+from ledger.domain.personal_data import protect_applicant
+from ledger.domain.ratings import commands as ratings
+from ledger.domain.ratings.records import (
+    BadReview,
+    BadReviewValidity,
     RatingChannel,
     RatingDimension,
     Rectification,
+)
+from ledger.domain.state import CaseState
+from ledger.domain.unresolved import commands as unresolved
+from ledger.domain.unresolved.records import (
     Resolvability,
-    ReviewResult,
-    Role,
-    Satisfaction,
-    SupervisionLevel,
-    SuppliedVia,
-    TicketClosure,
-    TicketStatus,
-    TimeLimit,
-    UnitRole,
     UnresolvedCause,
     UnresolvedClosure,
     UnresolvedTier,
+)
+from ledger.domain.values import (
+    Actor,
+    CaseStatus,
+    Channel,
+    Decision,
+    LimitUnit,
+    Matter,
+    Outcome,
+    Priority,
+    Role,
+    TimeLimit,
 )
 from ledger.rules.time_limits import Policies
 from ledger.store.events import MsgspecMapper

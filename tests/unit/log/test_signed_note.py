@@ -51,7 +51,7 @@ ROOT = leaf_hash(b"some tree")
 # --- Compatibility with the Go reference --------------------------------------------------
 
 
-def test_go_reference_keys_and_signature() -> None:
+def test_go_reference_keys_and_signature_verify_here() -> None:
     signer = Signer(PETER_SKEY)
     assert signer.name == "PeterNeumann"
     assert signer.key_id == 0xC74F20A3
@@ -63,7 +63,7 @@ def test_go_reference_keys_and_signature() -> None:
     assert "AYEKF" not in repr(signer)
 
 
-def test_key_id_formula() -> None:
+def test_a_key_id_is_the_c2sp_hash_of_name_type_and_key() -> None:
     # key ID = SHA-256(key name || 0x0A || 0x01 || 32-byte public key)[:4] (c2sp.org/signed-note)
     public = base64.b64decode(PETER_VKEY.split("+")[2])[1:]
     expected = hashlib.sha256(b"PeterNeumann\n\x01" + public).digest()[:4]
@@ -73,7 +73,7 @@ def test_key_id_formula() -> None:
     assert verifier_key("EnochRoot", enoch_public) == ENOCH_VKEY
 
 
-def test_go_doubly_signed_note() -> None:
+def test_a_note_signed_twice_by_go_verifies_with_either_key() -> None:
     note = TEXT + "\n" + PETER_SIG + ENOCH_SIG
     assert Verifier(PETER_VKEY).verify(note) == TEXT
     assert Verifier(ENOCH_VKEY).verify(note) == TEXT
@@ -122,7 +122,7 @@ def test_generate_key_round_trip() -> None:
 
 
 @pytest.mark.parametrize("name", ["", "a b", "a+b", "tab\there", "nbsp\u00a0x"])
-def test_invalid_key_names(name: str) -> None:
+def test_invalid_key_names_are_refused(name: str) -> None:
     with pytest.raises(NoteError, match="invalid key name"):
         generate_key(name)
 
@@ -220,7 +220,7 @@ def test_sign_refuses_bad_text() -> None:
 # --- Checkpoint bodies --------------------------------------------------------------------
 
 
-def test_checkpoint_body_format() -> None:
+def test_a_checkpoint_body_is_origin_size_and_root_on_three_lines() -> None:
     body = checkpoint_body(ORIGIN, 20852163, ROOT)
     assert body == f"{ORIGIN}\n20852163\n{base64.b64encode(ROOT).decode()}\n"
     assert parse_checkpoint(body) == Checkpoint(ORIGIN, 20852163, ROOT)

@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ledger.domain.values import (
-    ExceptionKind,
-    HotlineCategory,
-    HotlineUrgency,
-    LimitUnit,
-    UnresolvedTier,
-)
+from ledger.domain.exceptions.records import ExceptionKind
+from ledger.domain.hotline.records import HotlineCategory, HotlineUrgency
+from ledger.domain.unresolved.records import UnresolvedTier
+from ledger.domain.values import LimitUnit
 from ledger.rules.calendars import POLICY_ROOT
 from ledger.rules.time_limits import Policies, PolicyFileError
 

@@ -1,0 +1,184 @@
+"""The 12345 register, `GET /hotline/tickets`: work orders from the "pushback" view with their
+sign-for and reply deadlines and colours, rounds, returns, follow-up results and total wait.
+
+As every view read (api/reads.py): read-your-writes through `?min_position=` /
+`Ledger-Position`, one REPEATABLE READ, READ ONLY snapshot with the view's `as_of_position` and
+`lag`, only the live generation, durations as ISO 8601. Newest first, `limit` at a time,
+keyset-paged: `next_cursor` goes back as `after`.
+
+A reply stops the unit's clock (the hotline's review is the hotline's time); a 重办 starts a new
+one. The limit of a sign-for deadline is the centre's policy's for the order's urgency; the reply
+limit is the one its events froze. `ticket_item` also serves the duty board's 12345 section.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import anyio
+import msgspec
+from litestar import Request, get
+from litestar.di import NamedDependency
+from psycopg.rows import DictRow
+
+from ledger.api import pushback_view
+from ledger.api.deadlines import deadline, worst
+from ledger.api.errors import BadRequest
+from ledger.api.reads import (
+    After,
+    Limit,
+    MinPosition,
+    Text,
+    decode_cursor,
+    from_row,
+    keyset_page,
+    utc_now,
+    view_snapshot,
+    wait_for_view,
+)
+from ledger.api.schemas.registers import FollowUpResult, MergedInto, TicketItem, TicketsResponse
+from ledger.application.service import Ledger
+from ledger.domain.hotline.records import HotlineUrgency, Satisfaction, TicketStatus
+from ledger.domain.permissions import require_view_read
+from ledger.domain.policy import Timing
+from ledger.domain.values import Actor
+from ledger.projections.views.pushback_tables import parse_limit
+from ledger.projections.waiter import PositionWaiter
+
+OPEN_TICKETS = tuple(s.value for s in TicketStatus if s.is_open)
+TICKET_STATUSES = (*(s.value for s in TicketStatus), "open", "overdue")
+
+
+class TicketQuery(msgspec.Struct, frozen=True, kw_only=True):
+    centre: str | None = None
+    status: str | None = None
+    unit: str | None = None
+    limit: int = 50
+    after: str | None = None
+
+
+@get("/hotline/tickets", summary="The 12345 register", tags=["views"])
+async def hotline_tickets(
+    request: Request[Any, Any, Any],
+    ledger: NamedDependency[Ledger],
+    waiter: NamedDependency[PositionWaiter],
+    actor: NamedDependency[Actor],
+    centre: Text = None,
+    status: Text = None,
+    unit: Text = None,
+    limit: Limit = 50,
+    after: After = None,
+    min_position: MinPosition = None,
+) -> TicketsResponse:
+    """12345 orders (in `centre`; dispatched to `unit` in the current round, lead or assisting),
+    by `status`: a ticket status, `open` (every open status) or `overdue` (open, and past its
+    reply deadline or, not signed for, its sign-for deadline); with their clocks and colours,
+    rounds, returns, follow-up results and total wait."""
+    require_view_read(actor.roles, "read the 12345 register")
+    if status is not None and status not in TICKET_STATUSES:
+        raise BadRequest("status", "status must be one of " + ", ".join(TICKET_STATUSES))
+    query = TicketQuery(centre=centre, status=status, unit=unit, limit=limit, after=after)
+    if after is not None:
+        decode_cursor(after, "after")
+    await wait_for_view(
+        request, waiter, pushback_view.VIEW, min_position, timeout=pushback_view.VIEW_WAIT
+    )
+    return await anyio.to_thread.run_sync(ticket_register, ledger, query, utc_now())
+
+
+_OVERDUE = (
+    "v.status = ANY(%s) AND ("
+    "  (v.reply_due < %s AND NOT (v.status = 'replied' AND v.replied_at <= v.reply_due))"
+    "  OR (v.lead_unit IS NOT NULL AND v.signed_for_at IS NULL AND v.sign_for_due < %s))"
+)
+
+
+def ticket_register(ledger: Ledger, query: TicketQuery, now: datetime) -> TicketsResponse:
+    where: list[str] = ["true"]
+    params: list[Any] = []
+    if query.centre is not None:
+        where.append("v.centre = %s")
+        params.append(query.centre)
+    if query.unit is not None:
+        where.append("(v.lead_unit = %s OR %s = ANY(v.assist_units))")
+        params += [query.unit, query.unit]
+    if query.status == "open":
+        where.append("v.status = ANY(%s)")
+        params.append(list(OPEN_TICKETS))
+    elif query.status == "overdue":
+        where.append(_OVERDUE)
+        params += [list(OPEN_TICKETS), now, now]
+    elif query.status is not None:
+        where.append("v.status = %s")
+        params.append(query.status)
+    timings = pushback_view.Timings(ledger)
+    with view_snapshot(ledger, pushback_view.VIEW) as (conn, position, lag):
+        page, next_cursor = keyset_page(
+            conn,
+            pushback_view.TICKETS,
+            where,
+            params,
+            ("received_at", "ticket_id"),
+            query.after,
+            query.limit,
+            cursor_field="after",
+        )
+    return TicketsResponse(
+        as_of=now,
+        tickets=[ticket_item(row, timings.of(row["centre"]), now) for row in page],
+        next_cursor=next_cursor,
+        as_of_position=position,
+        lag=lag,
+    )
+
+
+def ticket_item(row: DictRow, timing: Timing, now: datetime) -> TicketItem:
+    status = TicketStatus(row["status"])
+    calendar, amber = timing.calendar, timing.policy.board.amber_share
+    sign_for = None
+    if row["lead_unit"] is not None and row["sign_for_due"] is not None:
+        sign_for = deadline(
+            row["sign_for_due"],
+            timing.policy.hotline.sign_for[HotlineUrgency(row["urgency"])].limit,
+            row["signed_for_at"],
+            not status.is_open,
+            calendar,
+            amber,
+            now,
+        )
+    reply = None
+    if row["reply_due"] is not None:
+        ended = row["replied_at"] if status in (TicketStatus.REPLIED, TicketStatus.CLOSED) else None
+        reply = deadline(
+            row["reply_due"],
+            parse_limit(row["reply_limit"]),
+            ended,
+            status is TicketStatus.MERGED,
+            calendar,
+            amber,
+            now,
+        )
+    counted = [reply] if sign_for is None or sign_for.ended_at is not None else [sign_for, reply]
+    return from_row(
+        TicketItem,
+        row,
+        summary=None if row["confidential"] else row["summary"],
+        assist_units=list(row["assist_units"]),
+        sign_for=sign_for,
+        reply=reply,
+        colour=worst(d.colour for d in counted if d is not None),
+        follow_up=FollowUpResult(
+            follow_ups=row["follow_ups"],
+            followed_up_at=row["followed_up_at"],
+            reachable=row["reachable"],
+            citizen_resolved=row["citizen_resolved"],
+            satisfaction=Satisfaction(row["satisfaction"]) if row["satisfaction"] else None,
+        ),
+        closure=row["closure"] or None,
+        merged_into=MergedInto(case_id=row["merged_into_case"], ticket_no=row["merged_into_ticket"])
+        if row["merged_into_case"] is not None
+        else None,
+        last_supervision=row["last_supervision"] or None,
+        total_wait=(row["closed_at"] or now) - row["received_at"],
+    )

@@ -1,0 +1,30 @@
+"""What the verifiable log's endpoints answer: checkpoints and RFC 9162 proofs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+
+class CheckpointResponse(msgspec.Struct, kw_only=True):
+    tree_size: int
+    root_hash: str
+    note: str
+    created_at: datetime
+
+
+class InclusionProofResponse(msgspec.Struct, kw_only=True):
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    audit_path: list[str]
+    checkpoint: str
+
+
+class ConsistencyProofResponse(
+    msgspec.Struct, kw_only=True, rename={"from_size": "from", "to_size": "to"}
+):
+    from_size: int
+    to_size: int
+    proof: list[str]

@@ -1,0 +1,208 @@
+"""The 办不成事 register, `GET /unresolved`: reports from the "pushback" view by cause,
+resolvability, tier and closure, with their due date, colour and whether closed on time; counts
+by cause and closure of all that match; and the root causes that recur with their improvement
+actions.
+
+Read as the 12345 register is (api/hotline_register.py): read-your-writes, one snapshot, the live
+generation, newest first and keyset-paged. A report's due date and limit are the ones its events
+froze. `report_item` also serves the duty board's 办不成事 section.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import anyio
+import msgspec
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+from psycopg.rows import DictRow
+
+from ledger.api import pushback_view
+from ledger.api.deadlines import deadline
+from ledger.api.errors import BadRequest
+from ledger.api.reads import (
+    After,
+    Limit,
+    MinPosition,
+    Text,
+    decode_cursor,
+    from_row,
+    keyset_page,
+    live,
+    utc_now,
+    view_snapshot,
+    wait_for_view,
+)
+from ledger.api.schemas.registers import (
+    RecurringRootCause,
+    ReportItem,
+    Team,
+    UnresolvedCounts,
+    UnresolvedResponse,
+)
+from ledger.application.service import Ledger
+from ledger.domain.clock import Colour
+from ledger.domain.permissions import require_view_read
+from ledger.domain.policy import Timing
+from ledger.domain.unresolved.records import (
+    Resolvability,
+    UnresolvedCause,
+    UnresolvedClosure,
+    UnresolvedTier,
+)
+from ledger.domain.values import Actor, Matter
+from ledger.projections.views.pushback_tables import parse_limit
+from ledger.projections.waiter import PositionWaiter
+
+
+class ReportQuery(msgspec.Struct, frozen=True, kw_only=True):
+    centre: str | None = None
+    status: str | None = None
+    cause: UnresolvedCause | None = None
+    resolvability: Resolvability | None = None
+    tier: UnresolvedTier | None = None
+    closure: UnresolvedClosure | None = None
+    limit: int = 50
+    after: str | None = None
+
+
+@get("/unresolved", summary="The 办不成事 register", tags=["views"])
+async def unresolved_reports(
+    request: Request[Any, Any, Any],
+    ledger: NamedDependency[Ledger],
+    waiter: NamedDependency[PositionWaiter],
+    actor: NamedDependency[Actor],
+    centre: Text = None,
+    status: Text = None,
+    cause: Annotated[UnresolvedCause | None, QueryParameter(required=False)] = None,
+    resolvability: Annotated[Resolvability | None, QueryParameter(required=False)] = None,
+    tier: Annotated[UnresolvedTier | None, QueryParameter(required=False)] = None,
+    closure: Annotated[UnresolvedClosure | None, QueryParameter(required=False)] = None,
+    limit: Limit = 50,
+    after: After = None,
+    min_position: MinPosition = None,
+) -> UnresolvedResponse:
+    """办不成事 reports by cause, resolvability, tier and closure (`status`: open or closed), with
+    their due date, colour and whether closed on time; counts by cause and closure of all that
+    match; and the root causes that recur (two reports or more) with their improvement actions."""
+    require_view_read(actor.roles, "read the 办不成事 register")
+    if status is not None and status not in ("open", "closed"):
+        raise BadRequest("status", "status must be open or closed")
+    if after is not None:
+        decode_cursor(after, "after")
+    query = ReportQuery(
+        centre=centre,
+        status=status,
+        cause=cause,
+        resolvability=resolvability,
+        tier=tier,
+        closure=closure,
+        limit=limit,
+        after=after,
+    )
+    await wait_for_view(
+        request, waiter, pushback_view.VIEW, min_position, timeout=pushback_view.VIEW_WAIT
+    )
+    return await anyio.to_thread.run_sync(report_register, ledger, query, utc_now())
+
+
+_RECURRING = (
+    "SELECT c.key, mode() WITHIN GROUP (ORDER BY c.cause) AS cause, "
+    "  count(DISTINCT c.report_id) AS reports, "
+    "  count(DISTINCT i.action_id) AS opened, "
+    "  count(DISTINCT i.action_id) FILTER (WHERE i.completed_at IS NOT NULL) AS completed "
+    f"FROM view_root_causes c {live(pushback_view.VIEW, 'c')} "
+    "LEFT JOIN view_improvements i ON i.generation = c.generation "
+    "  AND i.root_cause_id = c.root_cause_id "
+    "WHERE (%s::text IS NULL OR c.centre = %s) "
+    "GROUP BY c.key HAVING count(DISTINCT c.report_id) >= 2 "
+    "ORDER BY reports DESC, c.key"
+)
+_COUNTS = (
+    "SELECT v.cause, coalesce(v.closure, 'open') AS closure, count(*) AS n "
+    f"FROM view_unresolved v {live(pushback_view.VIEW)} WHERE {{matching}} GROUP BY 1, 2"
+)
+
+
+def report_register(ledger: Ledger, query: ReportQuery, now: datetime) -> UnresolvedResponse:
+    where: list[str] = ["true"]
+    params: list[Any] = []
+    for name in ("centre", "cause", "resolvability", "tier", "closure"):
+        if (value := getattr(query, name)) is not None:
+            where.append(f"v.{name} = %s")
+            params.append(value)
+    if query.status == "open":
+        where.append("v.closed_at IS NULL")
+    elif query.status == "closed":
+        where.append("v.closed_at IS NOT NULL")
+    timings = pushback_view.Timings(ledger)
+    with view_snapshot(ledger, pushback_view.VIEW) as (conn, position, lag):
+        page, next_cursor = keyset_page(
+            conn,
+            pushback_view.REPORTS,
+            where,
+            params,
+            ("reported_at", "report_id"),
+            query.after,
+            query.limit,
+            cursor_field="after",
+        )
+        grouped = conn.execute(_COUNTS.format(matching=" AND ".join(where)), params).fetchall()
+        recurring = conn.execute(_RECURRING, (query.centre, query.centre)).fetchall()
+    by_cause: dict[str, int] = {}
+    by_closure: dict[str, int] = {}
+    for g in grouped:
+        by_cause[g["cause"]] = by_cause.get(g["cause"], 0) + g["n"]
+        by_closure[g["closure"]] = by_closure.get(g["closure"], 0) + g["n"]
+    return UnresolvedResponse(
+        as_of=now,
+        reports=[report_item(row, timings.of(row["centre"]), now) for row in page],
+        next_cursor=next_cursor,
+        counts=UnresolvedCounts(
+            total=sum(by_cause.values()),
+            by_cause=dict(sorted(by_cause.items())),
+            by_closure=dict(sorted(by_closure.items())),
+        ),
+        recurring_root_causes=[
+            RecurringRootCause(
+                key=r["key"],
+                cause=UnresolvedCause(r["cause"]),
+                count=r["reports"],
+                actions_opened=r["opened"],
+                actions_completed=r["completed"],
+            )
+            for r in recurring
+        ],
+        as_of_position=position,
+        lag=lag,
+    )
+
+
+def report_item(row: DictRow, timing: Timing, now: datetime) -> ReportItem:
+    due = None
+    if row["due_at"] is not None:
+        due = deadline(
+            row["due_at"],
+            parse_limit(row["due_limit"]),
+            row["closed_at"],
+            False,
+            timing.calendar,
+            timing.policy.board.amber_share,
+            now,
+        )
+    closed = row["closed_at"]
+    return from_row(
+        ReportItem,
+        row,
+        matter=Matter(code=row["matter_code"], name=row["matter_name"]),
+        due=due,
+        colour=due.colour if due else Colour.NONE,
+        on_time=closed <= row["due_at"] if closed and row["due_at"] else None,
+        team=Team(lead=row["team_lead"], size=row["team_size"], assigned_at=row["team_assigned_at"])
+        if row["team_lead"] is not None
+        else None,
+        closure=row["closure"] or None,
+    )

@@ -1,0 +1,62 @@
+"""The 12345 deadlines, as the centre's policy sets them and the events freeze them.
+
+The sign-for limit runs by urgency (1 working day; 15 / 30 wall-clock minutes), the reply limit by
+category (emergencies the same day). The reply clock starts at the lead dispatch, not at the
+sign-for, so a unit that does not sign stops no time; an extension moves only the clock of the
+round it was asked in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ledger.domain import clock, policy_clocks
+from ledger.domain.clock import Clock, ClockUpdate
+from ledger.domain.hotline.records import HotlineTicket, HotlineUrgency, TicketExtension
+from ledger.domain.policy import LimitRule, Timing
+from ledger.domain.values import TimeLimit
+
+
+def sign_for_due(timing: Timing, ticket: HotlineTicket, dispatched_at: datetime) -> datetime:
+    """When a unit dispatched the order `dispatched_at` must have signed for it."""
+    rule = timing.policy.hotline.sign_for[ticket.urgency]
+    return policy_clocks.due_at(timing, rule.limit, dispatched_at)
+
+
+def return_window(timing: Timing, dispatched_at: datetime) -> tuple[datetime, LimitRule]:
+    """Until when the lead unit dispatched `dispatched_at` may 退单, and the rule that says so."""
+    rule = timing.policy.hotline.return_within
+    return policy_clocks.due_at(timing, rule.limit, dispatched_at), rule
+
+
+def reply_clock(timing: Timing, ticket: HotlineTicket, at: datetime) -> Clock:
+    """The lead unit's reply clock, started `at` (a lead dispatch or a 重办)."""
+    hotline = timing.policy.hotline
+    if ticket.urgency is not HotlineUrgency.NORMAL:
+        rule = hotline.reply_emergency
+    else:
+        rule = hotline.reply[ticket.category]
+    return policy_clocks.started(timing, rule, at)
+
+
+def pending_extension(ticket: HotlineTicket) -> TicketExtension | None:
+    """The extension awaiting a decision on the round's reply clock, if any.
+
+    One asked before the clock (re)started, in a round that ended with an approved 退单 or before
+    a 重办, lapsed with that clock: it neither blocks a new request nor lengthens the new clock.
+    """
+    last = ticket.extensions[-1] if ticket.extensions else None
+    if last is None or last.decision is not None:
+        return None
+    lead = ticket.lead
+    started = ticket.reply_clock.started_at if ticket.reply_clock else None
+    started = started or (lead.dispatched_at if lead else None)
+    if started is None or last.requested_at < started:
+        return None
+    return last
+
+
+def extended(timing: Timing, running: Clock, extension: TicketExtension) -> ClockUpdate:
+    """The reply clock lengthened by an approved extension's working days."""
+    longer = TimeLimit(value=running.limit.value + extension.working_days, unit=running.limit.unit)
+    return clock.moved(running, timing.calendar, (), longer)

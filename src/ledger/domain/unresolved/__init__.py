@@ -1,0 +1,2 @@
+"""办不成事 reports on a case: their records, and the commands and events that build them.
+May import the rest of ledger.domain only (stdlib, msgspec and eventsourcing.domain outside it)."""

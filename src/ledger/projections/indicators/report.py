@@ -1,0 +1,135 @@
+"""The indicators report `GET /metrics/timeliness` serves: the timeliness indicators with the
+12345, 办不成事 and 好差评 sections beside them, per group and in total.
+
+**Groups.** Each row has one key per grouping, or none (it then counts in the total only, and
+the group's section is null):
+
+| grouping   | cases          | dispatches | tickets                   | 办不成事    | ratings     |
+|------------|----------------|------------|---------------------------|-------------|-------------|
+| department | department     | unit       | lead_unit (null: no unit) | department  | department  |
+| window     | window         | -          | -                         | -           | window      |
+| matter     | matter_code    | -          | -                         | matter_code | matter_code |
+
+A group is listed when anything counts in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+import msgspec
+
+from ledger.projections.indicators.grouping import GroupBy, in_key_order
+from ledger.projections.indicators.hotline import (
+    DispatchRow,
+    HotlineIndicators,
+    HotlineTally,
+    TicketRow,
+    tally_hotline,
+)
+from ledger.projections.indicators.period import Period
+from ledger.projections.indicators.ratings import (
+    RatingIndicators,
+    RatingRow,
+    RatingsTally,
+    tally_ratings,
+)
+from ledger.projections.indicators.timeliness import CaseRow, Indicators, timeliness
+from ledger.projections.indicators.unresolved import (
+    UnresolvedIndicators,
+    UnresolvedRow,
+    UnresolvedTally,
+    tally_unresolved,
+)
+
+DEFINITIONS_VERSION = "2"
+"""Bumped whenever an indicator's definition (here and in the modules beside) changes: reports
+with different versions are not comparable."""
+
+
+class PushbackRows(msgspec.Struct, frozen=True, kw_only=True):
+    dispatches: list[DispatchRow] = msgspec.field(default_factory=list)
+    tickets: list[TicketRow] = msgspec.field(default_factory=list)
+    unresolved: list[UnresolvedRow] = msgspec.field(default_factory=list)
+    ratings: list[RatingRow] = msgspec.field(default_factory=list)
+
+
+class Group(msgspec.Struct, frozen=True, kw_only=True):
+    key: str | None
+    matter_name: str | None
+    """Only when grouping by matter."""
+    indicators: Indicators
+    hotline: HotlineIndicators | None
+    """Null when the grouping does not apply to 12345 orders (window, matter)."""
+    unresolved: UnresolvedIndicators | None
+    """Null when grouping by window."""
+    ratings: RatingIndicators | None
+
+
+class Total(msgspec.Struct, frozen=True, kw_only=True):
+    indicators: Indicators
+    hotline: HotlineIndicators
+    unresolved: UnresolvedIndicators
+    ratings: RatingIndicators
+
+
+class Report(msgspec.Struct, frozen=True, kw_only=True):
+    groups: list[Group]
+    total: Total
+
+
+def report(
+    cases: Iterable[CaseRow], rows: PushbackRows, p: Period, group_by: GroupBy, now: datetime
+) -> Report:
+    """The timeliness indicators (`timeliness.timeliness`) with the pushback sections, per group
+    and in total."""
+    cases = list(cases)
+    base = timeliness(cases, p, group_by, now)
+    listed: dict[str | None, str | None] = {g.key: g.matter_name for g in base.groups}
+    by_case = {g.key: g.indicators for g in base.groups}
+    empty = timeliness((), p, group_by, now).total
+    hotline_applies = group_by is GroupBy.DEPARTMENT
+    unresolved_applies = group_by is not GroupBy.WINDOW
+
+    total_h, hotline = tally_hotline(rows.dispatches, rows.tickets, p, now, grouped=hotline_applies)
+    total_u, unresolved, names = tally_unresolved(rows.unresolved, p, now, group_by)
+    total_r, ratings = tally_ratings(cases, rows.ratings, p, now, group_by)
+    for key in hotline.keys() | unresolved.keys() | ratings.keys():
+        if key not in listed:
+            listed[key] = names.get(key) if group_by is GroupBy.MATTER else None
+
+    groups = []
+    for key, name in in_key_order(listed):
+        h = hotline.get(key, HotlineTally()) if hotline_applies else None
+        u = unresolved.get(key, UnresolvedTally()) if unresolved_applies else None
+        groups.append(
+            Group(
+                key=key,
+                matter_name=name,
+                indicators=by_case.get(key, empty),
+                hotline=h.indicators() if h is not None else None,
+                unresolved=u.indicators() if u is not None else None,
+                ratings=ratings.get(key, RatingsTally()).indicators(),
+            )
+        )
+    return Report(
+        groups=groups,
+        total=Total(
+            indicators=base.total,
+            hotline=total_h.indicators(),
+            unresolved=total_u.indicators(),
+            ratings=total_r.indicators(),
+        ),
+    )
+
+
+def flat(value: object, prefix: str = "") -> Iterator[tuple[str, object]]:
+    """A section as flat (column, value) pairs: nested `x` → `x_part`; a rate's `value` keeps the
+    rate's own name (x, x_numerator, x_denominator)."""
+    if isinstance(value, dict):
+        for part, inner in value.items():
+            name = prefix if part == "value" and prefix else f"{prefix}_{part}" if prefix else part
+            yield from flat(inner, name)
+    else:
+        yield prefix, value

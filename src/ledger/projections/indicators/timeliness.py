@@ -1,0 +1,302 @@
+"""Timeliness indicators (DESIGN §5; domain brief §1.6): pure arithmetic over `view_cases` rows.
+
+Why pure modules: the definitions below are the contract that auditors recompute and the tests
+hand-compute against, so they live in one place with no I/O and no clock (`now` is an argument).
+`ledger.api.metrics` fetches the rows touching the period in one query and serves the result.
+
+Conventions shared by every indicator: the period P (`period`), rates (`rates`), groups
+(`grouping`: by the department holding the case now, for a closed case the one that closed it;
+by window; or by matter, named after its most recently registered case). A group is listed when
+at least one of its cases counts as received, accepted, completed or due in P.
+
+- **办结 (completed).** A case whose status is `completed` with an outcome other than
+  `withdrawn`. Withdrawn cases and refused cases (`refused`, 不予受理) are not 办结.
+
+The 12345, 办不成事 and 好差评 indicators (added in version 2) live beside their code in
+`hotline`, `unresolved` and `ratings`, under the same conventions; `report` joins them with these.
+Bump `report.DEFINITIONS_VERSION` whenever a definition changes: reports with different versions
+are not comparable.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from fractions import Fraction
+from typing import NamedTuple
+from uuid import UUID
+
+import msgspec
+
+from ledger.domain.values import CaseStatus, Outcome
+from ledger.projections.indicators.grouping import GroupBy, MatterNames, group_key, in_key_order
+from ledger.projections.indicators.period import Period
+from ledger.projections.indicators.rates import Rate, rate, round_half_up
+
+WORKING_DAY_SECONDS = 86_400
+"""The calendar counts a whole working day as 24 hours of working time."""
+
+
+class CaseRow(msgspec.Struct, frozen=True, kw_only=True):
+    """The columns of one `view_cases` row that the indicators read."""
+
+    department: str
+    window: str | None
+    matter_code: str
+    matter_name: str
+    status: str
+    outcome: str | None
+    registered_at: datetime
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    due_at: datetime | None
+    working_seconds: float | None
+    visits: int
+    handoffs: int
+    extensions_approved: int
+    notice_violations: int
+    case_id: UUID | None = None
+    """Only 主动评价率 reads it (`ratings`)."""
+
+
+class WorkingDays(msgspec.Struct, frozen=True, kw_only=True):
+    """Working time from clock start to completion, in working days, over `n` completed cases."""
+
+    median: float | None
+    p90: float | None
+    n: int
+
+
+class Indicators(msgspec.Struct, frozen=True, kw_only=True):
+    received: int
+    accepted: int
+    completed: int
+    due: int
+    on_time: int
+    overdue: int
+    extended: int
+    completion_rate: Rate
+    on_time_rate: Rate
+    extension_rate: Rate
+    one_visit_rate: Rate
+    handoffs_per_case: Rate
+    visits_per_case: Rate
+    working_days: WorkingDays
+    notice_violations: int
+    cases_with_notice_violations: int
+
+
+class Group(msgspec.Struct, frozen=True, kw_only=True):
+    key: str | None
+    matter_name: str | None
+    """Only when grouping by matter."""
+    indicators: Indicators
+
+
+class Report(msgspec.Struct, frozen=True, kw_only=True):
+    groups: list[Group]
+    total: Indicators
+
+
+# --- what each case counts as -------------------------------------------------------------------
+
+
+_COMPLETED, _WITHDRAWN = CaseStatus.COMPLETED.value, Outcome.WITHDRAWN.value
+
+
+def is_banjie(row: CaseRow) -> bool:
+    """办结: status `completed` and outcome not `withdrawn` (withdrawn and refused are not)."""
+    return row.status == _COMPLETED and row.outcome != _WITHDRAWN
+
+
+def is_received(row: CaseRow, p: Period) -> bool:
+    """received: registered_at in P."""
+    return p.contains(row.registered_at)
+
+
+def is_accepted(row: CaseRow, p: Period) -> bool:
+    """accepted: accepted_at in P."""
+    return p.contains(row.accepted_at)
+
+
+def is_completed(row: CaseRow, p: Period) -> bool:
+    """completed: 办结 (status completed, outcome ≠ withdrawn) with closed_at in P."""
+    return is_banjie(row) and p.contains(row.closed_at)
+
+
+def is_completed_in_cohort(row: CaseRow, p: Period) -> bool:
+    """办结率's numerator (period cohort): accepted in P, 办结, and closed_at < end of P."""
+    return (
+        is_accepted(row, p)
+        and is_banjie(row)
+        and row.closed_at is not None
+        and row.closed_at < p.end
+    )
+
+
+def is_due(row: CaseRow, p: Period, now: datetime) -> bool:
+    """due (应办结): the case has a clock whose due_at is in P and due_at ≤ now (only deadlines
+    already passed count; due_at includes approved extensions and finished pauses)."""
+    return row.due_at is not None and p.contains(row.due_at) and row.due_at <= now
+
+
+def is_on_time(row: CaseRow, p: Period, now: datetime) -> bool:
+    """on_time: due, 办结 (status completed, outcome ≠ withdrawn), and closed_at ≤ due_at."""
+    return (
+        is_due(row, p, now)
+        and is_banjie(row)
+        and row.closed_at is not None
+        and row.due_at is not None
+        and row.closed_at <= row.due_at
+    )
+
+
+def is_extended(row: CaseRow, p: Period) -> bool:
+    """extended: accepted in P with at least one approved extension."""
+    return is_accepted(row, p) and row.extensions_approved >= 1
+
+
+class Counted(NamedTuple):
+    """What one case counts as in P: each predicate above, evaluated once."""
+
+    received: bool
+    accepted: bool
+    completed: bool
+    completed_in_cohort: bool
+    due: bool
+    on_time: bool
+    extended: bool
+
+    @classmethod
+    def of(cls, row: CaseRow, p: Period, now: datetime) -> Counted:
+        return cls(
+            received=is_received(row, p),
+            accepted=is_accepted(row, p),
+            completed=is_completed(row, p),
+            completed_in_cohort=is_completed_in_cohort(row, p),
+            due=is_due(row, p, now),
+            on_time=is_on_time(row, p, now),
+            extended=is_extended(row, p),
+        )
+
+    @property
+    def at_all(self) -> bool:
+        """Received, accepted, completed or due in P: what lists a case's group."""
+        return self.received or self.accepted or self.completed or self.due
+
+
+# --- tallies ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    """Running counts for one group (or the total); `indicators()` turns them into the report."""
+
+    received: int = 0
+    accepted: int = 0
+    completed: int = 0
+    cohort_completed: int = 0
+    due: int = 0
+    on_time: int = 0
+    extended: int = 0
+    one_visit: int = 0
+    handoffs: int = 0
+    visits: int = 0
+    notice_violations: int = 0
+    cases_with_notice_violations: int = 0
+    working_seconds: list[float] = field(default_factory=list)
+
+    def add(self, row: CaseRow, counted: Counted) -> None:
+        if counted.received:
+            self.received += 1
+            self.handoffs += row.handoffs
+            self.visits += row.visits
+            self.notice_violations += row.notice_violations
+            self.cases_with_notice_violations += row.notice_violations >= 1
+        self.accepted += counted.accepted
+        self.cohort_completed += counted.completed_in_cohort
+        self.extended += counted.extended
+        if counted.completed:
+            self.completed += 1
+            self.one_visit += row.visits <= 1
+            if row.working_seconds is not None:
+                self.working_seconds.append(row.working_seconds)
+        self.due += counted.due
+        self.on_time += counted.on_time
+
+    def indicators(self) -> Indicators:
+        return Indicators(
+            received=self.received,
+            accepted=self.accepted,
+            completed=self.completed,
+            due=self.due,
+            on_time=self.on_time,
+            # overdue: due − on_time: everything due that was not 办结 by its deadline (completed
+            # late, still open, or withdrawn/refused).
+            overdue=self.due - self.on_time,
+            extended=self.extended,
+            # 办结率 (period cohort): of the cases accepted in P, those 办结 before P ended.
+            completion_rate=rate(self.cohort_completed, self.accepted),
+            # 按时办结率: on_time ÷ due.
+            on_time_rate=rate(self.on_time, self.due),
+            # 延期率: extended ÷ accepted.
+            extension_rate=rate(self.extended, self.accepted),
+            # 一次办成率: completed cases with visits ≤ 1 ÷ completed.
+            one_visit_rate=rate(self.one_visit, self.completed),
+            # hand-offs per case: sum(handoffs) ÷ received, over the cases received in P.
+            handoffs_per_case=rate(self.handoffs, self.received, places=2),
+            # 跑动次数 per case: sum(visits) ÷ received, over the cases received in P.
+            visits_per_case=rate(self.visits, self.received, places=2),
+            working_days=working_days(self.working_seconds),
+            # notice_violations: sum over the cases received in P of their one_time_notice.*
+            # violation flags; cases_with_notice_violations: those with at least one.
+            notice_violations=self.notice_violations,
+            cases_with_notice_violations=self.cases_with_notice_violations,
+        )
+
+
+def timeliness(rows: Iterable[CaseRow], p: Period, group_by: GroupBy, now: datetime) -> Report:
+    """The indicators per group and in total, over `rows` (rows not touching P count nothing)."""
+    total = _Tally()
+    groups: dict[str | None, _Tally] = {}
+    names = MatterNames()
+    for row in rows:
+        counted = Counted.of(row, p, now)
+        if not counted.at_all:
+            continue
+        groups.setdefault(group_key(row, group_by), _Tally()).add(row, counted)
+        total.add(row, counted)
+        names.see(row.matter_code, row.registered_at, row.matter_name)
+    return Report(
+        groups=[
+            Group(
+                key=key,
+                matter_name=names.get(key) if group_by is GroupBy.MATTER else None,
+                indicators=tally.indicators(),
+            )
+            for key, tally in in_key_order(groups)
+        ],
+        total=total.indicators(),
+    )
+
+
+def working_days(seconds: list[float]) -> WorkingDays:
+    """Working time to complete, over the completed cases (as `is_completed`) with
+    working_seconds set: working_seconds / 86400 in working days; the median is
+    `statistics.median` (the mean of the two middle values for an even count) and p90 is
+    nearest-rank (the ceil(0.9·n)-th smallest value); both rounded half up to 2 decimals, null
+    when there are no values."""
+    if not seconds:
+        return WorkingDays(median=None, p90=None, n=0)
+    ordered = sorted(seconds)  # floats sort fast; only the values picked become exact fractions
+    n = len(ordered)
+    middle = [Fraction(ordered[(n - 1) // 2]), Fraction(ordered[n // 2])]
+    rank = math.ceil(Fraction(9, 10) * n)  # exact: no 0.9·n float error
+    return WorkingDays(
+        median=round_half_up(statistics.median(middle) / WORKING_DAY_SECONDS, 2),
+        p90=round_half_up(Fraction(ordered[rank - 1]) / WORKING_DAY_SECONDS, 2),
+        n=n,
+    )
