@@ -142,7 +142,7 @@ def bundle_case(b: Bench, ledger: Ledger) -> UUID:
     """(3)'s case through the real API, sealed; then the log tables vacuumed before (2)."""
     log(f"(3) a case of {EVENTS_PER_CASE} events through the Ledger API, then catch_up ...")
     case_id = case_with_events(ledger, EVENTS_PER_CASE)
-    notary = Notary(b.database.app_conninfo, b.signer, b.settings.origin)
+    notary = Notary(b.database.notary_conninfo, b.signer, b.settings.origin)
     try:
         b.report.tree_size = notary.catch_up()
     finally:

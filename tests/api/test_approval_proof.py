@@ -30,14 +30,13 @@ ATTENDEES = [
 @pytest.fixture(scope="module")
 def notary(settings: Any, database: Any) -> Iterator[Notary]:
     signer = load_signer(settings.notary_key_path, settings.origin)
-    sealer = Notary(database.app_conninfo, signer, settings.origin)
+    sealer = Notary(database.notary_conninfo, signer, settings.origin)
     yield sealer
     sealer.close()
 
 
 @pytest.fixture(scope="module")
 def verifier(notary: Notary) -> Verifier:
-    notary.announce()
     return Verifier(notary.signer.verifier_key)
 
 

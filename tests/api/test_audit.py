@@ -19,14 +19,13 @@ from tests.conftest import registration
 @pytest.fixture(scope="module")
 def notary(settings: Any, database: Any) -> Iterator[Notary]:
     signer = load_signer(settings.notary_key_path, settings.origin)
-    sealer = Notary(database.app_conninfo, signer, settings.origin)
+    sealer = Notary(database.notary_conninfo, signer, settings.origin)
     yield sealer
     sealer.close()
 
 
 @pytest.fixture(scope="module")
 def verifier(client: Any, notary: Notary) -> Verifier:
-    notary.announce()
     response = client.get("/audit/public-key")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     return Verifier(response.text.strip())

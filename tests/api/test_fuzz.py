@@ -68,7 +68,7 @@ def fuzz_case_id(client: Any, bearer: dict[str, str], settings: Any, database: A
     """A real case, sealed and checkpointed, so its bundle and proofs exist."""
     case_id = register(client, bearer)
     signer = load_signer(settings.notary_key_path, settings.origin)
-    notary = Notary(database.app_conninfo, signer, settings.origin)
+    notary = Notary(database.notary_conninfo, signer, settings.origin)
     notary.catch_up()
     notary.close()
     return case_id

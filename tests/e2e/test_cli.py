@@ -59,7 +59,7 @@ def test_verify_accepts_a_good_bundle_and_names_what_failed_in_a_bad_one(
     for _ in range(3):
         ledger.append(case_id, CLERK, "VisitRecorded")
     signer = load_signer(tmp_path / "notary.key", settings.origin)
-    Notary(database.app_conninfo, signer, settings.origin).catch_up()
+    Notary(database.notary_conninfo, signer, settings.origin).catch_up()
     good = tmp_path / "good.json"
     good.write_bytes(msgspec.json.encode(ledger.bundle(case_id, actor("a", "auditor"))))
     ledger.close()
@@ -86,7 +86,7 @@ def test_verify_database_passes_then_catches_a_rewritten_event(
     case_id = register(ledger, CLERK).case_id
     ledger.close()
     signer = load_signer(tmp_path / "notary.key", settings.origin)
-    Notary(database.app_conninfo, signer, settings.origin).catch_up()
+    Notary(database.notary_conninfo, signer, settings.origin).catch_up()
     env = {"LEDGER_DATABASE_URL": database.owner_conninfo, "LEDGER_DATA_DIR": str(tmp_path)}
 
     before = ledger_cmd("verify", "--database", "--public-key", signer.verifier_key, env=env)

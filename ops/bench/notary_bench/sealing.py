@@ -63,7 +63,7 @@ def latest_root(owner: str) -> tuple[int, bytes]:
 def timed_catch_up(
     database: Database, signer: Signer, origin: str, batch: int, ours: Ours
 ) -> Result:
-    notary = Notary(database.app_conninfo, signer, origin, batch_size=batch)
+    notary = Notary(database.notary_conninfo, signer, origin, batch_size=batch)
     try:
         with Autovacuum(database.owner_conninfo) as autovacuum, Cpu(os.getpid(), ours) as cpu:
             t0 = time.perf_counter()
@@ -82,7 +82,7 @@ def timed_catch_up(
 
 def profile_slice(database: Database, signer: Signer, origin: str, events: int) -> list[str]:
     """cProfile over `seal()` at the default batch size until `events` are sealed."""
-    notary = Notary(database.app_conninfo, signer, origin, batch_size=DEFAULT_BATCH)
+    notary = Notary(database.notary_conninfo, signer, origin, batch_size=DEFAULT_BATCH)
     profiler = cProfile.Profile()
     sealed = 0
     try:

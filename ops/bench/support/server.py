@@ -45,6 +45,7 @@ def start_server(
         "LEDGER_DATA_DIR": str(run.tmp / "server"),
         "LEDGER_TOKEN_SECRET": settings.token_secret.hex(),
         "LEDGER_PII_KEY": settings.pii_key.hex(),
+        "LEDGER_SNAPSHOT_KEY": settings.snapshot_key.hex(),  # reads the bench's own snapshots
         "LEDGER_LOG_LEVEL": "info",
         **(extra_env or {}),
     }

@@ -78,7 +78,10 @@ def create_app(
         if signer is not None:
             _, stop = start_notary_thread(
                 Notary(
-                    conninfo, signer, settings.origin, checkpoint_every=settings.checkpoint_every
+                    app.state.ledger.database.notary_conninfo,
+                    signer,
+                    settings.origin,
+                    checkpoint_every=settings.checkpoint_every,
                 )
             )
         try:

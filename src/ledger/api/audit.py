@@ -1,6 +1,8 @@
 """The verifiable log over HTTP: checkpoints, the public key, inclusion and consistency proofs.
 
 These are public, as a transparency log's are: they reveal hashes, never an event's content.
+The verifier keys are served from the key files this process reads (`ledger.log.keys`), never
+from the database, so no database role can change the key an auditor is told to pin.
 """
 
 from __future__ import annotations
@@ -9,14 +11,17 @@ from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.exceptions import ServiceUnavailableException
 from litestar.params import Parameter, QueryParameter
 
 from ledger.api.schemas.audit import (
     CheckpointResponse,
     ConsistencyProofResponse,
     InclusionProofResponse,
+    PublicKeyResponse,
 )
 from ledger.application.service import Ledger
+from ledger.log.keys import KeyFileError, PinnedKey, pinned_keys
 
 Size = Annotated[int, Parameter(ge=1, le=2**62)]
 
@@ -49,12 +54,32 @@ class AuditController(Controller):
 
     @get(
         "/public-key",
-        sync_to_thread=False,
+        sync_to_thread=True,
         media_type=MediaType.TEXT,
         summary="The log's C2SP verifier key (name+id+key)",
     )
     def public_key(self, ledger: NamedDependency[Ledger]) -> str:
-        return ledger.audit.verifier_key() + "\n"
+        return _pinned(ledger)[0].key + "\n"
+
+    @get(
+        "/public-keys",
+        sync_to_thread=True,
+        summary="Every verifier key of the log: the current one, then the retired ones",
+        description="A checkpoint verifies under the key that signed it: the current key signs "
+        "new checkpoints, a retired key the ones before its rotation (`ledger keys rotate`).",
+    )
+    def public_keys(self, ledger: NamedDependency[Ledger]) -> list[PublicKeyResponse]:
+        return [
+            PublicKeyResponse(
+                key=k.key,
+                key_id=k.key_id,
+                name=k.name,
+                status=k.status,
+                since=k.since,
+                retired_at=k.retired_at,
+            )
+            for k in _pinned(ledger)
+        ]
 
     @get("/proofs/inclusion", sync_to_thread=True, summary="RFC 9162 inclusion proof of one event")
     def inclusion(
@@ -87,3 +112,11 @@ class AuditController(Controller):
         return ConsistencyProofResponse(
             from_size=from_size, to_size=to_size, proof=[h.hex() for h in proof]
         )
+
+
+def _pinned(ledger: Ledger) -> list[PinnedKey]:
+    """The keys the key files pin (read on each request: a few small files)."""
+    try:
+        return pinned_keys(ledger.settings.notary_key_path, ledger.settings.origin)
+    except KeyFileError as e:
+        raise ServiceUnavailableException(f"the log's verifier key is not available: {e}") from None

@@ -44,6 +44,7 @@ from ledger.store.events import (
     StoredReceipt,
 )
 from ledger.store.group_commit import GroupCommitter
+from ledger.store.snapshots import SealedSnapshotStore, SnapshotRecorder
 
 log = structlog.get_logger("ledger")
 
@@ -69,6 +70,7 @@ class Ledger(Application[UUID]):
 
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
+        self.database = database
         self.policies = Policies(settings.policy_dir)
         self.snapshotting_intervals = {  # type: ignore[misc]
             Case: settings.snapshot_interval,
@@ -96,6 +98,16 @@ class Ledger(Application[UUID]):
 
     def construct_mapper(self) -> MsgspecMapper:
         return MsgspecMapper()
+
+    def construct_snapshot_store(self) -> SealedSnapshotStore:
+        """Snapshots sealed under `snapshot_key` and written through `ledger_put_snapshots()`;
+        on load, one that fails its checks is skipped and the events replayed."""
+        recorder = SnapshotRecorder(
+            self.store.datastore,
+            events_table_name=f"{self.name.lower()}_snapshots",
+            head_table_name=self.store.events_table_name,
+        )
+        return SealedSnapshotStore(self.mapper, recorder, self.settings.snapshot_key)
 
     # --- commands ------------------------------------------------------------------------------
 
@@ -308,7 +320,7 @@ class Ledger(Application[UUID]):
         """One transaction for a batch of writes: their events, then all their receipts."""
         events = [e for w in writes for e in w.events]
         recordings = self.save(*events, receipts=[w.receipt for w in writes])
-        self._snapshot([a for w in writes for a in w.aggregates], events)
+        self._snapshot([a for w in writes for a in w.aggregates], recordings)
         split, start = [], 0
         for write in writes:
             split.append(recordings[start : start + len(write.events)])
@@ -316,20 +328,25 @@ class Ledger(Application[UUID]):
         return split
 
     def _snapshot(
-        self, aggregates: Sequence[Aggregate], events: Sequence[DomainEventProtocol[UUID]]
+        self, aggregates: Sequence[Aggregate], recordings: Sequence[Recording[UUID]]
     ) -> None:
-        """Snapshot the aggregates just saved, from memory: no reload, and never fail the write."""
-        assert self.snapshots is not None
+        """Snapshot the aggregates just saved, from memory: no reload, and never fail the write.
+        Each is sealed with the event it folds up to, as just saved (`ledger.store.snapshots`)."""
+        assert isinstance(self.snapshots, SealedSnapshotStore)
         for aggregate in aggregates:
             interval = self.snapshotting_intervals.get(type(aggregate))
             crossed = interval and any(
-                e.originator_id == aggregate.id and e.originator_version % interval == 0
-                for e in events
+                r.domain_event.originator_id == aggregate.id
+                and r.domain_event.originator_version % interval == 0
+                for r in recordings
             )
             if crossed:
                 try:
                     snapshot_class = type(aggregate).Snapshot
-                    self.snapshots.put([snapshot_class.take(aggregate)])
+                    self.snapshots.put(
+                        [snapshot_class.take(aggregate)],
+                        heads=[r.notification for r in recordings],
+                    )
                 except Exception:  # a snapshot is a cache; the events are already committed
                     log.warning("snapshot.failed", aggregate_id=str(aggregate.id), exc_info=True)
 

@@ -39,20 +39,70 @@ def keys_generate(out: str | None, name: str | None) -> None:
     click.echo(generate_key_files(path, name or settings.origin))
 
 
+@keys.command("rotate")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Signer key file [default: $LEDGER_NOTARY_KEY or $LEDGER_DATA_DIR/keys/notary.key]",
+)
+def keys_rotate(key_file: str | None) -> None:
+    """Retire the notary's key pair and make a new one (named LEDGER_ORIGIN, like every key).
+
+    The old verifier key moves to retired/<key id>.pub beside the key file and stays published
+    (GET /audit/public-keys), so checkpoints it signed stay verifiable; the old signer key is
+    destroyed (back it up first if your policy keeps it). Logs `keys.rotated`, prints the old
+    and the new verifier keys. Restart the notary (`ledger serve` / `ledger worker`): it signs
+    with the key it loaded at start.
+    """
+    from pathlib import Path
+
+    import structlog
+
+    from ledger.config.logs import configure_logging
+    from ledger.log.keys import KeyFileError, rotate_key
+    from ledger.log.signed_note import Verifier
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    path = Path(key_file) if key_file else settings.notary_key_path
+    try:
+        rotation = rotate_key(path, settings.origin)
+    except KeyFileError as e:
+        raise click.ClickException(str(e)) from None
+    old, new = Verifier(rotation.old), Verifier(rotation.new)
+    structlog.get_logger("ledger.keys").info(
+        "keys.rotated",
+        old_key_id=f"{old.key_id:08x}",
+        old_name=old.name,
+        new_key_id=f"{new.key_id:08x}",
+        new_name=new.name,
+        key_file=str(path),
+        retired_public_key=str(rotation.retired_public_key),
+        old_signer_key="destroyed",
+    )
+    click.echo(f"retired: {rotation.old}")
+    click.echo(f"current: {rotation.new}")
+    click.echo(f"restart the notary to sign with {new.name}+{new.key_id:08x}", err=True)
+
+
 @click.command()
 @click.argument("bundle", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--public-key",
-    "public_key",
+    "public_keys",
     required=True,
-    help="The log's verifier key (name+id+key), or a file holding it",
+    multiple=True,
+    help="A pinned verifier key of the log (name+id+key), or a file holding one; repeat it to "
+    "pin the current and retired keys: each checkpoint must be signed by one of them",
 )
 @click.option(
     "--database",
     is_flag=True,
     help="Re-derive the whole tree from PostgreSQL and check every signed checkpoint",
 )
-def verify(bundle: str | None, public_key: str, database: bool) -> None:
+def verify(bundle: str | None, public_keys: tuple[str, ...], database: bool) -> None:
     """Check a case bundle or an approval proof offline, or the whole log in the database.
 
     Exit 1 when anything fails to verify. An approval proof that verifies but whose recomputed
@@ -65,22 +115,24 @@ def verify(bundle: str | None, public_key: str, database: bool) -> None:
     from ledger.log.signed_note import NoteError, Verifier
     from ledger.log.verify import verify_bundle, verify_database
 
-    try:
-        verifier = Verifier(read_verifier_key(public_key))
-    except (NoteError, OSError) as e:
-        raise click.ClickException(f"--public-key: {e}") from None
+    verifiers = []
+    for public_key in public_keys:
+        try:
+            verifiers.append(Verifier(read_verifier_key(public_key)))
+        except (NoteError, OSError) as e:
+            raise click.ClickException(f"--public-key {public_key}: {e}") from None
     if database == (bundle is not None):
         raise click.UsageError("give either a BUNDLE file or --database")
     if bundle is not None:
         data = Path(bundle).read_bytes()
         if is_approval_proof(data):
-            _verify_proof(data, verifier)
-        report = verify_bundle(data, verifier)
+            _verify_proof(data, verifiers)
+        report = verify_bundle(data, verifiers)
     else:
         from ledger.store.database import open_database
 
         settings = Settings.from_env()
-        report = verify_database(open_database(settings).owner_conninfo, verifier, settings.origin)
+        report = verify_database(open_database(settings).owner_conninfo, verifiers, settings.origin)
     for line in report.checked:
         click.echo(f"checked: {line}")
     for line in report.failures:
@@ -89,10 +141,10 @@ def verify(bundle: str | None, public_key: str, database: bool) -> None:
     sys.exit(0 if report.ok else 1)
 
 
-def _verify_proof(data: bytes, verifier: Verifier) -> None:
+def _verify_proof(data: bytes, verifiers: list[Verifier]) -> None:
     from ledger.log.proofs import verify_approval_proof
 
-    report = verify_approval_proof(data, verifier)
+    report = verify_approval_proof(data, verifiers)
     for line in report.checked:
         click.echo(f"checked: {line}")
     for check in report.checks:

@@ -91,7 +91,7 @@ def worker(notary: bool, projections: bool, timers: bool, batch_size: int | None
         signer = load_signer(settings.notary_key_path, settings.origin)
         notary_thread, notary_stop = start_notary_thread(
             Notary(
-                database.app_conninfo,
+                database.notary_conninfo,
                 signer,
                 settings.origin,
                 checkpoint_every=settings.checkpoint_every,

@@ -16,10 +16,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Owner connection (migrations). None: run a private embedded PostgreSQL in `data_dir`."""
     data_dir: Path
     app_role: str = "ledger_app"
-    """The role the running ledger connects as: INSERT and SELECT on stored events only."""
+    """The role the running ledger connects as: reads events, appends only through
+    `ledger_append_events()` (migrations/0007_least_privilege.sql)."""
     app_password: str | None = None
+    notary_role: str = "ledger_notary"
+    """The role the notary connects as: reads events, appends to the verifiable log's tables."""
+    notary_password: str | None = None
     token_secret: bytes
     pii_key: bytes
+    snapshot_key: bytes = msgspec.field(default_factory=lambda: secrets.token_bytes(32))
+    """MACs the snapshots this ledger writes (`ledger.store.snapshots`); outside the database, so
+    no database role can forge a snapshot it trusts. `from_env` reads it from the environment or
+    `secrets/snapshot.key`; the default, a fresh key per value, only costs replays."""
     token_ttl_seconds: int = 8 * 3600
     max_body_bytes: int = 64 * 1024
     snapshot_interval: int = 50
@@ -46,8 +54,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "database_url": env.get("LEDGER_DATABASE_URL") or None,
             "data_dir": data_dir,
             "app_password": env.get("LEDGER_APP_PASSWORD") or None,
+            "notary_password": env.get("LEDGER_NOTARY_PASSWORD") or None,
             "token_secret": _secret(env, "LEDGER_TOKEN_SECRET", data_dir / "secrets" / "token.key"),
             "pii_key": _secret(env, "LEDGER_PII_KEY", data_dir / "secrets" / "pii.key"),
+            "snapshot_key": _secret(
+                env, "LEDGER_SNAPSHOT_KEY", data_dir / "secrets" / "snapshot.key"
+            ),
         }
         if raw_key := env.get("LEDGER_NOTARY_KEY"):
             values["notary_key"] = Path(raw_key)

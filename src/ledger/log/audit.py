@@ -1,7 +1,8 @@
 """Reads of the verifiable log: checkpoints, inclusion and consistency proofs, case bundles.
 
 Proofs are assembled from stored perfect-subtree hashes fetched in one query, so serving one
-costs the same at a million leaves as at a thousand.
+costs the same at a million leaves as at a thousand. The verifier keys are not read here: nothing
+in the database says which key to trust (`ledger.log.keys` reads the pinned keys' files).
 """
 
 from __future__ import annotations
@@ -281,13 +282,6 @@ class AuditLog:
             (leaves, [level for level, _ in inner], [i for _, i in inner]),
         )
         return {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
-
-    def verifier_key(self) -> str:
-        """The notary's public key, as it announced it (the API process holds no private key)."""
-        key = self._fetch("SELECT verifier_key FROM ledger_notary_state", ())[0]["verifier_key"]
-        if key is None:
-            raise NotSealedYet("no notary has started on this log yet")
-        return str(key)
 
     def _tree_size(self) -> int:
         return int(self._fetch("SELECT tree_size FROM ledger_notary_state", ())[0]["tree_size"])

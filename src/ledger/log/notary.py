@@ -5,6 +5,10 @@ read the next events after its position, append their leaves and the perfect sub
 complete, move the state, and, when due, sign a checkpoint. Killed mid-batch, it rolls back and
 the next run starts from the same position: no gap, no duplicate. Because the insert lock makes
 commit order equal notification order, reading "after the last position" never skips an event.
+
+The notary signs with the key it was given at start and writes no key to the database: the
+verifier keys are published from the key files (`ledger.log.keys`), so a rotated key is used
+from the notary's next start.
 """
 
 from __future__ import annotations
@@ -74,12 +78,6 @@ class Notary:
         """Seconds to wait after a wake-up so a burst of writes is sealed in one transaction."""
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
 
-    def announce(self) -> None:
-        """Publish this notary's verifier key, so API processes serve it without the private key."""
-        self._connection().execute(
-            "UPDATE ledger_notary_state SET verifier_key = %s", (self.signer.verifier_key,)
-        )
-
     def seal(self, *, force_checkpoint: bool = False) -> Sealed:
         """Seal the next batch of events (possibly none) and checkpoint if due."""
         conn = self._connection()
@@ -111,7 +109,6 @@ class Notary:
 
     def catch_up(self) -> int:
         """Seal everything stored so far and checkpoint it; returns the tree size."""
-        self.announce()
         while self.seal().events == self.batch_size:
             pass
         return self.seal(force_checkpoint=True).tree_size
@@ -124,7 +121,6 @@ class Notary:
             try:
                 with psycopg.connect(self.conninfo, autocommit=True) as listener:
                     listener.execute(f"LISTEN {EVENTS_CHANNEL}")
-                    self.announce()
                     while not stop.is_set():
                         sealed = self.seal()
                         if sealed.events:

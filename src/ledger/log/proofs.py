@@ -25,8 +25,7 @@ from ledger.domain.exceptions.proof_checks import Check, check_exception
 from ledger.domain.permissions import require_read
 from ledger.domain.values import Actor
 from ledger.log.audit import AuditNotFound, CaseBundle, NotSealedYet
-from ledger.log.signed_note import Verifier
-from ledger.log.verify import Report, check_bundle
+from ledger.log.verify import PinnedVerifiers, Report, check_bundle
 from ledger.store.events import MsgspecMapper
 
 PROOF_FORMAT = "case-ledger-approval-proof/1"
@@ -140,7 +139,7 @@ class ProofReport(Report):
         return [c for c in self.checks if not c.passed]
 
 
-def verify_approval_proof(data: bytes, verifier: Verifier) -> ProofReport:
+def verify_approval_proof(data: bytes, verifier: PinnedVerifiers) -> ProofReport:
     report = ProofReport()
     try:
         proof = msgspec.json.decode(data, type=ApprovalProof)

@@ -1,14 +1,19 @@
 """Verification an auditor runs: a case bundle offline, or the whole log against its checkpoints.
 
-Both recompute every leaf from the payload as stored and trust only the log's public key, never
+Both recompute every leaf from the payload as stored and trust only the log's public keys, never
 a hash the server claims. Each failure names the event (version, leaf, position) and the check.
+
+An auditor pins one key or several (the current one and those a rotation retired): a checkpoint
+must carry a valid signature by at least one pinned key, and every signature it carries by a
+pinned key must be valid (as golang.org/x/mod/sumdb/note's Open requires).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -21,7 +26,11 @@ from ledger.log.leaf import encode_leaf
 from ledger.log.merkle.frontier import Frontier
 from ledger.log.merkle.proofs import verify_inclusion
 from ledger.log.merkle.tree import leaf_hash
+from ledger.log.signed_note import Checkpoint as SignedCheckpoint
 from ledger.log.signed_note import NoteError, Verifier, verify_checkpoint
+
+PinnedVerifiers = Verifier | Sequence[Verifier]
+"""One pinned key, or several: any of them may have signed a checkpoint."""
 
 
 @dataclass
@@ -36,7 +45,40 @@ class Report:
         return not self.failures
 
 
-def verify_bundle(data: bytes, verifier: Verifier) -> Report:
+def verify_pinned_checkpoint(
+    note: str, verifiers: PinnedVerifiers, origin: str
+) -> tuple[SignedCheckpoint, list[Verifier]]:
+    """The checkpoint `note` and the pinned keys that signed it; NoteError unless at least one
+    pinned key signed it and every signature by a pinned key verifies."""
+    pinned = [verifiers] if isinstance(verifiers, Verifier) else list(verifiers)
+    if not pinned:
+        raise NoteError("no public key pinned")
+    claimed = _claimed_keys(note)
+    signers = [v for v in pinned if (v.name, v.key_id) in claimed]
+    if not signers:  # let the one key explain, or name them all
+        if len(pinned) == 1:
+            verify_checkpoint(note, pinned[0], expected_origin=origin)
+        keys = ", ".join(f"{v.name}+{v.key_id:08x}" for v in pinned)
+        raise NoteError(f"note has no signature by any pinned key ({keys})")
+    checkpoints = {verify_checkpoint(note, v, expected_origin=origin) for v in signers}
+    return checkpoints.pop(), signers
+
+
+def _claimed_keys(note: str) -> set[tuple[str, int]]:
+    """(name, key id) of each well-formed signature line; the verifier re-checks everything."""
+    claimed = set()
+    for line in note[note.rfind("\n\n") + 2 :].splitlines():
+        name, _, b64 = line.removeprefix("— ").partition(" ")
+        try:
+            raw = base64.b64decode(b64, validate=True)
+        except binascii.Error:
+            continue
+        if len(raw) >= 4:
+            claimed.add((name, int.from_bytes(raw[:4], "big")))
+    return claimed
+
+
+def verify_bundle(data: bytes, verifier: PinnedVerifiers) -> Report:
     report = Report()
     try:
         bundle = msgspec.json.decode(data, type=CaseBundle)
@@ -47,20 +89,20 @@ def verify_bundle(data: bytes, verifier: Verifier) -> Report:
     return report
 
 
-def check_bundle(bundle: CaseBundle, verifier: Verifier, report: Report) -> None:
-    """Add to `report` what checking `bundle` against the log's key found."""
+def check_bundle(bundle: CaseBundle, verifier: PinnedVerifiers, report: Report) -> None:
+    """Add to `report` what checking `bundle` against the log's pinned keys found."""
     if bundle.format != BUNDLE_FORMAT:
         report.failures.append(f"bundle: unknown format {bundle.format!r}")
         return
     try:
-        checkpoint = verify_checkpoint(bundle.checkpoint, verifier, expected_origin=bundle.origin)
+        checkpoint, signers = verify_pinned_checkpoint(bundle.checkpoint, verifier, bundle.origin)
     except NoteError as e:
         report.failures.append(f"checkpoint: {e}")
         return
     if checkpoint.size != bundle.tree_size or checkpoint.root.hex() != bundle.root_hash:
         report.failures.append("checkpoint: signed size/root differ from the bundle's")
     report.checked.append(
-        f"checkpoint signed by {verifier.name}: origin {checkpoint.origin}, "
+        f"checkpoint signed by {_names(signers)}: origin {checkpoint.origin}, "
         f"tree size {checkpoint.size}, root {checkpoint.root.hex()}"
     )
     for event in bundle.events:
@@ -108,12 +150,13 @@ class _Leaf:
     hash: bytes
 
 
-def verify_database(conninfo: str, verifier: Verifier, origin: str) -> Report:
+def verify_database(conninfo: str, verifier: PinnedVerifiers, origin: str) -> Report:
     """Re-derive every leaf from ledger_events and the tree from them; compare both with what the
-    notary stored and with every signed checkpoint."""
+    notary stored and with every signed checkpoint, each signed by one of the pinned keys."""
     report = Report()
     recomputed = Frontier()
     stored = Frontier()
+    signed_by: Counter[str] = Counter()
     with psycopg.connect(conninfo) as conn:
         checkpoints = conn.execute(
             "SELECT tree_size, root_hash, note FROM ledger_checkpoints ORDER BY tree_size"
@@ -121,7 +164,9 @@ def verify_database(conninfo: str, verifier: Verifier, origin: str) -> Report:
         pending = iter(checkpoints)
         next_checkpoint = next(pending, None)
         while next_checkpoint is not None and next_checkpoint[0] == 0:  # the empty log's
-            _check_checkpoint(report, next_checkpoint, verifier, origin, stored, recomputed)
+            _check_checkpoint(
+                report, next_checkpoint, verifier, origin, stored, recomputed, signed_by
+            )
             next_checkpoint = next(pending, None)
         events = _events(conn)
         event = next(events, None)
@@ -147,13 +192,17 @@ def verify_database(conninfo: str, verifier: Verifier, origin: str) -> Report:
             stored.append(leaf.hash)
             recomputed.append(derived if derived is not None else b"\0" * 32)
             while next_checkpoint is not None and next_checkpoint[0] == stored.size:
-                _check_checkpoint(report, next_checkpoint, verifier, origin, stored, recomputed)
+                _check_checkpoint(
+                    report, next_checkpoint, verifier, origin, stored, recomputed, signed_by
+                )
                 next_checkpoint = next(pending, None)
         if next_checkpoint is not None:
             report.failures.append(
                 f"checkpoint of size {next_checkpoint[0]}: the tree has only {stored.size} leaves"
             )
         unsealed = sum(1 for _ in events) + (event is not None)
+    for key, count in signed_by.items():
+        report.checked.append(f"{count} checkpoints signed by {key}")
     report.checked.append(
         f"{stored.size} leaves re-derived from stored events; {len(checkpoints)} checkpoints; "
         f"{unsealed} events not sealed yet"
@@ -164,17 +213,19 @@ def verify_database(conninfo: str, verifier: Verifier, origin: str) -> Report:
 def _check_checkpoint(
     report: Report,
     row: tuple[Any, ...],
-    verifier: Verifier,
+    verifier: PinnedVerifiers,
     origin: str,
     stored: Frontier,
     recomputed: Frontier,
+    signed_by: Counter[str],
 ) -> None:
     size, root, note = row
     try:
-        signed = verify_checkpoint(str(note), verifier, expected_origin=origin)
+        signed, signers = verify_pinned_checkpoint(str(note), verifier, origin)
     except NoteError as e:
         report.failures.append(f"checkpoint of size {size}: {e}")
         return
+    signed_by[_names(signers)] += 1
     if signed.size != size or signed.root != bytes(root):
         report.failures.append(f"checkpoint of size {size}: its row differs from its signed note")
     if stored.root() != signed.root:
@@ -183,6 +234,10 @@ def _check_checkpoint(
         report.failures.append(
             f"checkpoint of size {size}: the stored events no longer give its signed root"
         )
+
+
+def _names(signers: list[Verifier]) -> str:
+    return ", ".join(f"{v.name}+{v.key_id:08x}" for v in signers)
 
 
 def _rows(

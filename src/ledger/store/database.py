@@ -26,6 +26,8 @@ class Database:
     """Owns the schema: migrations, tests that act as a superuser would."""
     app_conninfo: str
     """What the ledger runs as: the application role on the same database."""
+    notary_conninfo: str
+    """What the notary runs as: its own role, which may append to the verifiable log only."""
 
     def eventsourcing_env(self) -> dict[str, str]:
         return {**eventsourcing_env(self.app_conninfo), "CREATE_TABLE": "false"}
@@ -51,12 +53,23 @@ def open_database(settings: Settings) -> Database:
 
 
 def database_for(owner_conninfo: str, settings: Settings) -> Database:
+    return Database(
+        owner_conninfo=owner_conninfo,
+        app_conninfo=_role_conninfo(owner_conninfo, settings.app_role, settings.app_password),
+        notary_conninfo=_role_conninfo(
+            owner_conninfo, settings.notary_role, settings.notary_password
+        ),
+    )
+
+
+def _role_conninfo(owner_conninfo: str, role: str, password: str | None) -> str:
+    """The owner's server and database, as `role` (with its own password, if it needs one)."""
     params: dict[str, Any] = conninfo_to_dict(owner_conninfo)
-    params["user"] = settings.app_role
+    params["user"] = role
     params.pop("password", None)
-    if settings.app_password:
-        params["password"] = settings.app_password
-    return Database(owner_conninfo=owner_conninfo, app_conninfo=make_conninfo(**params))
+    if password:
+        params["password"] = password
+    return make_conninfo(**params)
 
 
 def migrate(db: Database) -> list[str]:

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.persistence import Mapper, ProgrammingError, StoredEvent, Transcoder
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic, resolve_topic
 from psycopg import Cursor
@@ -127,20 +127,25 @@ _receipt_decoder = msgspec.json.Decoder(Receipt)
 class LedgerRecorder(PostgresApplicationRecorder):
     """eventsourcing's recorder with three changes, each in the same transaction as the insert.
 
-    - The EXCLUSIVE insert lock is taken through `ledger_lock_events()`, because the application
-      role may not lock a table it cannot UPDATE (see migrations/0001_event_store.sql).
-    - The write's receipt (idempotency key, request digest, result) is inserted after the events,
-      so a receipt exists exactly when its events do.
+    - Events are appended through `ledger_append_events()` (migrations/0007_least_privilege.sql),
+      the application role's only way to write them: it takes the EXCLUSIVE insert lock, checks
+      that each version follows its case's stored head, inserts, NOTIFYs and returns the
+      notification ids in input order. A version already taken is a unique violation, as the
+      primary key's would be, so eventsourcing's IntegrityError (and the retries) are unchanged.
+    - The write's receipt (idempotency key, request digest, result) is inserted in the same
+      transaction, so a receipt exists exactly when its events do.
     - Case history is read with notification ids (positions), which `select_events` omits.
     """
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
-        self.lock_table_statements = [
-            SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),
-            SQL("SELECT {0}.ledger_lock_events()").format(schema),
-        ]
+        self._lock_timeout = SQL("SET LOCAL lock_timeout = '{0}s'").format(
+            self.datastore.lock_timeout
+        )
+        self._append_events = SQL(
+            "SELECT notification_id FROM {0}.ledger_append_events(%s::{0}.{1}[])"
+        ).format(schema, Identifier(self.stored_event_type_name))
         self._insert_receipts = SQL(
             "INSERT INTO {0}.ledger_idempotency (actor_id, idempotency_key, request_digest, "
             "case_id, last_originator_id, last_originator_version, response) "
@@ -181,6 +186,26 @@ class LedgerRecorder(PostgresApplicationRecorder):
                 for column, value in zip(columns, row, strict=True):
                     column.append(value)
             curs.execute(self._insert_receipts, columns, prepare=True)
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """The lock timeout and the append function, pipelined with the receipts: one round trip."""
+        curs.execute(self._lock_timeout, prepare=True)
+        events = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        curs.execute(self._append_events, (events,), prepare=True)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = [row["notification_id"] for row in curs.fetchall()]
+        if len(ids) != len(stored_events):  # pragma: no cover - the function returns one per event
+            msg = f"ledger_append_events returned {len(ids)} ids for {len(stored_events)} events"
+            raise ProgrammingError(msg)
+        return ids
 
     def find_receipt(self, actor_id: str, key: str) -> StoredReceipt | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -63,7 +63,7 @@ def log(settings, database_factory, tmp_path: Path) -> Iterator[Log]:
     database = database_factory()
     ledger = Ledger(settings, database)
     signer = load_signer(tmp_path / "notary.key", settings.origin)
-    notary = Notary(database.app_conninfo, signer, settings.origin, batch_size=7)
+    notary = Notary(database.notary_conninfo, signer, settings.origin, batch_size=7)
     yield Log(ledger, notary, database.owner_conninfo, Verifier(signer.verifier_key))
     notary.close()
     ledger.close()

@@ -2,7 +2,7 @@
 
 The hazard (event-store-anchors §0): a sequence number is allocated at INSERT but becomes visible
 at COMMIT, so a later number can commit first and a reader that bookmarks "last seen" passes the
-earlier one for ever. eventsourcing's EXCLUSIVE insert lock (here via ledger_lock_events()) makes
+earlier one for ever. eventsourcing's EXCLUSIVE insert lock (here in ledger_append_events()) makes
 insert order equal commit order. The control test shows the same reader does skip when writers
 bypass the lock, so the first test can fail.
 """
@@ -25,6 +25,10 @@ INSERT_RAW = (
     "INSERT INTO ledger_events (originator_id, originator_version, topic, state) "
     "VALUES (%s, 1, 'tests:Raw', '\\x7b7d') RETURNING notification_id"
 )
+APPEND_RAW = (
+    "SELECT notification_id FROM ledger_append_events("
+    "ARRAY[ROW(%s, 1, 'tests:Raw', '\\x7b7d')::stored_event_uuid])"
+)
 
 
 class TailingReader(threading.Thread):
@@ -46,10 +50,10 @@ class TailingReader(threading.Thread):
 
 
 def slow_locked_writer(conninfo: str, started: threading.Event, hold: float) -> None:
-    """Takes the insert lock exactly as the ledger does, inserts, then dawdles before COMMIT."""
+    """Appends exactly as the ledger does (the function takes the insert lock), then dawdles
+    before COMMIT."""
     with psycopg.connect(conninfo) as conn, conn.transaction():
-        conn.execute("SELECT ledger_lock_events()")
-        conn.execute(INSERT_RAW, (uuid4(),))
+        conn.execute(APPEND_RAW, (uuid4(),))
         started.set()
         time.sleep(hold)
 

@@ -16,7 +16,7 @@ def sealed_rows(database: Database, settings, ledger, tmp_path_factory) -> None:
     """Rows in every append-only table: row triggers only fire on rows that exist."""
     register(ledger, actor("clerk-i", "clerk", unit="人社"))
     signer = load_signer(tmp_path_factory.mktemp("keys") / "notary.key", settings.origin)
-    Notary(database.app_conninfo, signer, settings.origin).catch_up()
+    Notary(database.notary_conninfo, signer, settings.origin).catch_up()
 
 
 CHANGES = (
@@ -44,7 +44,7 @@ def test_even_the_owner_is_refused_by_the_triggers(
             conn.execute(statement)
 
 
-def test_the_application_role_has_insert_and_select_only(database: Database) -> None:
+def test_the_application_role_may_only_read_stored_events(database: Database) -> None:
     with psycopg.connect(database.owner_conninfo) as conn:
         granted = {
             privilege
@@ -61,7 +61,7 @@ def test_the_application_role_has_insert_and_select_only(database: Database) -> 
                 "SELECT has_table_privilege('ledger_app', 'ledger_events', %s)", (privilege,)
             ).fetchone()[0]
         }
-    assert granted == {"SELECT", "INSERT"}
+    assert granted == {"SELECT"}  # it appends through ledger_append_events() (0007)
 
 
 def test_the_application_role_cannot_take_the_table_lock_directly(database: Database) -> None:

@@ -28,3 +28,15 @@ class ConsistencyProofResponse(
     from_size: int
     to_size: int
     proof: list[str]
+
+
+class PublicKeyResponse(msgspec.Struct, kw_only=True):
+    """One verifier key the log's key files pin: the current one signs new checkpoints, a retired
+    one signed earlier checkpoints, which it still verifies."""
+
+    key: str
+    key_id: str
+    name: str
+    status: str
+    since: datetime | None
+    retired_at: datetime | None
