@@ -10,9 +10,11 @@ import pytest
 
 from ledger.log.keys import load_signer
 from ledger.log.merkle.proofs import verify_consistency, verify_inclusion
+from ledger.log.merkle.tree import EMPTY_ROOT
 from ledger.log.notary import Notary, start_notary_thread
 from ledger.log.signed_note import Verifier, verify_checkpoint
 from ledger.log.verify import verify_bundle
+from tests.api.support import assert_problem
 from tests.conftest import registration
 
 
@@ -186,3 +188,91 @@ def test_as_of_answers_with_the_checkpoint_that_proves_that_state(
     assert past["version"] == 3
     signed = verify_checkpoint(proved["checkpoint"], verifier, settings.origin)
     assert signed.size == proved["tree_size"] > proved["leaf_index"]
+
+
+def test_a_consistency_proof_from_the_empty_tree_is_the_empty_list(
+    client, clerk, notary, verifier, settings
+) -> None:
+    new_case(client, clerk)
+    size = notary.catch_up()
+    root = verify_checkpoint(client.get("/audit/checkpoint").text, verifier, settings.origin).root
+
+    from_empty = client.get("/audit/proofs/consistency", params={"from": 0, "to": size})
+    empty_to_empty = client.get("/audit/proofs/consistency", params={"from": 0, "to": 0})
+    past_the_checkpoint = client.get(
+        "/audit/proofs/consistency", params={"from": 0, "to": size + 1}
+    )
+    backwards = client.get("/audit/proofs/consistency", params={"from": size, "to": 0})
+
+    assert from_empty.status_code == 200, from_empty.text
+    assert from_empty.json() == {"from": 0, "to": size, "proof": []}
+    assert verify_consistency(0, size, EMPTY_ROOT, root, [])
+    assert empty_to_empty.json()["proof"] == []
+    assert past_the_checkpoint.status_code == 404 and backwards.status_code == 404
+
+
+def test_every_past_checkpoint_is_served_by_its_tree_size_as_note_and_json(
+    client, clerk, notary, verifier, settings
+) -> None:
+    new_case(client, clerk)
+    old = notary.catch_up()
+    new_case(client, clerk)
+    new = notary.catch_up()
+
+    old_note = client.get(f"/audit/checkpoints/{old}")
+    old_json = client.get(
+        f"/audit/checkpoints/{old}", headers={"Accept": "application/json"}
+    ).json()
+    latest = client.get(f"/audit/checkpoints/{new}").text
+
+    assert old_note.headers["content-type"].startswith("text/plain")
+    signed = verify_checkpoint(old_note.text, verifier, expected_origin=settings.origin)
+    assert signed.size == old == old_json["tree_size"] < new
+    assert old_json["root_hash"] == signed.root.hex() and old_json["note"] == old_note.text
+    assert latest == client.get("/audit/checkpoint").text
+
+
+def test_a_tree_size_the_notary_never_signed_is_a_404_problem(client, clerk, notary) -> None:
+    new_case(client, clerk, visits=3)
+    size = notary.catch_up()
+    signed = {c["tree_size"] for c in all_checkpoints(client)}
+    unsigned = next(s for s in range(size, 0, -1) if s not in signed)
+
+    assert_problem(client.get(f"/audit/checkpoints/{unsigned}"), 404, slug="not-found")
+    assert_problem(client.get(f"/audit/checkpoints/{size + 10**6}"), 404, slug="not-found")
+    assert client.get("/audit/checkpoints/-1").status_code == 400
+
+
+def test_the_checkpoint_history_pages_oldest_first_by_tree_size(
+    client, clerk, notary, verifier, settings
+) -> None:
+    for _ in range(3):
+        new_case(client, clerk, visits=0)
+        notary.catch_up()
+
+    listed = all_checkpoints(client, limit=2)
+    first_page = client.get("/audit/checkpoints", params={"limit": 2}).json()
+    after = client.get("/audit/checkpoints", params={"after": listed[0]["tree_size"]}).json()
+
+    sizes = [c["tree_size"] for c in listed]
+    assert sizes == sorted(sizes) and len(sizes) == len(set(sizes)) >= 4
+    assert first_page["next_after"] == sizes[1]
+    assert [c["tree_size"] for c in after["checkpoints"]] == sizes[
+        1 : 1 + len(after["checkpoints"])
+    ]
+    for summary in listed[-3:]:
+        note = client.get(f"/audit/checkpoints/{summary['tree_size']}").text
+        assert verify_checkpoint(note, verifier, settings.origin).root.hex() == summary["root_hash"]
+    assert client.get("/audit/checkpoints", params={"limit": 0}).status_code == 400
+
+
+def all_checkpoints(client: Any, limit: int = 1000) -> list[dict[str, Any]]:
+    """Follow `next_after` to the last page."""
+    listed: list[dict[str, Any]] = []
+    params: dict[str, int] = {"limit": limit}
+    while True:
+        page = client.get("/audit/checkpoints", params=params).json()
+        listed.extend(page["checkpoints"])
+        if page["next_after"] is None:
+            return listed
+        params["after"] = page["next_after"]

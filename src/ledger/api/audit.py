@@ -15,15 +15,20 @@ from litestar.exceptions import ServiceUnavailableException
 from litestar.params import Parameter, QueryParameter
 
 from ledger.api.schemas.audit import (
+    CheckpointPage,
     CheckpointResponse,
+    CheckpointSummary,
     ConsistencyProofResponse,
     InclusionProofResponse,
     PublicKeyResponse,
 )
 from ledger.application.service import Ledger
+from ledger.log.audit import Checkpoint
 from ledger.log.keys import KeyFileError, PinnedKey, pinned_keys
 
-Size = Annotated[int, Parameter(ge=1, le=2**62)]
+Size = Annotated[int, Parameter(ge=0, le=2**62)]
+MAX_CHECKPOINTS = 1000
+"""The most checkpoints one page of `GET /audit/checkpoints` lists."""
 
 
 class AuditController(Controller):
@@ -40,17 +45,49 @@ class AuditController(Controller):
     def checkpoint(
         self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
     ) -> Response[Any]:
-        checkpoint = ledger.audit.checkpoint()
-        if request.accept.best_match([MediaType.TEXT, MediaType.JSON]) == MediaType.JSON:
-            return Response(
-                CheckpointResponse(
-                    tree_size=checkpoint.tree_size,
-                    root_hash=checkpoint.root_hash.hex(),
-                    note=checkpoint.note,
-                    created_at=checkpoint.created_at,
+        return _checkpoint_response(request, ledger.audit.checkpoint())
+
+    @get(
+        "/checkpoints/{tree_size:int}",
+        sync_to_thread=True,
+        summary="The checkpoint the notary signed at this tree size",
+        description="A C2SP signed note (text/plain); JSON with Accept: application/json. "
+        "404 if the notary never signed a checkpoint of this size (`GET /audit/checkpoints` "
+        "lists those it signed).",
+    )
+    def checkpoint_at(
+        self,
+        request: Request[Any, Any, Any],
+        ledger: NamedDependency[Ledger],
+        tree_size: Size,
+    ) -> Response[Any]:
+        return _checkpoint_response(request, ledger.audit.checkpoint(tree_size))
+
+    @get(
+        "/checkpoints",
+        sync_to_thread=True,
+        summary="Every signed checkpoint's tree size and root, oldest first",
+        description="Keyset pages by tree size: `after` is the previous page's `next_after` "
+        "(absent: from the smallest). A log only grows, so oldest first lets "
+        "a monitor or witness resume where it stopped.",
+    )
+    def checkpoints(
+        self,
+        ledger: NamedDependency[Ledger],
+        after: Annotated[int | None, Parameter(ge=0, le=2**62, required=False)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_CHECKPOINTS)] = 100,
+    ) -> CheckpointPage:
+        found = ledger.audit.checkpoints(after, limit + 1)
+        page = found[:limit]
+        return CheckpointPage(
+            checkpoints=[
+                CheckpointSummary(
+                    tree_size=c.tree_size, root_hash=c.root_hash.hex(), created_at=c.created_at
                 )
-            )
-        return Response(checkpoint.note, media_type=MediaType.TEXT)
+                for c in page
+            ],
+            next_after=page[-1].tree_size if len(found) > limit else None,
+        )
 
     @get(
         "/public-key",
@@ -101,17 +138,33 @@ class AuditController(Controller):
         "/proofs/consistency",
         sync_to_thread=True,
         summary="RFC 9162 consistency proof between two tree sizes",
+        description="0 <= from <= to <= the latest checkpoint's size; from the empty tree (from=0) "
+        "or to the same size the proof is the empty list.",
     )
     def consistency(
         self,
         ledger: NamedDependency[Ledger],
-        from_size: Annotated[int, QueryParameter(name="from", ge=1, le=2**62)],
-        to_size: Annotated[int, QueryParameter(name="to", ge=1, le=2**62)],
+        from_size: Annotated[int, QueryParameter(name="from", ge=0, le=2**62)],
+        to_size: Annotated[int, QueryParameter(name="to", ge=0, le=2**62)],
     ) -> ConsistencyProofResponse:
         proof = ledger.audit.consistency_proof(from_size, to_size)
         return ConsistencyProofResponse(
             from_size=from_size, to_size=to_size, proof=[h.hex() for h in proof]
         )
+
+
+def _checkpoint_response(request: Request[Any, Any, Any], checkpoint: Checkpoint) -> Response[Any]:
+    """The signed note as text/plain, or JSON when the client prefers it."""
+    if request.accept.best_match([MediaType.TEXT, MediaType.JSON]) == MediaType.JSON:
+        return Response(
+            CheckpointResponse(
+                tree_size=checkpoint.tree_size,
+                root_hash=checkpoint.root_hash.hex(),
+                note=checkpoint.note,
+                created_at=checkpoint.created_at,
+            )
+        )
+    return Response(checkpoint.note, media_type=MediaType.TEXT)
 
 
 def _pinned(ledger: Ledger) -> list[PinnedKey]:

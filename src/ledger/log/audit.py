@@ -21,6 +21,7 @@ from eventsourcing.postgres import PostgresDatastore
 from ledger.domain.errors import CaseNotFoundError, LedgerError
 from ledger.log.merkle.tree import NodeId, assemble, consistency_proof_nodes, inclusion_proof_nodes
 from ledger.log.notary import SEALED_CHANNEL
+from ledger.log.tiles import Tile, TileNotServed, TileStore, check_served
 
 BUNDLE_FORMAT = "case-ledger-bundle/v1"
 CACHED_LEVEL = 4
@@ -93,6 +94,7 @@ class AuditLog:
         self.conninfo = conninfo  # for LISTEN: a waiting request must not hold a pooled connection
         self.origin = origin
         self._node_cache: dict[NodeId, bytes] = {}
+        self._tiles = TileStore(self._fetch)
 
     # --- checkpoints ---------------------------------------------------------------------------
 
@@ -107,6 +109,16 @@ class AuditLog:
         if found is None:
             raise AuditNotFound(f"no checkpoint of tree size {tree_size}")
         return found
+
+    def checkpoints(self, after: int | None, limit: int) -> list[Checkpoint]:
+        """Checkpoints oldest first (by tree size), those of more than `after` leaves."""
+        return [
+            self._to_checkpoint(r)
+            for r in self._fetch(
+                f"{_CHECKPOINT} WHERE tree_size > %s ORDER BY tree_size LIMIT %s",
+                (-1 if after is None else after, limit),
+            )
+        ]
 
     def checkpoint_covering(self, leaf_index: int) -> Checkpoint | None:
         """The first checkpoint whose tree contains leaf `leaf_index`."""
@@ -185,10 +197,12 @@ class AuditLog:
         )
 
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
-        if not 0 < old_size <= new_size:
+        """PROOF(old_size, D[new_size]) of RFC 9162 §2.1.4; from the empty tree (old_size 0), or
+        to the same size, it is the empty list. Both sizes within the latest checkpoint."""
+        if not 0 <= old_size <= new_size:
             raise AuditNotFound(f"no consistency proof from {old_size} to {new_size}")
-        if new_size > self._tree_size():
-            raise AuditNotFound(f"the tree has fewer than {new_size} leaves")
+        if new_size > (signed := self.checkpoint().tree_size):
+            raise AuditNotFound(f"the latest checkpoint has {signed} leaves, fewer than {new_size}")
         plan = consistency_proof_nodes(old_size, new_size)
         return assemble(plan, self._nodes(n for element in plan for n in element))
 
@@ -254,6 +268,18 @@ class AuditLog:
                 for _ in conn.notifies(timeout=remaining, stop_after=1):
                     pass
 
+    # --- tiles (C2SP tlog-tiles, `ledger.log.tiles`) --------------------------------------------
+
+    def tile(self, tile: Tile) -> bytes:
+        """A hash tile or entry bundle the latest checkpoint covers; else AuditNotFound."""
+        try:
+            check_served(tile, self.checkpoint().tree_size)
+            if tile.level is None:
+                return self._tiles.entries(tile)
+            return self._tiles.hashes(tile)
+        except TileNotServed as e:
+            raise AuditNotFound(str(e)) from None
+
     # --- plumbing ------------------------------------------------------------------------------
 
     def _nodes(self, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
@@ -283,9 +309,6 @@ class AuditLog:
         )
         return {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
 
-    def _tree_size(self) -> int:
-        return int(self._fetch("SELECT tree_size FROM ledger_notary_state", ())[0]["tree_size"])
-
     def _event_exists(self, position: int) -> bool:
         return bool(
             self._fetch("SELECT 1 FROM ledger_events WHERE notification_id = %s", (position,))
@@ -293,9 +316,10 @@ class AuditLog:
 
     def _checkpoint(self, query: str, params: tuple[Any, ...]) -> Checkpoint | None:
         rows = self._fetch(query, params)
-        if not rows:
-            return None
-        r = rows[0]
+        return self._to_checkpoint(rows[0]) if rows else None
+
+    @staticmethod
+    def _to_checkpoint(r: dict[str, Any]) -> Checkpoint:
         return Checkpoint(
             tree_size=r["tree_size"],
             root_hash=bytes(r["root_hash"]),

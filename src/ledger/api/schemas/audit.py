@@ -40,3 +40,18 @@ class PublicKeyResponse(msgspec.Struct, kw_only=True):
     status: str
     since: datetime | None
     retired_at: datetime | None
+
+
+class CheckpointSummary(msgspec.Struct, kw_only=True):
+    """One signed checkpoint in the history (its note: `GET /audit/checkpoints/{tree_size}`)."""
+
+    tree_size: int
+    root_hash: str
+    created_at: datetime
+
+
+class CheckpointPage(msgspec.Struct, kw_only=True):
+    """Checkpoints oldest first; `next_after` is the `after` of the next page (None: the last)."""
+
+    checkpoints: list[CheckpointSummary]
+    next_after: int | None
