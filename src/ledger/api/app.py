@@ -31,7 +31,7 @@ from ledger.api.tiles import TilesController
 from ledger.api.unresolved_register import unresolved_reports
 from ledger.application.service import Ledger
 from ledger.application.timers import LedgerTimers
-from ledger.application.tokens import InvalidToken, verify_token
+from ledger.application.tokens import verify_authorization
 from ledger.config.settings import Settings
 from ledger.domain.values import Actor
 from ledger.log.keys import load_signer
@@ -105,10 +105,9 @@ def create_app(
         return state.waiter  # type: ignore[no-any-return]
 
     def provide_actor(request: Request[Any, Any, Any]) -> Actor:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise InvalidToken("send Authorization: Bearer <token> (see `ledger token create`)")
-        actor = verify_token(settings.token_secret, token.strip())
+        actor = verify_authorization(
+            settings.token_secret, request.headers.get("authorization", "")
+        )
         note(request, actor=actor.id)
         return actor
 

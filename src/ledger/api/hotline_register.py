@@ -16,7 +16,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import anyio
 import msgspec
 from litestar import Request, get
 from litestar.di import NamedDependency
@@ -33,9 +32,7 @@ from ledger.api.reads import (
     decode_cursor,
     from_row,
     keyset_page,
-    utc_now,
     view_snapshot,
-    wait_for_view,
 )
 from ledger.api.schemas.registers import FollowUpResult, MergedInto, TicketItem, TicketsResponse
 from ledger.application.service import Ledger
@@ -81,10 +78,7 @@ async def hotline_tickets(
     query = TicketQuery(centre=centre, status=status, unit=unit, limit=limit, after=after)
     if after is not None:
         decode_cursor(after, "after")
-    await wait_for_view(
-        request, waiter, pushback_view.VIEW, min_position, timeout=pushback_view.VIEW_WAIT
-    )
-    return await anyio.to_thread.run_sync(ticket_register, ledger, query, utc_now())
+    return await pushback_view.read(request, waiter, min_position, ticket_register, ledger, query)
 
 
 _OVERDUE = (

@@ -7,9 +7,20 @@ confidential order's summary is null.
 
 from __future__ import annotations
 
-from ledger.api.reads import READ_WAIT, live
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import anyio
+from litestar import Request
+
+from ledger.api.reads import READ_WAIT, live, utc_now, wait_for_view
 from ledger.application.service import Ledger
 from ledger.domain.policy import Timing
+from ledger.projections.waiter import PositionWaiter
+
+Query = TypeVar("Query")
+Answer = TypeVar("Answer")
 
 VIEW = "pushback"
 VIEW_WAIT = READ_WAIT
@@ -29,3 +40,17 @@ class Timings:
         if centre not in self._cache:
             self._cache[centre] = self._ledger.policies.timing(centre)
         return self._cache[centre]
+
+
+async def read(
+    request: Request[Any, Any, Any],
+    waiter: PositionWaiter,
+    min_position: int | None,
+    register: Callable[[Ledger, Query, datetime], Answer],
+    ledger: Ledger,
+    query: Query,
+) -> Answer:
+    """`register(ledger, query, now)` off the event loop, once the view has reached the position
+    the request asks for (a 503 if it does not in `VIEW_WAIT` seconds)."""
+    await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
+    return await anyio.to_thread.run_sync(register, ledger, query, utc_now())

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-import anyio
 import msgspec
 from litestar import Request, get
 from litestar.di import NamedDependency
@@ -32,9 +31,7 @@ from ledger.api.reads import (
     from_row,
     keyset_page,
     live,
-    utc_now,
     view_snapshot,
-    wait_for_view,
 )
 from ledger.api.schemas.registers import (
     RecurringRootCause,
@@ -103,10 +100,7 @@ async def unresolved_reports(
         limit=limit,
         after=after,
     )
-    await wait_for_view(
-        request, waiter, pushback_view.VIEW, min_position, timeout=pushback_view.VIEW_WAIT
-    )
-    return await anyio.to_thread.run_sync(report_register, ledger, query, utc_now())
+    return await pushback_view.read(request, waiter, min_position, report_register, ledger, query)
 
 
 _RECURRING = (

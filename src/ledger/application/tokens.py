@@ -31,6 +31,14 @@ def create_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+def verify_authorization(secret: bytes, header: str) -> Actor:
+    """The actor of an `Authorization: Bearer <token>` header value."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("send Authorization: Bearer <token> (see `ledger token create`)")
+    return verify_token(secret, token.strip())
+
+
 def verify_token(secret: bytes, token: str) -> Actor:
     try:
         claims = jwt.decode(
