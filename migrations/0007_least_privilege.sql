@@ -66,23 +66,17 @@ BEGIN
         END IF;
     END IF;
     NOTIFY ledger_events;  -- what eventsourcing's recorder sends on every insert
+    -- Ids are drawn in input order, so sorted ids are in input order: no join back is needed.
     RETURN QUERY
-        WITH input AS (
-            SELECT e.originator_id, e.originator_version, e.topic, e.state, e.ord
+        WITH inserted AS (
+            INSERT INTO ledger_events AS t (originator_id, originator_version, topic, state)
+            SELECT e.originator_id, e.originator_version, e.topic, e.state
               FROM unnest(events) WITH ORDINALITY
                        AS e (originator_id, originator_version, topic, state, ord)
-        ), inserted AS (
-            INSERT INTO ledger_events AS t (originator_id, originator_version, topic, state)
-            SELECT i.originator_id, i.originator_version, i.topic, i.state
-              FROM input i
-             ORDER BY i.ord              -- notification ids are drawn in input order
-            RETURNING t.originator_id, t.originator_version, t.notification_id
+             ORDER BY e.ord              -- notification ids are drawn in input order
+            RETURNING t.notification_id
         )
-        SELECT n.notification_id
-          FROM inserted n
-          JOIN input i ON i.originator_id = n.originator_id
-                      AND i.originator_version = n.originator_version
-         ORDER BY i.ord;
+        SELECT n.notification_id FROM inserted n ORDER BY n.notification_id;
 END
 $fn$;
 
