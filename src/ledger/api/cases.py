@@ -31,7 +31,8 @@ from ledger.application.service import Ledger, WriteKey
 from ledger.domain import clock
 from ledger.domain.case import Case
 from ledger.domain.values import Actor, Matter
-from ledger.log.audit import CaseBundle, Leaf
+from ledger.log.audit import Leaf
+from ledger.log.bundles import CaseBundle
 from ledger.store.events import Receipt
 
 _ENVELOPE = {

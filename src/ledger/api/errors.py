@@ -23,7 +23,7 @@ from ledger.domain.errors import (
     RuleViolation,
     VersionNotFoundError,
 )
-from ledger.log.audit import AuditNotFound, NotSealedYet
+from ledger.log.errors import AuditNotFound, NotSealedYet
 from ledger.projections.waiter import NotCaughtUp
 
 PROBLEM_BASE = "https://case-ledger.example/problems/"

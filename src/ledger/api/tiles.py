@@ -22,7 +22,7 @@ from ledger.application.service import Ledger
 from ledger.application.tokens import verify_authorization
 from ledger.domain.permissions import require_read
 from ledger.domain.values import Actor
-from ledger.log.audit import AuditNotFound
+from ledger.log.errors import AuditNotFound
 from ledger.log.tiles import FULL_CACHE, PARTIAL_CACHE, Tile, TileNotServed, parse_path
 
 OCTET_STREAM = "application/octet-stream"

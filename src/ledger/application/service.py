@@ -33,7 +33,8 @@ from ledger.domain.errors import (
 from ledger.domain.permissions import require_append, require_read
 from ledger.domain.personal_data import protect_applicant
 from ledger.domain.values import Actor, ApplicantRef
-from ledger.log.audit import AuditLog, CaseBundle
+from ledger.log.audit import AuditLog
+from ledger.log.bundles import CaseBundle
 from ledger.rules.time_limits import Policies
 from ledger.store.database import Database
 from ledger.store.events import (

@@ -11,6 +11,7 @@ from ledger.config.settings import Settings
 
 if TYPE_CHECKING:
     from ledger.log.signed_note import Verifier
+    from ledger.log.verify import Report
 
 
 @click.group()
@@ -133,10 +134,7 @@ def verify(bundle: str | None, public_keys: tuple[str, ...], database: bool) -> 
 
         settings = Settings.from_env()
         report = verify_database(open_database(settings).owner_conninfo, verifiers, settings.origin)
-    for line in report.checked:
-        click.echo(f"checked: {line}")
-    for line in report.failures:
-        click.echo(f"FAILED: {line}")
+    _echo(report)
     click.echo("OK" if report.ok else f"{len(report.failures)} check(s) failed")
     sys.exit(0 if report.ok else 1)
 
@@ -147,6 +145,8 @@ def _verify_proof(data: bytes, verifiers: list[Verifier]) -> None:
     report = verify_approval_proof(data, verifiers)
     for line in report.checked:
         click.echo(f"checked: {line}")
+    for line in report.warnings:
+        click.echo(f"warning: {line}")
     for check in report.checks:
         click.echo(f"check {check.name}: {'passed' if check.passed else 'FAILED'} - {check.reason}")
     for line in report.failures:
@@ -159,3 +159,12 @@ def _verify_proof(data: bytes, verifiers: list[Verifier]) -> None:
         sys.exit(2)
     click.echo("OK")
     sys.exit(0)
+
+
+def _echo(report: Report) -> None:
+    for line in report.checked:
+        click.echo(f"checked: {line}")
+    for line in report.warnings:
+        click.echo(f"warning: {line}")
+    for line in report.failures:
+        click.echo(f"FAILED: {line}")

@@ -7,7 +7,6 @@ in the database says which key to trust (`ledger.log.keys` reads the pinned keys
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Iterable
 from datetime import datetime
@@ -18,23 +17,15 @@ import msgspec
 import psycopg
 from eventsourcing.postgres import PostgresDatastore
 
-from ledger.domain.errors import CaseNotFoundError, LedgerError
+from ledger.log.bundles import Bundles, CaseBundle
+from ledger.log.errors import AuditNotFound, NotSealedYet
 from ledger.log.merkle.tree import NodeId, assemble, consistency_proof_nodes, inclusion_proof_nodes
 from ledger.log.notary import SEALED_CHANNEL
 from ledger.log.tiles import Tile, TileNotServed, TileStore, check_served
 
-BUNDLE_FORMAT = "case-ledger-bundle/v1"
 CACHED_LEVEL = 4
 """Nodes this high (16+ leaves each: n/16 of them) are kept in memory once read."""
 NODE_CACHE_SIZE = 250_000
-
-
-class AuditNotFound(LedgerError):
-    """No such leaf, checkpoint or tree size."""
-
-
-class NotSealedYet(LedgerError):
-    """The notary has not sealed (or checkpointed) this yet; it will within seconds."""
 
 
 class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,33 +49,6 @@ class InclusionProof(msgspec.Struct, frozen=True, kw_only=True):
     checkpoint: Checkpoint
 
 
-class BundleEvent(msgspec.Struct, kw_only=True):
-    """One event exactly as stored (payload base64), its leaf and its inclusion proof."""
-
-    leaf_index: int
-    position: int
-    version: int
-    topic: str | None
-    payload: str | None
-    leaf_hash: str
-    audit_path: list[str]
-
-
-class CaseBundle(msgspec.Struct, kw_only=True):
-    """Everything an auditor needs to check a case offline, given the log's public key."""
-
-    format: str
-    origin: str
-    case_id: UUID
-    tree_size: int
-    root_hash: str
-    checkpoint: str
-    events: list[BundleEvent]
-    case_version: int | None = None
-    """The case's version when the bundle was made (informational: the proofs cover the events
-    listed, versions 1..k, which a later bundle extends)."""
-
-
 _CHECKPOINT = "SELECT tree_size, root_hash, note, created_at FROM ledger_checkpoints"
 
 
@@ -95,6 +59,7 @@ class AuditLog:
         self.origin = origin
         self._node_cache: dict[NodeId, bytes] = {}
         self._tiles = TileStore(self._fetch)
+        self._bundles = Bundles(datastore, origin, self._nodes)
 
     # --- checkpoints ---------------------------------------------------------------------------
 
@@ -207,52 +172,9 @@ class AuditLog:
         return assemble(plan, self._nodes(n for element in plan for n in element))
 
     def bundle(self, case_id: UUID) -> CaseBundle:
-        """The case's events as stored, each with its proof against the latest checkpoint.
-
-        It covers the versions that checkpoint holds (1..k); later ones are in the next bundle.
-        It is built from the notary's leaves, not from the events table alone: an event deleted
-        after sealing still appears (with no payload), so the bundle fails verification.
-        """
-        checkpoint = self.checkpoint()
-        rows = self._fetch(
-            "SELECT l.leaf_index, l.position, l.originator_version, l.leaf_hash, e.topic, e.state "
-            "FROM ledger_leaves l LEFT JOIN ledger_events e ON e.notification_id = l.position "
-            "WHERE l.originator_id = %s AND l.leaf_index < %s ORDER BY l.originator_version",
-            (case_id, checkpoint.tree_size),
-        )
-        stored = self._fetch(
-            "SELECT max(originator_version) AS v FROM ledger_events WHERE originator_id = %s",
-            (case_id,),
-        )[0]["v"]
-        if not rows and stored is None:
-            raise CaseNotFoundError(case_id)
-        if not rows:
-            raise NotSealedYet(f"case {case_id} is not in a signed checkpoint yet")
-        plans = [inclusion_proof_nodes(r["leaf_index"], checkpoint.tree_size) for r in rows]
-        nodes = self._nodes(n for plan in plans for element in plan for n in element)
-        return CaseBundle(
-            format=BUNDLE_FORMAT,
-            origin=self.origin,
-            case_id=case_id,
-            tree_size=checkpoint.tree_size,
-            root_hash=checkpoint.root_hash.hex(),
-            checkpoint=checkpoint.note,
-            case_version=stored,
-            events=[
-                BundleEvent(
-                    leaf_index=r["leaf_index"],
-                    position=r["position"],
-                    version=r["originator_version"],
-                    topic=r["topic"],
-                    payload=None
-                    if r["state"] is None
-                    else base64.b64encode(bytes(r["state"])).decode(),
-                    leaf_hash=bytes(r["leaf_hash"]).hex(),
-                    audit_path=[h.hex() for h in assemble(plan, nodes)],
-                )
-                for r, plan in zip(rows, plans, strict=True)
-            ],
-        )
+        """The case's events as stored, with their proofs and the proof that they are all of
+        them, against the latest checkpoint (`ledger.log.bundles`)."""
+        return self._bundles.build(case_id)
 
     def wait_until_sealed(self, position: int, timeout: float) -> Leaf | None:
         """Block until the event at `position` is sealed (woken by the notary's NOTIFY)."""

@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 import structlog
 
+from ledger.log.heads import Head, HeadsTree, bucket_of, extension_line, merge_bucket
 from ledger.log.leaf import encode_leaf
 from ledger.log.merkle.frontier import Frontier
 from ledger.log.merkle.tree import leaf_hash
@@ -77,16 +78,28 @@ class Notary:
         self.linger = linger
         """Seconds to wait after a wake-up so a burst of writes is sealed in one transaction."""
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._heads: tuple[int, HeadsTree] | None = None
+        """The head map's tree and the tree size it is folded to (`ledger.log.heads`); reloaded
+        when the database's differs (another notary sealed meanwhile) and dropped whenever a
+        transaction fails, so it never runs ahead of the database."""
 
     def seal(self, *, force_checkpoint: bool = False) -> Sealed:
         """Seal the next batch of events (possibly none) and checkpoint if due."""
         conn = self._connection()
+        try:
+            return self._seal(conn, force_checkpoint)
+        except BaseException:
+            self._heads = None
+            raise
+
+    def _seal(self, conn: psycopg.Connection[tuple[Any, ...]], force_checkpoint: bool) -> Sealed:
         with conn.transaction():
             row = conn.execute(
-                "SELECT tree_size, last_position, frontier FROM ledger_notary_state FOR UPDATE"
+                "SELECT tree_size, last_position, frontier, heads_size FROM ledger_notary_state "
+                "FOR UPDATE"
             ).fetchone()
             assert row is not None, "migrations create the notary's state row"
-            size, last_position, frontier_bytes = row
+            size, last_position, frontier_bytes, heads_size = row
             frontier = Frontier.from_bytes(bytes(frontier_bytes))
             assert frontier.size == size
             events = conn.execute(  # binary: bytea arrives as bytes, at half the decoding cost
@@ -102,7 +115,9 @@ class Notary:
                     "frontier = %s, updated_at = now()",
                     (frontier.size, events[-1][0], frontier.to_bytes()),
                 )
-            checkpointed = self._checkpoint_if_due(conn, frontier, force=force_checkpoint)
+            checkpointed = self._checkpoint_if_due(
+                conn, frontier, heads_size, force=force_checkpoint
+            )
             if events or checkpointed:
                 conn.execute(f"NOTIFY {SEALED_CHANNEL}")
         return Sealed(events=len(events), tree_size=frontier.size, checkpointed=checkpointed)
@@ -189,7 +204,12 @@ class Notary:
                     copy.write(b"".join(nodes) + _COPY_TRAILER)
 
     def _checkpoint_if_due(
-        self, conn: psycopg.Connection[tuple[Any, ...]], frontier: Frontier, *, force: bool
+        self,
+        conn: psycopg.Connection[tuple[Any, ...]],
+        frontier: Frontier,
+        heads_size: int,
+        *,
+        force: bool,
     ) -> bool:
         last = conn.execute(
             "SELECT tree_size, extract(epoch FROM now() - created_at) FROM ledger_checkpoints "
@@ -201,14 +221,60 @@ class Notary:
         if not force and last is not None and float(last[1]) < self.checkpoint_every:
             return False
         root = frontier.root()
-        note = self.signer.sign(checkpoint_body(self.origin, frontier.size, root))
+        heads = self._fold_heads(conn, heads_size, frontier.size)
+        note = self.signer.sign(
+            checkpoint_body(self.origin, frontier.size, root, (extension_line(heads),))
+        )
         conn.execute(
             "INSERT INTO ledger_checkpoints (tree_size, root_hash, note) VALUES (%s, %s, %s) "
             "ON CONFLICT (tree_size) DO NOTHING",
             (frontier.size, root, note),
         )
-        log.info("notary.checkpoint", tree_size=frontier.size, root=root.hex())
+        log.info("notary.checkpoint", tree_size=frontier.size, root=root.hex(), heads=heads.hex())
         return True
+
+    def _fold_heads(
+        self, conn: psycopg.Connection[tuple[Any, ...]], folded: int, size: int
+    ) -> bytes:
+        """Fold leaves [folded, size) into the head map's buckets; return the map's root.
+
+        Only the buckets those leaves touch are read and written: a checkpoint costs what was
+        sealed since the last one, not what the log holds.
+        """
+        if self._heads is None or self._heads[0] != folded:
+            tree = HeadsTree()
+            tree.update({b: leaf_hash(bytes(h)) for b, h in conn.execute(_BUCKETS).fetchall()})
+            self._heads = (folded, tree)
+        tree = self._heads[1]
+        if folded < size:
+            touched: dict[int, list[Head]] = {}
+            for case_id, version, index in conn.execute(_HEADS_SINCE, (folded, size), binary=True):
+                touched.setdefault(bucket_of(case_id), []).append(Head(case_id, version, index))
+            stored = dict(
+                conn.execute(f"{_BUCKETS} WHERE bucket = ANY(%s)", (list(touched),)).fetchall()
+            )
+            merged = {
+                b: merge_bucket(b, bytes(stored[b]) if b in stored else None, heads)
+                for b, heads in touched.items()
+            }
+            conn.execute(
+                "INSERT INTO ledger_head_buckets (bucket, tree_size, heads) "
+                "SELECT b, %s, h FROM unnest(%s::int4[], %s::bytea[]) AS u (b, h) "
+                "ON CONFLICT (bucket) DO UPDATE SET tree_size = excluded.tree_size, "
+                "heads = excluded.heads",
+                (size, list(merged), list(merged.values())),
+            )
+            conn.execute("UPDATE ledger_notary_state SET heads_size = %s", (size,))
+            tree.update({b: leaf_hash(data) for b, data in merged.items()})
+            self._heads = (size, tree)
+        return tree.root()
+
+
+_BUCKETS = "SELECT bucket, heads FROM ledger_head_buckets"
+_HEADS_SINCE = (  # a case's newest leaf holds its newest version
+    "SELECT originator_id, max(originator_version), max(leaf_index) FROM ledger_leaves "
+    "WHERE leaf_index >= %s AND leaf_index < %s GROUP BY originator_id"
+)
 
 
 def start_notary_thread(notary: Notary) -> tuple[threading.Thread, threading.Event]:

@@ -24,7 +24,8 @@ from ledger.domain.exceptions.proof import ExceptionDescription, describe_except
 from ledger.domain.exceptions.proof_checks import Check, check_exception
 from ledger.domain.permissions import require_read
 from ledger.domain.values import Actor
-from ledger.log.audit import AuditNotFound, CaseBundle, NotSealedYet
+from ledger.log.bundles import CaseBundle
+from ledger.log.errors import AuditNotFound, NotSealedYet
 from ledger.log.verify import PinnedVerifiers, Report, check_bundle
 from ledger.store.events import MsgspecMapper
 

@@ -18,6 +18,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -231,21 +232,27 @@ class Checkpoint:
     origin: str
     size: int
     root: bytes
+    extensions: tuple[str, ...] = ()
+    """The lines after the root hash, which the log signs (``ledger.log.heads`` puts one)."""
 
 
-def checkpoint_body(origin: str, size: int, root: bytes) -> str:
-    """``<origin>\\n<size>\\n<base64 root>\\n`` (no extension lines)."""
+def checkpoint_body(origin: str, size: int, root: bytes, extensions: Sequence[str] = ()) -> str:
+    """``<origin>\\n<size>\\n<base64 root>\\n`` and one line per extension."""
     if not origin or "\n" in origin or _has_control_chars(origin):
         raise NoteError(f"invalid checkpoint origin {origin!r}")
     if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= _MAX_TREE_SIZE:
         raise NoteError(f"invalid checkpoint tree size {size!r}")
     if not isinstance(root, bytes) or len(root) != 32:
         raise NoteError("checkpoint root must be a 32-byte SHA-256 hash")
-    return f"{origin}\n{size}\n{base64.b64encode(root).decode('ascii')}\n"
+    for line in extensions:
+        if not line or "\n" in line or _has_control_chars(line):
+            raise NoteError(f"invalid checkpoint extension line {line[:40]!r}")
+    head = f"{origin}\n{size}\n{base64.b64encode(root).decode('ascii')}\n"
+    return head + "".join(line + "\n" for line in extensions)
 
 
 def parse_checkpoint(body: str) -> Checkpoint:
-    """Parse a checkpoint note text. Extension lines are allowed (non-empty) and ignored."""
+    """Parse a checkpoint note text. Extension lines are allowed (non-empty) and kept."""
     if not body.endswith("\n"):
         raise NoteError("malformed checkpoint: text must end with a newline")
     if _has_control_chars(body):
@@ -261,7 +268,7 @@ def parse_checkpoint(body: str) -> Checkpoint:
     root = _b64decode(root_line)
     if root is None or len(root) != 32:
         raise NoteError("malformed checkpoint: root hash is not base64 of 32 bytes")
-    return Checkpoint(origin=origin, size=int(size_line), root=root)
+    return Checkpoint(origin=origin, size=int(size_line), root=root, extensions=tuple(lines[3:]))
 
 
 def verify_checkpoint(note: str | bytes, verifier: Verifier, expected_origin: str) -> Checkpoint:

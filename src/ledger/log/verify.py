@@ -21,7 +21,8 @@ from uuid import UUID
 import msgspec
 import psycopg
 
-from ledger.log.audit import BUNDLE_FORMAT, CaseBundle
+from ledger.log.bundles import BUNDLE_FORMAT, CaseBundle
+from ledger.log.heads import HeadMap, HeadsError, proven_head, root_from_extensions
 from ledger.log.leaf import encode_leaf
 from ledger.log.merkle.frontier import Frontier
 from ledger.log.merkle.proofs import verify_inclusion
@@ -39,6 +40,8 @@ class Report:
 
     checked: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What could not be proven either way (e.g. completeness under an old checkpoint)."""
 
     @property
     def ok(self) -> bool:
@@ -139,6 +142,63 @@ def check_bundle(bundle: CaseBundle, verifier: PinnedVerifiers, report: Report) 
     report.checked.append(
         f"case {bundle.case_id}: {len(bundle.events)} events, versions 1..{len(versions)}"
     )
+    _check_complete(bundle, checkpoint, report)
+
+
+def _check_complete(bundle: CaseBundle, checkpoint: SignedCheckpoint, report: Report) -> None:
+    """The bundle holds every event of its case as of the checkpoint: the head the checkpoint's
+    head map signs for the case is the bundle's last event (`ledger.log.heads`)."""
+    try:
+        root = root_from_extensions(checkpoint.extensions)
+    except HeadsError as e:
+        report.failures.append(f"checkpoint: {e}")
+        return
+    if root is None:
+        report.warnings.append(
+            f"checkpoint of size {checkpoint.size} predates head maps: the events are proven "
+            "to be in the log, not to be all of the case's"
+        )
+        return
+    if bundle.heads is None:
+        report.failures.append("heads: the checkpoint signs case heads; the bundle has no proof")
+        return
+    try:
+        bucket = base64.b64decode(bundle.heads.bucket, validate=True)
+        path = [bytes.fromhex(h) for h in bundle.heads.audit_path]
+        head = proven_head(bundle.case_id, bucket, path, root)
+    except (binascii.Error, ValueError) as e:  # HeadsError is a ValueError
+        report.failures.append(f"heads: {e}")
+        return
+    last = max(bundle.events, key=lambda e: e.version, default=None)
+    if head is None:
+        report.failures.append(f"heads: the checkpoint has no head for case {bundle.case_id}")
+    elif last is None or (head.version, head.leaf_index) != (last.version, last.leaf_index):
+        held = "none" if last is None else f"version {last.version} at leaf {last.leaf_index}"
+        report.failures.append(
+            f"case {bundle.case_id}: incomplete: the checkpoint's head is version "
+            f"{head.version} at leaf {head.leaf_index}; the bundle's last event is {held}"
+        )
+    elif bundle.case_version is not None and bundle.case_version != head.version:
+        report.failures.append(
+            f"case {bundle.case_id}: the bundle claims version {bundle.case_version}; "
+            f"the checkpoint's head is version {head.version}"
+        )
+    else:
+        report.checked.append(
+            f"case {bundle.case_id}: complete as of tree size {checkpoint.size} "
+            f"(signed head: version {head.version}, leaf {head.leaf_index})"
+        )
+
+
+@dataclass
+class _Tree:
+    """What `verify_database` re-derives as it walks the leaves: the tree the notary stored,
+    the tree the events give, and the head map of the stored leaves."""
+
+    stored: Frontier = field(default_factory=Frontier)
+    recomputed: Frontier = field(default_factory=Frontier)
+    heads: HeadMap = field(default_factory=HeadMap)
+    with_heads: int = 0
 
 
 @dataclass(frozen=True)
@@ -154,8 +214,8 @@ def verify_database(conninfo: str, verifier: PinnedVerifiers, origin: str) -> Re
     """Re-derive every leaf from ledger_events and the tree from them; compare both with what the
     notary stored and with every signed checkpoint, each signed by one of the pinned keys."""
     report = Report()
-    recomputed = Frontier()
-    stored = Frontier()
+    tree = _Tree()
+    stored, recomputed = tree.stored, tree.recomputed
     signed_by: Counter[str] = Counter()
     with psycopg.connect(conninfo) as conn:
         checkpoints = conn.execute(
@@ -164,9 +224,7 @@ def verify_database(conninfo: str, verifier: PinnedVerifiers, origin: str) -> Re
         pending = iter(checkpoints)
         next_checkpoint = next(pending, None)
         while next_checkpoint is not None and next_checkpoint[0] == 0:  # the empty log's
-            _check_checkpoint(
-                report, next_checkpoint, verifier, origin, stored, recomputed, signed_by
-            )
+            _check_checkpoint(report, next_checkpoint, verifier, origin, tree, signed_by)
             next_checkpoint = next(pending, None)
         events = _events(conn)
         event = next(events, None)
@@ -191,10 +249,9 @@ def verify_database(conninfo: str, verifier: PinnedVerifiers, origin: str) -> Re
                 event = next(events, None)
             stored.append(leaf.hash)
             recomputed.append(derived if derived is not None else b"\0" * 32)
+            tree.heads.fold(leaf.case_id, leaf.version, leaf.index)
             while next_checkpoint is not None and next_checkpoint[0] == stored.size:
-                _check_checkpoint(
-                    report, next_checkpoint, verifier, origin, stored, recomputed, signed_by
-                )
+                _check_checkpoint(report, next_checkpoint, verifier, origin, tree, signed_by)
                 next_checkpoint = next(pending, None)
         if next_checkpoint is not None:
             report.failures.append(
@@ -207,6 +264,7 @@ def verify_database(conninfo: str, verifier: PinnedVerifiers, origin: str) -> Re
         f"{stored.size} leaves re-derived from stored events; {len(checkpoints)} checkpoints; "
         f"{unsealed} events not sealed yet"
     )
+    report.checked.append(f"case heads re-derived for {tree.with_heads} checkpoints that sign them")
     return report
 
 
@@ -215,8 +273,7 @@ def _check_checkpoint(
     row: tuple[Any, ...],
     verifier: PinnedVerifiers,
     origin: str,
-    stored: Frontier,
-    recomputed: Frontier,
+    tree: _Tree,
     signed_by: Counter[str],
 ) -> None:
     size, root, note = row
@@ -228,8 +285,20 @@ def _check_checkpoint(
     signed_by[_names(signers)] += 1
     if signed.size != size or signed.root != bytes(root):
         report.failures.append(f"checkpoint of size {size}: its row differs from its signed note")
+    stored, recomputed = tree.stored, tree.recomputed
     if stored.root() != signed.root:
         report.failures.append(f"checkpoint of size {size}: the stored leaves do not give its root")
+    try:
+        heads = root_from_extensions(signed.extensions)
+    except HeadsError as e:
+        report.failures.append(f"checkpoint of size {size}: {e}")
+    else:
+        if heads is not None:
+            tree.with_heads += 1
+            if heads != tree.heads.root():
+                report.failures.append(
+                    f"checkpoint of size {size}: its case heads differ from the leaves' heads"
+                )
     if recomputed.root() != signed.root:
         report.failures.append(
             f"checkpoint of size {size}: the stored events no longer give its signed root"

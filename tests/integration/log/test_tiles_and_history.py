@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from ledger.application.service import Ledger
-from ledger.log.audit import AuditNotFound
+from ledger.log.errors import AuditNotFound
 from ledger.log.keys import load_signer
 from ledger.log.leaf import encode_leaf
 from ledger.log.merkle.proofs import verify_consistency

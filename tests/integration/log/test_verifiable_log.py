@@ -5,68 +5,27 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from uuid import UUID
 
-import msgspec
 import psycopg
 import pytest
 from pymerkle import InmemoryTree
 
-from ledger.application.service import Ledger
-from ledger.log.keys import load_signer
 from ledger.log.leaf import encode_leaf
 from ledger.log.merkle.proofs import verify_consistency, verify_inclusion
 from ledger.log.merkle.tree import EMPTY_ROOT, leaf_hash, mth
-from ledger.log.notary import Notary
 from ledger.log.signed_note import (
     Signer,
-    Verifier,
     generate_key,
     parse_checkpoint,
     verify_checkpoint,
 )
 from ledger.log.verify import verify_bundle, verify_database
-from tests.conftest import actor, register
+from tests.conftest import actor
+from tests.integration.log.support import Log
 
 CLERK = actor("clerk-v", "clerk", unit="人社")
-
-
-class Log:
-    """A ledger on its own database, with a notary driven by the test."""
-
-    def __init__(self, ledger: Ledger, notary: Notary, owner: str, verifier: Verifier) -> None:
-        self.ledger, self.notary, self.owner, self.verifier = ledger, notary, owner, verifier
-
-    def case_with_events(self, visits: int) -> UUID:
-        case_id = register(self.ledger, CLERK).case_id
-        for i in range(visits):
-            self.ledger.append(case_id, CLERK, "VisitRecorded", note=f"visit {i}")
-        return case_id
-
-    def bundle(self, case_id: UUID) -> bytes:
-        return msgspec.json.encode(self.ledger.bundle(case_id, actor("auditor-1", "auditor")))
-
-    def tamper(self, *statements: str) -> None:
-        """What a superuser can do: switch the immutability trigger off and rewrite history."""
-        with psycopg.connect(self.owner) as conn:
-            conn.execute("ALTER TABLE ledger_events DISABLE TRIGGER ledger_events_no_update_delete")
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute("ALTER TABLE ledger_events ENABLE TRIGGER ledger_events_no_update_delete")
-
-
-@pytest.fixture
-def log(settings, database_factory, tmp_path: Path) -> Iterator[Log]:
-    database = database_factory()
-    ledger = Ledger(settings, database)
-    signer = load_signer(tmp_path / "notary.key", settings.origin)
-    notary = Notary(database.notary_conninfo, signer, settings.origin, batch_size=7)
-    yield Log(ledger, notary, database.owner_conninfo, Verifier(signer.verifier_key))
-    notary.close()
-    ledger.close()
 
 
 def stored_events(owner: str) -> list[tuple]:

@@ -253,6 +253,8 @@ def test_a_bundle_or_proof_an_auditor_got_from_0_1_0_still_verifies(held: Path) 
 
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stdout.rstrip().endswith("OK")
+    # Its checkpoint signs no head map: completeness is not claimed, and the report says so.
+    assert "warning: checkpoint of size 202 predates head maps" in verified.stdout
 
 
 def test_a_0_1_0_bundle_with_one_byte_of_a_payload_changed_fails_to_verify(
@@ -274,7 +276,7 @@ def test_a_0_1_0_bundle_with_one_byte_of_a_payload_changed_fails_to_verify(
 
 
 def test_a_case_written_by_0_1_0_takes_new_events_after_its_old_ones(
-    release: Served, token_for: Callable[..., dict[str, str]]
+    release: Served, token_for: Callable[..., dict[str, str]], tmp_path: Path
 ) -> None:
     dibao = CASES["001-dibao"]
     clerk = token_for("mz-clerk-0.1.0", "clerk", unit=dibao["department"])
@@ -322,3 +324,21 @@ def test_a_case_written_by_0_1_0_takes_new_events_after_its_old_ones(
 
     assert registered.status_code == 201, registered.text
     assert registered.json()["case_no"] == f"{centre.upper()}-{year}-{issued + 1:06d}"
+
+    # The first checkpoint after the upgrade folds the whole 0.1.0 log into a head map: a fresh
+    # bundle of the old case is proven complete, and the whole log still verifies.
+    deadline = time.monotonic() + 30
+    while True:  # the notary checkpoints within a second of the new events
+        bundle = release.http.get(f"/cases/{dibao['case_id']}/bundle")
+        assert bundle.status_code == 200, bundle.text
+        if bundle.json()["tree_size"] > len(EVENTS) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    held = tmp_path / "dibao-after-upgrade.json"
+    held.write_bytes(bundle.content)
+    key = release.http.get("/audit/public-key").text.strip()
+    verified = ledger_command("verify", str(held), "--public-key", key)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "complete as of tree size" in verified.stdout
+    whole = ledger_command("verify", "--database", "--public-key", key, env=release.env)
+    assert whole.returncode == 0, whole.stdout + whole.stderr

@@ -225,8 +225,11 @@ def test_a_checkpoint_body_is_origin_size_and_root_on_three_lines() -> None:
     assert body == f"{ORIGIN}\n20852163\n{base64.b64encode(ROOT).decode()}\n"
     assert parse_checkpoint(body) == Checkpoint(ORIGIN, 20852163, ROOT)
     assert parse_checkpoint(checkpoint_body(ORIGIN, 0, EMPTY_ROOT)).size == 0
-    # Extension lines are allowed (and ignored).
-    assert parse_checkpoint(body + "ext line\n") == Checkpoint(ORIGIN, 20852163, ROOT)
+    # Extension lines are allowed, and kept in order (they are signed with the rest).
+    assert parse_checkpoint(body + "ext line\nsecond\n") == Checkpoint(
+        ORIGIN, 20852163, ROOT, ("ext line", "second")
+    )
+    assert checkpoint_body(ORIGIN, 20852163, ROOT, ("ext line",)) == body + "ext line\n"
     with pytest.raises(AttributeError):
         parse_checkpoint(body).size = 1  # type: ignore[misc]
 
