@@ -36,6 +36,7 @@ from ledger.config.settings import Settings
 from ledger.domain.values import Actor
 from ledger.log.keys import load_signer
 from ledger.log.notary import Notary, start_notary_thread
+from ledger.log.witnesses import start_witnessing
 from ledger.projections.base import Projection
 from ledger.projections.waiter import PositionWaiter
 from ledger.projections.worker import ProjectionWorker
@@ -75,21 +76,24 @@ def create_app(
         app.state.waiter = await anyio.to_thread.run_sync(PositionWaiter(conninfo).start)
         worker = ProjectionWorker(conninfo, projections).start() if run_projectors else None
         timer = LedgerTimers(app.state.ledger).start() if run_timers else None
-        stop = None
+        stop, witnessing = None, None
         if signer is not None:
+            notary_conninfo = app.state.ledger.database.notary_conninfo
             _, stop = start_notary_thread(
                 Notary(
-                    app.state.ledger.database.notary_conninfo,
+                    notary_conninfo,
                     signer,
                     settings.origin,
                     checkpoint_every=settings.checkpoint_every,
                 )
             )
+            witnessing = start_witnessing(settings, notary_conninfo)
         try:
             yield
         finally:
-            if stop is not None:
-                stop.set()
+            for event in (stop, witnessing):
+                if event is not None:
+                    event.set()
             if worker is not None:
                 await anyio.to_thread.run_sync(worker.stop)
             if timer is not None:

@@ -1,4 +1,5 @@
-"""The verifiable log over HTTP: checkpoints, the public key, inclusion and consistency proofs.
+"""The verifiable log over HTTP: checkpoints, the public keys, the witnesses, inclusion and
+consistency proofs.
 
 These are public, as a transparency log's are: they reveal hashes, never an event's content.
 The verifier keys are served from the key files this process reads (`ledger.log.keys`), never
@@ -21,10 +22,13 @@ from ledger.api.schemas.audit import (
     ConsistencyProofResponse,
     InclusionProofResponse,
     PublicKeyResponse,
+    WitnessResponse,
 )
 from ledger.application.service import Ledger
 from ledger.log.audit import Checkpoint
 from ledger.log.keys import KeyFileError, PinnedKey, pinned_keys
+from ledger.log.signed_note import NoteError
+from ledger.log.witnesses import WitnessConfigError, published_witnesses
 
 Size = Annotated[int, Parameter(ge=0, le=2**62)]
 MAX_CHECKPOINTS = 1000
@@ -116,6 +120,26 @@ class AuditController(Controller):
                 retired_at=k.retired_at,
             )
             for k in _pinned(ledger)
+        ]
+
+    @get(
+        "/witnesses",
+        sync_to_thread=True,
+        summary="The witnesses that cosign this log's checkpoints",
+        description="Each served checkpoint carries their cosignatures (c2sp.org/tlog-cosignature) "
+        "after the log's signature. Read from the key files and configuration, not the database.",
+    )
+    def witnesses(self, ledger: NamedDependency[Ledger]) -> list[WitnessResponse]:
+        settings = ledger.settings
+        try:
+            found = published_witnesses(settings.data_dir / "witness", settings.witnesses)
+        except (WitnessConfigError, NoteError, OSError) as e:
+            raise ServiceUnavailableException(
+                f"the witnesses' keys are not available: {e}"
+            ) from None
+        return [
+            WitnessResponse(key=v.key, key_id=f"{v.key_id:08x}", name=v.name, where=where)
+            for v, where in found
         ]
 
     @get("/proofs/inclusion", sync_to_thread=True, summary="RFC 9162 inclusion proof of one event")

@@ -179,7 +179,10 @@ class CaseController(Controller):
         sync_to_thread=True,
         summary="Offline-verifiable audit bundle",
         description="The case's events as stored, each with its RFC 9162 inclusion proof "
-        "against one signed checkpoint; check it with `ledger verify BUNDLE --public-key KEY`.",
+        "against one signed checkpoint (with its witnesses' cosignatures), and the checkpoint's "
+        "head map bucket proving they are all of the case's events; with `since`, the "
+        "consistency proof from a checkpoint the auditor holds. Check it with "
+        "`ledger verify BUNDLE --public-key KEY [--witness-key W] [--since OLD]`.",
     )
     def bundle(
         self,
@@ -187,9 +190,28 @@ class CaseController(Controller):
         case_id: FromPath[UUID],
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
+        since: Annotated[
+            int | None,
+            QueryParameter(
+                name="since",
+                required=False,
+                ge=0,
+                le=2**62,
+                description="Tree size of a checkpoint you hold: adds the consistency proof",
+            ),
+        ] = None,
+        witnessed: Annotated[
+            bool,
+            QueryParameter(
+                name="witnessed",
+                required=False,
+                description="Wait (up to 2 s) until the checkpoint carries every configured "
+                "witness's cosignature (GET /audit/witnesses)",
+            ),
+        ] = False,
     ) -> CaseBundle:
         note(request, case_id=str(case_id))
-        return ledger.bundle(case_id, actor)
+        return ledger.bundle(case_id, actor, since, witnessed=witnessed)
 
 
 def _proved_by(ledger: Ledger, case: Case) -> ProvedBy | None:

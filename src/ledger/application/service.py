@@ -90,7 +90,12 @@ class Ledger(Application[UUID]):
             }
         )
 
-        self.audit = AuditLog(self.store.datastore, database.app_conninfo, settings.origin)
+        self.audit = AuditLog(
+            self.store.datastore,
+            database.app_conninfo,
+            settings.origin,
+            witnesses=int(settings.local_witness) + len(settings.witnesses),
+        )
 
     @property
     def store(self) -> LedgerRecorder:
@@ -224,10 +229,14 @@ class Ledger(Application[UUID]):
             raise CaseNotFoundError(case_id)
         return self._get_case(case_id, version)
 
-    def bundle(self, case_id: UUID, actor: Actor) -> CaseBundle:
-        """The case's events as stored with their inclusion proofs: checkable offline."""
+    def bundle(
+        self, case_id: UUID, actor: Actor, since: int | None = None, *, witnessed: bool = False
+    ) -> CaseBundle:
+        """The case's events as stored with their inclusion proofs and the proof they are all
+        of them: checkable offline; with `since`, also proves the log grew from that size;
+        `witnessed` waits for the witnesses' cosignatures on the checkpoint."""
         require_read(actor.roles)
-        return self.audit.bundle(case_id)
+        return self.audit.bundle(case_id, since, witnessed=witnessed)
 
     def history(self, case_id: UUID, actor: Actor) -> list[tuple[int, DomainEventProtocol[UUID]]]:
         """Every event of the case with its position in the notification log."""

@@ -11,7 +11,7 @@ from ledger.config.settings import Settings
 
 if TYPE_CHECKING:
     from ledger.log.signed_note import Verifier
-    from ledger.log.verify import Report
+    from ledger.log.verify import Report, Witnesses
 
 
 @click.group()
@@ -99,11 +99,37 @@ def keys_rotate(key_file: str | None) -> None:
     "pin the current and retired keys: each checkpoint must be signed by one of them",
 )
 @click.option(
+    "--witness-key",
+    "witness_keys",
+    multiple=True,
+    help="A pinned witness's cosigner key (name+id+key), or a file holding one; repeatable",
+)
+@click.option(
+    "--min-witnesses",
+    type=click.IntRange(min=1),
+    default=None,
+    help="How many pinned witnesses must have cosigned the checkpoint [default: all of them]",
+)
+@click.option(
+    "--since",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A checkpoint you kept from before (a signed note): fail unless the log only grew "
+    "from it (a bundle must carry the proof: fetch it with ?since=<its size>)",
+)
+@click.option(
     "--database",
     is_flag=True,
     help="Re-derive the whole tree from PostgreSQL and check every signed checkpoint",
 )
-def verify(bundle: str | None, public_keys: tuple[str, ...], database: bool) -> None:
+def verify(
+    bundle: str | None,
+    public_keys: tuple[str, ...],
+    witness_keys: tuple[str, ...],
+    min_witnesses: int | None,
+    since: str | None,
+    database: bool,
+) -> None:
     """Check a case bundle or an approval proof offline, or the whole log in the database.
 
     Exit 1 when anything fails to verify. An approval proof that verifies but whose recomputed
@@ -114,7 +140,7 @@ def verify(bundle: str | None, public_keys: tuple[str, ...], database: bool) -> 
     from ledger.log.keys import read_verifier_key
     from ledger.log.proofs import is_approval_proof
     from ledger.log.signed_note import NoteError, Verifier
-    from ledger.log.verify import verify_bundle, verify_database
+    from ledger.log.verify import verify_bundle
 
     verifiers = []
     for public_key in public_keys:
@@ -122,21 +148,51 @@ def verify(bundle: str | None, public_keys: tuple[str, ...], database: bool) -> 
             verifiers.append(Verifier(read_verifier_key(public_key)))
         except (NoteError, OSError) as e:
             raise click.ClickException(f"--public-key {public_key}: {e}") from None
+    witnesses = _witnesses(witness_keys, min_witnesses)
+    held = Path(since).read_text(encoding="utf-8") if since else None
     if database == (bundle is not None):
         raise click.UsageError("give either a BUNDLE file or --database")
     if bundle is not None:
         data = Path(bundle).read_bytes()
         if is_approval_proof(data):
             _verify_proof(data, verifiers)
-        report = verify_bundle(data, verifiers)
+        report = verify_bundle(data, verifiers, witnesses=witnesses, since=held)
     else:
+        from ledger.log.verify_log import verify_database
         from ledger.store.database import open_database
 
         settings = Settings.from_env()
-        report = verify_database(open_database(settings).owner_conninfo, verifiers, settings.origin)
+        report = verify_database(
+            open_database(settings).owner_conninfo,
+            verifiers,
+            settings.origin,
+            witnesses=witnesses,
+            since=held,
+        )
     _echo(report)
     click.echo("OK" if report.ok else f"{len(report.failures)} check(s) failed")
     sys.exit(0 if report.ok else 1)
+
+
+def _witnesses(keys: tuple[str, ...], quorum: int | None) -> Witnesses | None:
+    from ledger.log.cosignature import CosignatureVerifier
+    from ledger.log.keys import read_verifier_key
+    from ledger.log.signed_note import NoteError
+    from ledger.log.verify import Witnesses
+
+    if not keys:
+        if quorum is not None:
+            raise click.UsageError("--min-witnesses needs at least one --witness-key")
+        return None
+    pinned = []
+    for key in keys:
+        try:
+            pinned.append(CosignatureVerifier(read_verifier_key(key)))
+        except (NoteError, OSError) as e:
+            raise click.ClickException(f"--witness-key {key}: {e}") from None
+    if quorum is not None and quorum > len(pinned):
+        raise click.UsageError(f"--min-witnesses {quorum}: only {len(pinned)} witness keys given")
+    return Witnesses(keys=tuple(pinned), quorum=len(pinned) if quorum is None else quorum)
 
 
 def _verify_proof(data: bytes, verifiers: list[Verifier]) -> None:

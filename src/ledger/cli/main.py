@@ -9,6 +9,7 @@ from ledger.cli.demo import demo
 from ledger.cli.projections import projections
 from ledger.cli.running import migrate, serve, worker
 from ledger.cli.tokens import token
+from ledger.cli.witness import witness
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,5 +17,5 @@ def main() -> None:
     """Case Ledger: an event-sourced, tamper-evident case ledger for service centres."""
 
 
-for command in (serve, worker, migrate, projections, verify, keys, token, demo):
+for command in (serve, worker, migrate, projections, verify, keys, token, demo, witness):
     main.add_command(command)

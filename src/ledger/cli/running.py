@@ -72,6 +72,7 @@ def worker(notary: bool, projections: bool, timers: bool, batch_size: int | None
     from ledger.config.logs import configure_logging
     from ledger.log.keys import load_signer
     from ledger.log.notary import Notary, start_notary_thread
+    from ledger.log.witnesses import start_witnessing
     from ledger.projections.batch import DEFAULT_BATCH
     from ledger.projections.worker import ProjectionWorker
     from ledger.store.database import migrate as apply
@@ -86,7 +87,7 @@ def worker(notary: bool, projections: bool, timers: bool, batch_size: int | None
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    notary_thread = None
+    notary_thread, witnessing = None, None
     if notary:
         signer = load_signer(settings.notary_key_path, settings.origin)
         notary_thread, notary_stop = start_notary_thread(
@@ -97,6 +98,7 @@ def worker(notary: bool, projections: bool, timers: bool, batch_size: int | None
                 checkpoint_every=settings.checkpoint_every,
             )
         )
+        witnessing = start_witnessing(settings, database.notary_conninfo)
     projectors = None
     if projections:
         projectors = ProjectionWorker(
@@ -116,6 +118,8 @@ def worker(notary: bool, projections: bool, timers: bool, batch_size: int | None
         ledger.close()
     if projectors is not None:
         projectors.stop()
+    if witnessing is not None:
+        witnessing.set()
     if notary_thread is not None:
         notary_stop.set()
         notary_thread.join(10.0)

@@ -45,6 +45,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Seconds between the commitment breach timer's sweeps (`ledger.application.timers`)."""
     policy_dir: Path = POLICY_ROOT
     """Calendars and time-limit policies (`calendars/`, `time-limits/`)."""
+    witnesses: tuple[str, ...] = ()
+    """`URL=KEY` per witness the notary asks to cosign (C2SP tlog-witness submission prefix and
+    cosigner verifier key, or a file holding it); LEDGER_WITNESSES, separated by spaces."""
+    local_witness: bool = True
+    """Run one witness in the notary's process, with its own key and storage in
+    `<data_dir>/witness/`, so the witnessing path always runs (LEDGER_LOCAL_WITNESS=0: off)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -64,6 +70,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if raw_key := env.get("LEDGER_NOTARY_KEY"):
             values["notary_key"] = Path(raw_key)
         values["policy_dir"] = policy_dir(env)
+        values["witnesses"] = tuple(env.get("LEDGER_WITNESSES", "").split())
+        if (local := env.get("LEDGER_LOCAL_WITNESS")) is not None:
+            values["local_witness"] = local.strip().lower() not in {"0", "false", "no", "off", ""}
         for name, conv in (
             ("snapshot_interval", int),
             ("pool_size", int),

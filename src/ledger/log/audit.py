@@ -8,7 +8,7 @@ in the database says which key to trust (`ledger.log.keys` reads the pinned keys
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -22,6 +22,7 @@ from ledger.log.errors import AuditNotFound, NotSealedYet
 from ledger.log.merkle.tree import NodeId, assemble, consistency_proof_nodes, inclusion_proof_nodes
 from ledger.log.notary import SEALED_CHANNEL
 from ledger.log.tiles import Tile, TileNotServed, TileStore, check_served
+from ledger.log.witnessing import COSIGNED_CHANNEL
 
 CACHED_LEVEL = 4
 """Nodes this high (16+ leaves each: n/16 of them) are kept in memory once read."""
@@ -49,14 +50,59 @@ class InclusionProof(msgspec.Struct, frozen=True, kw_only=True):
     checkpoint: Checkpoint
 
 
-_CHECKPOINT = "SELECT tree_size, root_hash, note, created_at FROM ledger_checkpoints"
+_CHECKPOINT = (  # the note as served: the notary's, then its witnesses' cosignature lines
+    "SELECT tree_size, root_hash, ledger_cosigned_note(tree_size) AS note, created_at "
+    "FROM ledger_checkpoints"
+)
+
+
+COSIGN_WAIT = 2.0
+"""Seconds a witnessed bundle waits for the witnesses' cosignatures on the latest checkpoint
+before it is served without them (`ledger verify --witness-key` then fails it; fetch it again)."""
+_COSIGNED = (  # no row: no checkpoint yet
+    "SELECT (SELECT count(*) FROM ledger_cosignatures s WHERE s.tree_size = c.tree_size) >= %s "
+    "FROM (SELECT tree_size FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1) c"
+)
+_NODES = (  # stored hashes by (level, idx): level 0 are the leaves, the rest perfect subtrees
+    "SELECT 0 AS level, leaf_index AS idx, leaf_hash AS hash FROM ledger_leaves "
+    "WHERE leaf_index = ANY(%s) UNION ALL "
+    "SELECT n.level, n.idx, n.hash FROM ledger_tree_nodes n "
+    "JOIN unnest(%s::int2[], %s::int8[]) AS q(level, idx) USING (level, idx)"
+)
+
+
+def _node_params(wanted: Iterable[NodeId]) -> tuple[list[int], list[int], list[int]]:
+    inner = [(level, i) for level, i in wanted if level > 0]
+    return (
+        [i for level, i in wanted if level == 0],
+        [level for level, _ in inner],
+        [i for _, i in inner],
+    )
+
+
+def consistency_prover(conninfo: str) -> Callable[[int, int], list[bytes]]:
+    """RFC 9162 consistency proofs from the stored nodes over a connection of its own: what the
+    notary's side hands its witnesses (`ledger.log.witnessing`), without an `AuditLog`."""
+
+    def prove(old_size: int, new_size: int) -> list[bytes]:
+        plan = consistency_proof_nodes(old_size, new_size)
+        wanted = {n for element in plan for n in element}
+        with psycopg.connect(conninfo) as conn:
+            rows = conn.execute(_NODES, _node_params(wanted)).fetchall()
+        return assemble(plan, {(level, idx): bytes(h) for level, idx, h in rows})
+
+    return prove
 
 
 class AuditLog:
-    def __init__(self, datastore: PostgresDatastore, conninfo: str, origin: str) -> None:
+    def __init__(
+        self, datastore: PostgresDatastore, conninfo: str, origin: str, witnesses: int = 0
+    ) -> None:
         self.datastore = datastore
         self.conninfo = conninfo  # for LISTEN: a waiting request must not hold a pooled connection
         self.origin = origin
+        self.witnesses = witnesses
+        """How many witnesses cosign each checkpoint: a witnessed bundle waits for them."""
         self._node_cache: dict[NodeId, bytes] = {}
         self._tiles = TileStore(self._fetch)
         self._bundles = Bundles(datastore, origin, self._nodes)
@@ -125,7 +171,8 @@ class AuditLog:
     def inclusion_proof(self, position: int, tree_size: int | None = None) -> InclusionProof:
         # The common case (latest checkpoint) in one round trip: the leaf and the checkpoint.
         rows = self._fetch(
-            "SELECT l.leaf_index, l.leaf_hash, c.tree_size, c.root_hash, c.note, c.created_at "
+            "SELECT l.leaf_index, l.leaf_hash, c.tree_size, c.root_hash, "
+            "ledger_cosigned_note(c.tree_size) AS note, c.created_at "
             "FROM ledger_leaves l LEFT JOIN LATERAL (SELECT * FROM ledger_checkpoints "
             "ORDER BY tree_size DESC LIMIT 1) c ON true WHERE l.position = %s",
             (position,),
@@ -171,10 +218,16 @@ class AuditLog:
         plan = consistency_proof_nodes(old_size, new_size)
         return assemble(plan, self._nodes(n for element in plan for n in element))
 
-    def bundle(self, case_id: UUID) -> CaseBundle:
+    def bundle(
+        self, case_id: UUID, since: int | None = None, *, witnessed: bool = False
+    ) -> CaseBundle:
         """The case's events as stored, with their proofs and the proof that they are all of
-        them, against the latest checkpoint (`ledger.log.bundles`)."""
-        return self._bundles.build(case_id)
+        them, against the latest checkpoint (`ledger.log.bundles`); with `since`, also the
+        proof that the tree of that size is a prefix of the bundle's. `witnessed` first waits
+        (up to COSIGN_WAIT) for every configured witness's cosignature on that checkpoint."""
+        if witnessed and self.witnesses:
+            self._wait_cosigned(COSIGN_WAIT)
+        return self._bundles.build(case_id, since)
 
     def wait_until_sealed(self, position: int, timeout: float) -> Leaf | None:
         """Block until the event at `position` is sealed (woken by the notary's NOTIFY)."""
@@ -187,6 +240,22 @@ class AuditLog:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return None
+                for _ in conn.notifies(timeout=remaining, stop_after=1):
+                    pass
+
+    def _wait_cosigned(self, timeout: float) -> bool:
+        """Wait until the latest checkpoint carries every witness's cosignature (they arrive
+        milliseconds after it is signed), or `timeout`; False if they did not come."""
+        deadline = time.monotonic() + timeout
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            conn.execute(f"LISTEN {COSIGNED_CHANNEL}")
+            while True:
+                row = conn.execute(_COSIGNED, (self.witnesses,)).fetchone()
+                if row is None or row[0]:
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
                 for _ in conn.notifies(timeout=remaining, stop_after=1):
                     pass
 
@@ -220,15 +289,7 @@ class AuditLog:
         return found
 
     def _fetch_nodes(self, wanted: set[NodeId]) -> dict[NodeId, bytes]:
-        leaves = [i for level, i in wanted if level == 0]
-        inner = [(level, i) for level, i in wanted if level > 0]
-        rows = self._fetch(
-            "SELECT 0 AS level, leaf_index AS idx, leaf_hash AS hash FROM ledger_leaves "
-            "WHERE leaf_index = ANY(%s) UNION ALL "
-            "SELECT n.level, n.idx, n.hash FROM ledger_tree_nodes n "
-            "JOIN unnest(%s::int2[], %s::int8[]) AS q(level, idx) USING (level, idx)",
-            (leaves, [level for level, _ in inner], [i for _, i in inner]),
-        )
+        rows = self._fetch(_NODES, _node_params(wanted))
         return {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
 
     def _event_exists(self, position: int) -> bool:

@@ -18,14 +18,21 @@ import psycopg
 from eventsourcing.postgres import PostgresDatastore
 
 from ledger.domain.errors import CaseNotFoundError
-from ledger.log.errors import NotSealedYet
+from ledger.log.errors import AuditNotFound, NotSealedYet
 from ledger.log.heads import FORMAT as HEADS_FORMAT
 from ledger.log.heads import HeadsTree, bucket_of, root_from_extensions
-from ledger.log.merkle.tree import NodeId, assemble, inclusion_proof_nodes, leaf_hash
+from ledger.log.merkle.tree import (
+    NodeId,
+    assemble,
+    consistency_proof_nodes,
+    inclusion_proof_nodes,
+    leaf_hash,
+)
 
 BUNDLE_FORMAT = "case-ledger-bundle/v1"
-_LATEST = (
-    "SELECT tree_size, root_hash, note FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1"
+_LATEST = (  # with its witnesses' cosignature lines, as every served checkpoint
+    "SELECT tree_size, root_hash, ledger_cosigned_note(tree_size) AS note "
+    "FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1"
 )
 
 
@@ -49,6 +56,13 @@ class HeadsProof(msgspec.Struct, kw_only=True):
     audit_path: list[str]
 
 
+class ConsistencyProof(msgspec.Struct, kw_only=True):
+    """RFC 9162 proof that the bundle's tree extends the tree of `old_size` an auditor holds."""
+
+    old_size: int
+    proof: list[str]
+
+
 class CaseBundle(msgspec.Struct, kw_only=True):
     """Everything an auditor needs to check a case offline, given the log's public key."""
 
@@ -65,6 +79,8 @@ class CaseBundle(msgspec.Struct, kw_only=True):
     heads: HeadsProof | None = None
     """Proof that the events listed are all of the case's as of the checkpoint; absent only
     when the checkpoint predates head maps."""
+    consistency: ConsistencyProof | None = None
+    """Asked for with `?since=<size>`: `ledger verify --since` checks the log only grew."""
 
 
 def _extensions(note: str) -> tuple[str, ...]:
@@ -88,7 +104,7 @@ class Bundles:
         self._heads: tuple[int, HeadsTree] | None = None
         self._heads_lock = threading.Lock()
 
-    def build(self, case_id: UUID) -> CaseBundle:
+    def build(self, case_id: UUID, since: int | None = None) -> CaseBundle:
         """The case's events as stored, each with its proof against the latest checkpoint, and
         the proof from the checkpoint's head map that they are all of them.
 
@@ -119,8 +135,12 @@ class Bundles:
                     raise CaseNotFoundError(case_id)
                 raise NotSealedYet(f"case {case_id} is not in a signed checkpoint yet")
             heads = self._heads_proof(cur, checkpoint, bucket_of(case_id))
-        plans = [inclusion_proof_nodes(r["leaf_index"], checkpoint["tree_size"]) for r in rows]
-        nodes = self._nodes(n for plan in plans for element in plan for n in element)
+        size = checkpoint["tree_size"]
+        if since is not None and not 0 <= since <= size:
+            raise AuditNotFound(f"no consistency proof from size {since} to the bundle's {size}")
+        plans = [inclusion_proof_nodes(r["leaf_index"], size) for r in rows]
+        grew = consistency_proof_nodes(since, size) if since is not None else []
+        nodes = self._nodes(n for plan in [*plans, grew] for element in plan for n in element)
         return CaseBundle(
             format=BUNDLE_FORMAT,
             origin=self.origin,
@@ -130,6 +150,9 @@ class Bundles:
             checkpoint=checkpoint["note"],
             case_version=rows[-1]["originator_version"],
             heads=heads,
+            consistency=None
+            if since is None
+            else ConsistencyProof(old_size=since, proof=[h.hex() for h in assemble(grew, nodes)]),
             events=[
                 BundleEvent(
                     leaf_index=r["leaf_index"],

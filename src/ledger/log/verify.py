@@ -5,33 +5,98 @@ a hash the server claims. Each failure names the event (version, leaf, position)
 
 An auditor pins one key or several (the current one and those a rotation retired): a checkpoint
 must carry a valid signature by at least one pinned key, and every signature it carries by a
-pinned key must be valid (as golang.org/x/mod/sumdb/note's Open requires).
+pinned key must be valid (as golang.org/x/mod/sumdb/note's Open requires). An auditor may also
+pin witnesses (`Witnesses`): then the checkpoint must carry cosignatures by a quorum of them,
+which is what makes a rollback or a fork (a second history shown to someone else) detectable by
+someone who never saw an earlier checkpoint. One who did keeps it and checks, with `since`, that
+the log only grew from it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-from uuid import UUID
+from datetime import UTC, datetime
 
 import msgspec
-import psycopg
 
-from ledger.log.bundles import BUNDLE_FORMAT, CaseBundle
-from ledger.log.heads import HeadMap, HeadsError, proven_head, root_from_extensions
+from ledger.log.bundles import BUNDLE_FORMAT, CaseBundle, ConsistencyProof
+from ledger.log.cosignature import CosignatureVerifier, require_cosigners
+from ledger.log.heads import HeadsError, proven_head, root_from_extensions
 from ledger.log.leaf import encode_leaf
-from ledger.log.merkle.frontier import Frontier
-from ledger.log.merkle.proofs import verify_inclusion
+from ledger.log.merkle.proofs import verify_consistency, verify_inclusion
 from ledger.log.merkle.tree import leaf_hash
 from ledger.log.signed_note import Checkpoint as SignedCheckpoint
 from ledger.log.signed_note import NoteError, Verifier, verify_checkpoint
 
 PinnedVerifiers = Verifier | Sequence[Verifier]
 """One pinned key, or several: any of them may have signed a checkpoint."""
+
+
+@dataclass(frozen=True)
+class Witnesses:
+    """The witnesses an auditor pins, and how many of them must have cosigned a checkpoint."""
+
+    keys: tuple[CosignatureVerifier, ...]
+    quorum: int
+
+
+def check_cosigned(note: str, witnesses: Witnesses, report: Report, where: str) -> bool:
+    """Whether a quorum of the pinned witnesses cosigned `note`; a forged line is a failure."""
+    try:
+        found = require_cosigners(note, witnesses.keys, witnesses.quorum)
+    except NoteError as e:
+        report.failures.append(f"{where}: {e}")
+        return False
+    stamps = ", ".join(
+        f"{v.witness} at {datetime.fromtimestamp(t, UTC):%Y-%m-%dT%H:%M:%SZ}" for v, t in found
+    )
+    report.checked.append(f"{where}: cosigned by {len(found)} pinned witnesses ({stamps})")
+    return True
+
+
+def check_grew(
+    old_note: str,
+    verifier: PinnedVerifiers,
+    new: SignedCheckpoint,
+    proof: ConsistencyProof | None,
+    report: Report,
+) -> None:
+    """The tree `new` extends the one of the checkpoint `old_note` an auditor kept (RFC 9162
+    consistency): no event it held was removed or changed, whatever was appended since."""
+    try:
+        old, _ = verify_pinned_checkpoint(old_note, verifier, new.origin)
+    except NoteError as e:
+        report.failures.append(f"since: the checkpoint you hold does not verify: {e}")
+        return
+    where = f"since: from tree size {old.size} to {new.size}"
+    if old.size > new.size:
+        report.failures.append(
+            f"{where}: the log is smaller than the checkpoint you hold (rolled back, or this "
+            "is an older checkpoint than yours)"
+        )
+    elif old.size == new.size:
+        if old.root != new.root:
+            report.failures.append(f"{where}: same size, different root: the log forked")
+        else:
+            report.checked.append(f"{where}: the same tree")
+    elif proof is None or proof.old_size != old.size:
+        report.failures.append(
+            f"{where}: the bundle carries no consistency proof from size {old.size} "
+            f"(fetch it with ?since={old.size})"
+        )
+    else:
+        try:
+            hashes = [bytes.fromhex(h) for h in proof.proof]
+        except ValueError:
+            report.failures.append(f"{where}: consistency proof is not hex")
+            return
+        if verify_consistency(old.size, new.size, old.root, new.root, hashes):
+            report.checked.append(f"{where}: consistent, the log only grew")
+        else:
+            report.failures.append(f"{where}: the consistency proof fails: the log was rewritten")
 
 
 @dataclass
@@ -81,19 +146,33 @@ def _claimed_keys(note: str) -> set[tuple[str, int]]:
     return claimed
 
 
-def verify_bundle(data: bytes, verifier: PinnedVerifiers) -> Report:
+def verify_bundle(
+    data: bytes,
+    verifier: PinnedVerifiers,
+    *,
+    witnesses: Witnesses | None = None,
+    since: str | None = None,
+) -> Report:
     report = Report()
     try:
         bundle = msgspec.json.decode(data, type=CaseBundle)
     except msgspec.DecodeError as e:
         report.failures.append(f"bundle: not a case bundle ({e})")
         return report
-    check_bundle(bundle, verifier, report)
+    check_bundle(bundle, verifier, report, witnesses=witnesses, since=since)
     return report
 
 
-def check_bundle(bundle: CaseBundle, verifier: PinnedVerifiers, report: Report) -> None:
-    """Add to `report` what checking `bundle` against the log's pinned keys found."""
+def check_bundle(
+    bundle: CaseBundle,
+    verifier: PinnedVerifiers,
+    report: Report,
+    *,
+    witnesses: Witnesses | None = None,
+    since: str | None = None,
+) -> None:
+    """Add to `report` what checking `bundle` against the log's pinned keys (and the pinned
+    witnesses, and a checkpoint held from before) found."""
     if bundle.format != BUNDLE_FORMAT:
         report.failures.append(f"bundle: unknown format {bundle.format!r}")
         return
@@ -105,9 +184,13 @@ def check_bundle(bundle: CaseBundle, verifier: PinnedVerifiers, report: Report) 
     if checkpoint.size != bundle.tree_size or checkpoint.root.hex() != bundle.root_hash:
         report.failures.append("checkpoint: signed size/root differ from the bundle's")
     report.checked.append(
-        f"checkpoint signed by {_names(signers)}: origin {checkpoint.origin}, "
+        f"checkpoint signed by {names_of(signers)}: origin {checkpoint.origin}, "
         f"tree size {checkpoint.size}, root {checkpoint.root.hex()}"
     )
+    if witnesses is not None:
+        check_cosigned(bundle.checkpoint, witnesses, report, "checkpoint")
+    if since is not None:
+        check_grew(since, verifier, checkpoint, bundle.consistency, report)
     for event in bundle.events:
         where = f"version {event.version} (leaf {event.leaf_index}, position {event.position})"
         if event.payload is None or event.topic is None:
@@ -190,150 +273,5 @@ def _check_complete(bundle: CaseBundle, checkpoint: SignedCheckpoint, report: Re
         )
 
 
-@dataclass
-class _Tree:
-    """What `verify_database` re-derives as it walks the leaves: the tree the notary stored,
-    the tree the events give, and the head map of the stored leaves."""
-
-    stored: Frontier = field(default_factory=Frontier)
-    recomputed: Frontier = field(default_factory=Frontier)
-    heads: HeadMap = field(default_factory=HeadMap)
-    with_heads: int = 0
-
-
-@dataclass(frozen=True)
-class _Leaf:
-    index: int
-    position: int
-    case_id: UUID
-    version: int
-    hash: bytes
-
-
-def verify_database(conninfo: str, verifier: PinnedVerifiers, origin: str) -> Report:
-    """Re-derive every leaf from ledger_events and the tree from them; compare both with what the
-    notary stored and with every signed checkpoint, each signed by one of the pinned keys."""
-    report = Report()
-    tree = _Tree()
-    stored, recomputed = tree.stored, tree.recomputed
-    signed_by: Counter[str] = Counter()
-    with psycopg.connect(conninfo) as conn:
-        checkpoints = conn.execute(
-            "SELECT tree_size, root_hash, note FROM ledger_checkpoints ORDER BY tree_size"
-        ).fetchall()
-        pending = iter(checkpoints)
-        next_checkpoint = next(pending, None)
-        while next_checkpoint is not None and next_checkpoint[0] == 0:  # the empty log's
-            _check_checkpoint(report, next_checkpoint, verifier, origin, tree, signed_by)
-            next_checkpoint = next(pending, None)
-        events = _events(conn)
-        event = next(events, None)
-        for leaf in _leaves(conn):
-            where = (
-                f"leaf {leaf.index} (position {leaf.position}, case {leaf.case_id} v{leaf.version})"
-            )
-            while event is not None and event[0] < leaf.position:
-                report.failures.append(
-                    f"position {event[0]} (case {event[1]} v{event[2]}): an event appeared "
-                    "among sealed positions after they were sealed"
-                )
-                event = next(events, None)
-            if event is None or event[0] != leaf.position:
-                report.failures.append(f"{where}: the stored event is missing (deleted)")
-                derived = None
-            else:
-                position, case_id, version, topic, payload = event
-                derived = leaf_hash(encode_leaf(position, case_id, version, topic, payload))
-                if (case_id, version) != (leaf.case_id, leaf.version) or derived != leaf.hash:
-                    report.failures.append(f"{where}: the stored event was altered after sealing")
-                event = next(events, None)
-            stored.append(leaf.hash)
-            recomputed.append(derived if derived is not None else b"\0" * 32)
-            tree.heads.fold(leaf.case_id, leaf.version, leaf.index)
-            while next_checkpoint is not None and next_checkpoint[0] == stored.size:
-                _check_checkpoint(report, next_checkpoint, verifier, origin, tree, signed_by)
-                next_checkpoint = next(pending, None)
-        if next_checkpoint is not None:
-            report.failures.append(
-                f"checkpoint of size {next_checkpoint[0]}: the tree has only {stored.size} leaves"
-            )
-        unsealed = sum(1 for _ in events) + (event is not None)
-    for key, count in signed_by.items():
-        report.checked.append(f"{count} checkpoints signed by {key}")
-    report.checked.append(
-        f"{stored.size} leaves re-derived from stored events; {len(checkpoints)} checkpoints; "
-        f"{unsealed} events not sealed yet"
-    )
-    report.checked.append(f"case heads re-derived for {tree.with_heads} checkpoints that sign them")
-    return report
-
-
-def _check_checkpoint(
-    report: Report,
-    row: tuple[Any, ...],
-    verifier: PinnedVerifiers,
-    origin: str,
-    tree: _Tree,
-    signed_by: Counter[str],
-) -> None:
-    size, root, note = row
-    try:
-        signed, signers = verify_pinned_checkpoint(str(note), verifier, origin)
-    except NoteError as e:
-        report.failures.append(f"checkpoint of size {size}: {e}")
-        return
-    signed_by[_names(signers)] += 1
-    if signed.size != size or signed.root != bytes(root):
-        report.failures.append(f"checkpoint of size {size}: its row differs from its signed note")
-    stored, recomputed = tree.stored, tree.recomputed
-    if stored.root() != signed.root:
-        report.failures.append(f"checkpoint of size {size}: the stored leaves do not give its root")
-    try:
-        heads = root_from_extensions(signed.extensions)
-    except HeadsError as e:
-        report.failures.append(f"checkpoint of size {size}: {e}")
-    else:
-        if heads is not None:
-            tree.with_heads += 1
-            if heads != tree.heads.root():
-                report.failures.append(
-                    f"checkpoint of size {size}: its case heads differ from the leaves' heads"
-                )
-    if recomputed.root() != signed.root:
-        report.failures.append(
-            f"checkpoint of size {size}: the stored events no longer give its signed root"
-        )
-
-
-def _names(signers: list[Verifier]) -> str:
+def names_of(signers: list[Verifier]) -> str:
     return ", ".join(f"{v.name}+{v.key_id:08x}" for v in signers)
-
-
-def _rows(
-    conn: psycopg.Connection[tuple[Any, ...]], name: str, query: str
-) -> Iterator[tuple[Any, ...]]:
-    """Every row of `query`, streamed through server-side cursor `name` (the log may be large)."""
-    with conn.cursor(name=name) as cur:
-        cur.itersize = 10_000
-        cur.execute(query)
-        yield from cur
-
-
-def _leaves(conn: psycopg.Connection[tuple[Any, ...]]) -> Iterator[_Leaf]:
-    for index, position, case_id, version, digest in _rows(
-        conn,
-        "leaves",
-        "SELECT leaf_index, position, originator_id, originator_version, leaf_hash "
-        "FROM ledger_leaves ORDER BY leaf_index",
-    ):
-        yield _Leaf(index, position, case_id, version, bytes(digest))
-
-
-def _events(conn: psycopg.Connection[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    for position, case_id, version, topic, state in _rows(
-        conn,
-        "events",
-        "SELECT notification_id, originator_id, originator_version, topic, state "
-        "FROM ledger_events ORDER BY notification_id",
-    ):
-        yield position, case_id, version, topic, bytes(state)

@@ -4,11 +4,16 @@
 // ledger. It verifies the checkpoint's signature, recomputes the root from the tiles (each tile
 // authenticated by TileHashReader), proves one leaf and checks that leaf's entry against it.
 //
-// Usage: verify_tiles DIR VERIFIER_KEY LEAF_INDEX; prints {"size":..,"root":..,"proof":[..]}.
+// Usage: verify_tiles DIR VERIFIER_KEY LEAF_INDEX [WITNESS_KEY...]; prints
+// {"size":..,"root":..,"proof":[..],"witnesses":[..]}. Each WITNESS_KEY is a C2SP
+// tlog-cosignature Ed25519 key (signature type 0x04); the checkpoint must carry a valid
+// cosignature by each, checked by note.Open through cosigVerifier, written here from the spec.
 // Built in GOPATH mode against Debian's golang-golang-x-mod-dev (no module proxy needed).
 package main
 
 import (
+	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -48,14 +53,50 @@ func (r dirReader) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 
 func (r dirReader) SaveTiles(tiles []tlog.Tile, data [][]byte) {}
 
+// cosigVerifier checks c2sp.org/tlog-cosignature v1 (Ed25519) signatures: the signature is a
+// big-endian u64 timestamp then 64 bytes over "cosignature/v1\ntime <T>\n" + the note's text.
+type cosigVerifier struct {
+	name string
+	hash uint32
+	key  ed25519.PublicKey
+}
+
+func (v cosigVerifier) Name() string    { return v.name }
+func (v cosigVerifier) KeyHash() uint32 { return v.hash }
+func (v cosigVerifier) Verify(msg, sig []byte) bool {
+	if len(sig) != 8+ed25519.SignatureSize {
+		return false
+	}
+	t := binary.BigEndian.Uint64(sig)
+	signed := append([]byte(fmt.Sprintf("cosignature/v1\ntime %d\n", t)), msg...)
+	return ed25519.Verify(v.key, signed, sig[8:])
+}
+
+func newCosigVerifier(vkey string) cosigVerifier {
+	parts := strings.SplitN(vkey, "+", 3)
+	if len(parts) != 3 {
+		fail("bad witness key %q", vkey)
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(raw) != 1+ed25519.PublicKeySize || raw[0] != 0x04 {
+		fail("witness key %q is not an Ed25519 cosignature key (type 0x04)", vkey)
+	}
+	id := sha256.Sum256(append([]byte(parts[0]+"\n"), raw...))
+	hash := binary.BigEndian.Uint32(id[:4])
+	if fmt.Sprintf("%08x", hash) != parts[1] {
+		fail("witness key %q: key id does not match the key", vkey)
+	}
+	return cosigVerifier{parts[0], hash, ed25519.PublicKey(raw[1:])}
+}
+
 func fail(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, format+"\n", args...)
 	os.Exit(1)
 }
 
 func main() {
-	if len(os.Args) != 4 {
-		fail("usage: verify_tiles DIR VERIFIER_KEY LEAF_INDEX")
+	if len(os.Args) < 4 {
+		fail("usage: verify_tiles DIR VERIFIER_KEY LEAF_INDEX [WITNESS_KEY...]")
 	}
 	dir, vkey := os.Args[1], os.Args[2]
 	index, err := strconv.ParseInt(os.Args[3], 10, 64)
@@ -70,9 +111,26 @@ func main() {
 	if err != nil {
 		fail("%v", err)
 	}
-	n, err := note.Open(msg, note.VerifierList(verifier))
+	known := []note.Verifier{verifier}
+	for _, w := range os.Args[4:] {
+		known = append(known, newCosigVerifier(w))
+	}
+	n, err := note.Open(msg, note.VerifierList(known...))
 	if err != nil {
 		fail("checkpoint does not verify: %v", err)
+	}
+	witnessed := []string{}
+	for _, w := range known[1:] {
+		found := false
+		for _, sig := range n.Sigs {
+			if sig.Name == w.Name() && sig.Hash == w.KeyHash() {
+				found = true
+			}
+		}
+		if !found {
+			fail("checkpoint carries no valid cosignature by witness %s", w.Name())
+		}
+		witnessed = append(witnessed, w.Name())
 	}
 	lines := strings.Split(n.Text, "\n")
 	if len(lines) < 4 || lines[0] != verifier.Name() {
@@ -106,10 +164,11 @@ func main() {
 		fail("entry %d is not in the tree: %v", index, err)
 	}
 	out := struct {
-		Size  int64    `json:"size"`
-		Root  string   `json:"root"`
-		Proof []string `json:"proof"`
-	}{size, hex.EncodeToString(root[:]), []string{}}
+		Size      int64    `json:"size"`
+		Root      string   `json:"root"`
+		Proof     []string `json:"proof"`
+		Witnesses []string `json:"witnesses"`
+	}{size, hex.EncodeToString(root[:]), []string{}, witnessed}
 	for _, h := range proof {
 		out.Proof = append(out.Proof, hex.EncodeToString(h[:]))
 	}

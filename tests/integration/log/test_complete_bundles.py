@@ -15,7 +15,8 @@ import pytest
 from ledger.log.heads import bucket_of, decode_bucket, encode_bucket, root_from_extensions
 from ledger.log.notary import Notary
 from ledger.log.signed_note import parse_checkpoint
-from ledger.log.verify import verify_bundle, verify_database
+from ledger.log.verify import verify_bundle
+from ledger.log.verify_log import verify_database
 from tests.integration.log.support import CLERK, Log
 
 

@@ -21,7 +21,8 @@ from ledger.log.signed_note import (
     parse_checkpoint,
     verify_checkpoint,
 )
-from ledger.log.verify import verify_bundle, verify_database
+from ledger.log.verify import verify_bundle
+from ledger.log.verify_log import verify_database
 from tests.conftest import actor
 from tests.integration.log.support import Log
 

@@ -42,6 +42,17 @@ class PublicKeyResponse(msgspec.Struct, kw_only=True):
     retired_at: datetime | None
 
 
+class WitnessResponse(msgspec.Struct, kw_only=True):
+    """A witness this log asks to cosign its checkpoints (C2SP tlog-witness): pin its key with
+    `ledger verify --witness-key` (better: get it from the witness's operator)."""
+
+    key: str
+    key_id: str
+    name: str
+    where: str
+    """`local` (the witness in the notary's process) or the witness's URL."""
+
+
 class CheckpointSummary(msgspec.Struct, kw_only=True):
     """One signed checkpoint in the history (its note: `GET /audit/checkpoints/{tree_size}`)."""
 
