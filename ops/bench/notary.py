@@ -14,6 +14,9 @@ and budgets, and drops the database. Nothing is written to the repository.
 (2) `AuditLog.inclusion_proof(position)` latency for 2,000 random positions at ~1M leaves, in
     process and over HTTP (`GET /audit/proofs/inclusion`, `ledger serve --no-notary`).
 (3) `verify_bundle` of a 50-event case made through the real `Ledger` API.
+(4) The witness path: (1) again with the cosignature collector running beside the notary (a
+    local witness cosigns each checkpoint it signs meanwhile); a fresh checkpoint cosigned by the
+    local witness, 200 times; `verify_bundle` with that witness pinned.
 
 Run as a file: Python puts ops/bench first on sys.path, so the shared machinery (`support`) and
 this bench's pieces (`notary_bench`) import from beside it. See ops/bench/README.md.
@@ -34,6 +37,7 @@ from notary_bench.plan import (
     BATCH_SIZES,
     BUNDLE_BUILDS,
     CASES_IN_FLIGHT,
+    DEFAULT_BATCH,
     EVENTS_PER_CASE,
     PROOF_WARMUP,
     Plan,
@@ -47,6 +51,12 @@ from notary_bench.proofs import (
 )
 from notary_bench.report import Report, render
 from notary_bench.sealing import latest_root, profile_slice, reset_log, timed_catch_up
+from notary_bench.witnessing import (
+    collector_for,
+    cosigning,
+    sealing_while_witnessed,
+    witnessed_verification,
+)
 from support import cli
 from support.cases import case_with_events
 from support.events import check_shape
@@ -112,6 +122,17 @@ def bench(run: Run, plan: Plan, report: Report) -> None:
     proof_phase(b, plan, ledger)
     log(f"(3) bundle: build x{BUNDLE_BUILDS}, verify_bundle x{plan.verify_runs} ...")
     report.bundle = bundles(ledger, case_id, b.signer.verifier_key, plan.verify_runs)
+    log("(4) witnesses: cosigning checkpoints, verify_bundle with a pinned witness ...")
+    collector, witnesses = collector_for(database, b.signer, settings.origin, run.tmp / "witness")
+    try:
+        report.witness = [
+            cosigning(ledger, database, b.signer, settings.origin, case_id, collector),
+            witnessed_verification(
+                ledger, case_id, b.signer.verifier_key, witnesses, plan.verify_runs
+            ),
+        ]
+    finally:
+        collector.close()
     report.extra.append(
         autovacuum_runs(owner, ("ledger_events", "ledger_leaves", "ledger_tree_nodes"))
     )
@@ -124,13 +145,24 @@ def sealing_phase(b: Bench, plan: Plan) -> None:
     log(f"(1) cProfile over {plan.profile_events:,} events ...")
     b.checkpoint()
     b.report.profile = profile_slice(b.database, b.signer, origin, plan.profile_events)
-    roots: dict[int, tuple[int, bytes]] = {}
+    roots: dict[int | str, tuple[int, bytes]] = {}
     for batch in BATCH_SIZES:
         reset_log(owner)
         b.checkpoint()
         log(f"(1) Notary.catch_up() from zero, batch {batch:,} ...")
         b.report.seal[batch] = timed_catch_up(b.database, b.signer, origin, batch, b.run.ours)
         roots[batch] = latest_root(owner)
+    reset_log(owner)
+    b.checkpoint()
+    log(f"(4) Notary.catch_up() from zero, batch {DEFAULT_BATCH:,}, witness collector running ...")
+    collector, _ = collector_for(b.database, b.signer, origin, b.run.tmp / "witness-sealing")
+    try:
+        b.report.seal_witnessed = sealing_while_witnessed(
+            b.database, b.signer, origin, collector, b.run.ours
+        )
+    finally:
+        collector.close()
+    roots["witnessed"] = latest_root(owner)
     agree = set(roots.values()) == {(parts.events, parts.root)}
     b.report.extra.append(
         f"tree at {parts.events:,} leaves: both notary runs and the baseline's Frontier give "

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from pymerkle import InmemoryTree
 
+from ledger.log.audit import consistency_prover
+from ledger.log.cosignature import generate_cosigner_key
 from ledger.log.keys import load_signer
 from ledger.log.merkle.proofs import verify_inclusion
 from ledger.log.merkle.tree import (
@@ -26,6 +28,8 @@ from ledger.log.merkle.tree import (
 from ledger.log.notary import Notary
 from ledger.log.signed_note import Verifier, verify_checkpoint
 from ledger.log.tiles import FULL_CACHE, WIDTH, Tile, split_entry_bundle
+from ledger.log.witnesses import configured_witnesses
+from ledger.log.witnessing import CosignatureCollector
 from tests.api.support import assert_problem
 from tests.conftest import actor, register
 
@@ -46,6 +50,16 @@ def size(settings: Any, database: Any, ledger: Any) -> Iterator[int]:
             ledger.append(case_id, CLERK, "VisitRecorded")
         grown = notary.catch_up()
     notary.close()
+    # The one-command set-up's local witness cosigns the latest checkpoint (`/checkpoint` then
+    # carries its line, which the Go client checks).
+    for witness in configured_witnesses(settings):
+        collector = CosignatureCollector(
+            database.notary_conninfo,
+            [(witness.verifier, witness.client)],
+            consistency_prover(database.notary_conninfo),
+        )
+        assert collector.collect_once() == 1
+        collector.close()
     yield grown
 
 
@@ -193,6 +207,8 @@ def test_go_sumdb_tlog_verifies_the_checkpoint_and_reads_the_tiles(
             pytest.fail(missing)
         pytest.skip(missing)
     key = client.get("/audit/public-key").text.strip()
+    witnesses = [w["key"] for w in client.get("/audit/witnesses").json()]
+    assert len(witnesses) == 1  # the local witness
     note = client.get("/checkpoint").text
     tree_size = int(note.split("\n")[1])
     index = tree_size - 3  # in the partial level-0 tile: the right edge is the hard part
@@ -215,7 +231,7 @@ def test_go_sumdb_tlog_verifies_the_checkpoint_and_reads_the_tiles(
     )
 
     run = subprocess.run(
-        [str(binary), str(tmp_path / "log"), key, str(index)],
+        [str(binary), str(tmp_path / "log"), key, str(index), *witnesses],
         capture_output=True,
         text=True,
         timeout=60,
@@ -226,6 +242,18 @@ def test_go_sumdb_tlog_verifies_the_checkpoint_and_reads_the_tiles(
     verified = json.loads(run.stdout)
     served = served_proof(client, tree_size, index)
     assert verified["size"] == tree_size and verified["proof"] == served["audit_path"]
+    assert verified["witnesses"] == [w.split("+")[0] for w in witnesses]
+    # A witness key that did not cosign: Go refuses the checkpoint.
+    stranger = generate_cosigner_key("witness.example/stranger")[1]
+    refused = subprocess.run(
+        [str(binary), str(tmp_path / "log"), key, str(index), stranger],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert "no valid cosignature by witness witness.example/stranger" in refused.stderr
 
 
 def mirror_tiles(

@@ -29,6 +29,8 @@ class Report:
     seal: dict[int, Result] = field(default_factory=dict)
     proofs: list[Result] = field(default_factory=list)
     bundle: list[Result] = field(default_factory=list)
+    seal_witnessed: Result | None = None
+    witness: list[Result] = field(default_factory=list)
     profile: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     tree_size: int = 0
@@ -137,7 +139,33 @@ def budget_lines(report: Report) -> list[str]:
             f"<= {BUDGET_VERIFY_P99_MS:g}",
             verify_p99 <= BUDGET_VERIFY_P99_MS,
         ),
+        *_witness_budgets(report),
     ]
+
+
+def _witness_budgets(report: Report) -> list[str]:
+    lines = []
+    if report.seal_witnessed is not None:
+        rate = report.seal_witnessed.rate
+        lines.append(
+            budget_line(
+                "sealing rate, witnesses on (events/s)",
+                f"{rate:,.0f}",
+                f">= {BUDGET_SEAL_RATE:,.0f}",
+                rate >= BUDGET_SEAL_RATE,
+            )
+        )
+    if report.witness:
+        p99 = report.witness[-1].p99_ms
+        lines.append(
+            budget_line(
+                "verify_bundle p99, witness pinned (ms)",
+                f"{p99:.3f}",
+                f"<= {BUDGET_VERIFY_P99_MS:g}",
+                p99 <= BUDGET_VERIFY_P99_MS,
+            )
+        )
+    return lines
 
 
 def render(report: Report) -> str:
@@ -153,6 +181,16 @@ def render(report: Report) -> str:
             *latency_lines(f"(2) inclusion proofs at {report.tree_size:,} leaves", report.proofs),
             "",
             *latency_lines(f"(3) bundle of a {EVENTS_PER_CASE}-event case", report.bundle),
+            "",
+            *latency_lines("(4) witnesses", report.witness),
+            *(
+                [
+                    f"  {report.seal_witnessed.label:<52}{report.seal_witnessed.rate:>10,.0f} "
+                    f"events/s  {report.seal_witnessed.note}"
+                ]
+                if report.seal_witnessed
+                else []
+            ),
             "",
             *budget_lines(report),
             "",

@@ -33,19 +33,23 @@ if TYPE_CHECKING:
 def reset_log(owner: str) -> None:
     """Back to an empty tree (bench database only): the log tables refuse TRUNCATE through a
     trigger, which the owner switches off for the moment."""
-    tables = ("ledger_leaves", "ledger_tree_nodes", "ledger_checkpoints")
+    tables = ("ledger_leaves", "ledger_tree_nodes", "ledger_checkpoints", "ledger_cosignatures")
     with psycopg.connect(owner) as conn:
         for table in tables:
             conn.execute(
                 sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(sql.Identifier(table))
             )
-        conn.execute("TRUNCATE ledger_leaves, ledger_tree_nodes, ledger_checkpoints")
+        conn.execute(
+            "TRUNCATE ledger_leaves, ledger_tree_nodes, ledger_checkpoints, ledger_cosignatures, "
+            "ledger_head_buckets"
+        )
         for table in tables:
             conn.execute(
                 sql.SQL("ALTER TABLE {} ENABLE TRIGGER USER").format(sql.Identifier(table))
             )
         conn.execute(
-            "UPDATE ledger_notary_state SET tree_size = 0, last_position = 0, frontier = %s",
+            "UPDATE ledger_notary_state SET tree_size = 0, last_position = 0, frontier = %s, "
+            "heads_size = 0",
             (Frontier().to_bytes(),),
         )
 
