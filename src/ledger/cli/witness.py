@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from ledger.log.signed_note import Verifier
 
 
-
 @click.group()
 def witness() -> None:
     """A witness that cosigns a log's checkpoints only if they are consistent."""

@@ -25,12 +25,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ledger.log.signed_note import (
     _HEX8,
     _SIG_PREFIX,
-    MAX_SIGNATURES,
     NoteError,
     _b64decode,
-    _has_control_chars,
     _is_valid_name,
     parse_checkpoint,
+    split_note,
 )
 
 __all__ = [
@@ -125,30 +124,6 @@ class Cosigner:
 
     def __repr__(self) -> str:  # never show the seed
         return f"Cosigner({self.name}+{self.key_id:08x})"
-
-
-def split_note(note: str | bytes) -> tuple[str, list[str]]:
-    """A signed note's text (ending in a newline) and its signature lines, checked for shape."""
-    if isinstance(note, bytes):
-        try:
-            note = note.decode("utf-8")
-        except UnicodeDecodeError:
-            raise NoteError("malformed note: not valid UTF-8") from None
-    if _has_control_chars(note):
-        raise NoteError("malformed note: control characters")
-    split = note.rfind("\n\n")
-    if split < 0:
-        raise NoteError("malformed note: no blank line before the signatures")
-    text, block = note[: split + 1], note[split + 2 :]
-    if not block.endswith("\n"):
-        raise NoteError("malformed note: signature block must end with a newline")
-    lines = block[:-1].split("\n")
-    if len(lines) > MAX_SIGNATURES:
-        raise NoteError(f"malformed note: more than {MAX_SIGNATURES} signatures")
-    for line in lines:
-        if not line.startswith(_SIG_PREFIX):
-            raise NoteError(f"malformed note: not a signature line: {line[:80]!r}")
-    return text, lines
 
 
 class CosignatureVerifier:

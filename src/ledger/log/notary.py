@@ -26,6 +26,7 @@ from ledger.log.leaf import encode_leaf
 from ledger.log.merkle.frontier import Frontier
 from ledger.log.merkle.tree import leaf_hash
 from ledger.log.signed_note import Signer, checkpoint_body
+from ledger.store.connection import LazyConnection
 
 log = structlog.get_logger("ledger.notary")
 
@@ -77,7 +78,7 @@ class Notary:
         self.checkpoint_every = checkpoint_every
         self.linger = linger
         """Seconds to wait after a wake-up so a burst of writes is sealed in one transaction."""
-        self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._conn = LazyConnection(conninfo)
         self._heads: tuple[int, HeadsTree] | None = None
         """The head map's tree and the tree size it is folded to (`ledger.log.heads`); reloaded
         when the database's differs (another notary sealed meanwhile) and dropped whenever a
@@ -85,7 +86,7 @@ class Notary:
 
     def seal(self, *, force_checkpoint: bool = False) -> Sealed:
         """Seal the next batch of events (possibly none) and checkpoint if due."""
-        conn = self._connection()
+        conn = self._conn.get()
         try:
             return self._seal(conn, force_checkpoint)
         except BaseException:
@@ -156,14 +157,7 @@ class Notary:
         self.close()
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
-        if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self.conninfo, autocommit=True)
-        return self._conn
+        self._conn.close()
 
     def _append(
         self,

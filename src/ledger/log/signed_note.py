@@ -35,6 +35,7 @@ __all__ = [
     "generate_key",
     "key_id",
     "parse_checkpoint",
+    "split_note",
     "verifier_key",
     "verify_checkpoint",
 ]
@@ -151,6 +152,30 @@ class Signer:
         return f"Signer({self.name}+{self.key_id:08x})"
 
 
+def split_note(note: str | bytes) -> tuple[str, list[str]]:
+    """A signed note's text (ending in a newline) and its signature lines, checked for shape."""
+    if isinstance(note, bytes):
+        try:
+            note = note.decode("utf-8")
+        except UnicodeDecodeError:
+            raise NoteError("malformed note: not valid UTF-8") from None
+    if _has_control_chars(note):
+        raise NoteError("malformed note: control characters")
+    split = note.rfind("\n\n")
+    if split < 0:
+        raise NoteError("malformed note: no blank line before the signatures")
+    text, block = note[: split + 1], note[split + 2 :]
+    if not block.endswith("\n"):
+        raise NoteError("malformed note: signature block must end with a newline")
+    lines = block[:-1].split("\n")
+    if len(lines) > MAX_SIGNATURES:
+        raise NoteError(f"malformed note: more than {MAX_SIGNATURES} signatures")
+    for line in lines:
+        if not line.startswith(_SIG_PREFIX):
+            raise NoteError(f"malformed note: not a signature line: {line[:80]!r}")
+    return text, lines
+
+
 class Verifier:
     """Checks notes against one trusted Ed25519 key; built from a verifier key string."""
 
@@ -176,28 +201,11 @@ class Verifier:
         Signatures by other keys (even with the same name, or the same id) are ignored,
         as the spec requires; any signature line claiming this key must verify.
         """
-        if isinstance(note, bytes):
-            try:
-                note = note.decode("utf-8")
-            except UnicodeDecodeError:
-                raise NoteError("malformed note: not valid UTF-8") from None
-        if _has_control_chars(note):
-            raise NoteError("malformed note: control characters")
-        split = note.rfind("\n\n")
-        if split < 0:
-            raise NoteError("malformed note: no blank line before the signatures")
-        text, block = note[: split + 1], note[split + 2 :]
-        if not block.endswith("\n"):
-            raise NoteError("malformed note: signature block must end with a newline")
-        lines = block[:-1].split("\n")
-        if len(lines) > MAX_SIGNATURES:
-            raise NoteError(f"malformed note: more than {MAX_SIGNATURES} signatures")
+        text, lines = split_note(note)
         message = text.encode("utf-8")
         verified = False
         others: list[str] = []
         for line in lines:
-            if not line.startswith(_SIG_PREFIX):
-                raise NoteError(f"malformed note: not a signature line: {line[:80]!r}")
             name, _, b64 = line[len(_SIG_PREFIX) :].partition(" ")
             raw = _b64decode(b64)
             if not _is_valid_name(name) or raw is None or len(raw) < 5:

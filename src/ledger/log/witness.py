@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import structlog
 
-from ledger.log.cosignature import Cosigner, split_note
+from ledger.log.cosignature import Cosigner
 from ledger.log.merkle.proofs import verify_consistency
 from ledger.log.merkle.tree import EMPTY_ROOT, HASH_SIZE
 from ledger.log.signed_note import (
@@ -31,6 +31,7 @@ from ledger.log.signed_note import (
     Verifier,
     _b64decode,
     parse_checkpoint,
+    split_note,
 )
 
 log = structlog.get_logger("ledger.witness")

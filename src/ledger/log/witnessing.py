@@ -23,10 +23,11 @@ from typing import Any, Protocol
 import psycopg
 import structlog
 
-from ledger.log.cosignature import CosignatureVerifier, split_note
+from ledger.log.cosignature import CosignatureVerifier
 from ledger.log.notary import SEALED_CHANNEL
-from ledger.log.signed_note import _TREE_SIZE, NoteError
+from ledger.log.signed_note import _TREE_SIZE, NoteError, split_note
 from ledger.log.witness import MAX_REQUEST_BYTES, SIZE_CONTENT_TYPE, Witness, WitnessAnswer
+from ledger.store.connection import LazyConnection
 
 log = structlog.get_logger("ledger.witness")
 
@@ -115,14 +116,14 @@ class CosignatureCollector:
         self.witnesses = list(witnesses)
         self.prove = prove
         self.interval = interval
-        self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._conn = LazyConnection(conninfo)
         self._failures: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}
 
     def collect_once(self) -> int:
         """Ask each witness that has not cosigned the latest checkpoint; returns how many
         cosignatures were stored. A witness that fails is skipped until its back-off ends."""
-        conn = self._connection()
+        conn = self._conn.get()
         latest = conn.execute(
             "SELECT tree_size, note FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1"
         ).fetchone()
@@ -230,14 +231,7 @@ class CosignatureCollector:
         self.close()
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
-        if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self.conninfo, autocommit=True)
-        return self._conn
+        self._conn.close()
 
 
 def start_collector_thread(
