@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -9,6 +10,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from pymerkle import InmemoryTree
@@ -16,6 +18,7 @@ from pymerkle import InmemoryTree
 from ledger.log.audit import consistency_prover
 from ledger.log.cosignature import generate_cosigner_key
 from ledger.log.keys import load_signer
+from ledger.log.leaf import encode_leaf
 from ledger.log.merkle.proofs import verify_inclusion
 from ledger.log.merkle.tree import (
     NodeId,
@@ -180,6 +183,38 @@ def test_entry_bundles_need_a_reading_role_because_they_hold_the_events(
     assert anonymous.status_code == 401 and dashboard.status_code == 403
     assert auditor.status_code == 200 and auditor.headers["cache-control"].startswith("private")
     assert client.get("/tile/000").status_code == 404  # no level: not a tile path
+
+
+def test_an_outsider_re_derives_bookkeeping_leaves_and_a_reader_any_leaf(
+    client, size, token_for
+) -> None:
+    tiles = TileClient(client, size)
+    auditor = token_for("aud-leaves", "auditor")
+    public = []
+    for index in range(12):  # registrations: series and number-index leaves among the case's
+        anonymous = client.get(f"/audit/leaves/{index}")
+        read = client.get(f"/audit/leaves/{index}", headers=auditor)
+        assert read.status_code == 200, read.text
+        leaf = read.json()
+        entry = base64.b64decode(leaf["entry"])
+        payload = base64.b64decode(leaf["payload"])
+        # The entry is the leaf's canonical bytes, and its hash is the tiles' level-0 hash.
+        assert entry == encode_leaf(
+            leaf["position"], UUID(leaf["originator_id"]), leaf["version"], leaf["topic"], payload
+        )
+        assert leaf_hash(entry) == tiles.tile(0, 0)[index]
+        if leaf["topic"].startswith("ledger.domain.case_number:"):
+            assert leaf["bookkeeping"] and anonymous.status_code == 200
+            assert anonymous.json() == leaf
+            public.append(index)
+        else:
+            assert not leaf["bookkeeping"]
+            assert_problem(anonymous, 401)
+    assert public, "registrations write case-number leaves"
+    assert client.get(f"/audit/leaves/{size}", headers=auditor).status_code == 404
+    case_leaf = next(i for i in range(12) if i not in public)
+    dashboard = client.get(f"/audit/leaves/{case_leaf}", headers=token_for("dash-l", "dashboard"))
+    assert_problem(dashboard, 403)  # a dashboard reads views, not case content
 
 
 def served_proof(client: Any, tree_size: int, index: int) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from ledger.api.exceptions import approval_proof
 from ledger.api.hotline_register import hotline_tickets
 from ledger.api.metrics import MetricsController
 from ledger.api.schemas.health import Health
-from ledger.api.tiles import TilesController
+from ledger.api.tiles import LeafController, TilesController
 from ledger.api.unresolved_register import unresolved_reports
 from ledger.application.service import Ledger
 from ledger.application.timers import LedgerTimers
@@ -120,6 +120,7 @@ def create_app(
             CaseController,
             AuditController,
             TilesController,
+            LeafController,
             board,
             approvals,
             hotline_tickets,

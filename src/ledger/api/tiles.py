@@ -7,6 +7,8 @@ checkpoint is 404.
 
 Hash tiles and the checkpoint are public, like the proofs (hashes only). Entry bundles hold the
 events' content (masked identifiers, notes), so they need a reading role, as a case bundle does.
+`/audit/leaves/<index>` serves one leaf's content: public for bookkeeping leaves (case-number
+series), so an outsider re-derives those; a reading role for a case's.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ledger.application.service import Ledger
 from ledger.application.tokens import verify_authorization
 from ledger.domain.permissions import require_read
 from ledger.domain.values import Actor
+from ledger.log.audit import LeafEntry
 from ledger.log.errors import AuditNotFound
 from ledger.log.tiles import FULL_CACHE, PARTIAL_CACHE, Tile, TileNotServed, parse_path
 
@@ -71,6 +74,31 @@ class TilesController(Controller):
         return Response(
             ledger.audit.tile(tile), media_type=OCTET_STREAM, headers={"Cache-Control": cache}
         )
+
+
+class LeafController(Controller):
+    path = "/audit/leaves"
+    tags = ["audit"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
+    security = [{}, {"bearer": []}]  # noqa: RUF012 public for bookkeeping leaves
+
+    @get(
+        "/{leaf_index:int}",
+        sync_to_thread=True,
+        summary="One leaf's content: the stored event and its canonical bytes",
+        description="SHA-256(0x00 || entry) is the leaf's hash in the tiles and proofs, so the "
+        "leaf can be re-derived. Bookkeeping leaves (case-number series and index: no personal "
+        "data) are public; a case's leaf needs a bearer token of a reading role.",
+    )
+    def leaf(
+        self,
+        request: Request[Any, Any, Any],
+        ledger: NamedDependency[Ledger],
+        leaf_index: Annotated[int, Parameter(ge=0, le=2**62)],
+    ) -> LeafEntry:
+        entry = ledger.audit.leaf_entry(leaf_index)
+        if not entry.bookkeeping:
+            require_read(_actor(request, ledger).roles)
+        return entry
 
 
 def _actor(request: Request[Any, Any, Any], ledger: Ledger) -> Actor:

@@ -19,6 +19,7 @@ from eventsourcing.postgres import PostgresDatastore
 
 from ledger.log.bundles import Bundles, CaseBundle
 from ledger.log.errors import AuditNotFound, NotSealedYet
+from ledger.log.leaf import encode_leaf, is_bookkeeping
 from ledger.log.merkle.tree import NodeId, assemble, consistency_proof_nodes, inclusion_proof_nodes
 from ledger.log.notary import SEALED_CHANNEL
 from ledger.log.tiles import Tile, TileNotServed, TileStore, check_served
@@ -40,6 +41,24 @@ class Leaf(msgspec.Struct, frozen=True, kw_only=True):
     leaf_index: int
     position: int
     leaf_hash: bytes
+
+
+class LeafEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One leaf's content: the stored event and its canonical bytes (`ledger.log.leaf`), whose
+    RFC 9162 leaf hash is the level-0 hash the tiles and proofs carry."""
+
+    leaf_index: int
+    position: int
+    originator_id: UUID
+    version: int
+    topic: str
+    payload: bytes
+    """As stored (base64 on the wire)."""
+    entry: bytes
+    """The leaf's canonical bytes: SHA-256(0x00 || entry) is `leaf_hash`."""
+    leaf_hash: bytes
+    bookkeeping: bool
+    """True: public content (`leaf.is_bookkeeping`); False: a case's, for reading roles only."""
 
 
 class InclusionProof(msgspec.Struct, frozen=True, kw_only=True):
@@ -258,6 +277,35 @@ class AuditLog:
                     return False
                 for _ in conn.notifies(timeout=remaining, stop_after=1):
                     pass
+
+    def leaf_entry(self, leaf_index: int) -> LeafEntry:
+        """Leaf `leaf_index` of the latest checkpoint's tree with its event, as stored."""
+        size = self.checkpoint().tree_size
+        rows = self._fetch(
+            "SELECT l.position, l.originator_id, l.originator_version, l.leaf_hash, e.topic, "
+            "e.state FROM ledger_leaves l LEFT JOIN ledger_events e "
+            "ON e.notification_id = l.position WHERE l.leaf_index = %s AND l.leaf_index < %s",
+            (leaf_index, size),
+        )
+        if not rows:
+            raise AuditNotFound(f"no leaf {leaf_index} in the latest checkpoint ({size} leaves)")
+        r = rows[0]
+        if r["state"] is None:  # the log is damaged: `ledger verify --database` names it
+            raise AuditNotFound(f"the event of leaf {leaf_index} is missing")
+        payload = bytes(r["state"])
+        return LeafEntry(
+            leaf_index=leaf_index,
+            position=r["position"],
+            originator_id=r["originator_id"],
+            version=r["originator_version"],
+            topic=r["topic"],
+            payload=payload,
+            entry=encode_leaf(
+                r["position"], r["originator_id"], r["originator_version"], r["topic"], payload
+            ),
+            leaf_hash=bytes(r["leaf_hash"]),
+            bookkeeping=is_bookkeeping(r["topic"]),
+        )
 
     # --- tiles (C2SP tlog-tiles, `ledger.log.tiles`) --------------------------------------------
 

@@ -20,6 +20,14 @@ from uuid import UUID
 import msgspec
 
 FORMAT = b"case-ledger/leaf/v1\n"
+BOOKKEEPING_TOPICS = "ledger.domain.case_number:"
+"""Topics whose leaves are bookkeeping, not a case's history: case-number series and the
+number-to-case index. They hold no personal data, so their entries are public (an outsider can
+re-derive those leaves); every other topic's content needs a reading role."""
+
+
+def is_bookkeeping(topic: str) -> bool:
+    return topic.startswith(BOOKKEEPING_TOPICS)
 
 
 class _Stamp(msgspec.Struct):
