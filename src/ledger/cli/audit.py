@@ -155,7 +155,7 @@ def verify(
     if bundle is not None:
         data = Path(bundle).read_bytes()
         if is_approval_proof(data):
-            _verify_proof(data, verifiers)
+            _verify_proof(data, verifiers, witnesses, held)
         report = verify_bundle(data, verifiers, witnesses=witnesses, since=held)
     else:
         from ledger.log.verify_log import verify_database
@@ -195,10 +195,12 @@ def _witnesses(keys: tuple[str, ...], quorum: int | None) -> Witnesses | None:
     return Witnesses(keys=tuple(pinned), quorum=len(pinned) if quorum is None else quorum)
 
 
-def _verify_proof(data: bytes, verifiers: list[Verifier]) -> None:
+def _verify_proof(
+    data: bytes, verifiers: list[Verifier], witnesses: Witnesses | None, since: str | None
+) -> None:
     from ledger.log.proofs import verify_approval_proof
 
-    report = verify_approval_proof(data, verifiers)
+    report = verify_approval_proof(data, verifiers, witnesses=witnesses, since=since)
     for line in report.checked:
         click.echo(f"checked: {line}")
     for line in report.warnings:

@@ -26,7 +26,7 @@ from ledger.domain.permissions import require_read
 from ledger.domain.values import Actor
 from ledger.log.bundles import CaseBundle
 from ledger.log.errors import AuditNotFound, NotSealedYet
-from ledger.log.verify import PinnedVerifiers, Report, check_bundle
+from ledger.log.verify import PinnedVerifiers, Report, Witnesses, check_bundle
 from ledger.store.events import MsgspecMapper
 
 PROOF_FORMAT = "case-ledger-approval-proof/1"
@@ -140,7 +140,15 @@ class ProofReport(Report):
         return [c for c in self.checks if not c.passed]
 
 
-def verify_approval_proof(data: bytes, verifier: PinnedVerifiers) -> ProofReport:
+def verify_approval_proof(
+    data: bytes,
+    verifier: PinnedVerifiers,
+    *,
+    witnesses: Witnesses | None = None,
+    since: str | None = None,
+) -> ProofReport:
+    """Check the proof's bundle as `ledger verify` checks any bundle (keys, witnesses, `since`,
+    completeness), then recompute the exception's checks from its events."""
     report = ProofReport()
     try:
         proof = msgspec.json.decode(data, type=ApprovalProof)
@@ -151,7 +159,7 @@ def verify_approval_proof(data: bytes, verifier: PinnedVerifiers) -> ProofReport
         report.failures.append(f"proof: unknown format {proof.format!r}")
         return report
     bundle = proof.evidence.bundle
-    check_bundle(bundle, verifier, report)
+    check_bundle(bundle, verifier, report, witnesses=witnesses, since=since)
     if bundle.case_id != proof.case_id or proof.exception.case_id != proof.case_id:
         report.failures.append("proof: its case differs from the bundle's")
     try:
