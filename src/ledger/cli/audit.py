@@ -122,6 +122,14 @@ def keys_rotate(key_file: str | None) -> None:
     is_flag=True,
     help="Re-derive the whole tree from PostgreSQL and check every signed checkpoint",
 )
+@click.option(
+    "--max-unwitnessed",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="With --database and --witness-key: seconds of checkpoints after the newest one the "
+    "witnesses cosigned that pass as cosigning in progress (a warning); past it, a failure",
+)
 def verify(
     bundle: str | None,
     public_keys: tuple[str, ...],
@@ -129,6 +137,7 @@ def verify(
     min_witnesses: int | None,
     since: str | None,
     database: bool,
+    max_unwitnessed: float,
 ) -> None:
     """Check a case bundle or an approval proof offline, or the whole log in the database.
 
@@ -168,6 +177,7 @@ def verify(
             settings.origin,
             witnesses=witnesses,
             since=held,
+            unwitnessed_tolerance=max_unwitnessed,
         )
     _echo(report)
     click.echo("OK" if report.ok else f"{len(report.failures)} check(s) failed")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +31,10 @@ from ledger.log.verify import (
     verify_pinned_checkpoint,
 )
 
+UNWITNESSED_TOLERANCE = 60.0
+"""Seconds of checkpoints after the newest one a quorum of pinned witnesses cosigned that
+`verify --database` accepts as cosigning in progress; past it, the witnesses refused the log."""
+
 
 @dataclass
 class _Walk:
@@ -48,10 +53,14 @@ class _Walk:
     with_heads: int = 0
     signed_by: Counter[str] = field(default_factory=Counter)
     witnessed: list[int] = field(default_factory=list)
+    witnessed_at: datetime | None = None
+    newest_at: datetime | None = None
+    unwitnessed_tolerance: float = UNWITNESSED_TOLERANCE
 
     def check(self, row: tuple[Any, ...]) -> None:
         """One stored checkpoint (size, root, note, cosignature lines) against the tree so far."""
-        size, root, note, cosignatures = row
+        size, root, note, cosignatures, created_at = row
+        self.newest_at = created_at
         report = self.report
         try:
             signed, signers = verify_pinned_checkpoint(str(note), self.verifier, self.origin)
@@ -65,7 +74,7 @@ class _Walk:
             )
         if self.stored.root() != signed.root:
             report.failures.append(
-                f"checkpoint of size {size}: the stored leaves give another root"
+                f"checkpoint of size {size}: the stored leaves do not give its root"
             )
         if self.recomputed.root() != signed.root:
             report.failures.append(
@@ -86,6 +95,7 @@ class _Walk:
             quiet = Report()  # a checkpoint short of a quorum is normal: witnesses skip some
             if check_cosigned(str(note) + cosignatures, self.witnesses, quiet, ""):
                 self.witnessed.append(size)
+                self.witnessed_at = created_at
             report.failures.extend(
                 f"checkpoint of size {size}{f}" for f in quiet.failures if "fewer than" not in f
             )
@@ -129,12 +139,23 @@ class _Walk:
             f"witnesses: {len(self.witnessed)} checkpoints cosigned by a quorum, the newest of "
             f"size {newest}"
         )
-        if newest < self.stored.size:
-            report.warnings.append(
-                f"witnesses: the {self.stored.size - newest} newest leaves are in no checkpoint a "
-                "quorum cosigned yet (cosigning follows within seconds; if it never does, the "
-                "witnesses refused the log: see their `witness.inconsistent` logs)"
+        if newest >= self.stored.size:
+            return
+        assert self.newest_at is not None and self.witnessed_at is not None
+        lag = (self.newest_at - self.witnessed_at).total_seconds()
+        unwitnessed = (
+            f"witnesses: the {self.stored.size - newest} newest leaves are in no checkpoint a "
+            f"quorum cosigned; the log signed checkpoints for {lag:.0f} s after the newest one "
+            "they cosigned"
+        )
+        if lag > self.unwitnessed_tolerance:
+            report.failures.append(
+                f"{unwitnessed}, more than {self.unwitnessed_tolerance:g} s: the witnesses "
+                "refused the log (a rollback or a fork: see their `witness.inconsistent` logs) "
+                "or cannot be reached"
             )
+        else:
+            report.warnings.append(f"{unwitnessed} (cosigning follows within seconds)")
 
 
 @dataclass(frozen=True)
@@ -148,7 +169,7 @@ class _Leaf:
 
 _CHECKPOINTS = (  # each with the cosignature lines stored for it (migration 0010)
     "SELECT c.tree_size, c.root_hash, c.note, "
-    "coalesce(string_agg(s.line || E'\\n', '' ORDER BY s.witness), '') "
+    "coalesce(string_agg(s.line || E'\\n', '' ORDER BY s.witness), ''), c.created_at "
     "FROM ledger_checkpoints c LEFT JOIN ledger_cosignatures s USING (tree_size) "
     "GROUP BY c.tree_size ORDER BY c.tree_size"
 )
@@ -161,11 +182,13 @@ def verify_database(
     *,
     witnesses: Witnesses | None = None,
     since: str | None = None,
+    unwitnessed_tolerance: float = UNWITNESSED_TOLERANCE,
 ) -> Report:
     """Re-derive every leaf from ledger_events and the tree and head map from them; compare them
     with what the notary stored and with every signed checkpoint, each signed by one of the
     pinned keys; count the pinned witnesses' cosignatures; check a checkpoint kept from before
-    is a prefix of the log."""
+    is a prefix of the log. One REPEATABLE READ snapshot: a log being written to meanwhile is
+    checked as of one moment, never half before and half after an append."""
     report = Report()
     held = None
     if since is not None:
@@ -174,8 +197,11 @@ def verify_database(
         except NoteError as e:
             report.failures.append(f"since: the checkpoint you hold does not verify: {e}")
     walk = _Walk(report, verifier, origin, witnesses, held)
+    walk.unwitnessed_tolerance = unwitnessed_tolerance
     stored, recomputed = walk.stored, walk.recomputed
     with psycopg.connect(conninfo) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
         checkpoints = conn.execute(_CHECKPOINTS).fetchall()
         pending = iter(checkpoints)
         next_checkpoint = next(pending, None)
