@@ -4,15 +4,19 @@
 `generation` column every view has). `Ping` is a stored-event shape `MsgspecMapper` decodes, so
 the log can be filled by COPY in a blink. Both are importable by a `ledger worker` subprocess
 (PYTHONPATH = the repository, LEDGER_EXTRA_PROJECTIONS=tests.projection_support:Counts).
+`Fussy` is `Counts` with a bug: it cannot apply the Pings whose `n` it is told to refuse (in
+process, `Fussy.refused`; in a subprocess, the file LEDGER_TEST_FUSSY_ABOUT names).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
@@ -74,6 +78,38 @@ class SlowCounts(Counts):
     delay = 0.3
 
 
+FUSSY_ABOUT = "LEDGER_TEST_FUSSY_ABOUT"
+"""Environment variable: the file listing (one per line) the Ping numbers `Fussy` refuses."""
+
+
+class Fussy(Counts):
+    """`Counts` with a bug: a batch holding a Ping whose `n` is in `refused` (or listed in the
+    file LEDGER_TEST_FUSSY_ABOUT names) fails, after writing its rows, as a real failure would.
+    Emptying them is the fix."""
+
+    refused: ClassVar[set[int]] = set()
+
+    def apply(
+        self, cur: psycopg.Cursor[Any], generation: int, events: Sequence[ProjectedEvent]
+    ) -> None:
+        super().apply(cur, generation, events)
+        refused = self.refused | _listed()
+        if bad := [e for e in events if getattr(e.event, "n", None) in refused]:
+            raise ValueError(f"cannot count ping {bad[0].event.n}")
+
+
+def _listed() -> set[int]:
+    path = os.environ.get(FUSSY_ABOUT)
+    if not path or not Path(path).exists():
+        return set()
+    return {int(line) for line in Path(path).read_text().split()}
+
+
+def refuse(path: Path, *numbers: int) -> None:
+    """Make `Fussy` refuse these Ping numbers (none: the bug is fixed)."""
+    path.write_text("".join(f"{n}\n" for n in numbers))
+
+
 def make_view(database: Database, table: str = "test_counts") -> None:
     """The view table, made by the owner as a migration would, and granted to the app role."""
     with psycopg.connect(database.owner_conninfo, autocommit=True) as conn:
@@ -85,8 +121,9 @@ def make_view(database: Database, table: str = "test_counts") -> None:
         conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO ledger_app")
 
 
-def fill_log(database: Database, events: int, per_originator: int = 10) -> None:
-    """COPY `events` Pings into the log as the owner (a bulk path, as the benchmarks use)."""
+def fill_log(database: Database, events: int, per_originator: int = 10, first: int = 0) -> None:
+    """COPY `events` Pings (numbered from `first`) into the log as the owner (a bulk path, as
+    the benchmarks use)."""
     now = datetime.now(timezone.utc).isoformat()  # noqa: UP017 (house style)
     with psycopg.connect(database.owner_conninfo) as conn, conn.cursor() as cur:
         with cur.copy(
@@ -97,7 +134,7 @@ def fill_log(database: Database, events: int, per_originator: int = 10) -> None:
                 version = i % per_originator + 1
                 if version == 1:
                     originator = uuid4()
-                state = f'{{"timestamp":"{now}","n":{i}}}'.encode()
+                state = f'{{"timestamp":"{now}","n":{first + i}}}'.encode()
                 copy.write_row((originator, version, PING_TOPIC, state))
 
 
@@ -119,3 +156,33 @@ def log_counts(conn: psycopg.Connection[Any], up_to: int | None = None) -> dict[
         (up_to,),
     ).fetchall()
     return dict(rows)
+
+
+def failures(conn: psycopg.Connection[Any], name: str | None = None) -> list[dict[str, Any]]:
+    """The recorded failures (of one projection), as dicts, oldest event first."""
+    cur = conn.execute(
+        "SELECT * FROM ledger_projection_failures WHERE %s::text IS NULL OR name = %s "
+        "ORDER BY name, position",
+        (name, name),
+    )
+    columns = [c.name for c in cur.description or ()]
+    return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+
+
+def stopped_before(conn: psycopg.Connection[Any], name: str) -> int | None:
+    """The event the live generation of `name` is stopped before (None: it goes on)."""
+    row = conn.execute(
+        "SELECT t.stopped_before FROM ledger_projections p JOIN ledger_projection_tracking t "
+        "ON t.name = p.name AND t.generation = p.generation WHERE p.name = %s",
+        (name,),
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def wait_until(check: Any, timeout: float = 30.0, every: float = 0.05) -> Any:
+    """Poll `check()` until it returns something truthy (returned), or fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {check}"
+        time.sleep(every)
+    return found

@@ -117,9 +117,11 @@ def position(client: TestClient[Any], ledger: Ledger) -> Headers:
 
 
 @pytest.fixture(scope="module")
-def hotline_floor(client: TestClient[Any], staff: Staff) -> dict[str, Any]:
+def hotline_floor(
+    client: TestClient[Any], staff: Staff, new_centre: Callable[[str], str]
+) -> dict[str, Any]:
     """One centre's orders: red by reply, red by sign-for, amber, green, and closed."""
-    centre = unique("floor")  # not "hl-": a token starting with 7 would read as actor hl-7
+    centre = new_centre("floor")  # not "hl-": a token starting with 7 would read as actor hl-7
     s = staff
     # Dispatched 40 days ago, signed: its 13 working days are long past. Red, overdue.
     start = ago(days=40)
@@ -291,9 +293,10 @@ def test_no_register_row_or_response_shows_an_applicant_or_a_rater(
     staff: Staff,
     database: Database,
     hotline_floor: dict[str, Any],
+    new_centre: Callable[[str], str],
 ) -> None:
     centre = hotline_floor["centre"]
-    elsewhere = unique("rated")
+    elsewhere = new_centre("rated")
     rated = new_case(client, staff, elsewhere, ago(hours=2))
     rating = event(
         client, rated, staff.clerk, "Rated", ago(hours=1), level=2, channel="counter_device",
@@ -338,10 +341,12 @@ def test_the_hotline_register_refuses_bad_queries(client: TestClient[Any], staff
 
 
 @pytest.fixture(scope="module")
-def unresolved_floor(client: TestClient[Any], ledger: Ledger, staff: Staff) -> dict[str, Any]:
+def unresolved_floor(
+    client: TestClient[Any], ledger: Ledger, staff: Staff, new_centre: Callable[[str], str]
+) -> dict[str, Any]:
     """One centre's reports: open and late, open and fresh, closed on time and late, and a root
     cause recorded on two reports."""
-    centre = unique("bbcs")
+    centre = new_centre("bbcs")
     s = staff
 
     def reported(at: datetime, **fields: Any) -> tuple[str, str]:

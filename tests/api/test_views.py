@@ -220,9 +220,11 @@ def test_duty_board_colours_remaining_time_and_groupings(
 
 
 def test_the_board_reads_its_own_writes_and_has_its_documented_shape(
-    client: TestClient[Any], token_for: Callable[..., dict[str, str]]
+    client: TestClient[Any],
+    token_for: Callable[..., dict[str, str]],
+    new_centre: Callable[[str], str],
 ) -> None:
-    centre = unique("floor")
+    centre = new_centre("floor")
     clerk = token_for("clerk-9", "clerk", unit="人社")
     written = client.post("/cases", json=registration(centre=centre), headers=clerk)
     position = written.headers["Ledger-Position"]
@@ -270,15 +272,17 @@ def test_a_read_answers_503_when_the_view_cannot_catch_up_in_time(
     projecting: Projecting,
     token_for: Callable[..., dict[str, str]],
     monkeypatch: pytest.MonkeyPatch,
+    new_centre: Callable[[str], str],
 ) -> None:
     monkeypatch.setattr(views, "VIEW_WAIT", 0.3)
     clerk = token_for("clerk-8", "clerk", unit="人社")
+    centre = new_centre("stopped")
     projecting.stop()
     try:
-        written = client.post("/cases", json=registration(centre="stopped"), headers=clerk)
+        written = client.post("/cases", json=registration(centre=centre), headers=clerk)
         position = written.headers["Ledger-Position"]
         board = client.get(
-            "/boards/duty?centre=stopped", headers={**clerk, "Ledger-Position": position}
+            f"/boards/duty?centre={centre}", headers={**clerk, "Ledger-Position": position}
         )
         search = client.get(f"/cases?min_position={position}", headers=clerk)
     finally:
@@ -288,15 +292,17 @@ def test_a_read_answers_503_when_the_view_cannot_catch_up_in_time(
         problem = assert_problem(response, 503, slug="not-caught-up")
         assert response.headers["Retry-After"] == "1"
         assert problem["min_position"] == int(position)
-    later = client.get(f"/cases?min_position={position}&centre=stopped", headers=clerk)
+    later = client.get(f"/cases?min_position={position}&centre={centre}", headers=clerk)
     assert later.status_code == 200
     assert [c["case_id"] for c in later.json()["cases"]] == [written.json()["case_id"]]
 
 
 def test_search_filters_dates_in_beijing_time_and_pages_by_cursor(
-    client: TestClient[Any], token_for: Callable[..., dict[str, str]]
+    client: TestClient[Any],
+    token_for: Callable[..., dict[str, str]],
+    new_centre: Callable[[str], str],
 ) -> None:
-    centre = unique("search")
+    centre = new_centre("search")
     auditor = token_for("auditor-1", "auditor")
     people = [id_number(f"3415251970010100{n}") for n in range(1, 5)]
     cases: dict[int, str] = {}

@@ -7,11 +7,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-from eventsourcing.persistence import PersistenceError
-from litestar import Litestar, Request, get
+from litestar import Litestar, Request
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
-from litestar.exceptions import ServiceUnavailableException
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -22,11 +20,13 @@ from ledger.api.approvals import approvals
 from ledger.api.audit import AuditController
 from ledger.api.board import board
 from ledger.api.cases import CaseController
+from ledger.api.contract import CentreSchema, Contract
+from ledger.api.edge import check_request
 from ledger.api.errors import EXCEPTION_HANDLERS
 from ledger.api.exceptions import approval_proof
+from ledger.api.health import health
 from ledger.api.hotline_register import hotline_tickets
 from ledger.api.metrics import MetricsController
-from ledger.api.schemas.health import Health
 from ledger.api.tiles import LeafController, TilesController
 from ledger.api.unresolved_register import unresolved_reports
 from ledger.application.service import Ledger
@@ -41,6 +41,7 @@ from ledger.projections.base import Projection
 from ledger.projections.waiter import PositionWaiter
 from ledger.projections.worker import ProjectionWorker
 from ledger.store.database import migrate, open_database
+from ledger.store.supervisor import DatabaseSupervisor
 
 
 def create_app(
@@ -73,7 +74,15 @@ def create_app(
         else:
             app.state.ledger = ledger
         conninfo = app.state.ledger.audit.conninfo
-        app.state.waiter = await anyio.to_thread.run_sync(PositionWaiter(conninfo).start)
+        app.state.supervisor = DatabaseSupervisor(
+            app.state.ledger.database,
+            every=settings.db_probe_every,
+            connect_timeout=settings.db_connect_timeout,
+        ).start()  # /health asks it; it restarts an embedded server that died
+        app.state.supervisor.guard(app.state.ledger.store.datastore.pool)
+        app.state.waiter = await anyio.to_thread.run_sync(
+            PositionWaiter(conninfo, max_parked=settings.max_parked_waits).start
+        )
         worker = ProjectionWorker(conninfo, projections).start() if run_projectors else None
         timer = LedgerTimers(app.state.ledger).start() if run_timers else None
         stop, witnessing = None, None
@@ -91,6 +100,7 @@ def create_app(
         try:
             yield
         finally:
+            await anyio.to_thread.run_sync(app.state.supervisor.close)  # restarts nothing now
             for event in (stop, witnessing):
                 if event is not None:
                     event.set()
@@ -136,6 +146,8 @@ def create_app(
         },
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=check_request,  # query parameters, media type, body: before any token
+        plugins=[Contract(), CentreSchema.configured(settings)],
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,  # logging is ledger.log's: JSON lines, configured once by the CLI
         openapi_config=OpenAPIConfig(
@@ -153,13 +165,3 @@ def create_app(
     # Around the whole app, not per route: unknown paths and 405s get a request id and a line too.
     app.asgi_handler = request_log(app.asgi_handler)
     return app
-
-
-@get("/health", sync_to_thread=True, tags=["operations"], security=[{}])
-def health(ledger: NamedDependency[Ledger]) -> Health:
-    """Liveness and readiness: the database answers, and the log's head position."""
-    try:
-        position = ledger.recorder.max_notification_id()
-    except PersistenceError as e:
-        raise ServiceUnavailableException(f"the database does not answer: {e}") from None
-    return Health(status="ok", database="ok", position=position)

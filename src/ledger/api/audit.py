@@ -15,6 +15,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import ServiceUnavailableException
 from litestar.params import Parameter, QueryParameter
 
+from ledger.api.contract import PROBLEMS, also_answering
 from ledger.api.schemas.audit import (
     CheckpointPage,
     CheckpointResponse,
@@ -45,6 +46,7 @@ class AuditController(Controller):
         sync_to_thread=True,
         summary="The latest signed checkpoint",
         description="A C2SP signed note (text/plain); JSON with Accept: application/json.",
+        operation_class=also_answering(MediaType.TEXT),
     )
     def checkpoint(
         self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
@@ -58,6 +60,7 @@ class AuditController(Controller):
         description="A C2SP signed note (text/plain); JSON with Accept: application/json. "
         "404 if the notary never signed a checkpoint of this size (`GET /audit/checkpoints` "
         "lists those it signed).",
+        operation_class=also_answering(MediaType.TEXT),
     )
     def checkpoint_at(
         self,
@@ -142,7 +145,12 @@ class AuditController(Controller):
             for v, where in found
         ]
 
-    @get("/proofs/inclusion", sync_to_thread=True, summary="RFC 9162 inclusion proof of one event")
+    @get(
+        "/proofs/inclusion",
+        sync_to_thread=True,
+        summary="RFC 9162 inclusion proof of one event",
+        opt={PROBLEMS: (404,)},  # no such position, or not in that tree
+    )
     def inclusion(
         self,
         ledger: NamedDependency[Ledger],
@@ -164,6 +172,7 @@ class AuditController(Controller):
         summary="RFC 9162 consistency proof between two tree sizes",
         description="0 <= from <= to <= the latest checkpoint's size; from the empty tree (from=0) "
         "or to the same size the proof is the empty list.",
+        opt={PROBLEMS: (404,)},  # to beyond the latest checkpoint
     )
     def consistency(
         self,

@@ -16,6 +16,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter, Quer
 
 from ledger.api import search as case_search
 from ledger.api.access_log import note
+from ledger.api.edge import bounded
 from ledger.api.errors import BadRequest
 from ledger.api.reads import utc_now
 from ledger.api.schemas.append import AppendEventRequest, command_fields
@@ -30,6 +31,7 @@ from ledger.api.schemas.registration import RegisterCaseRequest
 from ledger.application.service import Ledger, WriteKey
 from ledger.domain import clock
 from ledger.domain.case import Case
+from ledger.domain.errors import RuleViolation
 from ledger.domain.values import Actor, Matter
 from ledger.log.audit import Leaf
 from ledger.log.bundles import CaseBundle
@@ -90,6 +92,11 @@ class CaseController(Controller):
         idempotency_key: IdempotencyKeyHeader = None,
         sealed: SealedParam = False,
     ) -> Response[WriteResponse]:
+        if not ledger.policies.knows(data.centre):
+            raise RuleViolation(
+                "centre.unknown",
+                f"no centre {data.centre!r} is configured (policies/time-limits/*.toml `centres`)",
+            )
         key = _write_key(ledger, request, data, idempotency_key)
         fields = msgspec.structs.asdict(data)
         fields["applicant"] = ledger.protect_applicant(**msgspec.structs.asdict(data.applicant))
@@ -146,6 +153,7 @@ class CaseController(Controller):
             raise BadRequest("as_of", "give either version or as_of, not both")
         if as_of is not None and as_of.tzinfo is None:
             raise BadRequest("as_of", "as_of needs a time zone offset (RFC 3339)")
+        bounded("as_of", as_of)
         case = (
             ledger.get_case_as_of(case_id, actor, as_of)
             if as_of is not None

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import psycopg
 import structlog
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from ledger.api.schemas.fields import PLAIN, PLAIN_MESSAGE
 from ledger.api.schemas.problems import FieldError, Problem
 from ledger.application.tokens import InvalidToken
 from ledger.domain.errors import (
@@ -24,7 +28,8 @@ from ledger.domain.errors import (
     VersionNotFoundError,
 )
 from ledger.log.errors import AuditNotFound, NotSealedYet
-from ledger.projections.waiter import NotCaughtUp
+from ledger.projections.waiter import NotCaughtUp, TooManyWaits
+from ledger.store.supervisor import DatabaseUnavailable
 
 PROBLEM_BASE = "https://case-ledger.example/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -39,6 +44,10 @@ class BadRequest(LedgerError):
         super().__init__(detail)
         self.field = field
         self.detail = detail
+
+
+class UnsupportedMediaType(LedgerError):
+    """A body the API cannot read: not JSON, or not UTF-8 (415)."""
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -66,6 +75,14 @@ def ledger_error_to_problem(exc: LedgerError) -> Problem:  # noqa: PLR0911
             )
         case BadRequest(field=field, detail=detail):
             return _problem("bad-request", "Bad request", 400, field=field, detail=detail)
+        case UnsupportedMediaType():
+            return _problem(
+                "unsupported-media-type",
+                "Unsupported media type",
+                415,
+                field="Content-Type",
+                detail=str(exc),
+            )
         case NotPermitted():
             return _problem(
                 "forbidden", "Forbidden", 403, rule="auth.role_not_permitted", detail=str(exc)
@@ -110,7 +127,8 @@ def ledger_error_to_problem(exc: LedgerError) -> Problem:  # noqa: PLR0911
     return _problem("error", "Error", 400, detail=str(exc))
 
 
-_MSGSPEC_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
+_MSGSPEC_PATH = re.compile(r" - at (`key` in )?`\$\.?([^`]*)`$")
+_PLAIN_EXPECTED = f"Expected `str` matching regex {PLAIN!r}"
 _QUOTED_FIELD = re.compile(r"field `([^`]+)`")
 
 
@@ -127,8 +145,12 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
         key = str(item.get("key", "")) if isinstance(item, dict) else ""
         path = ""
         if match := _MSGSPEC_PATH.search(message):
-            path = match.group(1)
+            path = match.group(2)
             message = message[: match.start()]
+            if match.group(1):  # a key of the object at `path`
+                message = f"a key: {message}"
+        if message.endswith(_PLAIN_EXPECTED):
+            message = message.removesuffix(_PLAIN_EXPECTED) + PLAIN_MESSAGE
         base = path or (key if key not in ("", "data", "body") else "")
         if quoted := _QUOTED_FIELD.search(message):
             base = f"{base}.{quoted.group(1)}" if base else quoted.group(1)
@@ -156,6 +178,14 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
             detail=f"body: {exc.detail}",
             errors=[FieldError(field="body", message=exc.detail)],
         )
+    elif exc.status_code == 413:
+        problem = _problem(
+            "payload-too-large",
+            "Payload too large",
+            413,
+            field="body",
+            detail="the body is larger than this server takes (its max_body_bytes)",
+        )
     else:
         status = exc.status_code
         slug = "not-found" if isinstance(exc, NotFoundException) else f"http-{status}"
@@ -166,6 +196,26 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 def ledger_exception_handler(request: Request[Any, Any, Any], exc: LedgerError) -> Response[Any]:
     headers = {"Retry-After": "1"} if isinstance(exc, NotSealedYet | NotCaughtUp) else None
     return problem_response(_with_request_id(request, ledger_error_to_problem(exc)), headers)
+
+
+def unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """503 with Retry-After: too many reads parked (`TooManyWaits`), or the database did not
+    answer: down or restarting (`DatabaseUnavailable`, `ledger.store.supervisor`), no pooled
+    connection within LEDGER_DB_ACQUIRE_TIMEOUT, LEDGER_STATEMENT_TIMEOUT hit (driver errors)."""
+    if isinstance(exc, TooManyWaits):
+        problem = _problem("too-many-waits", "Too many waiting reads", 503, detail=str(exc))
+    else:
+        detail = str(exc) if isinstance(exc, DatabaseUnavailable) else _DB_DETAIL
+        log.warning("http.database_unavailable", error=" ".join(str(exc).split())[:300])
+        problem = _problem("database-unavailable", "Database unavailable", 503, detail=detail)
+    retry = str(getattr(exc, "retry_after", 2))
+    return problem_response(_with_request_id(request, problem), {"Retry-After": retry})
+
+
+_DB_DETAIL = (
+    "the database did not answer (down, restarting or overloaded); retry: with the same "
+    "Idempotency-Key a write is recorded at most once"
+)
 
 
 def invalid_token_handler(request: Request[Any, Any, Any], exc: InvalidToken) -> Response[Any]:
@@ -208,5 +258,11 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: http_exception_handler,
     LedgerError: ledger_exception_handler,
     InvalidToken: invalid_token_handler,
+    TooManyWaits: unavailable_handler,
+    DatabaseUnavailable: unavailable_handler,
+    StoreOperationalError: unavailable_handler,  # eventsourcing's wrapping of psycopg's
+    StoreInterfaceError: unavailable_handler,
+    psycopg.OperationalError: unavailable_handler,  # pool timeouts, direct connections
+    psycopg.InterfaceError: unavailable_handler,
     Exception: unexpected_handler,
 }

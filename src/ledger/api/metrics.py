@@ -23,6 +23,8 @@ from litestar.di import NamedDependency
 from litestar.params import Parameter, QueryParameter
 
 from ledger.api import case_view, pushback_view
+from ledger.api.contract import also_answering
+from ledger.api.edge import bounded
 from ledger.api.errors import BadRequest
 from ledger.api.reads import (
     READ_WAIT,
@@ -170,6 +172,7 @@ class MetricsController(Controller):
         "/timeliness",
         summary="Timeliness indicators (办结率, 按时办结率, 延期率, 一次办成率, working time)",
         description=DESCRIPTION,
+        operation_class=also_answering(CSV),
     )
     async def timeliness(
         self,
@@ -248,9 +251,10 @@ def _date(field: str, value: str | None) -> date | None:
     try:
         if not _DATE.match(value):
             raise ValueError(value)
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BadRequest(field, f"{field} must be a date, YYYY-MM-DD") from None
+    return bounded(field, day)
 
 
 def _fetch(ledger: Ledger, period: Period, centre: str | None) -> _Fetched:

@@ -30,8 +30,10 @@ from litestar.params import Parameter, QueryParameter
 from psycopg.rows import DictRow, tuple_row
 
 from ledger.api.errors import BadRequest
+from ledger.api.schemas.fields import PLAIN
 from ledger.api.schemas.view_reads import Lag
 from ledger.projections.status import projection_status
+from ledger.projections.stopped import refuse_if_stopped
 from ledger.projections.waiter import PositionWaiter
 
 if TYPE_CHECKING:
@@ -58,9 +60,8 @@ MAX_LIMIT = 500
 
 Shape = TypeVar("Shape", bound=msgspec.Struct)
 
-_NO_NUL = r"^[^\x00]+$"  # PostgreSQL text cannot hold NUL: such a value is a 400, not a 500
 Text = Annotated[
-    str | None, QueryParameter(required=False, min_length=1, max_length=200, pattern=_NO_NUL)
+    str | None, QueryParameter(required=False, min_length=1, max_length=200, pattern=PLAIN)
 ]
 """A text filter of a view read."""
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, required=False)]
@@ -71,7 +72,7 @@ After = Annotated[
         required=False,
         min_length=1,
         max_length=200,
-        pattern=_NO_NUL,
+        pattern=PLAIN,
         description="`next_cursor` of the previous page",
     ),
 ]
@@ -106,6 +107,7 @@ async def wait_for_view(
     target = min_position_from(request, query_value)
     if target is None:
         return waiter.position(name)
+    await refuse_if_stopped(waiter, name, target)  # a stopped view: 503 at once, no wait
     return await waiter.wait(name, target, timeout)
 
 

@@ -20,6 +20,7 @@ from litestar.params import QueryParameter
 from psycopg.rows import DictRow
 
 from ledger.api import case_view
+from ledger.api.edge import bounded
 from ledger.api.errors import BadRequest
 from ledger.api.reads import (
     Limit,
@@ -85,6 +86,8 @@ async def search(
     """Cases by number, status, centre, department, window, matter (code), applicant token and
     registration date, newest first, `limit` at a time (`next_cursor` for the next page)."""
     require_read(actor.roles)  # rows show the masked applicant: not dashboards
+    bounded("from", registered_from)
+    bounded("to", registered_to)
     if registered_from and registered_to and registered_from > registered_to:
         raise BadRequest("from", "from is after to")
     query = CaseQuery(

@@ -20,6 +20,7 @@ from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from ledger.api.access_log import note
+from ledger.api.contract import PROBLEMS
 from ledger.application.service import Ledger
 from ledger.application.tokens import verify_authorization
 from ledger.domain.permissions import require_read
@@ -45,7 +46,12 @@ class TilesController(Controller):
     tags = ["audit"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
     security = [{}]  # noqa: RUF012 public, but for entry bundles (below)
 
-    @get("/checkpoint", sync_to_thread=True, summary="tlog-tiles: the latest signed checkpoint")
+    @get(
+        "/checkpoint",
+        sync_to_thread=True,
+        media_type=MediaType.TEXT,
+        summary="tlog-tiles: the latest signed checkpoint",
+    )
     def checkpoint(self, ledger: NamedDependency[Ledger]) -> Response[str]:
         return Response(
             ledger.audit.checkpoint().note,
@@ -56,12 +62,14 @@ class TilesController(Controller):
     @get(
         "/tile/{tile_path:path}",
         sync_to_thread=True,
+        media_type=OCTET_STREAM,
         summary="tlog-tiles: a hash tile or an entry bundle",
         description="`/tile/<L>/<N>[.p/<W>]`: the hashes of Merkle level 8L (256, or W at the "
         "right edge). `/tile/entries/<N>[.p/<W>]`: each entry a big-endian uint16 length and the "
         "leaf's bytes (`case-ledger/leaf/v1`), which hash (RFC 9162, 0x00 prefix) to the level-0 "
         "tile's hashes; entry bundles hold the events' content, so they need a bearer token of a "
         "reading role. Full tiles are immutable; anything past the latest checkpoint is 404.",
+        opt={PROBLEMS: (401, 403)},  # entry bundles
     )
     def tile(
         self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger], tile_path: TilePath
@@ -88,6 +96,7 @@ class LeafController(Controller):
         description="SHA-256(0x00 || entry) is the leaf's hash in the tiles and proofs, so the "
         "leaf can be re-derived. Bookkeeping leaves (case-number series and index: no personal "
         "data) are public; a case's leaf needs a bearer token of a reading role.",
+        opt={PROBLEMS: (401, 403)},  # a case's leaf
     )
     def leaf(
         self,

@@ -36,7 +36,7 @@ from ledger.domain.values import Actor, ApplicantRef
 from ledger.log.audit import AuditLog
 from ledger.log.bundles import CaseBundle
 from ledger.rules.time_limits import Policies
-from ledger.store.database import Database
+from ledger.store.database import Database, fail_fast
 from ledger.store.events import (
     LedgerRecorder,
     MsgspecMapper,
@@ -89,6 +89,7 @@ class Ledger(Application[UUID]):
                 "IS_SNAPSHOTTING_ENABLED": "y",
             }
         )
+        fail_fast(self.store.datastore.pool, settings)
 
         self.audit = AuditLog(
             self.store.datastore,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -51,6 +52,35 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     local_witness: bool = True
     """Run one witness in the notary's process, with its own key and storage in
     `<data_dir>/witness/`, so the witnessing path always runs (LEDGER_LOCAL_WITNESS=0: off)."""
+    db_acquire_timeout: float = 1.0
+    """Seconds a request waits for a pooled connection before answering 503 (database down or
+    overloaded): with the connect timeout, what keeps an outage from hanging requests."""
+    db_connect_timeout: int = 2
+    """libpq `connect_timeout` of every connection (2 is libpq's minimum)."""
+    statement_timeout: float = 10.0
+    """Seconds one SQL statement of a request may run (0: no limit); a stuck lock or a runaway
+    query then answers 503 instead of holding a thread."""
+    db_probe_every: float = 0.5
+    """Seconds between the database supervisor's probes (`ledger.store.supervisor`)."""
+    max_connections: int = 4096
+    """Open HTTP connections past which a new one is answered 503 and closed."""
+    request_timeout: float = 10.0
+    """Seconds a connection has to deliver a whole request (head and body) once it opens or its
+    first byte arrives; a slower one is closed (the slowloris defence)."""
+    keep_alive_timeout: int = 5
+    """Seconds an idle keep-alive connection stays open after a response."""
+    max_header_bytes: int = 16 * 1024
+    """Largest request head (request line and headers); a larger one answers 400."""
+    backlog: int = 2048
+    """The listening socket's accept queue."""
+    max_parked_waits: int = 256
+    """Read-your-writes waits parked at once in a process; past it a read answers 503 at once."""
+    shutdown_timeout: int = 10
+    """Seconds in-flight requests get to finish on SIGTERM/SIGINT/SIGHUP before they are cut."""
+    exit_with_parent: bool = True
+    """`serve` and `worker` stop (as on SIGTERM) when the process that started them dies, so a
+    SIGKILLed `uv run` wrapper leaves no server holding the port (LEDGER_EXIT_WITH_PARENT=0 to
+    keep running, e.g. under nohup)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -71,16 +101,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             values["notary_key"] = Path(raw_key)
         values["policy_dir"] = policy_dir(env)
         values["witnesses"] = tuple(env.get("LEDGER_WITNESSES", "").split())
-        if (local := env.get("LEDGER_LOCAL_WITNESS")) is not None:
-            values["local_witness"] = local.strip().lower() not in {"0", "false", "no", "off", ""}
-        for name, conv in (
+        for flag in ("local_witness", "exit_with_parent"):
+            if (raw_flag := env.get(f"LEDGER_{flag.upper()}")) is not None:
+                values[flag] = raw_flag.strip().lower() not in {"0", "false", "no", "off", ""}
+        conversions: tuple[tuple[str, Callable[[str], object]], ...] = (
             ("snapshot_interval", int),
             ("pool_size", int),
             ("log_level", str),
             ("origin", str),
             ("checkpoint_every", float),
             ("timer_every", float),
-        ):
+            *_LIMITS,
+        )
+        for name, conv in conversions:
             if (raw := env.get(f"LEDGER_{name.upper()}")) is not None:
                 values[name] = conv(raw)
         values.update(overrides)
@@ -89,6 +122,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def notary_key_path(self) -> Path:
         return self.notary_key or self.data_dir / "keys" / "notary.key"
+
+
+_LIMITS: tuple[tuple[str, Callable[[str], object]], ...] = (
+    ("db_acquire_timeout", float),
+    ("db_connect_timeout", int),
+    ("statement_timeout", float),
+    ("db_probe_every", float),
+    ("max_connections", int),
+    ("request_timeout", float),
+    ("keep_alive_timeout", int),
+    ("max_header_bytes", int),
+    ("backlog", int),
+    ("max_parked_waits", int),
+    ("shutdown_timeout", int),
+)
+"""Faults and abuse limits, each read from `LEDGER_<NAME>` (docs/DECISIONS.md, issue 14)."""
 
 
 def _secret(env: dict[str, str], name: str, path: Path) -> bytes:

@@ -9,18 +9,30 @@ Why "after the tracked position" never skips: the events' insert lock makes comm
 notification order, so once an id is visible every smaller id that will ever commit is visible
 too (tests/integration/test_log_order.py). A projection that reads only some topics still moves
 its position to the head it saw, so waiting for any position resolves and nothing is re-scanned.
+
+Why a failing batch is halved (`_advance`): an event the projection cannot apply must not freeze
+it (`ledger.projections.failures`). The batch is applied in a savepoint; if that fails for a
+reason that is not transient, its first half is tried, then its second, each in a savepoint,
+down to the one event that fails alone. The events before it stay applied, the position stops
+right before it, and the record of it is written, all in the batch's transaction. Events an
+operator skipped are read (so the position passes them) and never applied.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
+import structlog
 from eventsourcing.persistence import StoredEvent
 
 from ledger.projections.base import ProjectedEvent, Projection
+from ledger.projections.failures import EventFailure, is_transient, record_failure
 from ledger.store.events import MsgspecMapper
+
+log = structlog.get_logger("ledger.projections")
 
 PROJECTED_CHANNEL = "ledger_projected"
 """Payload `<name>:<generation>:<position>`, sent by the live generation's batches and the swap."""
@@ -29,34 +41,56 @@ DEFAULT_BATCH = 5_000
 Conn = psycopg.Connection[tuple[Any, ...]]
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 
+# Each event with whether an operator skipped it for this projection (the list is evaluated once
+# per statement: it is a handful of positions, or none).
+_SKIPPED = (
+    "notification_id = ANY(ARRAY(SELECT position FROM ledger_projection_failures "
+    "WHERE name = %s AND state = 'skipped'))"
+)
 _SELECT = (
-    "SELECT notification_id, originator_id, originator_version, topic, state FROM ledger_events "
-    "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+    f"SELECT notification_id, originator_id, originator_version, topic, state, {_SKIPPED} "
+    "FROM ledger_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
 )
 # The head and the matching events in one statement, hence one snapshot: every event up to the
 # head that matches is in the result unless the batch is full.
 _SELECT_TOPICS = (
-    "SELECT h.head, e.notification_id, e.originator_id, e.originator_version, e.topic, e.state "
-    "FROM (SELECT max(notification_id) AS head FROM ledger_events) h LEFT JOIN LATERAL ("
-    "  SELECT notification_id, originator_id, originator_version, topic, state FROM ledger_events"
+    "SELECT h.head, e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, "
+    "e.skipped FROM (SELECT max(notification_id) AS head FROM ledger_events) h LEFT JOIN LATERAL ("
+    "  SELECT notification_id, originator_id, originator_version, topic, state, "
+    f"  {_SKIPPED} AS skipped FROM ledger_events"
     "  WHERE notification_id > %s AND topic = ANY(%s) ORDER BY notification_id LIMIT %s"
     ") e ON true ORDER BY e.notification_id"
 )
 _LIVE = "SELECT generation FROM ledger_projections WHERE name = %s FOR KEY SHARE"
 _TRACKING = (
-    "SELECT position FROM ledger_projection_tracking WHERE name = %s AND generation = %s FOR UPDATE"
+    "SELECT position, stopped_before FROM ledger_projection_tracking "
+    "WHERE name = %s AND generation = %s FOR UPDATE"
 )
+
+Row = tuple[Any, ...]
+"""A stored event as read: notification id, originator id, version, topic, state, skipped."""
 
 
 @dataclass(frozen=True)
 class Batch:
     generation: int
     events: int
-    """Events handed to `apply` (those of the projection's topics)."""
+    """Events applied (of the projection's topics)."""
     position: int
     """The tracking position after the batch."""
     full: bool
     """The read hit the batch size: more may be waiting."""
+    skipped: tuple[int, ...] = ()
+    """Events passed without applying them: an operator skipped them."""
+    stopped_before: int | None = None
+    """The generation is stopped before this event until an operator skips or retries it."""
+    failure: EventFailure | None = None
+    """The record this batch wrote: the event it stopped before, and why."""
+
+
+class Tracked(NamedTuple):
+    position: int
+    stopped_before: int | None
 
 
 class BatchWriter:
@@ -103,20 +137,25 @@ class BatchWriter:
         return int(row[0])
 
     def _advance(self, conn: Conn, generation: int, position: int, *, notify: bool) -> Batch:
-        """Read, decode and apply the events after `position`, and move the tracking row (whose
-        lock the caller holds)."""
+        """Read, decode and apply the events after `position`, isolating an event that cannot be
+        applied, and move the tracking row (whose lock the caller holds)."""
         rows, full, reached = self._rows(self._read(conn, position), position)
-        self._apply(conn, generation, rows)
+        applying, skipped = split_skipped(rows)
+        failed = self._apply_isolating(conn, generation, applying)
+        if failed is not None:
+            return self._stop(conn, generation, position, applying, skipped, *failed, notify=notify)
         if reached != position:
             self._track(conn, generation, reached, notify=notify)
-        return Batch(generation, len(rows), reached, full)
+        return Batch(generation, len(applying), reached, full, skipped)
 
     def _read(self, conn: Conn, position: int) -> Cursor:
         if self.topics is None:
-            return conn.execute(_SELECT, (position, self.batch_size), binary=True)
-        return conn.execute(_SELECT_TOPICS, (position, self.topics, self.batch_size), binary=True)
+            return conn.execute(_SELECT, (self.name, position, self.batch_size), binary=True)
+        return conn.execute(
+            _SELECT_TOPICS, (self.name, position, self.topics, self.batch_size), binary=True
+        )
 
-    def _rows(self, read: Cursor, position: int) -> tuple[list[tuple[Any, ...]], bool, int]:
+    def _rows(self, read: Cursor, position: int) -> tuple[list[Row], bool, int]:
         """The events read, whether the batch is full, and the position the batch reaches."""
         if self.topics is None:
             rows = read.fetchall()
@@ -129,7 +168,8 @@ class BatchWriter:
         # Not full: every matching event up to the head is here, so pass the head too.
         return rows, full, rows[-1][0] if full else max(position, head or 0)
 
-    def _apply(self, conn: Conn, generation: int, rows: list[tuple[Any, ...]]) -> None:
+    def _apply(self, conn: Conn, generation: int, rows: Sequence[Row]) -> None:
+        """Decode `rows` (none of them skipped) and hand them to the projection."""
         if rows:
             decode = self._mapper.to_domain_event
             events = [
@@ -144,23 +184,118 @@ class BatchWriter:
                         )
                     ),
                 )
-                for n, originator_id, version, topic, state in rows
+                for n, originator_id, version, topic, state, *_ in rows
             ]
             with conn.cursor() as cur:
                 self.projection.apply(cur, generation, events)
 
-    def _track(self, conn: Conn, generation: int, position: int, *, notify: bool) -> None:
+    def _apply_isolating(
+        self, conn: Conn, generation: int, rows: Sequence[Row]
+    ) -> tuple[Row, Exception] | None:
+        """Apply `rows` in a savepoint; if that fails, and not transiently, apply every event
+        before the first one that fails alone, and return that one with its error."""
+        if not rows:
+            return None
+        try:
+            with conn.transaction():
+                self._apply(conn, generation, rows)
+        except Exception as e:
+            if is_transient(e):
+                raise
+            return self._first_failing(conn, generation, rows, e)
+        return None
+
+    def _first_failing(
+        self, conn: Conn, generation: int, rows: Sequence[Row], error: Exception
+    ) -> tuple[Row, Exception] | None:
+        """`rows` failed together with `error`: apply each half in turn, bisecting the one that
+        fails, so everything before the first event that fails alone is applied. None when every
+        part applies on its own (the batch failed only as a whole)."""
+        if len(rows) == 1:
+            return rows[0], error
+        middle = len(rows) // 2
+        for part in (rows[:middle], rows[middle:]):
+            try:
+                with conn.transaction():
+                    self._apply(conn, generation, part)
+            except Exception as e:
+                if is_transient(e):
+                    raise
+                if (found := self._first_failing(conn, generation, part, e)) is not None:
+                    return found
+        return None
+
+    def _stop(
+        self,
+        conn: Conn,
+        generation: int,
+        position: int,
+        applying: Sequence[Row],
+        skipped: tuple[int, ...],
+        row: Row,
+        error: Exception,
+        *,
+        notify: bool,
+    ) -> Batch:
+        """Record the event in `row` and stop `generation` right before it (the events before it
+        were applied). If an operator skipped it meanwhile, just stop short of it: the next batch
+        reads it as skipped."""
+        before = int(row[0])
+        failure = record_failure(conn, self.name, generation, row, error)
+        stopped_before = None if failure is None else before
+        self._track(conn, generation, before - 1, notify=notify, stopped_before=stopped_before)
+        applied = sum(1 for r in applying if r[0] < before)
+        if failure is not None:
+            log.error(
+                "projection.event_failed",
+                projection=self.name,
+                generation=generation,
+                position=before,
+                originator_id=str(failure.originator_id),
+                originator_version=failure.originator_version,
+                topic=failure.topic,
+                error_class=failure.error_class,
+                error=failure.error,
+                attempts=failure.attempts,
+            )
+        return Batch(
+            generation,
+            applied,
+            before - 1,
+            full=failure is None,
+            skipped=tuple(p for p in skipped if p < before),
+            stopped_before=stopped_before,
+            failure=failure,
+        )
+
+    def _track(
+        self,
+        conn: Conn,
+        generation: int,
+        position: int,
+        *,
+        notify: bool,
+        stopped_before: int | None = None,
+    ) -> None:
         conn.execute(
-            "UPDATE ledger_projection_tracking SET position = %s, updated_at = now() "
-            "WHERE name = %s AND generation = %s",
-            (position, self.name, generation),
+            "UPDATE ledger_projection_tracking SET position = %s, stopped_before = %s, "
+            "updated_at = now() WHERE name = %s AND generation = %s",
+            (position, stopped_before, self.name, generation),
         )
         if notify:
             notify_projected(conn, self.name, generation, position)
 
 
-def lock_tracking(conn: Conn, name: str, generation: int) -> int:
-    """Lock a generation's tracking row (creating it at 0 if missing) and read its position."""
+def split_skipped(rows: Sequence[Row]) -> tuple[list[Row], tuple[int, ...]]:
+    """The rows to apply, and the positions of those an operator skipped."""
+    if not any(r[5] for r in rows):
+        return list(rows), ()
+    return [r for r in rows if not r[5]], tuple(int(r[0]) for r in rows if r[5])
+
+
+def lock_tracking(conn: Conn, name: str, generation: int) -> Tracked:
+    """Lock a generation's tracking row (creating it at 0 if missing) and read its position and
+    whether it is stopped."""
     row = conn.execute(_TRACKING, (name, generation)).fetchone()
     if row is None:
         conn.execute(
@@ -170,7 +305,7 @@ def lock_tracking(conn: Conn, name: str, generation: int) -> int:
         )
         row = conn.execute(_TRACKING, (name, generation)).fetchone()
         assert row is not None
-    return int(row[0])
+    return Tracked(int(row[0]), None if row[1] is None else int(row[1]))
 
 
 def notify_projected(conn: Conn, name: str, generation: int, position: int) -> None:

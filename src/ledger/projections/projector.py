@@ -5,6 +5,13 @@ the tracking row FOR UPDATE, then reads the position under that lock; a second p
 `serve` and `worker` both running it) waits and continues where the first committed. A rebuild's
 swap (`ledger.projections.rebuild`) takes the registry row FOR UPDATE, so it waits for the batch
 in flight, and the next batch sees the new generation.
+
+Why a failing batch does not stop the projector: a batch that fails for a reason that is not
+transient is redone in a new transaction that isolates the event at fault
+(`BatchWriter._advance`); if one event fails alone, it is recorded and this projection stops
+right before it (`ledger.projections.failures`), while the others go on. A stopped projector
+checks once per idle timeout, or when an operator's skip or retry NOTIFYs it, whether it may go
+on. Transient errors (a lost connection, a deadlock) are retried with back-off, as always.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ import structlog
 
 from ledger.log.notary import EVENTS_CHANNEL
 from ledger.projections.base import Projection
-from ledger.projections.batch import DEFAULT_BATCH, Batch, lock_tracking
+from ledger.projections.batch import DEFAULT_BATCH, Batch, Conn, lock_tracking, split_skipped
+from ledger.projections.failures import CONTROL_CHANNEL, is_transient
 from ledger.projections.rebuild import Rebuilder
 
 log = structlog.get_logger("ledger.projections")
@@ -24,10 +32,17 @@ log = structlog.get_logger("ledger.projections")
 # Both locks at once. If a swap commits while this waits, the re-checked join (new generation,
 # old tracking row) fails and no row comes back: the caller then locks step by step.
 _LOCK_LIVE = (
-    "SELECT p.generation, t.position FROM ledger_projections p JOIN ledger_projection_tracking t "
-    "ON t.name = p.name AND t.generation = p.generation WHERE p.name = %s "
-    "FOR KEY SHARE OF p FOR UPDATE OF t"
+    "SELECT p.generation, t.position, t.stopped_before FROM ledger_projections p "
+    "JOIN ledger_projection_tracking t ON t.name = p.name AND t.generation = p.generation "
+    "WHERE p.name = %s FOR KEY SHARE OF p FOR UPDATE OF t"
 )
+_STOPPED = (
+    "SELECT p.generation, t.position, t.stopped_before FROM ledger_projections p "
+    "JOIN ledger_projection_tracking t ON t.name = p.name AND t.generation = p.generation "
+    "WHERE p.name = %s"
+)
+MAX_BACKOFF = 30.0
+"""Longest pause between two attempts after transient errors in a row."""
 
 
 class Projector(Rebuilder):
@@ -50,6 +65,8 @@ class Projector(Rebuilder):
         self._position = 0
         """Where this projector's last batch left the live generation: the guess `step` reads
         after before its locks confirm it."""
+        self._stopped: int | None = None
+        """The event the live generation is stopped before, as this projector last saw."""
 
     def step(self) -> Batch:
         """Project the next batch (possibly empty) into the live generation.
@@ -58,7 +75,10 @@ class Projector(Rebuilder):
         the GIL: BEGIN, the locks and the read after where this projector left off, pipelined;
         `apply`; the tracking row, NOTIFY and COMMIT, pipelined. If the locks show another
         position (another projector moved it) or no row (the first run; a swap meanwhile), it
-        locks step by step and reads again."""
+        locks step by step and reads again. If the batch fails, not transiently, it is redone
+        isolating the event at fault (`_isolating_step`). A stopped generation is not read."""
+        if self._stopped is not None and (halted := self._still_stopped()) is not None:
+            return halted
         conn = self._connection()
         try:
             with conn.pipeline():
@@ -66,23 +86,67 @@ class Projector(Rebuilder):
                 locked = conn.execute(_LOCK_LIVE, (self.name,))
                 guessed = self._read(conn, self._position)
             row = locked.fetchone()
-            if row is not None and row[1] == self._position:
-                generation, position = row
+            if row is not None and row[1] == self._position and row[2] is None:
+                generation, position = row[0], row[1]
                 rows, full, reached = self._rows(guessed, position)
             else:
                 generation = self._live_generation(conn)
-                position = lock_tracking(conn, self.name, generation)
+                position, stopped_before = lock_tracking(conn, self.name, generation)
+                if stopped_before is not None:
+                    conn.execute("COMMIT")
+                    return self._halt(generation, position, stopped_before)
                 rows, full, reached = self._rows(self._read(conn, position), position)
-            self._apply(conn, generation, rows)
+            applying, skipped = split_skipped(rows)
+            self._apply(conn, generation, applying)
             with conn.pipeline():
                 if reached != position:
                     self._track(conn, generation, reached, notify=True)
                 conn.execute("COMMIT")
+        except Exception as e:
+            _rollback(conn)
+            if is_transient(e) or conn.broken:
+                raise
+            return self._isolating_step()
         except BaseException:
-            conn.rollback()
+            _rollback(conn)
             raise
         self._position = reached
-        return Batch(generation, len(rows), reached, full)
+        return Batch(generation, len(applying), reached, full, skipped)
+
+    def _isolating_step(self) -> Batch:
+        """The batch again, in a transaction that finds the event at fault, if it still fails:
+        the events before it are applied and the generation stops right before it."""
+        conn = self._connection()
+        with conn.transaction():
+            generation = self._live_generation(conn)
+            position, stopped_before = lock_tracking(conn, self.name, generation)
+            if stopped_before is not None:
+                batch = None
+            else:
+                batch = self._advance(conn, generation, position, notify=True)
+        if batch is None:
+            return self._halt(generation, position, stopped_before)
+        self._position = batch.position
+        self._stopped = batch.stopped_before
+        return batch
+
+    def _halt(self, generation: int, position: int, stopped_before: int | None) -> Batch:
+        self._position = position
+        self._stopped = stopped_before
+        return Batch(generation, 0, position, full=False, stopped_before=stopped_before)
+
+    def _still_stopped(self) -> Batch | None:
+        """One query, no lock: is the live generation still stopped? (None: go on.)"""
+        row = self._connection().execute(_STOPPED, (self.name,)).fetchone()
+        if row is None or row[2] is None:
+            self._stopped = None
+            return None
+        return self._halt(*row)
+
+    @property
+    def stopped_before(self) -> int | None:
+        """The event this projector's live generation is stopped before, as it last saw."""
+        return self._stopped
 
     def catch_up(self) -> int:
         """Project everything stored so far; returns the position reached."""
@@ -91,15 +155,19 @@ class Projector(Rebuilder):
         return batch.position
 
     def run(self, stop: threading.Event) -> None:
-        """Project as events arrive until `stop` is set; survives database restarts and failing
-        batches (logged, retried: a batch that cannot be applied is never skipped)."""
+        """Project as events arrive until `stop` is set; survives database restarts and other
+        transient errors (logged, retried with back-off). An event that cannot be applied stops
+        this projection before it, with a record, until an operator skips or retries it."""
         log.info("projection.started", projection=self.name, batch_size=self.batch_size)
+        failures = 0
         while not stop.is_set():
             try:
                 with self._connect() as listener:
                     listener.execute(f"LISTEN {EVENTS_CHANNEL}")
+                    listener.execute(f"LISTEN {CONTROL_CHANNEL}")
                     while not stop.is_set():
                         batch = self.step()
+                        failures = 0
                         if batch.events:
                             log.debug(
                                 "projection.batch",
@@ -116,12 +184,23 @@ class Projector(Rebuilder):
                         for _ in listener.notifies(timeout=0):
                             pass
             except psycopg.OperationalError as e:
+                failures += 1
                 log.warning("projection.database_unavailable", projection=self.name, error=str(e))
                 self.close()
-                stop.wait(1.0)
+                stop.wait(_backoff(1.0, failures))
             except Exception:
+                failures += 1
                 log.exception("projection.failed", projection=self.name)
                 self.close()
-                stop.wait(self.retry_delay)
+                stop.wait(_backoff(self.retry_delay, failures))
         self.close()
         log.info("projection.stopped", projection=self.name)
+
+
+def _backoff(base: float, failures: int) -> float:
+    return min(MAX_BACKOFF, base * 2.0 ** min(failures - 1, 10))
+
+
+def _rollback(conn: Conn) -> None:
+    if not conn.broken and not conn.closed:
+        conn.rollback()

@@ -1,7 +1,10 @@
-"""How far each projection has followed the log: position, lag, and any rebuild under way.
+"""How far each projection has followed the log: position, lag, any rebuild under way, and
+whether it is stopped before an event it cannot apply (and which events an operator skipped).
 
 `ledger projections status` prints it, views report `position` as their as_of_position, and a
 read that times out waiting for a view (`ledger.projections.waiter`) says how far behind it is.
+`stopped_projections` is the cheap question `/health` and the read path ask: which live views are
+stopped, before which event, and why (`ledger.projections.failures`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import datetime, timezone
 import msgspec
 
 from ledger.projections.batch import Conn, Cursor
+from ledger.projections.failures import EventFailure, decode_failures
 from ledger.projections.rebuild import REBUILD_LOCK
 
 
@@ -32,6 +36,17 @@ class ProjectionStatus(msgspec.Struct, frozen=True, kw_only=True):
     rebuild_position: int | None = None
     rebuild_running: bool = False
     """A process holds the projection's rebuild lock (False with `rebuilding`: abandoned)."""
+    stopped: EventFailure | None = None
+    """The event the live generation is stopped before, and why; None while it goes on."""
+    rebuild_stopped: EventFailure | None = None
+    """The event the rebuild (`rebuilding`) stopped before, if it did."""
+    skipped: tuple[EventFailure, ...] = ()
+    """Events an operator skipped: the view is knowingly missing them."""
+
+    @property
+    def state(self) -> str:
+        """One word: stopped, skipping (goes on, missing skipped events) or ok."""
+        return "stopped" if self.stopped else "skipping" if self.skipped else "ok"
 
 
 class _Recorded(msgspec.Struct):
@@ -42,7 +57,11 @@ _STATUS = (
     "SELECT p.name, p.generation, coalesce(t.position, 0), p.rebuilding, r.position, "
     "EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
     "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-    "  AND l.classid = %s::oid AND l.objid = hashtext(p.name)::oid AND l.objsubid = 2) "
+    "  AND l.classid = %s::oid AND l.objid = hashtext(p.name)::oid AND l.objsubid = 2), "
+    "t.stopped_before, r.stopped_before, "
+    "(SELECT json_agg(f ORDER BY f.position)::text FROM ledger_projection_failures f "
+    "  WHERE f.name = p.name AND (f.state = 'skipped' "
+    "    OR f.position IN (t.stopped_before, r.stopped_before))) "
     "FROM ledger_projections p "
     "LEFT JOIN ledger_projection_tracking t ON t.name = p.name AND t.generation = p.generation "
     "LEFT JOIN ledger_projection_tracking r ON r.name = p.name AND r.generation = p.rebuilding "
@@ -62,9 +81,10 @@ def read_status(conn: Conn | Cursor, names: Iterable[str] = ()) -> list[Projecti
     found = {row[0]: row for row in conn.execute(_STATUS, (REBUILD_LOCK,)).fetchall()}
     statuses = []
     for name in sorted(found.keys() | set(names)):
-        _, generation, position, rebuilding, rebuild_position, running = found.get(
-            name, (name, None, 0, None, None, False)
+        _, generation, position, rebuilding, rebuild_position, running, stop, rebuild_stop, f = (
+            found.get(name, (name, None, 0, None, None, False, None, None, None))
         )
+        failures = {x.position: x for x in decode_failures(f)} if f else {}
         row = conn.execute(_LAG, {"p": position}).fetchone()
         assert row is not None
         head, lag_events, oldest = row
@@ -79,6 +99,9 @@ def read_status(conn: Conn | Cursor, names: Iterable[str] = ()) -> list[Projecti
                 rebuilding=rebuilding,
                 rebuild_position=rebuild_position,
                 rebuild_running=running,
+                stopped=failures.get(stop),
+                rebuild_stopped=failures.get(rebuild_stop),
+                skipped=tuple(x for x in failures.values() if x.state == "skipped"),
             )
         )
     return statuses
@@ -87,6 +110,31 @@ def read_status(conn: Conn | Cursor, names: Iterable[str] = ()) -> list[Projecti
 def projection_status(conn: Conn | Cursor, name: str) -> ProjectionStatus:
     """One projection's status: views report `position` as their as_of_position, and the lag."""
     return next(s for s in read_status(conn, [name]) if s.name == name)
+
+
+_STOPPED = (
+    "SELECT p.name, t.position, row_to_json(f)::text FROM ledger_projections p "
+    "JOIN ledger_projection_tracking t ON t.name = p.name AND t.generation = p.generation "
+    "JOIN ledger_projection_failures f ON f.name = p.name AND f.position = t.stopped_before "
+    "ORDER BY p.name"
+)
+_decode_failure = msgspec.json.Decoder(EventFailure).decode
+
+
+class StoppedProjection(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    position: int
+    """Where the live generation stopped: right before `failure.position`."""
+    failure: EventFailure
+
+
+def stopped_projections(conn: Conn | Cursor) -> list[StoppedProjection]:
+    """The projections whose live generation is stopped before an event it cannot apply, with
+    the record of that event: one indexed query, for `/health` and for reads about to wait."""
+    return [
+        StoppedProjection(name=name, position=position, failure=_decode_failure(failure))
+        for name, position, failure in conn.execute(_STOPPED).fetchall()
+    ]
 
 
 def _age(state: bytes | None) -> float | None:

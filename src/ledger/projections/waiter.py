@@ -9,6 +9,10 @@ Positions have gaps (a failed transaction consumes sequence values) and a projec
 few topics skips most events, so the tracked position is the last notification id the projector
 has *passed*: waiting for a position in a gap resolves once the projector is beyond it.
 
+Parked waits are capped (`max_parked`): past the cap a read answers 503 at once (`TooManyWaits`),
+so a flood of reads for a position the views have not reached cannot stretch every wait (each
+timed-out wait reads the view's lag on a connection of its own).
+
 Only live generations notify (a rebuild's builder does not; its swap does, naming the new
 generation), and PostgreSQL delivers notifications in commit order, so a higher generation in a
 payload means the swap happened; its position is then at least the old one's.
@@ -62,6 +66,19 @@ class NotCaughtUp(LedgerError):
         self.lag_seconds = lag_seconds
 
 
+class TooManyWaits(LedgerError):
+    """So many reads are already waiting for views to catch up that this one is refused."""
+
+    retry_after = 1
+
+    def __init__(self, parked: int) -> None:
+        super().__init__(
+            f"{parked} reads are already waiting for views to catch up (the most this process "
+            "parks, LEDGER_MAX_PARKED_WAITS); retry shortly"
+        )
+        self.parked = parked
+
+
 @dataclass
 class _Waiting:
     min_position: int
@@ -71,9 +88,11 @@ class _Waiting:
 class PositionWaiter:
     """Shared by every request of a process: `await waiter.wait("cases", position, timeout)`."""
 
-    def __init__(self, conninfo: str, *, retry_delay: float = 1.0) -> None:
+    def __init__(self, conninfo: str, *, retry_delay: float = 1.0, max_parked: int = 256) -> None:
         self.conninfo = conninfo
         self.retry_delay = retry_delay
+        self.max_parked = max_parked
+        self._parked = 0
         self._lock = threading.Lock()
         self._live: dict[str, tuple[int, int]] = {}  # name -> (generation, position)
         self._waiting: dict[str, list[_Waiting]] = {}
@@ -143,8 +162,11 @@ class PositionWaiter:
         with self._lock:
             if self._live.get(name, (0, 0))[1] >= min_position:
                 return None
+            if self._parked >= self.max_parked:
+                raise TooManyWaits(self._parked)
             entry = _Waiting(min_position, wake)
             self._waiting.setdefault(name, []).append(entry)
+            self._parked += 1
             return entry
 
     def _unpark(self, name: str, entry: _Waiting) -> None:
@@ -152,6 +174,7 @@ class PositionWaiter:
             waiting = self._waiting.get(name, [])
             if entry in waiting:
                 waiting.remove(entry)
+                self._parked -= 1
 
     def _not_caught_up(self, name: str, min_position: int) -> NotCaughtUp:
         position = self.position(name)
@@ -180,6 +203,7 @@ class PositionWaiter:
             ready = [w for w in waiting if w.min_position <= position]
             for entry in ready:
                 waiting.remove(entry)
+                self._parked -= 1
                 entry.wake()
 
     def _listen(self) -> None:

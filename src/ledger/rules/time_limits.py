@@ -3,8 +3,13 @@
 One file per jurisdiction. The national file (`cn.toml`) is complete; a local file `extends` it and
 may replace whole sections (`hotline`, `rating`, ...) and add or replace matters by code. The
 merged version is "<base version>+<local version>", like calendars, and it is what clocks record.
-A centre no local file lists runs on the national policy. Strict like the calendar loader: unknown
-keys, a missing section in a base file, or a centre claimed twice are errors naming file and field.
+
+The files' `centres` lists are also the register of centres: a case may be registered only at a
+centre one file claims (`Policies.knows`; the API answers 422 `centre.unknown` otherwise), so a
+misspelt centre cannot open a case-number series of its own. A centre under the national policy
+is listed in `cn.toml`. (Events already stored at a centre no file lists still read on the national
+policy.) Strict like the calendar loader: unknown keys, a missing section in a base file, or a
+centre claimed twice are errors naming file and field.
 """
 
 from __future__ import annotations
@@ -143,6 +148,15 @@ class Policies:
 
     def timing(self, centre: str) -> Timing:
         return self._by_jurisdiction[self._by_centre.get(centre, NATIONAL)]
+
+    def knows(self, centre: str) -> bool:
+        """Whether a policy file claims `centre`: only there may a case be registered."""
+        return centre in self._by_centre
+
+    @property
+    def centres(self) -> list[str]:
+        """Every configured centre, sorted."""
+        return sorted(self._by_centre)
 
     def jurisdiction(self, name: str) -> Timing:
         return self._by_jurisdiction[name]

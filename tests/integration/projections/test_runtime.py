@@ -96,9 +96,10 @@ def consistent_read(conn: psycopg.Connection[Any]) -> tuple[int, bool]:
 
 
 class FailsOnce(Counts):
-    """Writes its rows, then fails in the batch holding position `fail_at` (once)."""
+    """Writes its rows, then fails in the batch holding position `fail_at` (once) with `error`."""
 
     fail_at: ClassVar[int] = 0
+    error: ClassVar[Exception] = RuntimeError("the view could not be written")
 
     def apply(
         self, cur: psycopg.Cursor[Any], generation: int, events: Sequence[ProjectedEvent]
@@ -106,18 +107,22 @@ class FailsOnce(Counts):
         super().apply(cur, generation, events)
         if any(e.position == self.fail_at for e in events):
             type(self).fail_at = 0
-            raise RuntimeError("the view could not be written")
+            raise self.error
+
+
+def failure_records(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
+    return conn.execute("SELECT name, position FROM ledger_projection_failures").fetchall()
 
 
 def test_a_batch_commits_its_view_rows_and_its_position_together_or_not_at_all(
     database: Database, owner: psycopg.Connection[Any]
 ) -> None:
     fill_log(database, 250)
-    FailsOnce.fail_at = 150
+    FailsOnce.fail_at, FailsOnce.error = 150, psycopg.errors.SerializationFailure("conflict")
     projector = Projector(database.app_conninfo, FailsOnce(), batch_size=100)
 
     first = projector.step()
-    with pytest.raises(RuntimeError, match="could not be written"):
+    with pytest.raises(psycopg.errors.SerializationFailure):  # transient: raised, retried later
         projector.step()
     after_failure = tracked(owner)
     counts_after_failure = view_counts(owner)
@@ -129,6 +134,23 @@ def test_a_batch_commits_its_view_rows_and_its_position_together_or_not_at_all(
     assert counts_after_failure == log_counts(owner, 100)  # the failed batch left no row behind
     assert position == head(owner) == 250
     assert view_counts(owner) == log_counts(owner)
+    assert failure_records(owner) == []
+
+
+def test_a_batch_that_fails_once_for_another_reason_is_redone_at_once_and_nothing_is_recorded(
+    database: Database, owner: psycopg.Connection[Any]
+) -> None:
+    fill_log(database, 250)
+    FailsOnce.fail_at, FailsOnce.error = 150, RuntimeError("the view could not be written")
+    projector = Projector(database.app_conninfo, FailsOnce(), batch_size=100)
+
+    batches = [projector.step() for _ in range(3)]
+    projector.close()
+
+    assert [(b.events, b.position) for b in batches] == [(100, 100), (100, 200), (50, 250)]
+    assert view_counts(owner) == log_counts(owner)  # the failed attempt's rows were undone
+    assert failure_records(owner) == [] and projector.stopped_before is None
+    assert tracked(owner) == {1: 250}
 
 
 def test_a_projector_resumes_exactly_where_it_stopped(

@@ -85,6 +85,14 @@ def test_the_default_month_is_the_last_full_one() -> None:
     assert last_full_month(date(2027, 1, 1)) == "2026-12"
 
 
+def test_every_centre_the_demo_registers_at_is_configured(month: list[CasePlan]) -> None:
+    """The API refuses a centre no policy file claims (422 centre.unknown)."""
+    policies = Policies()
+    centres = {plan.centre for plan in [*stories(), *month]}
+
+    assert centres == set(policies.centres)  # every story's centre, and the month's five
+
+
 def test_the_three_seed_exceptions_are_granted_layer_by_layer_before_their_use() -> None:
     """000 霍山 (破例), 001 清源 (低保), 004 张家口 (资格认证): decided by the case aggregate as the
     API would, each story's 特事特办 is granted by three distinct approvers and then relied on."""

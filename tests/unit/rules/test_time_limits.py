@@ -38,6 +38,31 @@ def test_a_centre_no_file_lists_runs_on_the_national_policy() -> None:
     assert Policies().timing("somewhere-else").policy.version == "cn-tl-2026.1"
 
 
+def test_the_configured_centres_are_exactly_those_the_files_claim() -> None:
+    policies = Policies()
+
+    assert policies.centres == sorted(SEED_CENTRES)
+    assert all(policies.knows(centre) for centre in SEED_CENTRES)
+    assert not policies.knows("somewhere-else")
+    assert not policies.knows("Huoshan")
+
+
+def test_a_centre_the_national_file_lists_is_configured_on_the_national_policy(
+    policy_dir: Path,
+) -> None:
+    national = policy_dir / "time-limits" / "cn.toml"
+    national.write_text(
+        national.read_text(encoding="utf-8").replace("centres = []", 'centres = ["xian"]'),
+        encoding="utf-8",
+    )
+
+    policies = Policies(policy_dir)
+
+    assert policies.knows("xian")
+    assert policies.timing("xian").policy.version == "cn-tl-2026.1"
+    assert "xian" in policies.centres
+
+
 def test_every_limit_cites_a_document() -> None:
     for name in Policies().jurisdictions:
         policy = Policies().jurisdiction(name).policy

@@ -9,6 +9,7 @@ import msgspec
 from ledger.api.schemas.case_events import (
     AcceptanceRefused,
     Accepted,
+    AttendeeIn,
     ClockPaused,
     ClockResumed,
     CommitmentBreached,
@@ -16,6 +17,7 @@ from ledger.api.schemas.case_events import (
     CommitmentSigned,
     Completed,
     CorrectionRecorded,
+    CreditCheckIn,
     DutyIntervention,
     EventRequest,
     ExceptionLayerDecided,
@@ -115,7 +117,16 @@ AppendEventRequest = (
 
 
 def command_fields(request: EventRequest) -> dict[str, Any]:
-    """The request's fields as the aggregate's command takes them."""
-    fields = msgspec.structs.asdict(request)
-    fields.pop("occurred_at")
-    return fields
+    """The request's fields as the aggregate's command takes them: the wire's own shapes of
+    domain values (`AttendeeIn`, `CreditCheckIn`) as those values."""
+    return {
+        name: _to_domain(value)
+        for name, value in msgspec.structs.asdict(request).items()
+        if name != "occurred_at"
+    }
+
+
+def _to_domain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_to_domain(item) for item in value]
+    return value.to_domain() if isinstance(value, AttendeeIn | CreditCheckIn) else value

@@ -12,17 +12,48 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from ledger.api.schemas.fields import Item, Items, Name, Strict, Text, When
+from ledger.api.schemas.fields import Item, Items, Name, Strict, Text, When, check_range
 from ledger.domain.clock import PauseReason
-from ledger.domain.exceptions.records import Attendee, AuditFinding, CreditCheck, ExceptionKind
+from ledger.domain.exceptions.records import (
+    Attendee,
+    AuditFinding,
+    CreditCheck,
+    CreditResult,
+    ExceptionKind,
+)
 from ledger.domain.lifecycle import EscalationThreat, NoticeChannel, SuppliedVia
-from ledger.domain.values import Decision, Outcome
+from ledger.domain.values import Decision, Outcome, Role
 
 
 class EventRequest(Strict, tag_field="type"):
     """One event to append; `type` is the event's name (DESIGN §4)."""
 
-    occurred_at: When | None = None
+    occurred_at: When | None = None  # bounded by the domain (occurred_at.too_early / .in_future)
+
+
+class AttendeeIn(Strict):
+    """One attendee of a joint layer, as the request names them (`Attendee` in the event)."""
+
+    id: Name
+    role: Role
+    unit: Name | None = None
+
+    def to_domain(self) -> Attendee:
+        return Attendee(id=self.id, role=self.role, unit=self.unit)
+
+
+class CreditCheckIn(Strict):
+    """The credit record the clerk looked up (`CreditCheck` in the event)."""
+
+    result: CreditResult
+    source: Name
+    checked_at: When
+
+    def __post_init__(self) -> None:
+        check_range(checked_at=self.checked_at)
+
+    def to_domain(self) -> CreditCheck:
+        return CreditCheck(result=self.result, source=self.source, checked_at=self.checked_at)
 
 
 class VisitRecorded(EventRequest, tag=True, kw_only=True):
@@ -49,7 +80,9 @@ class Accepted(EventRequest, tag=True, kw_only=True):
 class AcceptanceRefused(EventRequest, tag=True, kw_only=True):
     reason: Text
     legal_basis: Text
-    missing_materials: list[Item] = msgspec.field(default_factory=list)
+    missing_materials: Annotated[list[Item], Meta(max_length=100)] = msgspec.field(
+        default_factory=list
+    )
 
 
 class ClockPaused(EventRequest, tag=True, kw_only=True):
@@ -123,7 +156,7 @@ class ExceptionRequested(EventRequest, tag=True, kw_only=True):
     compensating_controls: Annotated[list[Text], Meta(max_length=20)] = msgspec.field(
         default_factory=list
     )
-    credit_check: CreditCheck | None = None
+    credit_check: CreditCheckIn | None = None
 
 
 class ExceptionLayerDecided(EventRequest, tag=True, kw_only=True):
@@ -131,7 +164,9 @@ class ExceptionLayerDecided(EventRequest, tag=True, kw_only=True):
     layer: Annotated[int, Meta(ge=1, le=20)]
     decision: Decision
     opinion: Text
-    attendees: Annotated[list[Attendee], Meta(max_length=50)] = msgspec.field(default_factory=list)
+    attendees: Annotated[list[AttendeeIn], Meta(max_length=50)] = msgspec.field(
+        default_factory=list
+    )
     minutes_ref: Name | None = None  # 会议纪要 number, for a joint layer
 
 
@@ -144,6 +179,9 @@ class CommitmentSigned(EventRequest, tag=True, kw_only=True):
     exception_id: UUID
     items: Items
     due_at: When
+
+    def __post_init__(self) -> None:
+        check_range(due_at=self.due_at)
 
 
 class CommitmentFulfilled(EventRequest, tag=True, kw_only=True):

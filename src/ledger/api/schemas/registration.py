@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from msgspec import Meta
-
-from ledger.api.schemas.fields import Name, Strict, Text, When
+from ledger.api.schemas.fields import Centre, Name, RawIdentifier, Strict, Text, When
 from ledger.domain.values import Channel, Priority, TimeLimit
 
 
@@ -20,15 +17,15 @@ class ApplicantIn(Strict):
     """Raw identifiers, accepted only to be masked and tokenised before anything is stored."""
 
     name: Name
-    id_number: Annotated[str, Meta(max_length=32)] | None = None
-    phone: Annotated[str, Meta(max_length=32)] | None = None
-    bank_card: Annotated[str, Meta(max_length=32)] | None = None
+    id_number: RawIdentifier | None = None
+    phone: RawIdentifier | None = None
+    bank_card: RawIdentifier | None = None
 
 
 class RegisterCaseRequest(Strict):
     channel: Channel
     matter: MatterIn
-    centre: Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")]
+    centre: Centre  # one the policies configure, else 422 centre.unknown
     department: Name
     applicant: ApplicantIn
     window: Name | None = None
@@ -36,4 +33,4 @@ class RegisterCaseRequest(Strict):
     statutory_limit: TimeLimit | None = None
     promised_limit: TimeLimit | None = None
     parent_case_id: UUID | None = None
-    occurred_at: When | None = None
+    occurred_at: When | None = None  # bounded by the domain (occurred_at.too_early / .in_future)

@@ -1,0 +1,45 @@
+"""Which errors stop a projection (the event is at fault) and which are retried (it is not)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg import errors
+
+from ledger.projections.failures import is_transient
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        errors.SerializationFailure("could not serialize access"),
+        errors.DeadlockDetected("deadlock detected"),
+        errors.AdminShutdown("terminating connection due to administrator command"),
+        errors.QueryCanceled("canceling statement due to statement timeout"),
+        errors.LockNotAvailable("could not obtain lock"),
+        errors.DiskFull("could not extend file"),
+        errors.ConnectionFailure("connection failure"),
+        psycopg.OperationalError("consuming input failed: server closed the connection"),
+        psycopg.InterfaceError("the connection is closed"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_errors_that_say_nothing_about_the_event_are_transient(error: Exception) -> None:
+    assert is_transient(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes"),
+        errors.CharacterNotInRepertoire('invalid byte sequence for encoding "UTF8": 0x00'),
+        errors.ProgramLimitExceeded("index row size 2712 exceeds btree version 4 maximum 2704"),
+        errors.UniqueViolation("duplicate key value violates unique constraint"),
+        errors.UndefinedColumn('column "x" does not exist'),
+        ValueError("VisitRecorded before Registered"),
+        KeyError("handoff"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_errors_an_event_can_cause_are_not_transient(error: Exception) -> None:
+    assert not is_transient(error)
