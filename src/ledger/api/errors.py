@@ -28,6 +28,7 @@ from ledger.domain.errors import (
     VersionNotFoundError,
 )
 from ledger.log.errors import AuditNotFound, NotSealedYet
+from ledger.projections.stopped import ProjectionStopped
 from ledger.projections.waiter import NotCaughtUp, TooManyWaits
 from ledger.store.supervisor import DatabaseUnavailable
 
@@ -60,7 +61,7 @@ def _problem(slug: str, title: str, status: int, **members: Any) -> Problem:
     return Problem(type=PROBLEM_BASE + slug, title=title, status=status, **members)
 
 
-def ledger_error_to_problem(exc: LedgerError) -> Problem:  # noqa: PLR0911
+def ledger_error_to_problem(exc: LedgerError) -> Problem:  # noqa: PLR0911, PLR0912
     match exc:
         case RuleViolation(rule=rule, detail=detail):
             return _problem("rule-violated", "Rule violated", 422, rule=rule, detail=detail)
@@ -105,6 +106,16 @@ def ledger_error_to_problem(exc: LedgerError) -> Problem:  # noqa: PLR0911
             return _problem("not-found", "Not found", 404, detail=str(exc))
         case NotSealedYet():
             return _problem("not-sealed-yet", "Not sealed yet", 503, detail=str(exc))
+        case ProjectionStopped():
+            return _problem(
+                "projection-stopped",
+                "View stopped",
+                503,
+                rule=exc.rule,
+                detail=str(exc),
+                position=exc.position,
+                min_position=exc.min_position,
+            )
         case NotCaughtUp():
             return _problem(
                 "not-caught-up",
@@ -194,7 +205,13 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 
 
 def ledger_exception_handler(request: Request[Any, Any, Any], exc: LedgerError) -> Response[Any]:
-    headers = {"Retry-After": "1"} if isinstance(exc, NotSealedYet | NotCaughtUp) else None
+    headers = (
+        {"Retry-After": str(exc.retry_after)}
+        if isinstance(exc, ProjectionStopped)
+        else {"Retry-After": "1"}
+        if isinstance(exc, NotSealedYet | NotCaughtUp)
+        else None
+    )
     return problem_response(_with_request_id(request, ledger_error_to_problem(exc)), headers)
 
 

@@ -184,7 +184,9 @@ def test_health_is_degraded_and_a_read_past_the_event_answers_503_at_once(
     assert past.headers["content-type"].startswith("application/problem+json")
     assert "retry-after" in past.headers
     problem = past.json()
-    assert "projection.stopped" in problem["detail"] and "cases view" in problem["detail"]
+    assert problem["rule"] == "projection.stopped" and "cases view" in problem["detail"]
+    assert problem["type"].endswith("/projection-stopped")
+    assert past.headers["retry-after"] == "30"
     assert f"event {poisoned.position}" in problem["detail"]
     assert problem["position"] == poisoned.position - 1
     assert waited < 2  # at once: not after the read's wait, and never for ever
