@@ -12,6 +12,7 @@ from uuid import uuid4
 
 import pytest
 
+from ledger.log.cosignature import generate_cosigner_key
 from ledger.log.keys import load_signer
 from ledger.log.notary import Notary
 from ledger.log.proofs import verify_approval_proof
@@ -156,6 +157,13 @@ def test_the_dibao_exception_proof_passes_every_check_and_verifies_offline(
     ok = ledger_cmd("verify", str(exported), "--public-key", str(key), env={})
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert ok.stdout.strip().endswith("OK") and "check layer_order: passed" in ok.stdout
+    # Pinning a witness that did not cosign the proof's checkpoint fails it, as for a bundle.
+    stranger = generate_cosigner_key("witness.example/not-asked")[1]
+    unwitnessed = ledger_cmd(
+        "verify", str(exported), "--public-key", str(key), "--witness-key", stranger, env={}
+    )
+    assert unwitnessed.returncode == 1, unwitnessed.stdout + unwitnessed.stderr
+    assert "cosigned by 0 of the 1 pinned witnesses, fewer than 1" in unwitnessed.stdout
 
 
 def test_a_tampered_event_or_a_forged_verdict_is_reported(
