@@ -22,6 +22,9 @@ from ledger.config.settings import Settings
 if TYPE_CHECKING:
     import asyncio
 
+    from ledger.store.database import Database
+    from ledger.store.supervisor import DatabaseSupervisor
+
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -133,8 +136,8 @@ def worker(notary: bool, projections: bool, timers: bool, batch_size: int | None
 
 def _work(
     settings: Settings,
-    database: Any,
-    supervisor: Any,
+    database: Database,
+    supervisor: DatabaseSupervisor,
     stop: threading.Event,
     parts: tuple[bool, bool, bool],
     batch_size: int | None,

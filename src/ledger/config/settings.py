@@ -58,19 +58,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_connect_timeout: int = 2
     """libpq `connect_timeout` of every connection (2 is libpq's minimum)."""
     statement_timeout: float = 10.0
-    """Seconds one SQL statement of a request may run (0: no limit); a stuck lock or a runaway
-    query then answers 503 instead of holding a thread."""
+    """Seconds one SQL statement on the request pool may run (0: no limit); a stuck lock or a
+    runaway query then answers 503 instead of holding a thread."""
     db_probe_every: float = 0.5
     """Seconds between the database supervisor's probes (`ledger.store.supervisor`)."""
     max_connections: int = 4096
     """Open HTTP connections past which a new one is answered 503 and closed."""
     request_timeout: float = 10.0
-    """Seconds a connection has to deliver a whole request (head and body) once it opens or its
-    first byte arrives; a slower one is closed (the slowloris defence)."""
+    """Seconds a connection has to deliver a whole request (head and body), from its opening or
+    from the first byte of its next request; a slower one is closed (the slowloris defence)."""
     keep_alive_timeout: int = 5
     """Seconds an idle keep-alive connection stays open after a response."""
     max_header_bytes: int = 16 * 1024
-    """Largest request head (request line and headers); a larger one answers 400."""
+    """Most bytes of a request head (request line and headers) buffered while it is incomplete;
+    past it the request answers 400 (h11's `max_incomplete_event_size`)."""
     backlog: int = 2048
     """The listening socket's accept queue."""
     max_parked_waits: int = 256
