@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from ledger.config.settings import Settings
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from ledger.log.signed_note import Verifier
@@ -146,17 +149,11 @@ def verify(
     """
     from pathlib import Path
 
-    from ledger.log.keys import read_verifier_key
     from ledger.log.proofs import is_approval_proof
-    from ledger.log.signed_note import NoteError, Verifier
+    from ledger.log.signed_note import Verifier
     from ledger.log.verify import verify_bundle
 
-    verifiers = []
-    for public_key in public_keys:
-        try:
-            verifiers.append(Verifier(read_verifier_key(public_key)))
-        except (NoteError, OSError) as e:
-            raise click.ClickException(f"--public-key {public_key}: {e}") from None
+    verifiers = _pinned(public_keys, Verifier, "--public-key")
     witnesses = _witnesses(witness_keys, min_witnesses)
     held = Path(since).read_text(encoding="utf-8") if since else None
     if database == (bundle is not None):
@@ -184,22 +181,29 @@ def verify(
     sys.exit(0 if report.ok else 1)
 
 
-def _witnesses(keys: tuple[str, ...], quorum: int | None) -> Witnesses | None:
-    from ledger.log.cosignature import CosignatureVerifier
+def _pinned(values: tuple[str, ...], make: Callable[[str], T], option: str) -> list[T]:
+    """Each key given inline or as a file, through `make`; a bad one names its option."""
     from ledger.log.keys import read_verifier_key
     from ledger.log.signed_note import NoteError
+
+    found = []
+    for value in values:
+        try:
+            found.append(make(read_verifier_key(value)))
+        except (NoteError, OSError) as e:
+            raise click.ClickException(f"{option} {value}: {e}") from None
+    return found
+
+
+def _witnesses(keys: tuple[str, ...], quorum: int | None) -> Witnesses | None:
+    from ledger.log.cosignature import CosignatureVerifier
     from ledger.log.verify import Witnesses
 
     if not keys:
         if quorum is not None:
             raise click.UsageError("--min-witnesses needs at least one --witness-key")
         return None
-    pinned = []
-    for key in keys:
-        try:
-            pinned.append(CosignatureVerifier(read_verifier_key(key)))
-        except (NoteError, OSError) as e:
-            raise click.ClickException(f"--witness-key {key}: {e}") from None
+    pinned = _pinned(keys, CosignatureVerifier, "--witness-key")
     if quorum is not None and quorum > len(pinned):
         raise click.UsageError(f"--min-witnesses {quorum}: only {len(pinned)} witness keys given")
     return Witnesses(keys=tuple(pinned), quorum=len(pinned) if quorum is None else quorum)

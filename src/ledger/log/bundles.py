@@ -28,6 +28,7 @@ from ledger.log.merkle.tree import (
     inclusion_proof_nodes,
     leaf_hash,
 )
+from ledger.log.signed_note import parse_checkpoint, split_note
 
 BUNDLE_FORMAT = "case-ledger-bundle/v1"
 _LATEST = (  # with its witnesses' cosignature lines, as every served checkpoint
@@ -81,12 +82,6 @@ class CaseBundle(msgspec.Struct, kw_only=True):
     when the checkpoint predates head maps."""
     consistency: ConsistencyProof | None = None
     """Asked for with `?since=<size>`: `ledger verify --since` checks the log only grew."""
-
-
-def _extensions(note: str) -> tuple[str, ...]:
-    """The extension lines of a stored checkpoint note (signed by the notary that wrote it)."""
-    body = note[: note.find("\n\n") + 1]
-    return tuple(body.split("\n")[3:-1])
 
 
 class Bundles:
@@ -175,7 +170,10 @@ class Bundles:
         """The bucket and its path as of `checkpoint`, read in the caller's snapshot; None for a
         checkpoint signed before head maps. The bucket tree is cached and brought forward by the
         buckets changed since (the notary stamps each with the checkpoint that changed it)."""
-        if root_from_extensions(_extensions(checkpoint["note"])) is None:
+        if (
+            root_from_extensions(parse_checkpoint(split_note(checkpoint["note"])[0]).extensions)
+            is None
+        ):
             return None
         size = checkpoint["tree_size"]
         row = cur.execute(
