@@ -21,6 +21,7 @@ from ledger.application.tokens import create_token
 from ledger.config.settings import Settings
 from ledger.domain.values import Role
 from ledger.store.database import Database
+from tests.e2e.serving import wait_healthy
 from tests.e2e.test_readme import free_port
 
 LEDGER = str(Path(sys.executable).parent / "ledger")
@@ -57,16 +58,7 @@ def serving(
             preexec_fn=limit,  # noqa: PLW1509 (only setrlimit: safe before exec)
         )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "ledger serve did not become healthy"
-            time.sleep(0.2)
+        wait_healthy(url, server, log)
         yield url, env, server
     finally:
         server.terminate()

@@ -7,14 +7,13 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ledger.store.database import Database
+from tests.e2e.serving import wait_healthy
 
 ROOT = Path(__file__).parents[2]
 
@@ -55,16 +54,7 @@ def live_ledger(
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{env['LEDGER_URL']}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "ledger serve did not become healthy"
-            time.sleep(0.2)
+        wait_healthy(env["LEDGER_URL"], server, log)
         yield env["LEDGER_URL"], env
     finally:
         server.terminate()

@@ -24,6 +24,7 @@ from ledger.config.settings import Settings
 from ledger.domain.values import Role
 from ledger.store import embedded
 from tests.conftest import registration
+from tests.e2e.serving import wait_healthy
 from tests.e2e.test_readme import free_port
 
 LEDGER = str(Path(sys.executable).parent / "ledger")
@@ -75,17 +76,8 @@ def start(data_dir: Path, command: list[str] | None = None, **extra: str) -> Ser
         headers={"Authorization": f"Bearer {clerk}"},
         timeout=5.0,  # every answer comes well within it, or the request fails
     )
-    served = Served(process, port, data_dir, log, http)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if http.get("/health").status_code == 200:
-                return served
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, served.log_text()
-        assert time.monotonic() < deadline, "ledger serve did not become healthy"
-        time.sleep(0.2)
+    wait_healthy(f"http://127.0.0.1:{port}", process, log, timeout=90)
+    return Served(process, port, data_dir, log, http)
 
 
 def postgres_of(pgdata: Path) -> list[psutil.Process]:
