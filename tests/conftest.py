@@ -96,8 +96,17 @@ def client(settings: Settings, ledger: Ledger) -> Iterator[TestClient[Any]]:
 def token_for(settings: Settings) -> Callable[..., dict[str, str]]:
     """Authorization headers for an actor: token_for("clerk-7", "clerk", unit="人社")."""
 
-    def make(actor: str, *roles: str, unit: str | None = None, ttl: int = 3600) -> dict[str, str]:
-        token = create_token(settings.token_secret, actor, [Role(r) for r in roles], unit, ttl)
+    def make(
+        actor: str,
+        *roles: str,
+        unit: str | None = None,
+        ttl: int = 3600,
+        centres: tuple[str, ...] = ("*",),
+    ) -> dict[str, str]:
+        """Every centre unless `centres` narrows it (tenancy has its own tests)."""
+        token = create_token(
+            settings.token_secret, actor, [Role(r) for r in roles], unit, ttl, centres=centres
+        )
         return {"Authorization": f"Bearer {token}"}
 
     return make

@@ -81,3 +81,31 @@ def live_rows(
         (projection,),
     )
     return [row[1:] for row in cur.fetchall()]
+
+
+def module_client_with_views() -> Any:
+    """A module-scoped `client` fixture: the app over the module's ledger with the cases,
+    exceptions and pushback projections running, so views answer (`client = ...()` in a module
+    that also took `module_scoped_ledger()`)."""
+    from litestar.testing import TestClient
+
+    from ledger.api.app import create_app
+    from ledger.projections.views.cases import CasesProjection
+    from ledger.projections.views.exceptions import ExceptionsProjection
+    from ledger.projections.views.pushback import PushbackProjection
+    from ledger.projections.worker import ProjectionWorker
+
+    @pytest.fixture(scope="module")
+    def client(settings: Settings, ledger: Ledger, database: Database) -> Iterator[Any]:
+        worker = ProjectionWorker(
+            database.app_conninfo,
+            [CasesProjection, ExceptionsProjection, PushbackProjection],
+            idle_timeout=0.5,
+        ).start()
+        try:
+            with TestClient(create_app(settings, ledger)) as test_client:
+                yield test_client
+        finally:
+            worker.stop()
+
+    return client

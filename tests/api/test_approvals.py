@@ -3,40 +3,22 @@ PostgreSQL: oldest waiting first per approver role, gone once decided; 400 for a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
-from ledger.api.app import create_app
 from ledger.application.service import Ledger
-from ledger.config.settings import Settings
-from ledger.projections.views.cases import CasesProjection
-from ledger.projections.views.exceptions import ExceptionsProjection
-from ledger.projections.views.pushback import PushbackProjection
-from ledger.projections.worker import ProjectionWorker
-from ledger.store.database import Database
 from tests.api.support import assert_problem
 from tests.exception_views_support import ago, decide, register_at, request
-from tests.views_support import module_scoped_ledger
+from tests.views_support import module_client_with_views, module_scoped_ledger
 
 database, ledger = module_scoped_ledger()
 
 
-@pytest.fixture(scope="module")
-def client(settings: Settings, ledger: Ledger, database: Database) -> Iterator[TestClient[Any]]:
-    worker = ProjectionWorker(
-        database.app_conninfo,
-        [CasesProjection, ExceptionsProjection, PushbackProjection],
-        idle_timeout=0.5,
-    ).start()
-    try:
-        with TestClient(create_app(settings, ledger)) as test_client:
-            yield test_client
-    finally:
-        worker.stop()
+client = module_client_with_views()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,12 @@ operation's strategy is driven with plain Hypothesis `@given` here.)
 
 from __future__ import annotations
 
+import json
+import os
+import time
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -32,16 +37,43 @@ from ledger.log.keys import load_signer
 from ledger.log.notary import Notary
 from tests.api.support import register
 
-EXAMPLES = 40
-"""Per operation and generation mode; the whole module runs in a few seconds."""
+EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "40"))
+"""Per operation and generation mode; at the default the whole module runs in a few seconds.
+At scale (ops/fuzz/README.md): LEDGER_FUZZ_EXAMPLES=400 LEDGER_FUZZ_SEED=N sends ~50k requests."""
+SEED = os.environ.get("LEDGER_FUZZ_SEED")
+"""Set: a random search from this seed (reproducible); unset: Hypothesis' fixed derandomized run."""
 
 FUZZ_SETTINGS = hypothesis.settings(
     max_examples=EXAMPLES,
     deadline=None,
-    derandomize=True,
+    derandomize=SEED is None,
     database=None,
     suppress_health_check=list(HealthCheck),
 )
+TALLY: Counter[int] = Counter()
+"""Every answer's status, over the module: the request count the closing note reports."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tally() -> Iterator[None]:
+    """Print the requests sent and the answers by status; LEDGER_FUZZ_REPORT=FILE writes them as
+    JSON; LEDGER_FUZZ_MIN_REQUESTS=N fails a run that sent fewer (a strategy that stopped early)."""
+    started = time.monotonic()
+    TALLY.clear()
+    yield
+    total = sum(TALLY.values())
+    summary = {
+        "requests": total,
+        "by_status": {str(k): v for k, v in sorted(TALLY.items())},
+        "server_errors_500": sum(v for k, v in TALLY.items() if k >= 500 and k != 503),
+        "seed": SEED,
+        "examples": EXAMPLES,
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    print("\nfuzz:", json.dumps(summary))
+    if report := os.environ.get("LEDGER_FUZZ_REPORT"):
+        Path(report).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    assert total >= int(os.environ.get("LEDGER_FUZZ_MIN_REQUESTS", "0")), summary
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -106,6 +138,7 @@ def _fuzz(operation: Any, strategy: Any, bearer: dict[str, str]) -> set[int]:
     def run(case: Any) -> None:
         # A copy: the client adds its own default headers to the dict it is given.
         response = case.call(headers=dict(bearer))
+        TALLY[response.status_code] += 1
         if response.status_code >= 500:
             # The one 5xx in the contract: 503, the log or a view has not caught up yet.
             problem = response.json()
@@ -116,6 +149,8 @@ def _fuzz(operation: Any, strategy: Any, bearer: dict[str, str]) -> set[int]:
         case.validate_response(response, checks=[status_code_conformance, content_type_conformance])
         statuses.add(response.status_code)
 
+    if SEED is not None:
+        run = hypothesis.seed(int(SEED))(run)
     try:
         run()
     except Exception as error:

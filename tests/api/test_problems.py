@@ -243,7 +243,7 @@ def test_bad_read_query_is_400(client, clerk, case_id, unchanged, params, field)
 
 def _bad_credentials(settings: Any, token_for: Any) -> dict[str, dict[str, str]]:
     other_secret = secrets.token_bytes(32)
-    forged = create_token(other_secret, "clerk-007", [Role.CLERK], "人社", 3600)
+    forged = create_token(other_secret, "clerk-007", [Role.CLERK], "人社", 3600, centres=["*"])
     return {
         "no-token": {},
         "empty-bearer": {"Authorization": "Bearer "},

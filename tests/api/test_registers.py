@@ -5,7 +5,7 @@ that no confidential summary, applicant or rater shows."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -15,35 +15,18 @@ import psycopg
 import pytest
 from litestar.testing import TestClient
 
-from ledger.api.app import create_app
 from ledger.application.service import Ledger
-from ledger.config.settings import Settings
-from ledger.projections.views.cases import CasesProjection
-from ledger.projections.views.exceptions import ExceptionsProjection
-from ledger.projections.views.pushback import PushbackProjection
-from ledger.projections.worker import ProjectionWorker
 from ledger.store.database import Database
 from tests.api.support import append, assert_problem
 from tests.conftest import registration
-from tests.views_support import module_scoped_ledger
+from tests.views_support import module_client_with_views, module_scoped_ledger
 
 database, ledger = module_scoped_ledger()
 
 Headers = dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def client(settings: Settings, ledger: Ledger, database: Database) -> Iterator[TestClient[Any]]:
-    worker = ProjectionWorker(
-        database.app_conninfo,
-        [CasesProjection, ExceptionsProjection, PushbackProjection],
-        idle_timeout=0.5,
-    ).start()
-    try:
-        with TestClient(create_app(settings, ledger)) as test_client:
-            yield test_client
-    finally:
-        worker.stop()
+client = module_client_with_views()
 
 
 class Staff:

@@ -62,7 +62,7 @@ def seeded(client: TestClient[Any], settings: Settings) -> Seeded:
 
     def headers(staff: Staff) -> dict[str, str]:
         roles = [Role(r) for r in staff.roles]
-        token = create_token(settings.token_secret, staff.id, roles, staff.unit, 600)
+        token = create_token(settings.token_secret, staff.id, roles, staff.unit, 600, centres=["*"])
         return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     seeded = Seeded()
@@ -93,7 +93,9 @@ def fill(value: Any, minted: dict[str, str], cases: dict[str, str]) -> Any:
 
 
 def read(client: TestClient[Any], settings: Settings, path: str) -> Any:
-    token = create_token(settings.token_secret, AUDITOR.id, [Role.AUDITOR], None, 600)
+    token = create_token(
+        settings.token_secret, AUDITOR.id, [Role.AUDITOR], None, 600, centres=["*"]
+    )
     response = client.get(path, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text
     return response.json()
@@ -230,7 +232,9 @@ def test_the_example_12345_order_walks_every_step_and_its_duplicate_is_merged(
 
 def caught_up(client: TestClient[Any], settings: Settings) -> dict[str, str]:
     """Reads that wait until the views have seen every write so far."""
-    token = create_token(settings.token_secret, AUDITOR.id, [Role.AUDITOR], None, 600)
+    token = create_token(
+        settings.token_secret, AUDITOR.id, [Role.AUDITOR], None, 600, centres=["*"]
+    )
     head = client.get("/health").json()["position"]
     return {"Authorization": f"Bearer {token}", "Ledger-Position": str(head)}
 

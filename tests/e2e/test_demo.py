@@ -76,7 +76,9 @@ def test_demo_loads_the_stories_and_a_month_and_a_second_run_adds_nothing(
 ) -> None:
     url, env = live_ledger
     settings = Settings.from_env(env)
-    auditor = create_token(settings.token_secret, "auditor-demo", [Role.AUDITOR], None, 600)
+    auditor = create_token(
+        settings.token_secret, "auditor-demo", [Role.AUDITOR], None, 600, centres=["*"]
+    )
     http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {auditor}"})
 
     first = run(settings, url, cases=30, echo=lambda _: None)

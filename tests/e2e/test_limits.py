@@ -162,7 +162,9 @@ def test_past_the_parked_waits_cap_a_read_answers_503_at_once(
 ) -> None:
     with serving(database_factory(), tmp_path, max_parked_waits="20") as (url, env, _pid):
         settings = Settings.from_env(env)
-        clerk = create_token(settings.token_secret, "clerk-w", [Role.CLERK], "人社", 600)
+        clerk = create_token(
+            settings.token_secret, "clerk-w", [Role.CLERK], "人社", 600, centres=["*"]
+        )
         headers = {"Authorization": f"Bearer {clerk}"}
         ahead = {"min_position": str(10**12)}  # a position no view has reached
 

@@ -61,7 +61,9 @@ def start(data_dir: Path, command: list[str] | None = None, **extra: str) -> Ser
     port = free_port()
     env = embedded_env(data_dir, **extra)
     settings = Settings.from_env(env)
-    clerk = create_token(settings.token_secret, "clerk-sup", [Role.CLERK], "人社", 3600)
+    clerk = create_token(
+        settings.token_secret, "clerk-sup", [Role.CLERK], "人社", 3600, centres=["*"]
+    )
     log = data_dir / f"serve-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:

@@ -31,7 +31,7 @@ from tests.e2e.test_readme import live_ledger  # noqa: F401 (the fixture)
 
 
 def bearer(settings: Settings, actor: str, role: Role, unit: str | None = None) -> dict[str, str]:
-    token = create_token(settings.token_secret, actor, [role], unit, 600)
+    token = create_token(settings.token_secret, actor, [role], unit, 600, centres=["*"])
     return {"Authorization": f"Bearer {token}"}
 
 

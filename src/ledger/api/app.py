@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio
-from litestar import Litestar, Request
+from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -15,9 +14,10 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from ledger import __version__
-from ledger.api.access_log import note, request_log
+from ledger.api.access_log import request_log
 from ledger.api.approvals import approvals
 from ledger.api.audit import AuditController
+from ledger.api.auth import provide_actor, provide_tenancy
 from ledger.api.board import board
 from ledger.api.cases import CaseController
 from ledger.api.contract import CentreSchema, Contract
@@ -27,13 +27,12 @@ from ledger.api.exceptions import approval_proof
 from ledger.api.health import health
 from ledger.api.hotline_register import hotline_tickets
 from ledger.api.metrics import MetricsController
+from ledger.api.personal_data import personal_data
 from ledger.api.tiles import LeafController, TilesController
 from ledger.api.unresolved_register import unresolved_reports
 from ledger.application.service import Ledger
 from ledger.application.timers import LedgerTimers
-from ledger.application.tokens import verify_authorization
 from ledger.config.settings import Settings
-from ledger.domain.values import Actor
 from ledger.log.keys import load_signer
 from ledger.log.notary import Notary, start_notary_thread
 from ledger.log.witnesses import start_witnessing
@@ -118,13 +117,6 @@ def create_app(
     def provide_waiter(state: State) -> PositionWaiter:
         return state.waiter  # type: ignore[no-any-return]
 
-    def provide_actor(request: Request[Any, Any, Any]) -> Actor:
-        actor = verify_authorization(
-            settings.token_secret, request.headers.get("authorization", "")
-        )
-        note(request, actor=actor.id)
-        return actor
-
     app = Litestar(
         route_handlers=[
             CaseController,
@@ -136,13 +128,16 @@ def create_app(
             hotline_tickets,
             unresolved_reports,
             approval_proof,
+            personal_data,
             MetricsController,
             health,
         ],
         dependencies={
             "ledger": Provide(provide_ledger, sync_to_thread=False),
             "waiter": Provide(provide_waiter, sync_to_thread=False),
-            "actor": Provide(provide_actor, sync_to_thread=False),
+            # Off the event loop: each request's token is checked against the revocation list.
+            "actor": Provide(provide_actor, sync_to_thread=True),
+            "tenancy": Provide(provide_tenancy, sync_to_thread=True),
         },
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -44,6 +44,7 @@ from ledger.api.schemas.approvals import (
 )
 from ledger.application.service import Ledger
 from ledger.domain.permissions import require_view_read
+from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor, Role
 from ledger.projections.waiter import PositionWaiter
 
@@ -59,6 +60,7 @@ async def approvals(
     ledger: NamedDependency[Ledger],
     waiter: NamedDependency[PositionWaiter],
     actor: NamedDependency[Actor],
+    tenancy: NamedDependency[Scope],
     role: Text = None,
     centre: Text = None,
     limit: Limit = 100,
@@ -73,16 +75,17 @@ async def approvals(
         raise BadRequest(
             "role", "role must be an approver role, e.g. ?role=window_lead: " + ", ".join(Role)
         ) from None
+    centres = tenancy.narrow(centre)
     await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
     return await anyio.to_thread.run_sync(
-        pending_approvals, ledger, wanted, centre, limit, utc_now()
+        pending_approvals, ledger, wanted, centre, centres, limit, utc_now()
     )
 
 
 _LIVE = live(VIEW)
 _PENDING = (
     f"SELECT v.* FROM view_exceptions v {_LIVE} "
-    "WHERE v.next_role = %s AND NOT v.case_closed AND (%s::text IS NULL OR v.centre = %s) "
+    "WHERE v.next_role = %s AND NOT v.case_closed AND (%s::text[] IS NULL OR v.centre = ANY(%s)) "
     "ORDER BY v.waiting_since, v.exception_id LIMIT %s"
 )
 _BY_ROLE = (
@@ -97,10 +100,16 @@ _BY_ROLE = (
 
 
 def pending_approvals(
-    ledger: Ledger, role: Role, centre: str | None, limit: int, now: datetime
+    ledger: Ledger,
+    role: Role,
+    centre: str | None,
+    centres: list[str] | None,
+    limit: int,
+    now: datetime,
 ) -> ApprovalsResponse:
+    """`centre`: the one asked for; `centres`: those the credential may see (None: all)."""
     with view_snapshot(ledger, VIEW) as (conn, position, lag):
-        rows = conn.execute(_PENDING, (role.value, centre, centre, limit)).fetchall()
+        rows = conn.execute(_PENDING, (role.value, centres, centres, limit)).fetchall()
     return ApprovalsResponse(
         role=role,
         centre=centre,

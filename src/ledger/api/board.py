@@ -52,6 +52,7 @@ from ledger.domain import clock
 from ledger.domain.clock import Colour
 from ledger.domain.permissions import require_view_read
 from ledger.domain.policy import Timing
+from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor, CaseStatus, Matter
 from ledger.projections.waiter import PositionWaiter
 
@@ -68,6 +69,7 @@ async def board(
     ledger: NamedDependency[Ledger],
     waiter: NamedDependency[PositionWaiter],
     actor: NamedDependency[Actor],
+    tenancy: NamedDependency[Scope],
     centre: Text = None,
     min_position: MinPosition = None,
 ) -> DutyBoard:
@@ -78,6 +80,7 @@ async def board(
     require_view_read(actor.roles, "read the duty board")  # no personal data: dashboards too
     if not centre:
         raise BadRequest("centre", "centre is required, e.g. ?centre=huoshan")
+    tenancy.require(centre)
     for view in (case_view.VIEW, approvals.VIEW, pushback_view.VIEW):
         await wait_for_view(request, waiter, view, min_position, timeout=case_view.VIEW_WAIT)
     return await anyio.to_thread.run_sync(duty_board, ledger, centre, utc_now())

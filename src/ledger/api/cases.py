@@ -32,6 +32,7 @@ from ledger.application.service import Ledger, WriteKey
 from ledger.domain import clock
 from ledger.domain.case import Case
 from ledger.domain.errors import RuleViolation
+from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor, Matter
 from ledger.log.audit import Leaf
 from ledger.log.bundles import CaseBundle
@@ -89,6 +90,7 @@ class CaseController(Controller):
         data: JSONBody[RegisterCaseRequest],
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
+        tenancy: NamedDependency[Scope],
         idempotency_key: IdempotencyKeyHeader = None,
         sealed: SealedParam = False,
     ) -> Response[WriteResponse]:
@@ -101,7 +103,7 @@ class CaseController(Controller):
         fields = msgspec.structs.asdict(data)
         fields["applicant"] = ledger.protect_applicant(**msgspec.structs.asdict(data.applicant))
         fields["matter"] = Matter(code=data.matter.code, name=data.matter.name)
-        receipt = ledger.register_case(actor, write_key=key, **fields)
+        receipt = ledger.register_case(actor, write_key=key, scope=tenancy, **fields)
         _note_write(request, receipt, "Registered")
         return _written(ledger, receipt, sealed, location=f"/cases/{receipt.case_id}")
 
@@ -119,6 +121,7 @@ class CaseController(Controller):
         data: JSONBody[AppendEventRequest],
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
+        tenancy: NamedDependency[Scope],
         idempotency_key: IdempotencyKeyHeader = None,
         if_match: Annotated[str | None, HeaderParameter(name="If-Match", required=False)] = None,
         sealed: SealedParam = False,
@@ -131,6 +134,7 @@ class CaseController(Controller):
             occurred_at=data.occurred_at,
             expected_version=_expected_version(if_match),
             write_key=_write_key(ledger, request, data, idempotency_key),
+            scope=tenancy,
             **command_fields(data),
         )
         _note_write(request, receipt, event_type)
@@ -143,6 +147,7 @@ class CaseController(Controller):
         case_id: FromPath[UUID],
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
+        tenancy: NamedDependency[Scope],
         version: Annotated[int | None, Parameter(ge=1, required=False)] = None,
         as_of: Annotated[
             datetime | None,
@@ -155,9 +160,9 @@ class CaseController(Controller):
             raise BadRequest("as_of", "as_of needs a time zone offset (RFC 3339)")
         bounded("as_of", as_of)
         case = (
-            ledger.get_case_as_of(case_id, actor, as_of)
+            ledger.get_case_as_of(case_id, actor, as_of, scope=tenancy)
             if as_of is not None
-            else ledger.get_case(case_id, actor, version)
+            else ledger.get_case(case_id, actor, version, scope=tenancy)
         )
         note(request, case_id=str(case_id), version=case.version)
         moment = as_of or (case.modified_on if version is not None else utc_now())
@@ -173,8 +178,9 @@ class CaseController(Controller):
         case_id: FromPath[UUID],
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
+        tenancy: NamedDependency[Scope],
     ) -> CaseHistoryResponse:
-        history = ledger.history(case_id, actor)
+        history = ledger.history(case_id, actor, scope=tenancy)
         leaves = ledger.audit.leaves(position for position, _ in history)
         note(request, case_id=str(case_id), events=len(history))
         return CaseHistoryResponse(
@@ -198,6 +204,7 @@ class CaseController(Controller):
         case_id: FromPath[UUID],
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
+        tenancy: NamedDependency[Scope],
         since: Annotated[
             int | None,
             QueryParameter(
@@ -219,7 +226,7 @@ class CaseController(Controller):
         ] = False,
     ) -> CaseBundle:
         note(request, case_id=str(case_id))
-        return ledger.bundle(case_id, actor, since, witnessed=witnessed)
+        return ledger.bundle(case_id, actor, since, witnessed=witnessed, scope=tenancy)
 
 
 def _proved_by(ledger: Ledger, case: Case) -> ProvedBy | None:

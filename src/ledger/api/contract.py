@@ -13,6 +13,7 @@ the handler takes, the same way the handlers and `errors.py` choose them:
 | 401, 403 | no valid token; a role that may not | takes `actor` (or says so in `opt["problems"]`) |
 | 404 | no such case, exception, leaf, tile or checkpoint | has path parameters (or `opt`) |
 | 409, 422 | concurrent write or Idempotency-Key reuse; a rule refused it | takes a body |
+| 410 | the data subject's raw personal data was erased | says so in `opt["problems"]` |
 | 412 | `If-Match` is stale | takes `If-Match` |
 | 413, 415 | body over `max_body_bytes`; not `application/json` | takes a body |
 | 503 | the view or log not caught up; the database not answering | uses the ledger |
@@ -56,14 +57,17 @@ PROBLEMS = "problems"
 DESCRIPTIONS = {
     400: "Malformed: a field, query parameter, header or body the API cannot accept "
     "(`field` names it)",
-    401: "No valid bearer token",
-    403: "The token's roles may not do this (`rule`: auth.role_not_permitted)",
+    401: "No valid bearer token (missing, forged, expired, revoked, or lacking its centres)",
+    403: "The token's roles may not do this (`rule`: auth.role_not_permitted), or the request "
+    "names a centre outside the token's (`rule`: auth.centre_not_in_scope)",
     404: "No such case, exception, leaf, tile or checkpoint",
     409: "A concurrent write won, or the Idempotency-Key was used with another body "
     "(`current_version`)",
     412: "If-Match does not match the case's version (`current_version`)",
     413: "The body is larger than the server's limit",
     415: "The body is not `application/json` (UTF-8)",
+    410: "Gone for good: the data subject's raw personal data was erased (`rule`: "
+    "personal_data.erased, `erased_at`)",
     422: "A rule refused it (`rule` names it)",
     503: "Not caught up, or the database does not answer: retry after `Retry-After`",
 }

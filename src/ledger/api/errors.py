@@ -23,6 +23,8 @@ from ledger.domain.errors import (
     InvalidField,
     LedgerError,
     NotPermitted,
+    OutOfScope,
+    PersonalDataInText,
     PreconditionFailed,
     RuleViolation,
     VersionNotFoundError,
@@ -31,6 +33,7 @@ from ledger.log.errors import AuditNotFound, NotSealedYet
 from ledger.projections.stopped import ProjectionStopped
 from ledger.projections.waiter import NotCaughtUp, TooManyWaits
 from ledger.store.supervisor import DatabaseUnavailable
+from ledger.store.vault_records import NoPersonalData, PersonalDataErased
 
 PROBLEM_BASE = "https://case-ledger.example/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -63,6 +66,16 @@ def _problem(slug: str, title: str, status: int, **members: Any) -> Problem:
 
 def ledger_error_to_problem(exc: LedgerError) -> Problem:  # noqa: PLR0911, PLR0912
     match exc:
+        case PersonalDataInText(rule=rule, field=field, detail=detail):  # names no value
+            return _problem(
+                "rule-violated",
+                "Rule violated",
+                422,
+                rule=rule,
+                field=field,
+                detail=detail,
+                errors=[FieldError(field=field, message=detail)],
+            )
         case RuleViolation(rule=rule, detail=detail):
             return _problem("rule-violated", "Rule violated", 422, rule=rule, detail=detail)
         case InvalidField(field=field, detail=detail):
@@ -88,8 +101,30 @@ def ledger_error_to_problem(exc: LedgerError) -> Problem:  # noqa: PLR0911, PLR0
             return _problem(
                 "forbidden", "Forbidden", 403, rule="auth.role_not_permitted", detail=str(exc)
             )
+        case OutOfScope(field=field):
+            return _problem(
+                "forbidden",
+                "Forbidden",
+                403,
+                rule="auth.centre_not_in_scope",
+                field=field,
+                detail=str(exc),
+            )
         case CaseNotFoundError() | VersionNotFoundError():
             return _problem("not-found", "Not found", 404, detail=str(exc))
+        case NoPersonalData():
+            return _problem(
+                "not-found", "Not found", 404, rule="personal_data.none", detail=str(exc)
+            )
+        case PersonalDataErased(erased_at=erased_at):
+            return _problem(
+                "personal-data-erased",
+                "Gone",
+                410,
+                rule="personal_data.erased",
+                detail=f"{exc} at {erased_at.isoformat()}",
+                erased_at=erased_at,
+            )
         case PreconditionFailed(current=current):
             return _problem(
                 "precondition-failed",
@@ -141,6 +176,8 @@ def ledger_error_to_problem(exc: LedgerError) -> Problem:  # noqa: PLR0911, PLR0
 _MSGSPEC_PATH = re.compile(r" - at (`key` in )?`\$\.?([^`]*)`$")
 _PLAIN_EXPECTED = f"Expected `str` matching regex {PLAIN!r}"
 _QUOTED_FIELD = re.compile(r"field `([^`]+)`")
+_MISSING_PARAMETER = re.compile(r"^Missing required \w+ parameter '([^']+)'")
+"""Litestar's message for a required query parameter (or header) that is absent: name it."""
 
 
 def _field_errors(exc: ValidationException) -> list[FieldError]:
@@ -171,7 +208,9 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, ValidationException):
-        errors = _field_errors(exc) or [FieldError(field="body", message=exc.detail)]
+        missing = _MISSING_PARAMETER.match(exc.detail)
+        unnamed = FieldError(field=missing.group(1) if missing else "body", message=exc.detail)
+        errors = _field_errors(exc) or [unnamed]
         problem = _problem(
             "malformed-request",
             "Malformed request",

@@ -21,7 +21,9 @@ from ledger.api.access_log import note
 from ledger.api.approvals import VIEW
 from ledger.api.reads import MinPosition, live, utc_now, wait_for_view
 from ledger.application.service import Ledger
+from ledger.domain.errors import CaseNotFoundError
 from ledger.domain.permissions import require_read
+from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor
 from ledger.log.proofs import ApprovalProof, ExceptionNotFound, build_approval_proof
 from ledger.projections.waiter import PositionWaiter
@@ -44,6 +46,7 @@ async def approval_proof(
     ledger: NamedDependency[Ledger],
     waiter: NamedDependency[PositionWaiter],
     actor: NamedDependency[Actor],
+    tenancy: NamedDependency[Scope],
     case_id: Annotated[
         UUID | None,
         QueryParameter(required=False, description="The case, if known (skips the view)"),
@@ -55,9 +58,18 @@ async def approval_proof(
         await wait_for_view(request, waiter, VIEW, min_position)
         case_id = await anyio.to_thread.run_sync(case_of, ledger, exception_id)
     note(request, case_id=str(case_id), exception_id=str(exception_id))
+    await anyio.to_thread.run_sync(_require_in_scope, ledger, case_id, exception_id, tenancy)
     return await anyio.to_thread.run_sync(
         build_approval_proof, ledger, case_id, exception_id, actor, utc_now()
     )
+
+
+def _require_in_scope(ledger: Ledger, case_id: UUID, exception_id: UUID, scope: Scope) -> None:
+    """Another centre's exception does not exist for the credential, nor does its case's id."""
+    try:
+        ledger.require_in_scope(case_id, scope)
+    except CaseNotFoundError:
+        raise ExceptionNotFound(f"no exception {exception_id}") from None
 
 
 def case_of(ledger: Ledger, exception_id: UUID) -> UUID:

@@ -39,6 +39,7 @@ from ledger.application.service import Ledger
 from ledger.domain.hotline.records import HotlineUrgency, Satisfaction, TicketStatus
 from ledger.domain.permissions import require_view_read
 from ledger.domain.policy import Timing
+from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor
 from ledger.projections.views.pushback_tables import parse_limit
 from ledger.projections.waiter import PositionWaiter
@@ -48,7 +49,8 @@ TICKET_STATUSES = (*(s.value for s in TicketStatus), "open", "overdue")
 
 
 class TicketQuery(msgspec.Struct, frozen=True, kw_only=True):
-    centre: str | None = None
+    centres: list[str] | None = None
+    """The centre asked for, else the credential's (`Scope.narrow`); None: every centre."""
     status: str | None = None
     unit: str | None = None
     limit: int = 50
@@ -61,6 +63,7 @@ async def hotline_tickets(
     ledger: NamedDependency[Ledger],
     waiter: NamedDependency[PositionWaiter],
     actor: NamedDependency[Actor],
+    tenancy: NamedDependency[Scope],
     centre: Text = None,
     status: Text = None,
     unit: Text = None,
@@ -75,7 +78,9 @@ async def hotline_tickets(
     require_view_read(actor.roles, "read the 12345 register")
     if status is not None and status not in TICKET_STATUSES:
         raise BadRequest("status", "status must be one of " + ", ".join(TICKET_STATUSES))
-    query = TicketQuery(centre=centre, status=status, unit=unit, limit=limit, after=after)
+    query = TicketQuery(
+        centres=tenancy.narrow(centre), status=status, unit=unit, limit=limit, after=after
+    )
     if after is not None:
         decode_cursor(after, "after")
     return await pushback_view.read(request, waiter, min_position, ticket_register, ledger, query)
@@ -91,9 +96,9 @@ _OVERDUE = (
 def ticket_register(ledger: Ledger, query: TicketQuery, now: datetime) -> TicketsResponse:
     where: list[str] = ["true"]
     params: list[Any] = []
-    if query.centre is not None:
-        where.append("v.centre = %s")
-        params.append(query.centre)
+    if query.centres is not None:
+        where.append("v.centre = ANY(%s)")
+        params.append(query.centres)
     if query.unit is not None:
         where.append("(v.lead_unit = %s OR %s = ANY(v.assist_units))")
         params += [query.unit, query.unit]

@@ -39,6 +39,7 @@ from ledger.api.schemas.view_reads import Lag
 from ledger.application.service import Ledger
 from ledger.domain.calendar import SHANGHAI
 from ledger.domain.permissions import require_view_read
+from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor
 from ledger.projections.indicators.grouping import GroupBy
 from ledger.projections.indicators.hotline import DispatchRow, TicketRow
@@ -180,6 +181,7 @@ class MetricsController(Controller):
         ledger: NamedDependency[Ledger],
         waiter: NamedDependency[PositionWaiter],
         actor: NamedDependency[Actor],
+        tenancy: NamedDependency[Scope],
         first: Annotated[
             str | None,
             QueryParameter(name="from", required=False, description="YYYY-MM-DD, inclusive"),
@@ -205,9 +207,10 @@ class MetricsController(Controller):
             period = resolve_period(_date("from", first), _date("to", last), today)
         except QueryError as e:
             raise BadRequest(e.field, e.detail) from None
+        centres = tenancy.narrow(centre)
         await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
         await wait_for_view(request, waiter, PUSHBACK_VIEW, min_position, timeout=VIEW_WAIT)
-        fetched = await anyio.to_thread.run_sync(_fetch, ledger, period, centre)
+        fetched = await anyio.to_thread.run_sync(_fetch, ledger, period, centres)
         now = utc_now()
         computed = report(fetched.rows, fetched.pushback, period, grouping, now)
         if request.accept.best_match([MediaType.JSON, CSV]) == CSV:
@@ -257,16 +260,17 @@ def _date(field: str, value: str | None) -> date | None:
     return bounded(field, day)
 
 
-def _fetch(ledger: Ledger, period: Period, centre: str | None) -> _Fetched:
+def _fetch(ledger: Ledger, period: Period, centres: list[str] | None) -> _Fetched:
     """The rows touching P from the live generations, with the views' positions and lags, all in
-    one REPEATABLE READ snapshot, so `as_of_position` is exactly what was read."""
+    one REPEATABLE READ snapshot, so `as_of_position` is exactly what was read; in `centres`
+    (None: every centre)."""
     with snapshot(ledger) as conn:
         # Times come back with timezone.utc, the tzinfo of Period's bounds: a cheap comparison.
         conn.execute("SET LOCAL TIME ZONE 'UTC'")
         position, lag = view_status(conn, VIEW)
         pushback_position, pushback_lag = view_status(conn, PUSHBACK_VIEW)
-        where = {"centre": " AND v.centre = %(centre)s" if centre is not None else ""}
-        params = {"centre": centre, "start": period.start, "end": period.end}
+        where = {"centre": " AND v.centre = ANY(%(centres)s)" if centres is not None else ""}
+        params = {"centres": centres, "start": period.start, "end": period.end}
 
         def fetch(query: str) -> list[dict[str, Any]]:
             return list(conn.execute(query.format(**where), params).fetchall())

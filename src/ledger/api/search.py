@@ -37,13 +37,15 @@ from ledger.application.service import Ledger
 from ledger.domain import clock
 from ledger.domain.calendar import SHANGHAI
 from ledger.domain.permissions import require_read
+from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor, CaseStatus, Matter
 from ledger.projections.waiter import PositionWaiter
 
 
 class CaseQuery(msgspec.Struct, frozen=True, kw_only=True):
     status: CaseStatus | None = None
-    centre: str | None = None
+    centres: list[str] | None = None
+    """The centre asked for, else the credential's (`Scope.narrow`); None: every centre."""
     department: str | None = None
     window: str | None = None
     matter: str | None = None
@@ -64,6 +66,7 @@ async def search(
     ledger: NamedDependency[Ledger],
     waiter: NamedDependency[PositionWaiter],
     actor: NamedDependency[Actor],
+    tenancy: NamedDependency[Scope],
     status: Annotated[CaseStatus | None, QueryParameter(required=False)] = None,
     centre: Text = None,
     department: Text = None,
@@ -92,7 +95,7 @@ async def search(
         raise BadRequest("from", "from is after to")
     query = CaseQuery(
         status=status,
-        centre=centre,
+        centres=tenancy.narrow(centre),
         department=department,
         window=window,
         matter=matter,
@@ -109,7 +112,7 @@ async def search(
 
 _FILTERS = (
     ("status", "v.status = %s"),
-    ("centre", "v.centre = %s"),
+    ("centres", "v.centre = ANY(%s)"),
     ("department", "v.department = %s"),
     ("window", 'v."window" = %s'),
     ("matter", "v.matter_code = %s"),

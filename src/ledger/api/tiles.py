@@ -19,12 +19,11 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
-from ledger.api.access_log import note
+from ledger.api.auth import credential
 from ledger.api.contract import PROBLEMS
 from ledger.application.service import Ledger
-from ledger.application.tokens import verify_authorization
 from ledger.domain.permissions import require_read
-from ledger.domain.values import Actor
+from ledger.domain.tenancy import EVERY_CENTRE
 from ledger.log.audit import LeafEntry
 from ledger.log.errors import AuditNotFound
 from ledger.log.tiles import FULL_CACHE, PARTIAL_CACHE, Tile, TileNotServed, parse_path
@@ -77,7 +76,10 @@ class TilesController(Controller):
         tile = _parse(tile_path)
         cache = PARTIAL_CACHE if tile.partial else FULL_CACHE
         if tile.level is None:  # an entry bundle
-            require_read(_actor(request, ledger).roles)
+            found = credential(request, ledger)
+            require_read(found.actor.roles)
+            # A bundle holds the events of every centre's cases: jurisdiction-wide tokens only.
+            found.scope.require(EVERY_CENTRE, field="tile")
             cache = cache.replace("public", "private")
         return Response(
             ledger.audit.tile(tile), media_type=OCTET_STREAM, headers={"Cache-Control": cache}
@@ -106,17 +108,10 @@ class LeafController(Controller):
     ) -> LeafEntry:
         entry = ledger.audit.leaf_entry(leaf_index)
         if not entry.bookkeeping:
-            require_read(_actor(request, ledger).roles)
+            found = credential(request, ledger)
+            require_read(found.actor.roles)
+            ledger.require_in_scope(entry.originator_id, found.scope)
         return entry
-
-
-def _actor(request: Request[Any, Any, Any], ledger: Ledger) -> Actor:
-    """The bearer token's actor (one route serves public tiles and entry bundles, so the token is
-    read here rather than required of every request by the `actor` dependency)."""
-    header = request.headers.get("authorization", "")
-    actor = verify_authorization(ledger.settings.token_secret, header)
-    note(request, actor=actor.id)
-    return actor
 
 
 def _parse(path: str) -> Tile:

@@ -44,6 +44,7 @@ from ledger.application.service import Ledger
 from ledger.domain.clock import Colour
 from ledger.domain.permissions import require_view_read
 from ledger.domain.policy import Timing
+from ledger.domain.tenancy import Scope
 from ledger.domain.unresolved.records import (
     Resolvability,
     UnresolvedCause,
@@ -56,7 +57,8 @@ from ledger.projections.waiter import PositionWaiter
 
 
 class ReportQuery(msgspec.Struct, frozen=True, kw_only=True):
-    centre: str | None = None
+    centres: list[str] | None = None
+    """The centre asked for, else the credential's (`Scope.narrow`); None: every centre."""
     status: str | None = None
     cause: UnresolvedCause | None = None
     resolvability: Resolvability | None = None
@@ -72,6 +74,7 @@ async def unresolved_reports(
     ledger: NamedDependency[Ledger],
     waiter: NamedDependency[PositionWaiter],
     actor: NamedDependency[Actor],
+    tenancy: NamedDependency[Scope],
     centre: Text = None,
     status: Text = None,
     cause: Annotated[UnresolvedCause | None, QueryParameter(required=False)] = None,
@@ -91,7 +94,7 @@ async def unresolved_reports(
     if after is not None:
         decode_cursor(after, "after")
     query = ReportQuery(
-        centre=centre,
+        centres=tenancy.narrow(centre),
         status=status,
         cause=cause,
         resolvability=resolvability,
@@ -111,7 +114,7 @@ _RECURRING = (
     f"FROM view_root_causes c {live(pushback_view.VIEW, 'c')} "
     "LEFT JOIN view_improvements i ON i.generation = c.generation "
     "  AND i.root_cause_id = c.root_cause_id "
-    "WHERE (%s::text IS NULL OR c.centre = %s) "
+    "WHERE (%s::text[] IS NULL OR c.centre = ANY(%s)) "
     "GROUP BY c.key HAVING count(DISTINCT c.report_id) >= 2 "
     "ORDER BY reports DESC, c.key"
 )
@@ -124,7 +127,10 @@ _COUNTS = (
 def report_register(ledger: Ledger, query: ReportQuery, now: datetime) -> UnresolvedResponse:
     where: list[str] = ["true"]
     params: list[Any] = []
-    for name in ("centre", "cause", "resolvability", "tier", "closure"):
+    if query.centres is not None:
+        where.append("v.centre = ANY(%s)")
+        params.append(query.centres)
+    for name in ("cause", "resolvability", "tier", "closure"):
         if (value := getattr(query, name)) is not None:
             where.append(f"v.{name} = %s")
             params.append(value)
@@ -145,7 +151,7 @@ def report_register(ledger: Ledger, query: ReportQuery, now: datetime) -> Unreso
             cursor_field="after",
         )
         grouped = conn.execute(_COUNTS.format(matching=" AND ".join(where)), params).fetchall()
-        recurring = conn.execute(_RECURRING, (query.centre, query.centre)).fetchall()
+        recurring = conn.execute(_RECURRING, (query.centres, query.centres)).fetchall()
     by_cause: dict[str, int] = {}
     by_closure: dict[str, int] = {}
     for g in grouped:

@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Recording
 from eventsourcing.utils import get_topic
 
+from ledger.application.reads import EVERY_CENTRE, CaseReads
 from ledger.config.settings import Settings
 from ledger.domain.case import Case, check_occurred_at
 from ledger.domain.case_number import CaseNumber, CaseNumberSeries, series_year
@@ -28,13 +29,12 @@ from ledger.domain.errors import (
     ConcurrencyConflict,
     IdempotencyKeyReused,
     PreconditionFailed,
-    VersionNotFoundError,
 )
-from ledger.domain.permissions import require_append, require_read
+from ledger.domain.permissions import require_append
 from ledger.domain.personal_data import protect_applicant
+from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor, ApplicantRef
 from ledger.log.audit import AuditLog
-from ledger.log.bundles import CaseBundle
 from ledger.rules.time_limits import Policies
 from ledger.store.database import Database, fail_fast
 from ledger.store.events import (
@@ -46,6 +46,7 @@ from ledger.store.events import (
 )
 from ledger.store.group_commit import GroupCommitter
 from ledger.store.snapshots import SealedSnapshotStore, SnapshotRecorder
+from ledger.store.vault import Vault, stage, take_staged
 
 log = structlog.get_logger("ledger")
 
@@ -64,7 +65,7 @@ class WriteKey(msgspec.Struct, frozen=True):
     digest: str
 
 
-class Ledger(Application[UUID]):
+class Ledger(CaseReads, Application[UUID]):
     """Case ledger: registers cases, appends their events, and reads them back at any moment."""
 
     name = "Ledger"  # tables: ledger_events, ledger_snapshots
@@ -125,10 +126,13 @@ class Ledger(Application[UUID]):
         phone: str | None = None,
         bank_card: str | None = None,
     ) -> ApplicantRef:
-        """Mask and tokenise the applicant's identifiers before anything is decided or stored."""
-        return protect_applicant(
+        """Mask and tokenise the applicant's identifiers before anything is decided or stored;
+        the raw values wait, in this thread, for `register_case` to seal them into the vault."""
+        applicant = protect_applicant(
             self.settings.pii_key, name=name, id_number=id_number, phone=phone, bank_card=bank_card
         )
+        stage(applicant, name=name, id_number=id_number, phone=phone, bank_card=bank_card)
+        return applicant
 
     def register_case(
         self,
@@ -137,13 +141,19 @@ class Ledger(Application[UUID]):
         centre: str,
         occurred_at: datetime | None = None,
         write_key: WriteKey | None = None,
+        scope: Scope = EVERY_CENTRE,
         **fields: Any,
     ) -> Receipt:
-        """Open a case under the next number of its centre's series for the year."""
+        """Open a case under the next number of its centre's series for the year. The raw
+        identifiers `protect_applicant` staged for its applicant are sealed into the personal-data
+        vault before the events are saved (`ledger.store.vault`)."""
+        staged = take_staged(fields.get("applicant"))
         require_append("Registered", actor.roles)
+        scope.require(centre)
         at = occurred_at or _now()
         check_occurred_at(at)  # before the series year is taken from it
         year = series_year(at)
+        keeper = Vault(self.store.datastore.get_connection, self.settings.vault_key).keeper(staged)
 
         def build() -> tuple[list[Aggregate], Receipt]:
             series = self._series(centre, year)
@@ -151,6 +161,8 @@ class Ledger(Application[UUID]):
             case = Case.register(
                 actor=actor, occurred_at=at, case_no=case_no, centre=centre, **fields
             )
+            if keeper is not None:  # a retry keeps them again, under its own case id
+                keeper.keep(case.id)
             index = CaseNumber(case_no=case_no, case_id=case.id)
             return [series, case, index], Receipt(
                 case_id=case.id, version=case.version, case_no=case_no
@@ -178,6 +190,7 @@ class Ledger(Application[UUID]):
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
         write_key: WriteKey | None = None,
+        scope: Scope = EVERY_CENTRE,
         **fields: Any,
     ) -> Receipt:
         """Append one event to a case, if the case's rules admit it.
@@ -188,7 +201,7 @@ class Ledger(Application[UUID]):
         at = occurred_at or _now()
 
         def build() -> tuple[list[Aggregate], Receipt]:
-            case = self._get_case(case_id)
+            case = self._get_case(case_id, scope=scope)
             if expected_version is not None and case.version != expected_version:
                 raise PreconditionFailed(case_id, expected_version, case.version)
             timing = self.policies.timing(case.state.centre)
@@ -209,54 +222,7 @@ class Ledger(Application[UUID]):
         )
         return receipt
 
-    # --- queries -------------------------------------------------------------------------------
-
-    def get_case(self, case_id: UUID, actor: Actor, version: int | None = None) -> Case:
-        require_read(actor.roles)
-        case = self._get_case(case_id, version)
-        if version is not None and case.version != version:
-            raise VersionNotFoundError(case_id, version, case.version)
-        return case
-
-    def get_case_as_of(self, case_id: UUID, actor: Actor, as_of: datetime) -> Case:
-        """The case as it was recorded at `as_of` (recorded time, not business time)."""
-        require_read(actor.roles)
-        version = 0
-        for _, event in self.history(case_id, actor):
-            if event.timestamp > as_of:  # type: ignore[attr-defined]
-                break
-            version = event.originator_version
-        if version == 0:
-            raise CaseNotFoundError(case_id)
-        return self._get_case(case_id, version)
-
-    def bundle(
-        self, case_id: UUID, actor: Actor, since: int | None = None, *, witnessed: bool = False
-    ) -> CaseBundle:
-        """The case's events as stored with their inclusion proofs and the proof they are all
-        of them: checkable offline; with `since`, also proves the log grew from that size;
-        `witnessed` waits for the witnesses' cosignatures on the checkpoint."""
-        require_read(actor.roles)
-        return self.audit.bundle(case_id, since, witnessed=witnessed)
-
-    def history(self, case_id: UUID, actor: Actor) -> list[tuple[int, DomainEventProtocol[UUID]]]:
-        """Every event of the case with its position in the notification log."""
-        require_read(actor.roles)
-        rows = self.store.select_history(case_id)
-        if not rows or rows[0].stored.topic != get_topic(Case.Registered):
-            raise CaseNotFoundError(case_id)
-        return [(row.position, self.mapper.to_domain_event(row.stored)) for row in rows]
-
     # --- plumbing ------------------------------------------------------------------------------
-
-    def _get_case(self, case_id: UUID, version: int | None = None) -> Case:
-        try:
-            case: object = self.repository.get(case_id, version=version)
-        except AggregateNotFoundError:
-            raise CaseNotFoundError(case_id) from None
-        if not isinstance(case, Case):
-            raise CaseNotFoundError(case_id)
-        return case
 
     def _series(self, centre: str, year: int) -> CaseNumberSeries:
         try:

@@ -6,6 +6,7 @@ import click
 
 from ledger.cli.audit import keys, verify
 from ledger.cli.demo import demo
+from ledger.cli.pi import pi
 from ledger.cli.projections import projections
 from ledger.cli.running import migrate, serve, worker
 from ledger.cli.tokens import token
@@ -17,5 +18,5 @@ def main() -> None:
     """Case Ledger: an event-sourced, tamper-evident case ledger for service centres."""
 
 
-for command in (serve, worker, migrate, projections, verify, keys, token, demo, witness):
+for command in (serve, worker, migrate, projections, verify, keys, token, pi, demo, witness):
     main.add_command(command)

@@ -29,7 +29,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """MACs the snapshots this ledger writes (`ledger.store.snapshots`); outside the database, so
     no database role can forge a snapshot it trusts. `from_env` reads it from the environment or
     `secrets/snapshot.key`; the default, a fresh key per value, only costs replays."""
+    vault_key: bytes = msgspec.field(default_factory=lambda: secrets.token_bytes(32))
+    """The personal-data vault's master key (AES-256): wraps each data subject's key
+    (`ledger.store.vault`); never in the database, so a dump alone reveals no raw identifier.
+    `from_env` reads LEDGER_VAULT_KEY or `secrets/vault.key` (created on first use): every process
+    sharing a database needs the same one, and losing it loses every raw value kept. The default,
+    a fresh key per value, is for tests only."""
+    pi_retention_years: int = 10
+    """Years after every case of a data subject closed before `ledger pi erase` may destroy their
+    raw values without an override (PIPL Art. 19 and 47: the shortest period needed; the office's
+    保管期限表 sets it, typically 10 or 30 years). Local policy: LEDGER_PI_RETENTION_YEARS."""
     token_ttl_seconds: int = 8 * 3600
+    """Lifetime of a token `ledger token create` makes when `--ttl` is not given (one shift)."""
+    token_max_ttl_seconds: int = 7 * 24 * 3600
+    """Longest lifetime a token may have; a longer one is refused at creation and on every
+    request, so a leaked integration token dies within a week even if nobody revokes it."""
     max_body_bytes: int = 64 * 1024
     snapshot_interval: int = 50
     pool_size: int = 8
@@ -97,6 +111,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "snapshot_key": _secret(
                 env, "LEDGER_SNAPSHOT_KEY", data_dir / "secrets" / "snapshot.key"
             ),
+            "vault_key": _secret(env, "LEDGER_VAULT_KEY", data_dir / "secrets" / "vault.key"),
         }
         if raw_key := env.get("LEDGER_NOTARY_KEY"):
             values["notary_key"] = Path(raw_key)
@@ -112,6 +127,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ("origin", str),
             ("checkpoint_every", float),
             ("timer_every", float),
+            ("pi_retention_years", int),
+            ("token_ttl_seconds", int),
+            ("token_max_ttl_seconds", int),
             *_LIMITS,
         )
         for name, conv in conversions:

@@ -34,6 +34,7 @@ from ledger.domain.hotline import commands as hotline
 from ledger.domain.hotline.commands import HotlineCommands
 from ledger.domain.lifecycle import LifecycleCommands
 from ledger.domain.pauses_and_extensions import PauseAndExtensionCommands
+from ledger.domain.personal_data import refuse_identifiers_in_text
 from ledger.domain.policy import Timing
 from ledger.domain.ratings import commands as ratings
 from ledger.domain.ratings.commands import RatingCommands
@@ -137,6 +138,7 @@ class Case(
     @classmethod
     def register(cls, *, actor: Actor, occurred_at: datetime, **fields: Any) -> Case:
         check_occurred_at(occurred_at)
+        refuse_identifiers_in_text(fields)
         return cls(actor=actor, occurred_at=occurred_at, **fields)
 
     def append(
@@ -150,8 +152,10 @@ class Case(
         """Dispatch one wire command by event type name; returns the ids it minted, by name.
 
         `timing` (the centre's policy and calendar) reaches the commands that start or move a
-        clock; without it they record no clock.
+        clock; without it they record no clock. Free text holding a personal identifier is
+        refused before anything is decided (`refuse_identifiers_in_text`).
         """
+        refuse_identifiers_in_text(fields)
         self._guard(event_type, occurred_at)
         method_name, minted_name = _COMMANDS[event_type]
         if event_type in _TIMED:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
+
+if TYPE_CHECKING:  # personal_data raises these errors, so it is imported for typing only
+    from ledger.domain.personal_data import IdentifierKind
 
 
 class LedgerError(Exception):
@@ -35,6 +39,16 @@ class NotPermitted(LedgerError):
         self.action = action
         self.roles = roles
         self.allowed = allowed
+
+
+class OutOfScope(LedgerError):
+    """A request named a centre its credential does not cover (tenancy)."""
+
+    def __init__(self, field: str, centre: str, scope: list[str]) -> None:
+        super().__init__(f"{field} {centre!r} is outside this credential's centres {scope}")
+        self.field = field
+        self.centre = centre
+        self.scope = scope
 
 
 class CaseNotFoundError(LedgerError):
@@ -76,3 +90,20 @@ class IdempotencyKeyReused(LedgerError):
     def __init__(self, key: str) -> None:
         super().__init__(f"Idempotency-Key {key!r} was already used for a different request")
         self.key = key
+
+
+class PersonalDataInText(RuleViolation):
+    """Free text held what looks like a 身份证号, mobile or bank-card number: refused, not masked,
+    so the person typing rephrases or uses the applicant's structured fields. Neither the
+    message nor any attribute holds the value itself."""
+
+    def __init__(self, field: str, kind: IdentifierKind) -> None:
+        super().__init__(
+            "personal_data.in_free_text",
+            f"{field} holds what looks like a {kind.label}; free text must not carry personal "
+            "identifiers: rephrase it, and put identifiers in the applicant's "
+            "structured fields (applicant.id_number, applicant.phone, applicant.bank_card), "
+            "where they are masked and tokenised",
+        )
+        self.field = field
+        self.kind = kind

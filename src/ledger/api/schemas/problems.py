@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 
 
@@ -26,4 +28,6 @@ class Problem(msgspec.Struct, omit_defaults=True, kw_only=True):
     min_position: int | None = None
     lag_events: int | None = None
     lag_seconds: float | None = None
+    erased_at: datetime | None = None
+    """410 personal_data.erased: when the data subject's raw values were destroyed."""
     request_id: str | None = None

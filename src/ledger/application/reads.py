@@ -1,0 +1,130 @@
+"""The ledger's queries: a case now, at a version or a recorded time, its history and bundle, and
+the credential a request acts with; every one within the credential's centres (`Scope`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.utils import get_topic
+
+from ledger.application.tokens import Credential, authenticate
+from ledger.domain.case import Case
+from ledger.domain.errors import CaseNotFoundError, VersionNotFoundError
+from ledger.domain.permissions import require_read
+from ledger.domain.tenancy import Scope
+from ledger.domain.values import Actor
+from ledger.store.revocations import is_revoked
+
+if TYPE_CHECKING:
+    from ledger.config.settings import Settings
+    from ledger.log.audit import AuditLog
+    from ledger.log.bundles import CaseBundle
+    from ledger.rules.time_limits import Policies
+    from ledger.store.events import LedgerRecorder
+
+EVERY_CENTRE = Scope.every_centre()
+"""The scope of the ledger's own callers (timers, the demo loader, tests): the API always passes
+the credential's."""
+
+
+class CaseReads:
+    """Mixed into `Ledger` (`ledger.application.service`), which provides the attributes below."""
+
+    settings: Settings
+    policies: Policies
+    audit: AuditLog
+    repository: Any
+    mapper: Any
+
+    @property
+    def store(self) -> LedgerRecorder:
+        raise NotImplementedError  # Ledger's
+
+    def authenticate(self, authorization: str) -> Credential:
+        """The credential of an `Authorization` header, checked against the revocation list."""
+
+        def revoked(token_id: str) -> bool:
+            with self.store.datastore.get_connection() as conn:
+                return is_revoked(conn, token_id)
+
+        return authenticate(authorization, self.settings, self.policies, revoked)
+
+    def get_case(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        version: int | None = None,
+        *,
+        scope: Scope = EVERY_CENTRE,
+    ) -> Case:
+        require_read(actor.roles)
+        case = self._get_case(case_id, version, scope=scope)
+        if version is not None and case.version != version:
+            raise VersionNotFoundError(case_id, version, case.version)
+        return case
+
+    def get_case_as_of(
+        self, case_id: UUID, actor: Actor, as_of: datetime, *, scope: Scope = EVERY_CENTRE
+    ) -> Case:
+        """The case as it was recorded at `as_of` (recorded time, not business time)."""
+        require_read(actor.roles)
+        version = 0
+        for _, event in self.history(case_id, actor, scope=scope):
+            if event.timestamp > as_of:  # type: ignore[attr-defined]
+                break
+            version = event.originator_version
+        if version == 0:
+            raise CaseNotFoundError(case_id)
+        return self._get_case(case_id, version)
+
+    def bundle(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        since: int | None = None,
+        *,
+        witnessed: bool = False,
+        scope: Scope = EVERY_CENTRE,
+    ) -> CaseBundle:
+        """The case's events as stored with their inclusion proofs and the proof they are all
+        of them: checkable offline; with `since`, also proves the log grew from that size;
+        `witnessed` waits for the witnesses' cosignatures on the checkpoint."""
+        require_read(actor.roles)
+        self.require_in_scope(case_id, scope)
+        return self.audit.bundle(case_id, since, witnessed=witnessed)
+
+    def history(
+        self, case_id: UUID, actor: Actor, *, scope: Scope = EVERY_CENTRE
+    ) -> list[tuple[int, DomainEventProtocol[UUID]]]:
+        """Every event of the case with its position in the notification log."""
+        require_read(actor.roles)
+        rows = self.store.select_history(case_id)
+        if not rows or rows[0].stored.topic != get_topic(Case.Registered):
+            raise CaseNotFoundError(case_id)
+        events = [(row.position, self.mapper.to_domain_event(row.stored)) for row in rows]
+        registered = events[0][1]
+        assert isinstance(registered, Case.Registered)
+        if not scope.admits(registered.centre):
+            raise CaseNotFoundError(case_id)
+        return events
+
+    def require_in_scope(self, case_id: UUID, scope: Scope) -> None:
+        """A case outside the scope does not exist for the credential (404, not 403: whether
+        another centre has a case is itself not disclosed)."""
+        if scope.centres is not None:
+            self._get_case(case_id, version=1, scope=scope)
+
+    def _get_case(
+        self, case_id: UUID, version: int | None = None, *, scope: Scope = EVERY_CENTRE
+    ) -> Case:
+        try:
+            case: object = self.repository.get(case_id, version=version)
+        except AggregateNotFoundError:
+            raise CaseNotFoundError(case_id) from None
+        if not isinstance(case, Case) or not scope.admits(case.state.centre):
+            raise CaseNotFoundError(case_id)
+        return case
