@@ -160,3 +160,14 @@ def _registration(centre: str) -> dict[str, Any]:
     from tests.conftest import registration
 
     return registration(centre=centre)
+
+
+def test_a_role_refusal_names_the_roles_plainly(
+    client: TestClient[Any], token_for: Callable[..., Headers]
+) -> None:
+    response = client.post(
+        "/cases", json=_registration("huoshan"), headers=token_for("d", "dashboard")
+    )
+    problem = assert_problem(response, 403, rule="auth.role_not_permitted")
+    assert "roles ['dashboard'] may not append Registered" in problem["detail"], problem
+    assert "<Role" not in problem["detail"]

@@ -35,7 +35,9 @@ class NotPermitted(LedgerError):
     """The credential's roles may not do this."""
 
     def __init__(self, action: str, roles: tuple[str, ...], allowed: tuple[str, ...]) -> None:
-        super().__init__(f"roles {list(roles)} may not {action}; allowed: {list(allowed)}")
+        # str(): a StrEnum's repr in a list would read <Role.CLERK: 'clerk'>
+        names, allowed_names = [str(r) for r in roles], [str(r) for r in allowed]
+        super().__init__(f"roles {names} may not {action}; allowed: {allowed_names}")
         self.action = action
         self.roles = roles
         self.allowed = allowed
