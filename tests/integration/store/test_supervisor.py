@@ -36,6 +36,7 @@ class Relay:
         self.port = 0
         self._sockets: list[socket.socket] = []
         self._listener: socket.socket | None = None
+        self._lock = threading.Lock()
 
     def restore(self) -> None:
         listener = socket.socket()
@@ -47,14 +48,19 @@ class Relay:
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def cut(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-        for s in self._sockets:
-            with suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-            s.close()
-        self._sockets.clear()
+        with self._lock:
+            if self._listener is not None:
+                # shutdown() first: close() alone does not wake a thread blocked in accept() on
+                # Linux, and the port would stay bound (restore: "Address already in use").
+                with suppress(OSError):
+                    self._listener.shutdown(socket.SHUT_RDWR)
+                self._listener.close()
+                self._listener = None
+            for s in self._sockets:
+                with suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            self._sockets.clear()
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -62,10 +68,14 @@ class Relay:
                 client, _ = listener.accept()
             except OSError:
                 return
-            family, address = self._target
-            server = socket.socket(family)
-            server.connect(address)
-            self._sockets += [client, server]
+            with self._lock:
+                if self._listener is not listener:  # accepted just as it was cut
+                    client.close()
+                    return
+                family, address = self._target
+                server = socket.socket(family)
+                server.connect(address)
+                self._sockets += [client, server]
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
