@@ -6,11 +6,12 @@ Schemathesis loads /schema/openapi.json from the ASGI app in-process (its own ap
 session's ledger and PostgreSQL database) and generates requests for every operation, both valid
 (positive) and schema-violating (negative) ones, sent with a bearer token whose roles may do nearly
 everything. A second pass pins `case_id` to a real case, so generated events reach the domain
-rules instead of stopping at 404.
+rules instead of stopping at 404. Last, every projection applies what was written and the notary
+seals it.
 
-The same tests are the fuzzing run at scale (ops/fuzz/README.md): LEDGER_FUZZ_EXAMPLES,
-LEDGER_FUZZ_SEED and LEDGER_FUZZ_MIN_REQUESTS below. Every request sent is counted by status and
-operation; the module ends with a table of them (and LEDGER_FUZZ_REPORT=FILE writes it as JSON).
+The same tests are the fuzzing run at scale, in process or against a real `ledger serve` over
+HTTP (ops/fuzz/README.md; the knobs are in `tests/api/fuzzing.py`). Every request sent is counted
+by status and operation; the module ends with a table of them.
 
 (Schemathesis' own pytest integration, `schemathesis.pytest.from_fixture(...).parametrize()`, does
 not run under pytest 9.2: it sets `request.node._nodeid`, which pytest 9.2 no longer has. So each
@@ -21,132 +22,122 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import hypothesis
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
 
+from ledger.api import cases
 from ledger.api.app import create_app
+from ledger.application.service import Ledger
+from ledger.log import audit
 from ledger.log.keys import load_signer
 from ledger.log.notary import Notary
+from ledger.projections import PROJECTIONS
+from ledger.projections.configured import instances
+from ledger.projections.projector import Projector
 from ledger.projections.waiter import PositionWaiter
-from tests.api.support import register
-
-EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "40"))
-"""Per operation, generation mode and pass; at the default the whole module takes under a minute."""
-SEED = os.environ.get("LEDGER_FUZZ_SEED")
-"""Set: a random search from this seed (reproducible); unset: Hypothesis' fixed derandomized run."""
-MIN_REQUESTS = int(os.environ.get("LEDGER_FUZZ_MIN_REQUESTS", "0"))
-"""A run that sent fewer requests fails (a strategy that stopped early is not a big run)."""
-VIEW_WAIT = 0.01
-"""Seconds a read waits for its view here (5 under `ledger serve`): see `short_view_waits`."""
-
-FUZZ_SETTINGS = hypothesis.settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=SEED is None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
+from tests.api.fuzzing import (
+    FUZZ_SETTINGS,
+    MIN_REQUESTS,
+    TARGET,
+    Run,
+    Tally,
+    closed,
+    fuzz,
+    fuzz_all,
+    negatable,
+    operations,
+    table,
 )
-STATUSES: Counter[int] = Counter()
-"""Every answer's status, over the module: the request count the closing note reports."""
-REQUESTS: Counter[str] = Counter()
-"""Requests per pass, mode and operation ("real-case negative GET /cases/{case_id}")."""
-SECONDS: Counter[str] = Counter()
-"""Wall time per pass, mode and operation, the same keys."""
+from tests.api.support import register
+from tests.e2e.serving import wait_healthy
+from tests.e2e.test_readme import free_port
+
+SHORT_WAIT = 0.01
+"""Seconds a request waits for a view, cosignatures or the notary in process."""
 
 
-@pytest.fixture(scope="module", autouse=True)
-def tally(request: pytest.FixtureRequest) -> Iterator[None]:
+@pytest.fixture(scope="module")
+def tally(request: pytest.FixtureRequest) -> Iterator[Tally]:
     """After the module: print the table of requests sent by status, write it as JSON to
     LEDGER_FUZZ_REPORT when set, and fail a run that sent fewer than LEDGER_FUZZ_MIN_REQUESTS."""
-    started = time.monotonic()
-    STATUSES.clear()
-    REQUESTS.clear()
-    SECONDS.clear()
-    yield
-    summary = _summary(time.monotonic() - started)
+    counted = Tally()
+    yield counted
+    summary = counted.summary()
     # Shown under -q and without -s too: past the output capture, as `capsys.disabled()` does.
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if capture is not None and reporter is not None:
         with capture.global_and_fixture_disabled():
             reporter.write_line("")
-            for line in _table(summary):
+            for line in table(summary):
                 reporter.write_line(line)
     if report := os.environ.get("LEDGER_FUZZ_REPORT"):
         Path(report).write_text(
             json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-    assert summary["requests"] >= MIN_REQUESTS, _table(summary)
-
-
-def _summary(seconds: float) -> dict[str, Any]:
-    total = sum(STATUSES.values())
-    server_errors = {k: v for k, v in STATUSES.items() if k >= 500}
-    return {
-        "requests": total,
-        "min_requests": MIN_REQUESTS,
-        "by_status": {str(k): v for k, v in sorted(STATUSES.items())},
-        "5xx": sum(server_errors.values()),
-        "503": server_errors.get(503, 0),
-        "500": server_errors.get(500, 0),
-        "other_5xx": sum(v for k, v in server_errors.items() if k not in (500, 503)),
-        "examples": EXAMPLES,
-        "seed": SEED,
-        "seconds": round(seconds, 1),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "by_operation": {
-            key: {"requests": REQUESTS[key], "seconds": round(SECONDS[key], 1)}
-            for key in sorted(REQUESTS)
-        },
-    }
-
-
-def _table(summary: dict[str, Any]) -> list[str]:
-    rows = [
-        ("requests sent", summary["requests"]),
-        *((f"  status {k}", v) for k, v in summary["by_status"].items()),
-        ("5xx in all", summary["5xx"]),
-        ("  503 (documented: not caught up / busy)", summary["503"]),
-        ("  500", summary["500"]),
-        ("  other 5xx", summary["other_5xx"]),
-    ]
-    seed = summary["seed"] if summary["seed"] is not None else "derandomized"
-    head = f"fuzz: {summary['examples']} examples per operation, seed {seed}, "
-    head += f"{summary['seconds']} s"
-    return [head, *(f"  {name:<42} {count:>8}" for name, count in rows)]
+    assert summary["requests"] >= MIN_REQUESTS, table(summary)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def short_view_waits() -> Iterator[None]:
-    """A generated `min_position` is mostly beyond the log: 503 at once, not after 5 s each. The
-    cap is on the waiter itself, so it holds for every view read, whatever its own timeout."""
+def short_waits() -> Iterator[None]:
+    """In process, a generated `min_position` is mostly beyond the log: 503 at once, not after
+    5 s each (the cap is on the waiter itself, so it holds for every view read, whatever its own
+    timeout). A generated `witnessed=true` bundle is served without cosignatures at once, not
+    after 2 s, and a `sealed=true` write without its leaf (no notary runs here), not after 5 s."""
     wait = PositionWaiter.wait
 
     async def short_wait(self: PositionWaiter, name: str, min_position: int, timeout: float) -> int:
-        return await wait(self, name, min_position, min(timeout, VIEW_WAIT))
+        return await wait(self, name, min_position, min(timeout, SHORT_WAIT))
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(PositionWaiter, "wait", short_wait)
+        patch.setattr(audit, "COSIGN_WAIT", SHORT_WAIT)
+        patch.setattr(cases, "SEAL_WAIT", SHORT_WAIT)
         yield
 
 
 @pytest.fixture(scope="module")
-def api_schema(settings: Any, ledger: Any, fuzz_case_id: str) -> Any:
-    # A sealed and checkpointed case exists first (so the notary's key too, as under `ledger
-    # serve`), whichever module ran before: the audit routes answer 200 and their media types
-    # are checked, not a 503.
-    return schemathesis.openapi.from_asgi("/schema/openapi.json", create_app(settings, ledger))
+def served(
+    settings: Any, database_factory: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str | None]:
+    """Under LEDGER_FUZZ_TARGET=serve, the URL of a `ledger serve` of its own (accepting the
+    suite's tokens), which must still be running when the module ends; else None."""
+    if TARGET != "serve":
+        yield None
+        return
+    data_dir = tmp_path_factory.mktemp("fuzz-serve")
+    port = free_port()
+    env = {
+        **os.environ,
+        "LEDGER_DATABASE_URL": database_factory().owner_conninfo,
+        "LEDGER_DATA_DIR": str(data_dir),
+        "LEDGER_TOKEN_SECRET": settings.token_secret.hex(),
+    }
+    log = data_dir / "serve.log"  # a file, not a pipe nobody drains
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "ledger"), "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", server, log)
+        yield f"http://127.0.0.1:{port}"
+        assert server.poll() is None, log.read_text()[-3000:]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -158,8 +149,18 @@ def bearer(token_for: Any) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def fuzz_case_id(client: Any, bearer: dict[str, str], settings: Any, database: Any) -> str:
+def fuzz_case_id(
+    served: str | None, client: Any, bearer: dict[str, str], settings: Any, database: Any
+) -> str:
     """A real case, sealed and checkpointed, so its bundle and proofs exist."""
+    if served is not None:
+        with httpx.Client(base_url=served) as http:
+            case_id = register(http, bearer)
+            deadline = time.monotonic() + 30  # the served notary seals within a second
+            while http.get(f"/cases/{case_id}/bundle", headers=bearer).status_code != 200:
+                assert time.monotonic() < deadline, "the served notary did not seal the case"
+                time.sleep(0.2)
+        return case_id
     case_id = register(client, bearer)
     signer = load_signer(settings.notary_key_path, settings.origin)
     notary = Notary(database.notary_conninfo, signer, settings.origin)
@@ -168,106 +169,113 @@ def fuzz_case_id(client: Any, bearer: dict[str, str], settings: Any, database: A
     return case_id
 
 
-def _operations(api_schema: Any) -> list[Any]:
-    operations = [result.ok() for result in api_schema.get_all_operations()]
-    labels = {operation.label for operation in operations}
-    assert {
-        "POST /cases",
-        "POST /cases/{case_id}/events",
-        "GET /cases/{case_id}",
-        "GET /cases/{case_id}/events",
-    } <= labels, labels
-    return operations
+@pytest.fixture(scope="module")
+def api_schema(served: str | None, settings: Any, ledger: Any, fuzz_case_id: str) -> Any:
+    # A sealed and checkpointed case exists first (so the notary's key too, as under `ledger
+    # serve`), whichever module ran before: the audit routes answer 200 and their media types
+    # are checked, not a 503.
+    if served is not None:
+        document = schemathesis.openapi.from_url(f"{served}/schema/openapi.json").raw_schema
+        return schemathesis.openapi.from_dict(closed(document))
+    app = create_app(settings, ledger)
+    document = schemathesis.openapi.from_asgi("/schema/openapi.json", app).raw_schema
+    schema = schemathesis.openapi.from_dict(closed(document))
+    schema.app = app
+    return schema
 
 
-def _negatable(operation: Any) -> bool:
-    """Whether a negative case exists: GET /health has no parameter and no body to violate."""
-    return bool(list(operation.iter_parameters())) or bool(operation.body)
-
-
-def _fuzz(key: str, strategy: Any, bearer: dict[str, str]) -> set[int]:
-    """Run the operation's strategy (counting every request under `key`); the statuses seen."""
-    statuses: set[int] = set()
-
-    @FUZZ_SETTINGS
-    @given(case=strategy)
-    def run(case: Any) -> None:
-        # A copy: the client adds its own default headers to the dict it is given.
-        response = case.call(headers=dict(bearer))
-        STATUSES[response.status_code] += 1
-        REQUESTS[key] += 1
-        if response.status_code >= 500:
-            # The one 5xx in the contract: 503, the log or a view has not caught up yet.
-            problem = response.json()
-            assert response.status_code == 503, (case.as_curl_command(), response.text)
-            assert problem["type"].endswith(("/not-sealed-yet", "/not-caught-up")), response.text
-            assert response.headers.get("retry-after") == ["1"], response.headers
-        # Every status and media type answered is documented for the operation.
-        case.validate_response(response, checks=[status_code_conformance, content_type_conformance])
-        statuses.add(response.status_code)
-
-    if SEED is not None:
-        run = hypothesis.seed(int(SEED))(run)
-    started = time.monotonic()
-    try:
-        run()
-    finally:
-        SECONDS[key] += time.monotonic() - started
-    # The token was accepted: the requests reached the handlers, not just the auth guard.
-    assert statuses - {401}, (key, statuses)
-    return statuses
-
-
-def _fuzz_all(runs: list[tuple[str, Any, set[int]]], bearer: dict[str, str]) -> None:
-    """Fuzz every (key, strategy, statuses it must include) in turn, so one failing operation
-    does not keep the others from being fuzzed; fails with all of their failures."""
-    failures: list[str] = []
-    for key, strategy, expected in runs:
-        try:
-            statuses = _fuzz(key, strategy, bearer)
-            assert expected <= statuses, (key, statuses)
-        except Exception as error:  # a failing example, or an operation that never got through
-            failures.append(f"{key}: {error!r}")
-    assert not failures, "\n\n".join(failures)
-
-
-def _must_see(mode: GenerationMode, operation: Any, *, real_case: bool) -> set[int]:
+def _must_see(mode: GenerationMode, operation: Any, *, real_case: bool) -> frozenset[int]:
     """Statuses a positive pass must reach: a case registered, a real case read."""
     if mode is not GenerationMode.POSITIVE:
-        return set()
+        return frozenset()
     if real_case:
-        return {200} if operation.method.upper() == "GET" else set()
-    return {201} if operation.label == "POST /cases" else set()
+        return frozenset({200} if operation.method.upper() == "GET" else ())
+    return frozenset({201} if operation.label == "POST /cases" else ())
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_no_generated_request_gets_a_server_error(
-    api_schema: Any, bearer: dict[str, str], mode: GenerationMode
+    api_schema: Any, served: str | None, bearer: dict[str, str], tally: Tally, mode: GenerationMode
 ) -> None:
     runs = [
-        (
+        Run(
             f"{mode.value} {operation.label}",
-            operation.as_strategy(generation_mode=mode),
-            _must_see(mode, operation, real_case=False),
+            operation.label,
+            mode,
+            expected=_must_see(mode, operation, real_case=False),
         )
-        for operation in _operations(api_schema)
-        if mode is GenerationMode.POSITIVE or _negatable(operation)
+        for operation in operations(api_schema)
+        if mode is GenerationMode.POSITIVE or negatable(operation)
     ]
-    _fuzz_all(runs, bearer)
+    failures = fuzz_all(runs, api_schema, bearer, served, tally)
+    assert not failures, "\n\n".join(failures)
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_no_generated_request_on_a_real_case_gets_a_server_error(
-    api_schema: Any, bearer: dict[str, str], fuzz_case_id: str, mode: GenerationMode
+    api_schema: Any,
+    served: str | None,
+    bearer: dict[str, str],
+    fuzz_case_id: str,
+    tally: Tally,
+    mode: GenerationMode,
 ) -> None:
-    pinned = {"case_id": fuzz_case_id}
     runs = [
-        (
+        Run(
             f"real-case {mode.value} {operation.label}",
-            operation.as_strategy(generation_mode=mode, path_parameters=pinned),
-            _must_see(mode, operation, real_case=True),
+            operation.label,
+            mode,
+            case_id=fuzz_case_id,
+            expected=_must_see(mode, operation, real_case=True),
         )
-        for operation in _operations(api_schema)
+        for operation in operations(api_schema)
         if "{case_id}" in operation.path
     ]
-    _fuzz_all(runs, bearer)
+    failures = fuzz_all(runs, api_schema, bearer, served, tally)
+    assert not failures, "\n\n".join(failures)
+
+
+def test_every_fuzzed_write_is_projected_and_sealed(
+    served: str | None, bearer: dict[str, str], settings: Any, database: Any
+) -> None:
+    """What the fuzzing wrote (odd text, dates at the edges of their ranges), every view applies
+    and the notary seals: no projection stopped before a fuzzed event."""
+    if served is not None:  # the served projections ran all along; /health names a stopped one
+        health = httpx.get(f"{served}/health", headers=bearer).json()
+        assert health["degraded"] == [], health
+        return
+    for projection in instances(PROJECTIONS):
+        projector = Projector(database.app_conninfo, projection)
+        try:
+            projector.catch_up()
+            assert projector.stopped_before is None, (projector.name, projector.stopped_before)
+        finally:
+            projector.close()
+    signer = load_signer(settings.notary_key_path, settings.origin)
+    notary = Notary(database.notary_conninfo, signer, settings.origin)
+    try:
+        notary.catch_up()
+    finally:
+        notary.close()
+
+
+def test_a_server_error_fails_the_run_and_is_counted(
+    api_schema: Any,
+    served: str | None,
+    bearer: dict[str, str],
+    fuzz_case_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The harness itself: a handler that breaks is a failure naming the 500, not a pass."""
+    if served is not None:
+        pytest.skip("breaks a handler in process")
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(Ledger, "history", broken)
+    run = Run("broken", "GET /cases/{case_id}/events", GenerationMode.POSITIVE, fuzz_case_id)
+    no_shrinking = hypothesis.settings(FUZZ_SETTINGS, phases=[hypothesis.Phase.generate])
+    outcome = fuzz(run, api_schema, bearer, None, no_shrinking)
+    assert outcome.statuses[500] >= 1, outcome.statuses
+    assert outcome.failure is not None and "500" in outcome.failure, outcome.failure
