@@ -107,6 +107,11 @@ def port_is_free(port: int) -> bool:
         return True
 
 
+def supervisor_lines(served: Served) -> str:
+    """The serve log's lines about the database (restart attempts and failures)."""
+    return "\n".join(line for line in served.log_text().splitlines() if '"database.' in line)
+
+
 def append(served: Served, case_id: str, key: str) -> httpx.Response:
     return served.http.post(
         f"/cases/{case_id}/events",
@@ -173,7 +178,10 @@ def test_a_killed_embedded_postgres_is_restarted_and_no_write_is_lost_or_doubled
     for key in [*keys[5:], "after"]:  # the same Idempotency-Key until the write lands once
         while (response := append(served, case_id, key)).status_code != 201:
             assert response.status_code == 503, response.text
-            assert time.monotonic() < deadline, "writes did not succeed within 30 s of the kill"
+            assert time.monotonic() < deadline, (
+                "writes did not succeed within 30 s of the kill; "
+                f"last answer {response.text}; the supervisor's log: {supervisor_lines(served)}"
+            )
             time.sleep(0.2)
     print(f"outage: writes again {time.monotonic() - killed_at:.2f} s after the kill")
     keys.append("after")

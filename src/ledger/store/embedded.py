@@ -65,8 +65,20 @@ def restart(pgdata: Path) -> int | None:
         if postmaster(pgdata) is not None:
             return None
         clear_stale(pgdata)
-        server.ensure_postgres_running()  # pg_ctl -w start: crash recovery, then ready
+        try:
+            server.ensure_postgres_running()  # pg_ctl -w start: crash recovery, then ready
+        except subprocess.CalledProcessError as e:
+            raise RuntimeError(f"pg_ctl start failed: {server_log_tail(pgdata)}") from e
         return int(server.get_pid())
+
+
+def server_log_tail(pgdata: Path, lines: int = 5) -> str:
+    """PostgreSQL's own last words (its `log` file beside the data), for a failed start."""
+    try:
+        text = (pgdata / "log").read_text(errors="replace")
+    except OSError as e:
+        return f"(no server log: {e})"
+    return " | ".join(text.strip().splitlines()[-lines:])
 
 
 def release(pgdata: Path) -> bool:
@@ -91,7 +103,7 @@ def release(pgdata: Path) -> bool:
 
 def stop(pgdata: Path, system_user: str | None = None, timeout: float = 30.0) -> None:
     """`pg_ctl stop -m fast`; if that fails, signal the postmaster; then no process of the data
-    directory is left, not even an orphaned backend."""
+    directory is left, not even an orphaned backend, and no lock file a next start would trip on."""
     pg = library()
     if postmaster(pgdata) is not None:
         try:
@@ -104,6 +116,7 @@ def stop(pgdata: Path, system_user: str | None = None, timeout: float = 30.0) ->
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
             log.warning("database.stop_failed", pgdata=str(pgdata), error=str(e))
     kill_all(pgdata)
+    clear_stale(pgdata)  # a postmaster killed above (or mid-restart) leaves its lock files
 
 
 def postmaster(pgdata: Path) -> psutil.Process | None:
