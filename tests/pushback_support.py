@@ -36,6 +36,7 @@ HEAD_YB = actor("head-yb", "department_head", unit="医保")
 DUTY = actor("duty-hs", "duty_officer", unit="值班")
 DIRECTOR = actor("director-hs", "centre_director", unit="中心")
 LEAD = actor("lead-hs", "window_lead", unit="人社")
+RELAY = actor("haochaping-hs", "rating_channel")  # the 好差评 system's relay: ratings come by it
 
 SECRET = "举报某窗口人员索要好处费"
 """A confidential order's summary: no view may hold it."""
@@ -220,7 +221,15 @@ def worked_report(
         case_id, DUTY, "ImprovementActionCompleted", occurred_at=_at(start, 5),
         action_id=action, result="清单已统一",
     )  # fmt: skip
-    if close:
+    if close:  # 反馈 by the reporting window, 核查 and closure by the duty officer
+        ledger.append(
+            case_id, CLERK, "UnresolvedFeedbackGiven", occurred_at=_at(start, 5.5), report_id=r,
+            outcome=UnresolvedClosure.RESOLVED, method="phone", content="已统一材料清单, 电话告知",
+        )  # fmt: skip
+        ledger.append(
+            case_id, DUTY, "UnresolvedVerified", occurred_at=_at(start, 5.8), report_id=r,
+            confirmed=True, note="回访核实",
+        )  # fmt: skip
         ledger.append(
             case_id, DUTY, "UnresolvedClosed", occurred_at=_at(start, 6), report_id=r,
             closure=UnresolvedClosure.RESOLVED, explanation=None, redirected_to=None,
@@ -238,7 +247,7 @@ def record_root_cause(
 def bad_rating(ledger: Ledger, case_id: UUID, start: datetime) -> UUID:
     """A 差评, verified valid, rectified, re-rated."""
     rating = ledger.append(
-        case_id, CLERK, "Rated", occurred_at=start, level=1,
+        case_id, RELAY, "Rated", occurred_at=start, level=1,
         channel=RatingChannel.COUNTER_DEVICE, comment="等太久", real_name=True,
     ).ids["rating_id"]  # fmt: skip
     ledger.append(
@@ -249,14 +258,14 @@ def bad_rating(ledger: Ledger, case_id: UUID, start: datetime) -> UUID:
         case_id, CLERK, "BadReviewRectified", occurred_at=_at(start, 2), rating_id=rating,
         rectification=Rectification.IMMEDIATE, action="增开窗口", feedback="已增开窗口",
     )  # fmt: skip
-    ledger.append(case_id, CLERK, "ReRated", occurred_at=_at(start, 3), rating_id=rating, level=4)
+    ledger.append(case_id, RELAY, "ReRated", occurred_at=_at(start, 3), rating_id=rating, level=4)
     return rating
 
 
 def appealed_rating(ledger: Ledger, case_id: UUID, start: datetime) -> UUID:
     """A 差评 claimed malicious, the appeal upheld: excluded."""
     rating = ledger.append(
-        case_id, CLERK, "Rated", occurred_at=start, level=2, channel=RatingChannel.APP,
+        case_id, RELAY, "Rated", occurred_at=start, level=2, channel=RatingChannel.APP,
         comment=None, real_name=False,
     ).ids["rating_id"]  # fmt: skip
     ledger.append(
@@ -272,6 +281,6 @@ def appealed_rating(ledger: Ledger, case_id: UUID, start: datetime) -> UUID:
 
 def good_rating(ledger: Ledger, case_id: UUID, start: datetime) -> UUID:
     return ledger.append(
-        case_id, CLERK, "Rated", occurred_at=start, level=5, channel=RatingChannel.SMS,
+        case_id, RELAY, "Rated", occurred_at=start, level=5, channel=RatingChannel.SMS,
         comment="很好", real_name=True,
     ).ids["rating_id"]  # fmt: skip

@@ -132,7 +132,7 @@ def test_the_dibao_exception_proof_passes_every_check_and_verifies_offline(
 
     assert response.status_code == 200, response.text
     proof = response.json()
-    assert proof["format"] == "case-ledger-approval-proof/1" and proof["passed"] is True
+    assert proof["format"] == "case-ledger-approval-proof/2" and proof["passed"] is True
     assert all(c["passed"] for c in proof["checks"]), proof["checks"]
     names = {c["name"] for c in proof["checks"]}
     assert {"layer_order", "roles", "distinct_approvers", "no_self_approval"} <= names
@@ -247,6 +247,75 @@ def test_a_proof_waits_for_the_notary(client, staff, notary) -> None:
     case_id, exception_id = dibao(client, staff, reject_at=3)
 
     assert_problem(proof_of(client, staff, case_id, exception_id), 503, slug="not-sealed-yet")
+
+
+def test_a_ratification_after_the_fact_has_a_proof_that_says_so(
+    client, staff, notary, verifier, token_for
+) -> None:
+    """李女士's 破例 (seed 000) asked after the fact on the closed case, its first layer decided by
+    a deputy standing in for the absent 窗口负责人 (AB岗): every check passes, and they say both."""
+    clerk = token_for("sw-clerk-sun", "clerk", unit="税务")
+    deputy = token_for("sw-deputy", "window_lead", unit="税务")
+    case_id = register(client, clerk, department="税务", occurred_at="2026-02-10T10:50:00+08:00")
+    append(client, case_id, clerk, {"type": "Accepted", "occurred_at": "2026-02-10T15:05:00+08:00"})
+    append(
+        client,
+        case_id,
+        clerk,
+        {"type": "Completed", "outcome": "granted", "occurred_at": "2026-02-11T09:30:00+08:00"},
+    )
+    exception_id = append(
+        client,
+        case_id,
+        clerk,
+        {
+            "type": "ExceptionRatificationRequested",
+            "kind": "special_handling",
+            "rule_waived": "绑卡缴费须本人到窗口当面核对号码",
+            "basis": "破例, 事前未经审批",
+            "justification": "返程车票已买好",
+            "executed_by": "sw-clerk-sun",
+            "executed_at": "2026-02-10T15:05:00+08:00",
+            "execution": "电话报号, 数据推送后代为绑卡",
+            "occurred_at": "2026-02-11T09:35:00+08:00",
+        },
+    )["exception_id"]
+    for layer, who, extra in (
+        (1, deputy, {"acting_for": "sw-lead"}),
+        (2, staff["head"], {}),
+        (3, staff["director"], {}),
+    ):
+        append(
+            client,
+            case_id,
+            who,
+            {
+                "type": "ExceptionLayerDecided",
+                "exception_id": exception_id,
+                "layer": layer,
+                "decision": "approve",
+                "opinion": "情况属实, 同意追认",
+                **extra,
+            },
+        )
+    notary.catch_up()
+
+    response = proof_of(client, staff, case_id, exception_id)
+
+    assert response.status_code == 200, response.text
+    proof = response.json()
+    assert proof["passed"] is True, proof["checks"]
+    reasons = {c["name"]: c["reason"] for c in proof["checks"]}
+    assert reasons["after_the_fact"].startswith(
+        "after the fact: executed by sw-clerk-sun at 2026-02-10T15:05:00+08:00"
+    )
+    assert reasons["after_the_fact"].endswith("; ratified by 3 layer(s)")
+    assert reasons["acting_for"] == "layer 1: sw-deputy acting for sw-lead (AB岗)"
+    exception = proof["exception"]
+    assert (exception["status"], exception["after_the_fact"]) == ("ratified", True)
+    assert exception["decisions"][0]["acting_for"] == "sw-lead"
+    assert "acting_for" not in exception["decisions"][1]  # left out when nobody stood in
+    assert verify_approval_proof(response.content, verifier).ok
 
 
 def verifier_key(notary: Notary) -> str:

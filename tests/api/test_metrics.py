@@ -21,7 +21,7 @@ C 人社 → 公安: registered 10-20 09:00, accepted 10-20 09:10; due 10-27 (10
 D 公安 1F-02 ID-CORRECTION: registered 10-15 09:00, acceptance refused 10-15 10:00 citing a material
   no notice listed (one notice violation flag).
 E 公安 1F-02 ID-CORRECTION: registered 10-16 09:00, accepted 10-16 09:30; due 10-21 (10-19, 10-20,
-  10-21; 10-17 is a Saturday); withdrawn 10-19 11:00: due, not on time, not completed.
+  10-21; 10-17 is a Saturday); withdrawn 10-19 11:00, before its deadline: not due, not completed.
 F 人社 2F-07 SI-ARREARS: registered 09-28 09:00, accepted 09-28 09:30; due 10-10 (09-29, 09-30,
   10-08, 10-09, 10-10); completed granted 10-09 15:00: on time. Working time: 14.5 h (09-28) + 24
   + 24 (09-29, 09-30) + 24 (10-08) + 15 (10-09) = 101.5 h = 4.2291… days.
@@ -32,11 +32,13 @@ October, centre huoshan, by department:
   due 3 (A B F), on time 2 (A F), overdue 1 → 2/3 = 0.6667; extended 1 (B) → 1/2 = 0.5;
   one visit 2/3 (A 1, F 0; B 2) = 0.6667; hand-offs 0/2 = 0.0; visits 3/2 = 1.5;
   working days 3.25, 4.2292, 9.0208: median 4.23, p90 (rank ceil(2.7) = 3) 9.02.
-公安 (C, D, E): received 3, accepted 2 (C E), completed 0, 办结率 0/2 = 0.0; due 2 (C E), on time
-  0, overdue 2 → 0.0; extended 0/2; one visit 0/0 = null; hand-offs 1/3 = 0.33 (C); visits 0/3;
+公安 (C, D, E): received 3, accepted 2 (C E), completed 0, 办结率 0/2 = 0.0; due 1 (C), on time
+  0, overdue 1 → 0.0; extended 0/2; one visit 0/0 = null; hand-offs 1/3 = 0.33 (C); visits 0/3;
   working days none; notice violations 1 (D) in 1 case.
-Total: received 5, accepted 4, completed 3, 办结率 2/4 = 0.5, due 5, on time 2, overdue 3 → 0.4,
+Total: received 5, accepted 4, completed 3, 办结率 2/4 = 0.5, due 4, on time 2, overdue 2 → 0.5,
   extended 1/4 = 0.25, one visit 2/3, hand-offs 1/5 = 0.2, visits 3/5 = 0.6, notice 1 in 1.
+零跑动率: 人社 1/3 (F; A 1 visit, B 2); no 补正 notice; 承诺时限压缩率 null (neither SI-ARREARS
+nor ID-CORRECTION lists a statutory limit in Huoshan's policy).
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ def staff(token_for: Callable[..., dict[str, str]]) -> dict[str, dict[str, str]]
         "hr_lead": token_for("lead-hr", "window_lead", unit="人社"),
         "police_head": token_for("head-police", "department_head", unit="公安"),
         "hotline": token_for("op-12345", "hotline_operator", unit="12345热线"),
+        "duty": token_for("duty-1", "duty_officer", unit="值班"),
+        "relay": token_for("haochaping-1", "rating_channel"),  # the 好差评 system's relay
     }
 
 
@@ -112,6 +116,7 @@ def october(client: TestClient[Any], staff: dict[str, dict[str, str]]) -> int:
         t("10-13", "11:00"),
         extension_id=ext["extension_id"],
         decision="approve",
+        notified_via="written",
     )
     event(b, hr, "VisitRecorded", t("10-20", "09:00"))
     event(b, hr, "Completed", t("10-21", "10:00"), outcome="granted")
@@ -204,7 +209,7 @@ def test_the_indicators_read_by_department(
     assert gongan["key"] == "公安"
     assert (gongan["received"], gongan["accepted"], gongan["completed"]) == (3, 2, 0)
     assert gongan["completion_rate"] == rate(0.0, 0, 2)
-    assert (gongan["due"], gongan["on_time"], gongan["overdue"]) == (2, 0, 2)
+    assert (gongan["due"], gongan["on_time"], gongan["overdue"]) == (1, 0, 1)
     assert gongan["one_visit_rate"] == rate(None, 0, 0)
     assert gongan["handoffs_per_case"] == rate(0.33, 1, 3)
     assert gongan["working_days"] == {"median": None, "p90": None, "n": 0}
@@ -213,8 +218,12 @@ def test_the_indicators_read_by_department(
     total = body["total"]
     assert (total["received"], total["accepted"], total["completed"]) == (5, 4, 3)
     assert total["completion_rate"] == rate(0.5, 2, 4)
-    assert total["on_time_rate"] == rate(0.4, 2, 5)
-    assert total["overdue"] == 3
+    assert total["on_time_rate"] == rate(0.5, 2, 4)
+    assert total["overdue"] == 2
+    assert renshe["zero_visit_rate"] == rate(0.3333, 1, 3)
+    assert (total["notices"], total["deemed_accepted"]) == (0, 0)
+    assert total["notice_in_time_rate"] == rate(None, 0, 0)
+    assert total["promise_compression"] == rate(None, 0, 0)
     assert total["extension_rate"] == rate(0.25, 1, 4)
     assert total["visits_per_case"] == rate(0.6, 3, 5)
     assert total["handoffs_per_case"] == rate(0.2, 1, 5)
@@ -349,9 +358,10 @@ def november(client: TestClient[Any], staff: dict[str, dict[str, str]]) -> int:
        11-04 END; new reply clock, due 11-06 END), signed 11-06 09:00 (late), replied 11-09 10:00
        claiming not resolved, passed 11-09 15:00 (late); 回访 11-10: unreachable.
     T3: received 11-04, merged into T1 (并单) at once: no unit holds it (group null).
-    U 人社 SI-ARREARS 办不成事: materials, complex, reported 11-02 10:30 (due 11-09 END), closed
-       resolved 11-06 (on time).
-    A 人社 completed 11-02 11:00, rated 5 at the counter; B completed 11-03 10:00, rated 2: a 差评,
+    U 人社 SI-ARREARS 办不成事: materials, complex, reported 11-02 10:30 (due 11-09 END), 反馈 11-06
+       09:00, 核查 by the duty officer, closed resolved 11-06 10:00 (on time).
+    A 人社 completed 11-02 11:00, rated 5 at the counter (through the 好差评 relay, as every rating
+       here); B completed 11-03 10:00, rated 2: a 差评,
        rectify due 11-24 END, verified valid and rectified 11-04 (rectified in P, in time);
        C completed 11-05, not rated.
 
@@ -469,8 +479,24 @@ def november(client: TestClient[Any], staff: dict[str, dict[str, str]]) -> int:
         tier="complex",
         description="材料要件反复要求补充",
     )
+    told = {"outcome": "resolved", "method": "phone", "content": "材料已一次性告知, 办成"}
+    event(u, hr, "UnresolvedFeedbackGiven", n(6, "09:00"), report_id=report["report_id"], **told)
     event(
-        u, hr, "UnresolvedClosed", n(6, "10:00"), report_id=report["report_id"], closure="resolved"
+        u,
+        staff["duty"],
+        "UnresolvedVerified",
+        n(6, "09:30"),
+        report_id=report["report_id"],
+        confirmed=True,
+        note="回访核实",
+    )
+    event(
+        u,
+        staff["duty"],
+        "UnresolvedClosed",
+        n(6, "10:00"),
+        report_id=report["report_id"],
+        closure="resolved",
     )
 
     def completed(day: int, level: int | None) -> tuple[str, str | None, int]:
@@ -480,7 +506,9 @@ def november(client: TestClient[Any], staff: dict[str, dict[str, str]]) -> int:
         done = event(case_id, hr, "Completed", n(day, "10:00"), outcome="granted")
         if level is None:
             return case_id, None, int(done["position"])
-        rated = event(case_id, hr, "Rated", n(day, "10:05"), level=level, channel="counter_device")
+        rated = event(
+            case_id, staff["relay"], "Rated", n(day, "10:05"), level=level, channel="counter_device"
+        )
         return case_id, str(rated["rating_id"]), int(rated["position"])
 
     completed(2, 5)
@@ -515,7 +543,7 @@ def test_the_pushback_indicators_read_by_department(
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["definitions_version"] == "2"
+    assert body["definitions_version"] == "3"
     assert body["pushback"]["as_of_position"] >= november
     groups = {g["key"]: g for g in body["groups"]}
     assert list(groups) == ["12345热线", "人社", "公安", None]
@@ -536,6 +564,10 @@ def test_the_pushback_indicators_read_by_department(
     assert hr["ratings"]["good_rate_without_default"] == rate(0.5, 1, 2)
     assert hr["ratings"]["active_rate"] == rate(0.6667, 2, 3)
     assert hr["ratings"]["rectify_on_time_rate"] == rate(1.0, 1, 1)
+    # B's 差评: rectified (差评整改率 1/1) and, real-name, called back to verify (回访 1/1).
+    assert hr["ratings"]["rectify_rate"] == rate(1.0, 1, 1)
+    assert hr["ratings"]["real_name_follow_up_rate"] == rate(1.0, 1, 1)
+    assert (hr["unresolved"]["negative_answers"], hr["unresolved"]["consultations"]) == (0, 0)
 
     assert police["hotline"]["sign_for_rate"] == rate(0.0, 0, 1)
     assert police["hotline"]["return_rate"] == rate(1.0, 1, 1)
@@ -574,7 +606,12 @@ def test_pushback_columns_in_csv_and_sections_by_window(
         "hotline_sign_for_rate_numerator",
         "unresolved_by_cause_materials",
         "unresolved_by_closure_open",
+        "unresolved_by_closure_consultation_only",
+        "unresolved_consultations",
+        "unresolved_negative_answers",
         "ratings_good_rate_without_default_denominator",
+        "ratings_rectify_rate_numerator",
+        "ratings_real_name_follow_up_rate",
     ):
         assert column in header
     rows = list(csv.DictReader(io.StringIO(response.text)))
@@ -587,5 +624,6 @@ def test_pushback_columns_in_csv_and_sections_by_window(
 
     by_window = client.get(NOVEMBER + "&group_by=window", headers=reader).json()
     hall = next(g for g in by_window["groups"] if g["key"] == "2F-07")
-    assert (hall["hotline"], hall["unresolved"]) == (None, None)
-    assert by_window["total"]["unresolved"]["received"] == 1
+    assert hall["hotline"] is None  # 12345 orders are not grouped by window
+    # U concerns 2F-07 (its case's window when reported): the 通报's count for that window.
+    assert hall["unresolved"]["received"] == by_window["total"]["unresolved"]["received"] == 1

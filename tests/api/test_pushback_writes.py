@@ -424,10 +424,11 @@ def test_only_the_hotline_receives_and_dispatches_orders(
 # --- 办不成事 -------------------------------------------------------------------------------
 
 
-def test_a_report_on_a_refused_case_is_clocked_by_its_tier_and_closes_with_its_explanation(
+def test_a_refusal_files_its_report_which_closes_after_feedback_and_an_independent_check(
     client: Any, staff: Any, auditor: dict[str, str], unchanged: Any
 ) -> None:
-    window = staff("办不成事窗口")
+    window, window_lead = staff("办不成事窗口"), staff("办不成事窗口", "window_lead")
+    duty = staff("值班", "duty_officer")
     case_id = register(
         client,
         window,
@@ -436,7 +437,7 @@ def test_a_report_on_a_refused_case_is_clocked_by_its_tier_and_closes_with_its_e
         window="总受理台",
         occurred_at=at(2, "09:00"),
     )
-    append(
+    refused = append(
         client,
         case_id,
         window,
@@ -447,56 +448,149 @@ def test_a_report_on_a_refused_case_is_clocked_by_its_tier_and_closes_with_its_e
             "occurred_at": at(2, "10:00"),
         },
     )
-    report_id = append(
-        client,
-        case_id,
-        window,
-        {
-            "type": "UnresolvedReported",
-            "cause": "policy",
-            "resolvability": "cannot_do",
-            "tier": "complex",
-            "description": "七旬老人无缴费记录, 要办退休",
-            "occurred_at": at(2, "10:30"),
-        },
-    )["report_id"]
+    report_id = refused["report_id"]  # 否定答复: the refusal filed its report
     state = client.get(f"/cases/{case_id}", headers=auditor).json()["state"]
     [report] = state["unresolved"]
-    assert report["clock"]["due_at"] == end_of(9)  # 5 working days: 11-03..06, 09
+    assert (report["report_id"], report["negative_answer"]) == (report_id, True)
+    assert (report["cause"], report["resolvability"], report["tier"]) == (
+        "acceptance",
+        "cannot_do",
+        "complex",
+    )
+    assert (report["unit"], report["window"]) == ("办不成事窗口", "总受理台")
+    # 办不了 3 working days from Mon 11-02 (11-03, 04, 05), before 复杂's 5 (11-09).
+    assert report["clock"]["due_at"] == end_of(5)
 
+    again = {
+        "type": "UnresolvedReported",
+        "cause": "policy",
+        "resolvability": "cannot_do",
+        "tier": "complex",
+        "description": "七旬老人无缴费记录, 要办退休",
+    }
     close = {"type": "UnresolvedClosed", "report_id": report_id, "closure": "explained_cannot_do"}
+    explained = {**close, "explanation": "拿着相关文件反复解释, 会同区人社局安抚"}
+    with unchanged(case_id):
+        assert_problem(post(client, case_id, window, again), 422, rule="unresolved.already_open")
+        assert_problem(
+            post(client, case_id, duty, close), 422, rule="unresolved.explanation_missing"
+        )
+        assert_problem(
+            post(client, case_id, duty, {**close, "closure": "shrugged"}), 400, field="closure"
+        )
+        assert_problem(
+            post(client, case_id, duty, explained), 422, rule="unresolved.feedback_missing"
+        )
+    feedback = {
+        "type": "UnresolvedFeedbackGiven",
+        "report_id": report_id,
+        "outcome": "explained_cannot_do",
+        "method": "in_person",
+        "content": "拿着相关文件反复详细解释, 安抚情绪",
+        "occurred_at": at(3, "09:00"),
+    }
+    append(client, case_id, window, feedback)
+    check = {
+        "type": "UnresolvedVerified",
+        "report_id": report_id,
+        "confirmed": True,
+        "note": "核实",
+    }
+    with unchanged(case_id):
+        assert_problem(post(client, case_id, duty, explained), 422, rule="unresolved.not_verified")
+        assert_problem(post(client, case_id, window, check), 403)  # 核查 is above the window
+        assert_problem(
+            post(client, case_id, window_lead, check),
+            422,
+            rule="unresolved.verification_not_independent",
+        )
+    append(client, case_id, duty, {**check, "occurred_at": at(3, "10:00")})
+    with unchanged(case_id):
+        assert_problem(post(client, case_id, duty, check), 422, rule="unresolved.nothing_to_verify")
+        assert_problem(
+            post(client, case_id, window, explained),
+            422,
+            rule="unresolved.closure_not_independent",
+        )
+        assert_problem(
+            post(client, case_id, duty, {**close, "closure": "resolved"}),
+            422,
+            rule="unresolved.closure_not_as_fed_back",
+        )
+    append(client, case_id, duty, {**explained, "occurred_at": at(3, "11:00")})
     with unchanged(case_id):
         assert_problem(
-            post(client, case_id, window, close), 422, rule="unresolved.explanation_missing"
+            post(client, case_id, duty, {**explained, "explanation": "再次"}),
+            422,
+            rule="unresolved.already_closed",
         )
-        assert_problem(
-            post(client, case_id, window, {**close, "closure": "shrugged"}), 400, field="closure"
-        )
+    [closed] = client.get(f"/cases/{case_id}", headers=auditor).json()["state"]["unresolved"]
+    assert (closed["closure"], closed["closed_by"]) == ("explained_cannot_do", "duty_officer-值班")
+    assert [f["given_by"] for f in closed["feedbacks"]] == ["clerk-办不成事窗口"]
+    assert [v["verified_by"] for v in closed["verifications"]] == ["duty_officer-值班"]
+
+
+def test_a_report_is_due_by_the_shorter_of_its_tier_and_resolvability_and_names_its_window(
+    client: Any, staff: Any, auditor: dict[str, str]
+) -> None:
+    window = staff("办不成事窗口")
+    case_id = register(client, window, department="办不成事窗口", occurred_at=at(2, "09:00"))
     append(
         client,
         case_id,
         window,
         {
-            **close,
-            "explanation": "拿着相关文件反复解释, 会同区人社局安抚",
-            "occurred_at": at(3, "09:00"),
+            "type": "UnresolvedReported",
+            "cause": "materials",
+            "resolvability": "hard_to_do",
+            "tier": "special",
+            "description": "医保窗口三次往返未办成",
+            "unit": "医保",
+            "window": "2F-11",
+            "occurred_at": at(2, "10:00"),
         },
     )
-    with unchanged(case_id):
-        assert_problem(
-            post(client, case_id, window, {**close, "explanation": "再次"}),
-            422,
-            rule="unresolved.already_closed",
-        )
+
+    [report] = client.get(f"/cases/{case_id}", headers=auditor).json()["state"]["unresolved"]
+    # 很难办 7 working days from Mon 11-02 (11-03..06, 09..11), before 特殊's 10 (11-16).
+    assert report["clock"]["due_at"] == end_of(11)
+    assert report["clock"]["limit"] == {"value": 7, "unit": "working_days"}
+    assert (report["unit"], report["window"]) == ("医保", "2F-11")
+
+
+def test_a_consultation_is_recorded_over_http(
+    client: Any, staff: Any, auditor: dict[str, str]
+) -> None:
+    window = staff("办不成事窗口")
+    case_id = register(client, window, department="办不成事窗口", occurred_at=at(2, "09:00"))
+
+    append(
+        client,
+        case_id,
+        window,
+        {
+            "type": "ConsultationRecorded",
+            "question": "退休手续到哪里办",
+            "answer": "档案所在的区公服中心受理",
+            "referred_to": "区公服中心",
+            "occurred_at": at(2, "09:30"),
+        },
+    )
+
+    state = client.get(f"/cases/{case_id}", headers=auditor).json()["state"]
+    [consultation] = state["consultations"]
+    assert (consultation["unit"], consultation["referred_to"]) == ("办不成事窗口", "区公服中心")
+    assert state["unresolved"] == []
 
 
 # --- 好差评 ---------------------------------------------------------------------------------
 
 
 def test_a_bad_review_is_verified_rectified_and_rerated_and_clients_cannot_default(
-    client: Any, staff: Any, auditor: dict[str, str], unchanged: Any
+    client: Any, staff: Any, auditor: dict[str, str], unchanged: Any, token_for: Any
 ) -> None:
     clerk, lead = staff("人社"), staff("人社", "window_lead")
+    relay = token_for("haochaping", "rating_channel")  # the 好差评 system's relay
     case_id = register(client, clerk, occurred_at=at(2, "09:00"))
     rate = {
         "type": "Rated",
@@ -507,12 +601,19 @@ def test_a_bad_review_is_verified_rectified_and_rerated_and_clients_cannot_defau
         "occurred_at": at(2, "11:00"),
     }
     with unchanged(case_id):
-        assert_problem(post(client, case_id, clerk, {**rate, "default": True}), 400)
-        assert_problem(post(client, case_id, clerk, {**rate, "level": 6}), 400, field="level")
-        assert_problem(post(client, case_id, clerk, {**rate, "dimensions": {"mood": 3}}), 400)
-    rating_id = append(client, case_id, clerk, rate)["rating_id"]
+        assert_problem(post(client, case_id, relay, {**rate, "default": True}), 400)
+        assert_problem(post(client, case_id, relay, {**rate, "level": 6}), 400, field="level")
+        assert_problem(post(client, case_id, relay, {**rate, "dimensions": {"mood": 3}}), 400)
+        # The window whose service is rated may neither key in a device's rating nor phone one.
+        assert_problem(post(client, case_id, clerk, rate), 422, rule="rating.channel_not_relayed")
+        assert_problem(
+            post(client, case_id, lead, {**rate, "channel": "phone"}),
+            422,
+            rule="rating.self_rating",
+        )
+    rating_id = append(client, case_id, relay, rate)["rating_id"]
     with unchanged(case_id):
-        assert_problem(post(client, case_id, clerk, rate), 422, rule="rating.already_rated")
+        assert_problem(post(client, case_id, relay, rate), 422, rule="rating.already_rated")
         assert_problem(
             post(
                 client,
@@ -540,9 +641,12 @@ def test_a_bad_review_is_verified_rectified_and_rerated_and_clients_cannot_defau
             },
             clerk,
         ),
-        ({"type": "ReRated", "level": 4, "comment": "整改满意"}, clerk),
     ]:
         append(client, case_id, by, {**body, "rating_id": rating_id, "occurred_at": at(3, "10:00")})
+    rerate = {"type": "ReRated", "rating_id": rating_id, "level": 4, "comment": "整改满意"}
+    with unchanged(case_id):
+        assert_problem(post(client, case_id, clerk, rerate), 422, rule="rating.self_rating")
+    append(client, case_id, relay, {**rerate, "occurred_at": at(3, "11:00")})
 
     state = client.get(f"/cases/{case_id}", headers=auditor).json()["state"]
     [rating] = state["ratings"]

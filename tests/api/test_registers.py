@@ -37,6 +37,7 @@ class Staff:
         self.clerk_yb = token_for("clerk-yb", "clerk", unit="医保")
         self.duty = token_for("duty-7", "duty_officer", unit="值班")
         self.reader = token_for("dash-7", "dashboard")
+        self.relay = token_for("haochaping-7", "rating_channel")  # the 好差评 system's relay
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +233,9 @@ def test_the_hotline_register_by_status_unit_and_colour(
         "reachable": True,
         "citizen_resolved": False,  # ... and the citizen's word, kept apart
         "satisfaction": "basically_satisfied",
+        "due": done["follow_up"]["due"],
     }
+    assert done["follow_up"]["due"]["status"] == "met"  # followed up the day of the closure
     closed_at = datetime.fromisoformat(done["closed_at"])
     received_at = datetime.fromisoformat(done["received_at"])
     assert duration(done["total_wait"]) == closed_at - received_at
@@ -282,7 +285,7 @@ def test_no_register_row_or_response_shows_an_applicant_or_a_rater(
     elsewhere = new_centre("rated")
     rated = new_case(client, staff, elsewhere, ago(hours=2))
     rating = event(
-        client, rated, staff.clerk, "Rated", ago(hours=1), level=2, channel="counter_device",
+        client, rated, staff.relay, "Rated", ago(hours=1), level=2, channel="counter_device",
         comment="等太久", real_name=True,
     )["rating_id"]  # fmt: skip
     event(client, rated, staff.duty, "UnresolvedReported", ago(minutes=30), cause="attitude",
@@ -342,25 +345,33 @@ def unresolved_floor(
 
     # complex: 5 working days. Reported 20 days ago and still open: red.
     late_case, late = reported(ago(days=20))
-    # special: 10 working days, reported an hour ago: green.
+    # special (10 working days) but 办不了 (3), reported an hour ago about window 2F-11: green.
     fresh_case, fresh = reported(ago(hours=1), tier="special", cause="policy",
-                                 resolvability="cannot_do")  # fmt: skip
+                                 resolvability="cannot_do", window="2F-11")  # fmt: skip
+
+    def closed(case_id: str, report_id: str, at: datetime, closure: str, **more: Any) -> None:
+        """反馈 by the reporting clerk, 核查 and closure by the duty officer (independent)."""
+        event(client, case_id, s.clerk, "UnresolvedFeedbackGiven", at - timedelta(minutes=2),
+              report_id=report_id, outcome=closure, method="phone", content="电话告知")  # fmt: skip
+        event(client, case_id, s.duty, "UnresolvedVerified", at - timedelta(minutes=1),
+              report_id=report_id, confirmed=True, note="回访核实")  # fmt: skip
+        event(client, case_id, s.duty, "UnresolvedClosed", at, report_id=report_id,
+              closure=closure, **more)  # fmt: skip
+
     # closed the next hour: on time.
     ok_case, ok = reported(ago(days=3))
     event(
         client, ok_case, s.duty, "SpecialTeamAssigned", ago(days=3) + timedelta(minutes=5),
         report_id=ok, lead="王主任", members=["张三", "李四"],
     )  # fmt: skip
-    event(
-        client, ok_case, s.duty, "UnresolvedClosed", ago(days=3) + timedelta(hours=1),
-        report_id=ok, closure="resolved",
-    )  # fmt: skip
+    closed(ok_case, ok, ago(days=3) + timedelta(hours=1), "resolved")
     # simple (0 working days: the same day), closed 10 days later: late.
     slow_case, slow = reported(ago(days=12), tier="simple", cause="system")
-    event(
-        client, slow_case, s.duty, "UnresolvedClosed", ago(days=2), report_id=slow,
-        closure="redirected", explanation="属信访事项", redirected_to="信访局",
-    )  # fmt: skip
+    closed(slow_case, slow, ago(days=2), "redirected", explanation="属信访事项",
+           redirected_to="信访局")  # fmt: skip
+    # a consultation the window answered (2F-07): counted, no report
+    event(client, ok_case, s.clerk, "ConsultationRecorded", ago(minutes=40),
+          question="补缴要带什么材料", answer="身份证和缴费凭证")  # fmt: skip
     # the same root cause on two reports
     for case_id, report_id in ((late_case, late), (ok_case, ok)):
         cause_id = event(
@@ -418,7 +429,14 @@ def test_the_unresolved_register_by_axes_closure_and_colour(
         "total": 4,
         "by_cause": {"materials": 2, "policy": 1, "system": 1},
         "by_closure": {"open": 2, "redirected": 1, "resolved": 1},
+        "by_window": {"2F-07": 3, "2F-11": 1},  # the window each concerns, most first
+        "negative_answers": 0,
+        "consultations": 1,
     }
+    assert (fresh["window"], fresh["unit"], fresh["due"]["limit"]) == (
+        "2F-11", "人社", {"value": 3, "unit": "working_days"},
+    )  # fmt: skip
+    assert (ok["feedbacks"], ok["verified_at"] is not None, late["feedbacks"]) == (1, True, 0)
     assert body["recurring_root_causes"] == [
         {
             "key": f"{centre}-清单不一",
@@ -441,6 +459,9 @@ def test_the_unresolved_register_by_axes_closure_and_colour(
     assert ids("tier=simple") == {f["slow"]}
     assert ids("resolvability=cannot_do") == {f["fresh"]}
     assert ids("closure=resolved") == {f["ok"]}
+    assert ids("window=2F-11") == {f["fresh"]}
+    by_window = reports(client, ledger, staff, f"centre={centre}&window=2F-11")["counts"]
+    assert (by_window["total"], by_window["consultations"]) == (1, 0)
     filtered = reports(client, ledger, staff, f"centre={centre}&status=closed")
     assert filtered["counts"]["by_closure"] == {"redirected": 1, "resolved": 1}
     first = reports(client, ledger, staff, f"centre={centre}&limit=3")

@@ -48,11 +48,11 @@ def total(
     return dict(response.json()["total"])
 
 
-def rate(numerator: int, denominator: int, value: float) -> dict[str, Any]:
+def rate(numerator: int, denominator: int, value: float | None) -> dict[str, Any]:
     return {"value": value, "numerator": numerator, "denominator": denominator}
 
 
-def test_donghuashi_reports_and_rating_in_the_indicators(
+def test_donghuashi_reports_consultation_and_ratings_in_the_indicators(
     client: TestClient[Any], settings: Settings, seeded: Seeded
 ) -> None:
     assert seeded["001-xie"] and seeded["001-elder"]
@@ -69,16 +69,20 @@ def test_donghuashi_reports_and_rating_in_the_indicators(
         "resolved": 1,
         "explained_cannot_do": 1,
     }
-    # 谢先生: complex, 5 working days from Tue 01-27: due Mon 02-02, closed 01-27. The elder:
-    # simple, the same day, closed 02-05 15:30. Both due in P, both on time.
+    # 谢先生: complex (5 working days) and 很难办 (7): the shorter, 5 from Tue 01-27: due Mon
+    # 02-02, closed 01-27. The elder: simple, the same day (办不了's 3 working days are longer),
+    # closed 02-05 15:30. Both due in P, both on time.
     assert unresolved["on_time_rate"] == rate(2, 2, 1.0)
+    # 万丽琴's answer to 谢先生's question (where and how to retire): one consultation. The
+    # elder's refusal was recorded in the report already open: no report filed with it.
+    assert (unresolved["consultations"], unresolved["negative_answers"]) == (1, 0)
 
     ratings = figures["ratings"]
-    # One rating (谢先生, level 5, by phone), on the one 办结 case (the elder's was refused).
-    assert (ratings["ratings"], ratings["default"], ratings["bad"]) == (1, 0, 0)
-    assert ratings["good_rate"] == rate(1, 1, 1.0)
-    assert ratings["good_rate_without_default"] == rate(1, 1, 1.0)
-    assert ratings["active_rate"] == rate(1, 1, 1.0)
+    # No rating: 谢先生's "热情周到, 温暖如家" was said to the 专班 (its 反馈), through no rating
+    # channel. 主动评价率: the one 办结 case (the elder's was refused), not rated → 0/1.
+    assert (ratings["ratings"], ratings["default"], ratings["bad"]) == (0, 0, 0)
+    assert ratings["good_rate"] == rate(0, 0, None)
+    assert ratings["active_rate"] == rate(0, 1, 0.0)
 
 
 def test_the_example_12345_order_in_the_indicators(

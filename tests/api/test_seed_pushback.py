@@ -129,7 +129,7 @@ def test_wang_pressed_very_satisfied_on_the_counter_device_and_no_12345_order_ex
     assert li["tickets"] == []
 
 
-def test_xie_report_closed_resolved_the_next_day_by_the_special_team_and_rated(
+def test_xie_report_answered_fed_back_checked_and_closed_by_the_special_teams_lead(
     client: TestClient[Any], settings: Settings, seeded: Seeded
 ) -> None:
     xie = state(client, settings, seeded["001-xie"])
@@ -144,11 +144,28 @@ def test_xie_report_closed_resolved_the_next_day_by_the_special_team_and_rated(
     assert report["closed_at"][:10] == "2026-01-27"
     assert report["team"]["lead"] == "dhs-director-wan"
     assert "dhs-director-wan" in report["team"]["members"]
-    [rating] = xie["ratings"]
-    assert rating["level"] == 5 and rating["comment"] == "热情周到, 温暖如家"
+    # His question answered by 万丽琴 (a consultation, counted); his thanks are his answer to the
+    # 专班's 反馈, not a rating: he rated nothing, and the 专班 may not rate for him.
+    [consultation] = xie["consultations"]
+    assert consultation["referred_to"] == "东城区人力资源公共服务中心"
+    [told] = report["feedbacks"]
+    assert (told["outcome"], told["given_by"], told["response"]) == (
+        "resolved",
+        "dhs-bbcs-clerk",
+        "热情周到, 温暖如家",
+    )
+    [checked] = report["verifications"]
+    assert (checked["confirmed"], checked["verified_by"]) == (True, "dhs-director-wan")
+    assert report["closed_by"] == "dhs-director-wan" != report["reported_by"]
+    assert xie["ratings"] == []
     types = [e["type"] for e in events(client, settings, seeded["001-xie"])]
     assert types.index("SpecialTeamAssigned") < types.index("HandedOff")
-    assert types.index("Completed") < types.index("UnresolvedClosed") < types.index("Rated")
+    assert (
+        types.index("Completed")
+        < types.index("UnresolvedFeedbackGiven")
+        < types.index("UnresolvedVerified")
+        < types.index("UnresolvedClosed")
+    )
 
 
 def test_the_elder_is_explained_why_it_cannot_be_done(
@@ -165,6 +182,15 @@ def test_the_elder_is_explained_why_it_cannot_be_done(
     assert report["closure"] == "explained_cannot_do"
     for said in ("无缴费记录", "反复详细解释", "安抚情绪", "东城区人力资源社会保障局"):
         assert said in report["explanation"], said
+    # The refusal (否定答复) is recorded in the report already open; no second report.
+    [refusal] = [
+        e for e in events(client, settings, seeded["001-elder"]) if e["type"] == "AcceptanceRefused"
+    ]
+    assert refusal["data"]["report_id"] == report["report_id"]
+    assert (report["feedbacks"][0]["method"], report["closed_by"]) == (
+        "in_person",
+        "dhs-director-wan",
+    )
     # 清源's 低保: reported (materials) before the 特事特办 request, resolved once granted.
     dibao = events(client, settings, seeded["001-dibao"])
     types = [e["type"] for e in dibao]
@@ -172,6 +198,8 @@ def test_the_elder_is_explained_why_it_cannot_be_done(
     assert types.index("Completed") < types.index("UnresolvedClosed")
     [report] = state(client, settings, seeded["001-dibao"])["unresolved"]
     assert (report["cause"], report["closure"]) == ("materials", "resolved")
+    # Told by 谢素娟 (民政), checked and closed by 王淑环, not by the 民政 window it concerns.
+    assert (report["unit"], report["closed_by"]) == ("民政", "qy-director-wang")
 
 
 def test_lao_li_report_has_its_team_root_cause_and_a_completed_improvement(
@@ -193,8 +221,9 @@ def test_lao_li_report_has_its_team_root_cause_and_a_completed_improvement(
     assert action["owner_unit"] == "市社保服务中心" and "综合柜员制" in action["action"]
     assert action["completed_at"] is not None and action["result"]
     types = [e["type"] for e in events(client, settings, seeded["004-lao-li"])]
-    assert types[-4:] == [
+    assert types[-5:] == [
         "UnresolvedClosed",
+        "ExceptionRatificationRequested",  # the director's 特事特办, told after the fact
         "RootCauseRecorded",
         "ImprovementActionOpened",
         "ImprovementActionCompleted",

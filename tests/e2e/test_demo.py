@@ -36,7 +36,7 @@ STORY_CASES = {  # key: (status, holder, visits, interventions)
 STORY_PUSHBACK = {  # key: (ratings (level, channel), reports (closure), tickets (status))
     "000-li": ([(5, "phone")], [], []),
     "000-wang": ([(5, "counter_device")], [], []),
-    "001-xie": ([(5, "phone")], ["resolved"], []),
+    "001-xie": ([], ["resolved"], []),  # his thanks were his answer to the 专班, not a rating
     "001-elder": ([], ["explained_cannot_do"], []),
     "001-dibao": ([], ["resolved"], []),
     "004-lao-li": ([], ["resolved"], []),
@@ -53,12 +53,22 @@ def quiet_timers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEDGER_TIMER_EVERY", "3600")
 
 
-STORY_EXCEPTIONS = {  # key: (approvers layer by layer, the event type that used the exception)
-    "000-li": (["sw-lead-01", "sw-head-01", "hs-director-01"], "Completed"),
-    "001-dibao": (["qy-lead-01", "qy-mz-head", "qy-director-wang"], "Accepted"),
-    "004-zhao": (["zjk-bbcs-lead-yang", "zjk-dy-head", "zjk-director-li"], "Completed"),
+STORY_EXCEPTIONS = {  # key: (kind, approvers layer by layer, the event type that used it)
+    "000-wang": ("extended_hours", ["rs-lead-wang"], "Accepted"),  # 汪主任's 延时服务
+    "001-dibao": ("special_handling", ["qy-lead-01", "qy-mz-head", "qy-director-wang"], "Accepted"),
 }
-"""The seeds' three 特事特办 exceptions: each granted after every layer approved, in order."""
+"""The seeds' exceptions a report says who approved: each granted after every layer approved, in
+order, then used by someone who decided none."""
+STORY_RATIFICATIONS = {  # key: who executed the 破例
+    "000-li": "sw-clerk-sun",  # 小孙 bound the card on numbers taken by phone
+    "004-lao-li": "zjk-director-li",  # 李辉 coordinated the cross-province 抚恤金
+    "004-zhao": "zjk-bbcs-clerk",  # the window photographed 赵先生's wife
+}
+"""The seeds' 破例 done with nobody's approval told: asked after the fact, no layer invented."""
+LAYERS = {
+    "special_handling": ["window_lead", "department_head", "centre_director"],
+    "extended_hours": ["window_lead"],
+}
 
 
 def approval_proof(http: httpx.Client, case_id: str, exception_id: str) -> httpx.Response:
@@ -95,38 +105,51 @@ def test_demo_loads_the_stories_and_a_month_and_a_second_run_adds_nothing(
     assert duty["data"]["escalation_threat"] == "defused"
     assert duty["actor"]["roles"] == ["duty_officer"]
     li = http.get(f"/cases/{ids['000-li']}/events").json()["events"]
-    assert [e["type"] for e in li][-3:] == ["Accepted", "Completed", "Rated"] and len(li) == 16
+    assert [e["type"] for e in li][-3:] == [
+        "Completed",
+        "ExceptionRatificationRequested",
+        "Rated",
+    ] and len(li) == 10
     for key, (ratings, reports, tickets) in STORY_PUSHBACK.items():
         state = http.get(f"/cases/{ids[key]}").json()["state"]
         assert [(r["level"], r["channel"]) for r in state["ratings"]] == ratings, key
         assert [r["closure"] for r in state["unresolved"]] == reports, key
         assert [t["status"] for t in state["tickets"]] == tickets, key
-    for key, (approvers, used_by) in STORY_EXCEPTIONS.items():
+    for key, (kind, approvers, used_by) in STORY_EXCEPTIONS.items():
         state = http.get(f"/cases/{ids[key]}").json()["state"]
         [granted] = state["exceptions"]
-        assert (granted["kind"], granted["status"]) == ("special_handling", "granted"), key
-        assert granted["post_audit"] == "mandatory", key
+        assert (granted["kind"], granted["status"]) == (kind, "granted"), key
+        if kind == "special_handling":  # every 特事特办 is post-audited; 延时服务 is sampled
+            assert granted["post_audit"] == "mandatory", key
         decided = [(d["layer"], d["decision"], d["approver"]) for d in granted["decisions"]]
         assert decided == [(n, "approve", a) for n, a in enumerate(approvers, start=1)], key
-        assert [layer["role"] for layer in granted["required_layers"]] == [
-            "window_lead",
-            "department_head",
-            "centre_director",
-        ], key
+        assert [layer["role"] for layer in granted["required_layers"]] == LAYERS[kind], key
+        assert granted["used_by"] not in approvers, key
         events = http.get(f"/cases/{ids[key]}/events").json()["events"]
         types = [e["type"] for e in events]
-        assert types.count("ExceptionLayerDecided") == 3 and types.count("ExceptionGranted") == 1
+        assert types.count("ExceptionLayerDecided") == len(approvers), key
+        assert types.count("ExceptionGranted") == 1, key
         assert types.index("ExceptionGranted") < types.index(used_by), key
         use = next(e for e in events if e["type"] == used_by)
         assert use["data"]["exception_id"] == granted["exception_id"], key
+    for key, executor in STORY_RATIFICATIONS.items():
+        [asked] = http.get(f"/cases/{ids[key]}").json()["state"]["exceptions"]
+        assert (asked["kind"], asked["status"], asked["after_the_fact"]) == (
+            "special_handling",
+            "pending",
+            True,
+        ), key
+        assert (asked["executed_by"], asked["decisions"]) == (executor, []), key
     # Each exception's approval proof: every check passes, and `ledger verify` agrees offline.
     public_key = Path(env["LEDGER_DATA_DIR"]) / "keys" / "notary.pub"
-    for key in STORY_EXCEPTIONS:
+    for key in [*STORY_EXCEPTIONS, *STORY_RATIFICATIONS]:
         [granted] = http.get(f"/cases/{ids[key]}").json()["state"]["exceptions"]
         proof = approval_proof(http, ids[key], granted["exception_id"])
         assert proof.status_code == 200, proof.text
         assert proof.json()["passed"] is True, key
         assert all(c["passed"] for c in proof.json()["checks"]), proof.json()["checks"]
+        [after] = [c["reason"] for c in proof.json()["checks"] if c["name"] == "after_the_fact"]
+        assert after.startswith("after the fact") == (key in STORY_RATIFICATIONS), after
         exported = Path(env["LEDGER_DATA_DIR"]) / f"proof-{key}.json"
         exported.write_bytes(proof.content)
         verified = subprocess.run(
@@ -142,6 +165,13 @@ def test_demo_loads_the_stories_and_a_month_and_a_second_run_adds_nothing(
     assert len(meeting["attendees"]) == 3 and meeting["minutes_ref"], meeting
     head = http.get("/health").json()["position"]
     caught_up = {"Ledger-Position": str(head)}
+
+    # 李女士's 破例 waits on the 税务 window's 窗口负责人 for ratification; her case is closed.
+    leads = http.get(
+        "/approvals", params={"role": "window_lead", "centre": "huoshan"}, headers=caught_up
+    ).json()["approvals"]
+    [li_waiting] = [a for a in leads if a["case_id"] == ids["000-li"]]
+    assert (li_waiting["after_the_fact"], li_waiting["executed_by"]) == (True, "sw-clerk-sun")
 
     # The views show the stories: 清源's 低保 application, granted by 特事特办, left the board.
     board = http.get("/boards/duty", params={"centre": "qingyuan"}, headers=caught_up).json()

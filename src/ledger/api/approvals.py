@@ -5,7 +5,7 @@ approver.
 waiting first; the duty board's `exceptions_waiting` section (`waiting_by_role`) counts them per
 role for one centre with the oldest few. A request waits from its request, or from the previous
 layer's decision; one on a closed case waits on nobody (no layer can be decided there) and is
-left out.
+left out, unless it is a ratification: asked after the fact, it is decided on the closed case.
 
 As every view read (api/reads.py): read-your-writes through `?min_position=` /
 `Ledger-Position`, one REPEATABLE READ, READ ONLY snapshot per read with the view's position and
@@ -85,7 +85,8 @@ async def approvals(
 _LIVE = live(VIEW)
 _PENDING = (
     f"SELECT v.* FROM view_exceptions v {_LIVE} "
-    "WHERE v.next_role = %s AND NOT v.case_closed AND (%s::text[] IS NULL OR v.centre = ANY(%s)) "
+    "WHERE v.next_role = %s AND (NOT v.case_closed OR v.after_the_fact) "
+    "AND (%s::text[] IS NULL OR v.centre = ANY(%s)) "
     "ORDER BY v.waiting_since, v.exception_id LIMIT %s"
 )
 _BY_ROLE = (
@@ -93,7 +94,7 @@ _BY_ROLE = (
     "  SELECT v.*, count(*) OVER w AS waiting_count, row_number() OVER ("
     "    w ORDER BY v.waiting_since, v.exception_id) AS rank "
     f"  FROM view_exceptions v {_LIVE} "
-    "  WHERE v.centre = %s AND v.next_role IS NOT NULL AND NOT v.case_closed "
+    "  WHERE v.centre = %s AND v.next_role IS NOT NULL AND (NOT v.case_closed OR v.after_the_fact) "
     "  WINDOW w AS (PARTITION BY v.next_role)"
     ") ranked WHERE rank <= %s ORDER BY next_role, rank"
 )

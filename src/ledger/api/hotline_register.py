@@ -1,5 +1,6 @@
 """The 12345 register, `GET /hotline/tickets`: work orders from the "pushback" view with their
-sign-for and reply deadlines and colours, rounds, returns, follow-up results and total wait.
+sign-for, reply, order and 回访 deadlines and colours, rounds, returns, follow-up results and
+total wait.
 
 As every view read (api/reads.py): read-your-writes through `?min_position=` /
 `Ledger-Position`, one REPEATABLE READ, READ ONLY snapshot with the view's `as_of_position` and
@@ -7,8 +8,10 @@ As every view read (api/reads.py): read-your-writes through `?min_position=` /
 keyset-paged: `next_cursor` goes back as `after`.
 
 A reply stops the unit's clock (the hotline's review is the hotline's time); a 重办 starts a new
-one. The limit of a sign-for deadline is the centre's policy's for the order's urgency; the reply
-limit is the one its events froze. `ticket_item` also serves the duty board's 12345 section.
+one. The order's clock runs from its first dispatch through every 退单 round until the closure
+(the citizen's deadline). The limits of the sign-for and 回访 deadlines are the centre's policy's;
+the reply and order limits are the ones their events froze. `ticket_item` also serves the duty
+board's 12345 section.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from ledger.projections.views.pushback_tables import parse_limit
 from ledger.projections.waiter import PositionWaiter
 
 OPEN_TICKETS = tuple(s.value for s in TicketStatus if s.is_open)
-TICKET_STATUSES = (*(s.value for s in TicketStatus), "open", "overdue")
+TICKET_STATUSES = (*(s.value for s in TicketStatus), "open", "overdue", "follow_up_overdue")
 
 
 class TicketQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,9 +75,10 @@ async def hotline_tickets(
     min_position: MinPosition = None,
 ) -> TicketsResponse:
     """12345 orders (in `centre`; dispatched to `unit` in the current round, lead or assisting),
-    by `status`: a ticket status, `open` (every open status) or `overdue` (open, and past its
-    reply deadline or, not signed for, its sign-for deadline); with their clocks and colours,
-    rounds, returns, follow-up results and total wait."""
+    by `status`: a ticket status, `open` (every open status), `overdue` (open, and past the
+    order's deadline, the unit's reply deadline or, not signed for, its sign-for deadline) or
+    `follow_up_overdue` (closed, its 回访 not made by the day after); with their clocks and
+    colours, rounds, returns, follow-up results and total wait."""
     require_view_read(actor.roles, "read the 12345 register")
     if status is not None and status not in TICKET_STATUSES:
         raise BadRequest("status", "status must be one of " + ", ".join(TICKET_STATUSES))
@@ -89,7 +93,11 @@ async def hotline_tickets(
 _OVERDUE = (
     "v.status = ANY(%s) AND ("
     "  (v.reply_due < %s AND NOT (v.status = 'replied' AND v.replied_at <= v.reply_due))"
+    "  OR v.order_due < %s"
     "  OR (v.lead_unit IS NOT NULL AND v.signed_for_at IS NULL AND v.sign_for_due < %s))"
+)
+_FOLLOW_UP_OVERDUE = (
+    "v.status = 'closed' AND v.closure_followed_up_at IS NULL AND v.follow_up_due < %s"
 )
 
 
@@ -107,7 +115,10 @@ def ticket_register(ledger: Ledger, query: TicketQuery, now: datetime) -> Ticket
         params.append(list(OPEN_TICKETS))
     elif query.status == "overdue":
         where.append(_OVERDUE)
-        params += [list(OPEN_TICKETS), now, now]
+        params += [list(OPEN_TICKETS), now, now, now]
+    elif query.status == "follow_up_overdue":
+        where.append(_FOLLOW_UP_OVERDUE)
+        params.append(now)
     elif query.status is not None:
         where.append("v.status = %s")
         params.append(query.status)
@@ -158,7 +169,31 @@ def ticket_item(row: DictRow, timing: Timing, now: datetime) -> TicketItem:
             amber,
             now,
         )
-    counted = [reply] if sign_for is None or sign_for.ended_at is not None else [sign_for, reply]
+    order = None
+    if row["order_due"] is not None:
+        order = deadline(
+            row["order_due"],
+            parse_limit(row["order_limit"]),
+            row["closed_at"] if status is TicketStatus.CLOSED else None,
+            status is TicketStatus.MERGED,
+            calendar,
+            amber,
+            now,
+        )
+    follow_up_due = None
+    if row["follow_up_due"] is not None:
+        follow_up_due = deadline(
+            row["follow_up_due"],
+            timing.policy.hotline.follow_up_within.limit,
+            row["closure_followed_up_at"],
+            False,
+            calendar,
+            amber,
+            now,
+        )
+    counted = [reply, order]
+    if sign_for is not None and sign_for.ended_at is None:
+        counted.append(sign_for)
     return from_row(
         TicketItem,
         row,
@@ -166,6 +201,7 @@ def ticket_item(row: DictRow, timing: Timing, now: datetime) -> TicketItem:
         assist_units=list(row["assist_units"]),
         sign_for=sign_for,
         reply=reply,
+        order=order,
         colour=worst(d.colour for d in counted if d is not None),
         follow_up=FollowUpResult(
             follow_ups=row["follow_ups"],
@@ -173,6 +209,7 @@ def ticket_item(row: DictRow, timing: Timing, now: datetime) -> TicketItem:
             reachable=row["reachable"],
             citizen_resolved=row["citizen_resolved"],
             satisfaction=Satisfaction(row["satisfaction"]) if row["satisfaction"] else None,
+            due=follow_up_due,
         ),
         closure=row["closure"] or None,
         merged_into=MergedInto(case_id=row["merged_into_case"], ticket_no=row["merged_into_ticket"])

@@ -44,6 +44,7 @@ from ledger.domain.values import Actor
 from ledger.projections.indicators.grouping import GroupBy
 from ledger.projections.indicators.hotline import DispatchRow, TicketRow
 from ledger.projections.indicators.period import Period, QueryError, resolve_period
+from ledger.projections.indicators.promises import promises_of
 from ledger.projections.indicators.ratings import RatingRow
 from ledger.projections.indicators.report import (
     DEFINITIONS_VERSION,
@@ -55,7 +56,7 @@ from ledger.projections.indicators.report import (
     report,
 )
 from ledger.projections.indicators.timeliness import CaseRow
-from ledger.projections.indicators.unresolved import UnresolvedRow
+from ledger.projections.indicators.unresolved import ConsultationRow, UnresolvedRow
 from ledger.projections.waiter import PositionWaiter
 
 VIEW = case_view.VIEW
@@ -66,16 +67,18 @@ CSV = "text/csv"
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-# Only rows that can count in P: registered, accepted, closed or due inside it.
+# Only rows that can count in P: registered, accepted, closed, due or first noticed inside it.
 _ROWS = (
-    'SELECT case_id, department, "window", matter_code, matter_name, status, outcome, '
+    'SELECT case_id, centre, department, "window", matter_code, matter_name, status, outcome, '
     "registered_at, accepted_at, closed_at, due_at, working_seconds, visits, handoffs, "
-    f"extensions_approved, notice_violations FROM view_cases v {live(VIEW)} "
+    "extensions_approved, notice_violations, notice_at, notice_due_at "
+    f"FROM view_cases v {live(VIEW)} "
     "WHERE true{centre} AND ("
     " (registered_at >= %(start)s AND registered_at < %(end)s)"
     " OR (accepted_at >= %(start)s AND accepted_at < %(end)s)"
     " OR (closed_at >= %(start)s AND closed_at < %(end)s)"
-    " OR (due_at >= %(start)s AND due_at < %(end)s))"
+    " OR (due_at >= %(start)s AND due_at < %(end)s)"
+    " OR (notice_at >= %(start)s AND notice_at < %(end)s))"
 )
 
 
@@ -97,25 +100,41 @@ _DISPATCHES = (
     "LEFT JOIN view_hotline_tickets t ON t.generation = v.generation AND t.ticket_id = v.ticket_id "
     f"WHERE true{{centre}} AND {_in('v.dispatched_at')}"
 )
+_TICKET_MOMENTS = (
+    "received_at",
+    "reply_due",
+    "order_due",
+    "contact_due",
+    "closed_at",
+    "first_closed_at",
+    "follow_up_due",
+    "followed_up_at",
+)
 _TICKETS = (
-    "SELECT ticket_id, lead_unit, status, received_at, rounds, returns_requested, reply_due, "
-    "replies, unit_claims_resolved, closure, closed_at, first_closed_at, follow_ups, "
-    "followed_up_at, citizen_resolved, satisfaction, reopen_count, merged_into_case "
-    f"{_live('view_hotline_tickets')} WHERE true{{centre}} AND ("
-    + " OR ".join(_in(c) for c in ("received_at", "reply_due", "first_closed_at", "followed_up_at"))
+    "SELECT ticket_id, centre, lead_unit, status, received_at, rounds, returns_requested, "
+    "reply_due, replies, unit_claims_resolved, closure, closed_at, first_closed_at, follow_ups, "
+    "followed_up_at, citizen_resolved, satisfaction, reopen_count, merged_into_case, order_due, "
+    "extensions_approved, replied_at, contact_due, first_contact_at, follow_up_due, "
+    f"closure_followed_up_at {_live('view_hotline_tickets')} WHERE true{{centre}} AND ("
+    + " OR ".join(_in(c) for c in _TICKET_MOMENTS)
     + ")"
 )
 _UNRESOLVED = (
-    "SELECT department, matter_code, matter_name, cause, reported_at, due_at, closure, closed_at "
+    "SELECT department, matter_code, matter_name, cause, reported_at, due_at, closure, closed_at, "
+    'v."window", negative_answer '
     f"{_live('view_unresolved')} WHERE true{{centre}} AND ("
     + " OR ".join(_in(c) for c in ("reported_at", "due_at", "closed_at"))
     + ")"
 )
+_CONSULTATIONS = (
+    'SELECT unit AS department, "window", matter_code, matter_name, recorded_at '
+    f"{_live('view_consultations')} WHERE true{{centre}} AND {_in('recorded_at')}"
+)
 # And the ratings of the cases closed in P (主动评价率), whenever they were rated.
 _RATINGS = (
     'SELECT v.case_id, v.department, v."window", v.matter_code, v.level, v.is_default, '
-    "v.rated_at, v.validity, v.appeal_upheld, v.excluded, v.rectify_due, v.rectified_at "
-    f"{_live('view_ratings')} WHERE true{{centre}} AND ("
+    "v.rated_at, v.validity, v.appeal_upheld, v.excluded, v.rectify_due, v.rectified_at, "
+    f"v.real_name {_live('view_ratings')} WHERE true{{centre}} AND ("
     + " OR ".join(_in(c) for c in ("v.rated_at", "v.rectify_due", "v.rectified_at"))
     + " OR v.case_id IN (SELECT c.case_id FROM view_cases c JOIN ledger_projections cp "
     "ON cp.name = 'cases' AND c.generation = cp.generation "
@@ -131,25 +150,43 @@ the cases. 办结 means status completed with an outcome other than withdrawn.
 - received / accepted: registered / accepted in the period; completed: 办结 in the period
 - completion_rate (办结率, period cohort): cases accepted in the period and 办结 before it ended
   ÷ accepted
-- due: deadline (with extensions and pauses) in the period and already passed; on_time: of those,
-  办结 by the deadline; overdue = due − on_time; on_time_rate (按时办结率) = on_time ÷ due
+- due: deadline (with extensions and pauses) in the period and already passed, unless the case
+  was withdrawn (撤回/退办) before it (then neither on time nor overdue; withdrawn after it, it is
+  overdue); on_time: of those, 办结 by the deadline; overdue = due − on_time; on_time_rate
+  (按时办结率) = on_time ÷ due
 - extended: accepted in the period with an approved extension; extension_rate (延期率) = extended
   ÷ accepted
-- one_visit_rate (一次办成率): completed with at most one visit ÷ completed
+- one_visit_rate (一次办成率): completed with at most one visit ÷ completed; zero_visit_rate
+  (零跑动率): completed with no visit ÷ completed
 - handoffs_per_case / visits_per_case (跑动次数): sums over the cases received ÷ received
 - working_days: median and nearest-rank p90 working days from clock start to completion over the
   completed cases
-- notice_violations: one-time-notice violation flags on the cases received
+- notice_violations: one-time-notice violation flags on the cases received (a notice after its
+  5-day limit is one)
+- notices: first 补正 notices (一次性告知) given in the period; notice_in_time_rate: of those, given
+  within 5 working days of receipt (行政许可法 第三十二条) ÷ notices; deemed_accepted: the notices
+  given late, whose cases count as accepted on receipt (their clocks run from it)
+- promise_compression (承诺时限压缩率) = 1 − Σ承诺 ÷ Σ法定 over the distinct matters of the cases
+  counted whose policy lists both limits in one unit: numerator Σ(法定 − 承诺), denominator Σ法定
+  (days); null when no such matter
 
-Each group and the total also carry `hotline` (12345 orders: 及时签收率 sign_for_rate, 重复来电率
-repeat_rate, 退单率 return_rate and rounds_per_ticket, 按时办结率 on_time_rate, 回访率
-follow_up_rate, 满意率 satisfaction_rate with unreachable apart, 解决率 citizen_resolved_rate and
-unit_resolved_rate), `unresolved` (办不成事 received by cause and closure, closed, on_time_rate) and
-`ratings` (好差评: good_rate with and without defaults, active_rate 主动评价率, rectify_on_time_rate
-差评整改按时率), from the pushback views. Merged 12345 orders count only in received / merged /
-repeat_rate. 12345 orders group by department only (a dispatch by its unit, an order by its lead
-unit, null when no unit holds it), 办不成事 by department or matter: a section that does not
-apply to the grouping is null in the groups and counted in the total.
+Each group and the total also carry `hotline` (12345 orders: 及时签收率 sign_for_rate per order
+by its lead dispatches, and unit_sign_for_rate per dispatch; 重复来电率 repeat_rate; 首呼解决率
+first_call_rate; 退单率 return_rate and rounds_per_ticket; 响应率 contact_rate; 按时办结率
+on_time_rate and 延期率 extension_rate on the order's clock, from its first dispatch through every
+退单, and unit_on_time_rate on each unit's own round; 回访率 follow_up_rate and 按时回访率
+follow_up_on_time_rate; 满意率 satisfaction_rate, 基本满意 counted by each centre's policy, with
+unreachable apart; 解决率 citizen_resolved_rate and unit_resolved_rate; total_wait, mean and max
+days from the call to closure of the orders closed), `unresolved` (办不成事 received, of which
+negative_answers filed with a refusal (否定答复报告), by cause and closure, closed, on_time_rate,
+and consultations answered, no report each) and `ratings` (好差评: good_rate with and without
+defaults, active_rate 主动评价率, rectify_on_time_rate 差评按时整改率 and rectify_rate 差评整改率
+over the 差评 due for rectification, real_name_follow_up_rate 实名差评回访率), from the pushback
+views. Merged 12345 orders count only in received / merged / repeat_rate. 12345 orders group by
+department only (a dispatch by its unit, an order by its lead unit, null when no unit holds it): a
+section that does not apply to the grouping is null in the groups and counted in the total. By
+window, a 办不成事 report counts under the window it concerns, so a month's `received` per window
+is the monthly 通报's count; a consultation counts where it was answered.
 
 Rates carry value, numerator and denominator (value null when the denominator is 0). Send
 `Accept: text/csv` for CSV. `definitions_version` changes whenever a definition does. Full
@@ -171,7 +208,8 @@ class MetricsController(Controller):
 
     @get(
         "/timeliness",
-        summary="Timeliness indicators (办结率, 按时办结率, 延期率, 一次办成率, working time)",
+        summary="Timeliness indicators (办结率, 按时办结率, 延期率, 一次办成率, 零跑动率, "
+        "承诺时限压缩率, 5-day notice, working time)",
         description=DESCRIPTION,
         operation_class=also_answering(CSV),
     )
@@ -212,7 +250,8 @@ class MetricsController(Controller):
         await wait_for_view(request, waiter, PUSHBACK_VIEW, min_position, timeout=VIEW_WAIT)
         fetched = await anyio.to_thread.run_sync(_fetch, ledger, period, centres)
         now = utc_now()
-        computed = report(fetched.rows, fetched.pushback, period, grouping, now)
+        promises = promises_of(fetched.rows, lambda c: ledger.policies.timing(c).policy)
+        computed = report(fetched.rows, fetched.pushback, period, grouping, now, promises)
         if request.accept.best_match([MediaType.JSON, CSV]) == CSV:
             return _csv_response(computed, period, grouping, centre)
         return Response(
@@ -278,9 +317,10 @@ def _fetch(ledger: Ledger, period: Period, centres: list[str] | None) -> _Fetche
         rows = [CaseRow(**r) for r in fetch(_ROWS)]
         pushback = PushbackRows(
             dispatches=[DispatchRow(**r) for r in fetch(_DISPATCHES)],
-            tickets=[TicketRow(**r) for r in fetch(_TICKETS)],
+            tickets=[_ticket_row(ledger, r) for r in fetch(_TICKETS)],
             unresolved=[UnresolvedRow(**r) for r in fetch(_UNRESOLVED)],
             ratings=[RatingRow(**r) for r in fetch(_RATINGS)],
+            consultations=[ConsultationRow(**r) for r in fetch(_CONSULTATIONS)],
         )
     return _Fetched(
         position=position,
@@ -290,6 +330,13 @@ def _fetch(ledger: Ledger, period: Period, centres: list[str] | None) -> _Fetche
         pushback_lag=pushback_lag,
         pushback=pushback,
     )
+
+
+def _ticket_row(ledger: Ledger, row: dict[str, Any]) -> TicketRow:
+    """A ticket's row with its centre's 满意率 rule (whether 基本满意 counts as satisfied)."""
+    centre = row.pop("centre")
+    rule = ledger.policies.timing(centre).policy.hotline.satisfaction
+    return TicketRow(**row, basic_counts=rule.includes_basic)
 
 
 def _sections(of: Group | Total) -> dict[str, Any]:

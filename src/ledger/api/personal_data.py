@@ -100,6 +100,7 @@ def personal_data(
         id_number=values.get("id_number"),
         phone=values.get("phone"),
         bank_card=values.get("bank_card"),
+        other_id_number=values.get("other_id_number"),
         recorded_at=disclosure.recorded_at,
         read_id=disclosure.read_id,
         read_at=disclosure.read_at,

@@ -1,7 +1,8 @@
 """The 办不成事 register, `GET /unresolved`: reports from the "pushback" view by cause,
-resolvability, tier and closure, with their due date, colour and whether closed on time; counts
-by cause and closure of all that match; and the root causes that recur with their improvement
-actions.
+resolvability, tier, closure and the window they concern, with their due date, colour, whether
+closed on time, and their 反馈 and 核查; counts by cause, closure and window of all that match,
+with the 否定答复 reports among them and the consultations answered; and the root causes that
+recur with their improvement actions.
 
 Read as the 12345 register is (api/hotline_register.py): read-your-writes, one snapshot, the live
 generation, newest first and keyset-paged. A report's due date and limit are the ones its events
@@ -64,6 +65,7 @@ class ReportQuery(msgspec.Struct, frozen=True, kw_only=True):
     resolvability: Resolvability | None = None
     tier: UnresolvedTier | None = None
     closure: UnresolvedClosure | None = None
+    window: str | None = None
     limit: int = 50
     after: str | None = None
 
@@ -81,13 +83,16 @@ async def unresolved_reports(
     resolvability: Annotated[Resolvability | None, QueryParameter(required=False)] = None,
     tier: Annotated[UnresolvedTier | None, QueryParameter(required=False)] = None,
     closure: Annotated[UnresolvedClosure | None, QueryParameter(required=False)] = None,
+    window: Text = None,
     limit: Limit = 50,
     after: After = None,
     min_position: MinPosition = None,
 ) -> UnresolvedResponse:
-    """办不成事 reports by cause, resolvability, tier and closure (`status`: open or closed), with
-    their due date, colour and whether closed on time; counts by cause and closure of all that
-    match; and the root causes that recur (two reports or more) with their improvement actions."""
+    """办不成事 reports by cause, resolvability, tier, closure (`status`: open or closed) and the
+    window they concern, with their due date, colour, whether closed on time, and 反馈 / 核查;
+    counts by cause, closure and window of all that match, the 否定答复 reports among them and the
+    consultations answered; and the root causes that recur (two reports or more) with their
+    improvement actions."""
     require_view_read(actor.roles, "read the 办不成事 register")
     if status is not None and status not in ("open", "closed"):
         raise BadRequest("status", "status must be open or closed")
@@ -100,6 +105,7 @@ async def unresolved_reports(
         resolvability=resolvability,
         tier=tier,
         closure=closure,
+        window=window,
         limit=limit,
         after=after,
     )
@@ -119,8 +125,14 @@ _RECURRING = (
     "ORDER BY reports DESC, c.key"
 )
 _COUNTS = (
-    "SELECT v.cause, coalesce(v.closure, 'open') AS closure, count(*) AS n "
-    f"FROM view_unresolved v {live(pushback_view.VIEW)} WHERE {{matching}} GROUP BY 1, 2"
+    "SELECT v.cause, coalesce(v.closure, 'open') AS closure, coalesce(v.\"window\", '-') AS w, "
+    "count(*) AS n, count(*) FILTER (WHERE v.negative_answer) AS negative "
+    f"FROM view_unresolved v {live(pushback_view.VIEW)} WHERE {{matching}} GROUP BY 1, 2, 3"
+)
+_CONSULTATIONS = (
+    f"SELECT count(*) AS n FROM view_consultations v {live(pushback_view.VIEW)} "
+    "WHERE (%s::text[] IS NULL OR v.centre = ANY(%s)) "
+    'AND (%s::text IS NULL OR v."window" = %s)'
 )
 
 
@@ -134,6 +146,9 @@ def report_register(ledger: Ledger, query: ReportQuery, now: datetime) -> Unreso
         if (value := getattr(query, name)) is not None:
             where.append(f"v.{name} = %s")
             params.append(value)
+    if query.window is not None:
+        where.append('v."window" = %s')
+        params.append(query.window)
     if query.status == "open":
         where.append("v.closed_at IS NULL")
     elif query.status == "closed":
@@ -152,11 +167,15 @@ def report_register(ledger: Ledger, query: ReportQuery, now: datetime) -> Unreso
         )
         grouped = conn.execute(_COUNTS.format(matching=" AND ".join(where)), params).fetchall()
         recurring = conn.execute(_RECURRING, (query.centres, query.centres)).fetchall()
+        scope = (query.centres, query.centres, query.window, query.window)
+        consulted = conn.execute(_CONSULTATIONS, scope).fetchone()
     by_cause: dict[str, int] = {}
     by_closure: dict[str, int] = {}
+    by_window: dict[str, int] = {}
     for g in grouped:
         by_cause[g["cause"]] = by_cause.get(g["cause"], 0) + g["n"]
         by_closure[g["closure"]] = by_closure.get(g["closure"], 0) + g["n"]
+        by_window[g["w"]] = by_window.get(g["w"], 0) + g["n"]
     return UnresolvedResponse(
         as_of=now,
         reports=[report_item(row, timings.of(row["centre"]), now) for row in page],
@@ -165,6 +184,9 @@ def report_register(ledger: Ledger, query: ReportQuery, now: datetime) -> Unreso
             total=sum(by_cause.values()),
             by_cause=dict(sorted(by_cause.items())),
             by_closure=dict(sorted(by_closure.items())),
+            by_window=dict(sorted(by_window.items(), key=lambda kv: (-kv[1], kv[0]))),
+            negative_answers=sum(g["negative"] for g in grouped),
+            consultations=consulted["n"] if consulted else 0,
         ),
         recurring_root_causes=[
             RecurringRootCause(

@@ -24,6 +24,7 @@ from ledger.application.reads import EVERY_CENTRE, CaseReads
 from ledger.config.settings import Settings
 from ledger.domain.case import Case, check_occurred_at
 from ledger.domain.case_number import CaseNumber, CaseNumberSeries, series_year
+from ledger.domain.data_subject.commands import protect_identifiers
 from ledger.domain.errors import (
     CaseNotFoundError,
     ConcurrencyConflict,
@@ -46,7 +47,7 @@ from ledger.store.events import (
 )
 from ledger.store.group_commit import GroupCommitter
 from ledger.store.snapshots import SealedSnapshotStore, SnapshotRecorder
-from ledger.store.vault import Vault, stage, take_staged
+from ledger.store.vault import RawApplicant, Staged, Vault, stage, take_staged
 
 log = structlog.get_logger("ledger")
 
@@ -196,9 +197,12 @@ class Ledger(CaseReads, Application[UUID]):
         """Append one event to a case, if the case's rules admit it.
 
         `write_key` (the Idempotency-Key) is not named `key`: event fields are passed as keywords
-        beside it, and one of them (`RootCauseRecorded.key`) is called that."""
+        beside it, and one of them (`RootCauseRecorded.key`) is called that. Raw ID numbers
+        (`IdentityReconciled`) are masked and tokenised first; the other number than the
+        applicant's is sealed into the vault under the applicant's key once the case admits it."""
         require_append(event_type, actor.roles)
         at = occurred_at or _now()
+        fields, raw = protect_identifiers(self.settings.pii_key, fields)
 
         def build() -> tuple[list[Aggregate], Receipt]:
             case = self._get_case(case_id, scope=scope)
@@ -206,6 +210,8 @@ class Ledger(CaseReads, Application[UUID]):
                 raise PreconditionFailed(case_id, expected_version, case.version)
             timing = self.policies.timing(case.state.centre)
             minted = case.append(event_type, actor, at, timing, **fields)
+            if raw:
+                self._keep_other_id_number(case, raw)
             return [case], Receipt(case_id=case_id, version=case.version, ids=minted)
 
         receipt = self._write(
@@ -223,6 +229,17 @@ class Ledger(CaseReads, Application[UUID]):
         return receipt
 
     # --- plumbing ------------------------------------------------------------------------------
+
+    def _keep_other_id_number(self, case: Case, raw: dict[str, str]) -> None:
+        """Seal the reconciled number that is not the applicant's registered one (by token) into
+        the vault, under the applicant's subject key; a retry keeps nothing twice."""
+        applicant = case.state.applicant
+        registered = applicant.id_number.token if applicant.id_number else None
+        other = next((v for t, v in raw.items() if t != registered), None)
+        staged = Staged(applicant, RawApplicant(name="", other_id_number=other))
+        vault = Vault(self.store.datastore.get_connection, self.settings.vault_key)
+        if other is not None and (keeper := vault.keeper(staged)) is not None:
+            keeper.keep(case.id)
 
     def _series(self, centre: str, year: int) -> CaseNumberSeries:
         try:

@@ -23,6 +23,9 @@ Units and rules, in one place:
   paused working time is in effect rounded UP to whole working days: a 4-hour pause moves the
   deadline one working day; two 4-hour pauses together also move it one; 30 hours move it two.
   Paused time before the clock starts, on non-working days, or after the deadline changes nothing.
+  (Case clocks started since the policy gives office hours count pauses to the minute on them
+  instead: `ledger.domain.working_hours`; this rule stays for older clocks, which replay as
+  frozen.)
 - **Emergency limits** (`add_minutes`): wall-clock minutes, holidays irrelevant, never provisional.
 """
 
@@ -101,6 +104,12 @@ class WorkingCalendar(msgspec.Struct, frozen=True, kw_only=True):
         if not self.covers(day):
             raise CalendarNotCoveredError(self.version, [day.year])
         return self._assumed_working(day)
+
+    def assumed_working_day(self, day: date) -> bool:
+        """Working by the calendar; Monday to Friday in a year it does not cover (a caller that
+        relies on that marks its answer provisional, as `add_working_days` does)."""
+        self._require_complete()
+        return self._assumed_working(_as_date(day))
 
     def counting_starts_at(self, event_at: datetime) -> datetime:
         """00:00 local of the day after the event: the event's own day is not counted."""

@@ -3,7 +3,8 @@ through, the guards every command passes, and its snapshot.
 
 The commands and their events live in groups `Case` mixes in, one module per part of the work:
 `lifecycle` (notice, acceptance, completion …), `pauses_and_extensions`, `handoffs`, `exceptions`
-(requests and approvals, 承诺书), and the public's pushback (`hotline`, `unresolved`, `ratings`).
+(requests and approvals, ratifications, 承诺书), `data_subject` (identity reconciliation, consent),
+and the public's pushback (`hotline`, `unresolved`, `ratings`).
 Their events are redefined on `Case` (see `ledger.domain.events`), so every stored topic is
 `ledger.domain.case:Case.<Name>`; this module must keep defining `Case`.
 
@@ -23,11 +24,14 @@ import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from ledger.domain import lifecycle, pauses_and_extensions
+from ledger.domain.data_subject import commands as data_subject
+from ledger.domain.data_subject.commands import DataSubjectCommands
 from ledger.domain.errors import RuleViolation
 from ledger.domain.events import CaseEvent
-from ledger.domain.exceptions import approvals, commitments
+from ledger.domain.exceptions import approvals, commitments, ratification
 from ledger.domain.exceptions.approvals import ExceptionCommands
 from ledger.domain.exceptions.commitments import CommitmentCommands
+from ledger.domain.exceptions.ratification import RatificationCommands
 from ledger.domain.handoffs import commands as handoffs
 from ledger.domain.handoffs.commands import HandOffCommands
 from ledger.domain.hotline import commands as hotline
@@ -70,19 +74,24 @@ class Case(
     LifecycleCommands,
     PauseAndExtensionCommands,
     HandOffCommands,
+    RatificationCommands,
     ExceptionCommands,
     CommitmentCommands,
+    DataSubjectCommands,
     HotlineCommands,
     UnresolvedCommands,
     RatingCommands,
     Aggregate,
 ):
     # Events that may still be recorded once a case is completed or refused: its reopening and
-    # corrections, and the public's pushback on it (12345 orders, 办不成事 reports, ratings),
-    # which typically arrives after the service ended or was refused.
+    # corrections, the public's pushback on it (12345 orders, 办不成事 reports, ratings), which
+    # typically arrives after the service ended or was refused, and an exception's ratification
+    # after the fact and post-audit (each command refuses what the closed case does not admit).
     ADMISSIBLE_WHEN_CLOSED = frozenset(
         {"Reopened", "CorrectionRecorded", *hotline.COMMANDS, *unresolved.COMMANDS}
         | set(ratings.COMMANDS)
+        | approvals.ADMISSIBLE_WHEN_CLOSED
+        | ratification.ADMISSIBLE_WHEN_CLOSED
     )
 
     class Snapshot(TypedSnapshot):
@@ -161,7 +170,7 @@ class Case(
         if event_type in _TIMED:
             fields["timing"] = timing
         minted = getattr(self, method_name)(actor=actor, occurred_at=occurred_at, **fields)
-        return {minted_name: minted} if minted_name else {}
+        return {minted_name: minted} if minted_name and minted is not None else {}
 
     def _guard(self, event_type: str, occurred_at: datetime) -> None:
         if self.state.status.is_closed and event_type not in self.ADMISSIBLE_WHEN_CLOSED:
@@ -183,7 +192,9 @@ _COMMANDS: dict[str, tuple[str, str | None]] = {
     **pauses_and_extensions.COMMANDS,
     **handoffs.COMMANDS,
     **approvals.COMMANDS,
+    **ratification.COMMANDS,
     **commitments.COMMANDS,
+    **data_subject.COMMANDS,
     **hotline.COMMANDS,
     **unresolved.COMMANDS,
     **ratings.COMMANDS,
@@ -194,6 +205,7 @@ _TIMED = (
     lifecycle.TIMED
     | pauses_and_extensions.TIMED
     | approvals.TIMED
+    | ratification.TIMED
     | commitments.TIMED
     | hotline.TIMED
     | unresolved.TIMED

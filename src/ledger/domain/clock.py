@@ -8,10 +8,14 @@ The records a case keeps of its clock live here too: the `Clock` itself, the `Cl
 moves it, and what stops or lengthens it (`PauseReason`, `Extension`).
 
 Per unit:
-- working days: `WorkingCalendar.add_working_days` (next-day counting, pauses, provisional years);
-  0 means the same day (即办), due at its end;
+- working days: a clock frozen with the centre's office hours (`Clock.working_hours`, every case
+  clock started since the hours entered the policy) counts paused time to the minute on them
+  (`working_hours.add_office_days`); one without them (older case clocks, 12345 and other clocks,
+  which have no pauses) keeps `WorkingCalendar.add_working_days`, where paused time rounds up to
+  whole 24-hour days. Both count from the next day, mark provisional years, and end an unpaused
+  clock at the end of its last working day; 0 means the same day (即办), due at its end;
 - calendar days: the same next-day counting over every day; paused wall time moves the deadline,
-  rounded up to whole days as for working days;
+  exactly with office hours, else rounded up to whole days;
 - hours and minutes (emergency limits): wall-clock time from the event, plus paused wall time.
 """
 
@@ -35,6 +39,7 @@ from ledger.domain.calendar import (
     union_pauses,
 )
 from ledger.domain.values import LimitUnit, TimeLimit
+from ledger.domain.working_hours import WorkingHours, add_office_days, office_time
 
 
 class ClockStatus(StrEnum):
@@ -59,6 +64,7 @@ class Clock(msgspec.Struct, kw_only=True):
     due_at: datetime
     provisional: bool  # counted through a year the calendar has not published
     paused: timedelta = timedelta(0)
+    working_hours: WorkingHours | None = None  # pauses counted on them to the minute (module doc)
 
 
 class ClockUpdate(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,13 +78,39 @@ class ClockUpdate(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PauseReason(StrEnum):
+    """Why a clock stopped. Only `STATUTORY_PAUSES` stop it on the front line's word."""
+
     AWAITING_DATA_PUSH = "awaiting_data_push"
     APPLICANT_SUPPLEMENT = "applicant_supplement"  # 补正
     HEARING = "hearing"  # 听证
-    EXPERT_REVIEW = "expert_review"  # 专家评审 / 检验检测
-    ON_SITE_INSPECTION = "on_site_inspection"
+    EXPERT_REVIEW = "expert_review"  # 专家评审 (recorded before 0.2 also for 检验检测)
+    ON_SITE_INSPECTION = "on_site_inspection"  # 现场核查: part of the review, its time counts
     OTHER_DEPARTMENT = "other_department"
     OTHER = "other"
+    TENDER = "tender"  # 招标
+    AUCTION = "auction"  # 拍卖
+    INSPECTION = "inspection"  # 检验
+    TESTING = "testing"  # 检测
+    QUARANTINE = "quarantine"  # 检疫
+    APPRAISAL = "appraisal"  # 鉴定
+
+
+STATUTORY_PAUSES = frozenset(
+    {
+        PauseReason.APPLICANT_SUPPLEMENT,
+        PauseReason.HEARING,
+        PauseReason.TENDER,
+        PauseReason.AUCTION,
+        PauseReason.INSPECTION,
+        PauseReason.TESTING,
+        PauseReason.QUARANTINE,
+        PauseReason.APPRAISAL,
+        PauseReason.EXPERT_REVIEW,
+    }
+)
+"""The time the law does not count: 补正 (行政许可法 第三十二条; domain-brief §5) and 第四十五条's
+"听证、招标、拍卖、检验、检测、检疫、鉴定和专家评审 … 所需时间不计算在本节规定的期限内". Any other
+reason stops a clock only as the licensing department's head decides (`pauses_and_extensions`)."""
 
 
 class ExtensionStatus(StrEnum):
@@ -97,6 +129,7 @@ class Extension(msgspec.Struct, kw_only=True):
     decided_by: str | None = None
     decided_at: datetime | None = None
     opinion: str | None = None
+    notified_via: str | None = None  # how the applicant was told the reason (第四十二条)
 
 
 class Colour(StrEnum):
@@ -126,9 +159,14 @@ class ClockReading(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def start(
-    calendar: WorkingCalendar, limit: TimeLimit, source: str, policy_version: str, at: datetime
+    calendar: WorkingCalendar,
+    limit: TimeLimit,
+    source: str,
+    policy_version: str,
+    at: datetime,
+    hours: WorkingHours | None = None,
 ) -> Clock:
-    deadline = due(calendar, limit, at, ())
+    deadline = due(calendar, limit, at, (), hours)
     return Clock(
         limit=limit,
         source=source,
@@ -137,6 +175,7 @@ def start(
         started_at=at,
         due_at=deadline.due_at,
         provisional=deadline.provisional,
+        working_hours=hours,
     )
 
 
@@ -163,8 +202,10 @@ def moved(
 ) -> ClockUpdate:
     """The clock recomputed over all its finished pauses, with a new limit if one is given."""
     limit = limit or clock.limit
-    deadline = due(calendar, limit, clock.started_at, pauses)
-    paused, uncertain = excluded(calendar, limit.unit, clock.started_at, pauses)
+    deadline = due(calendar, limit, clock.started_at, pauses, clock.working_hours)
+    paused, uncertain = excluded(
+        calendar, limit.unit, clock.started_at, pauses, clock.working_hours
+    )
     return ClockUpdate(
         limit=limit,
         due_at=deadline.due_at,
@@ -175,7 +216,11 @@ def moved(
 
 
 def due(
-    calendar: WorkingCalendar, limit: TimeLimit, at: datetime, pauses: Sequence[Pause]
+    calendar: WorkingCalendar,
+    limit: TimeLimit,
+    at: datetime,
+    pauses: Sequence[Pause],
+    hours: WorkingHours | None = None,
 ) -> Deadline:
     if limit.unit in _WALL_CLOCK:
         paused = _wall(union_pauses(pauses, not_before=at))
@@ -192,29 +237,42 @@ def due(
             calendar_version=calendar.version,
         )
     if limit.unit is LimitUnit.WORKING_DAYS:
+        if hours is not None:
+            return add_office_days(calendar, at, limit.value, pauses, hours)
         return calendar.add_working_days(at, limit.value, pauses)
     counting_from = calendar.counting_starts_at(at)
     paused = _wall(union_pauses(pauses, not_before=counting_from))
-    whole_days = -(-paused // DAY)  # rounded up, as for working days
-    last_day = counting_from.date() + (limit.value - 1 + whole_days) * DAY
+    last_day = counting_from.date() + (limit.value - 1) * DAY
+    if hours is None:  # rounded up to whole days, as for working days without office hours
+        last_day += -(-paused // DAY) * DAY
+        paused = timedelta(0)
     return Deadline(
-        due_at=datetime.combine(last_day, END_OF_DAY, SHANGHAI),
+        due_at=datetime.combine(last_day, END_OF_DAY, SHANGHAI) + paused,
         provisional=False,
         calendar_version=calendar.version,
     )
 
 
 def excluded(
-    calendar: WorkingCalendar, unit: LimitUnit, at: datetime, pauses: Sequence[Pause]
+    calendar: WorkingCalendar,
+    unit: LimitUnit,
+    at: datetime,
+    pauses: Sequence[Pause],
+    hours: WorkingHours | None = None,
 ) -> tuple[timedelta, bool]:
     """Time the pauses took out of a clock started `at`, and whether that is provisional.
 
-    Working-day clocks lose only working time after counting began; in a year the calendar does
-    not cover, weekdays are assumed and the answer is marked provisional.
+    Working-day clocks lose only working time after counting began: office time with `hours`,
+    else 24-hour working days; in a year the calendar does not cover, weekdays are assumed and
+    the answer is marked provisional.
     """
     if unit is not LimitUnit.WORKING_DAYS:
         not_before = at if unit in _WALL_CLOCK else calendar.counting_starts_at(at)
         return _wall(union_pauses(pauses, not_before=not_before)), False
+    if hours is not None:
+        return office_time(
+            calendar, union_pauses(pauses, not_before=calendar.counting_starts_at(at)), hours
+        )
     total, provisional = timedelta(0), False
     for start, end in union_pauses(pauses, not_before=calendar.counting_starts_at(at)):
         try:
@@ -237,7 +295,11 @@ def reading(
     paused, provisional = clock.paused, clock.provisional
     if paused_since is not None and closed_at is None:
         running, uncertain = excluded(
-            calendar, clock.limit.unit, clock.started_at, [(paused_since, max(now, paused_since))]
+            calendar,
+            clock.limit.unit,
+            clock.started_at,
+            [(paused_since, max(now, paused_since))],
+            clock.working_hours,
         )
         paused, provisional = paused + running, provisional or uncertain
     return ClockReading(
@@ -261,6 +323,19 @@ def status(
     if paused_since is not None:
         return ClockStatus.PAUSED  # the deadline moves when the clock resumes
     return ClockStatus.OVERDUE if now > clock.due_at else ClockStatus.RUNNING
+
+
+def held_to_deadline(due_at: datetime, *, closed_at: datetime | None, withdrawn: bool) -> bool:
+    """Whether a case answers for its deadline (应办结 once it passes): the one place withdrawn
+    cases (撤回 by the applicant, 退办 on a breached 容缺 commitment) are decided.
+
+    A case withdrawn before its deadline does not: the applicant ended it while the office was
+    still in time, so it is neither on time nor overdue and leaves 按时办结率 altogether. One
+    withdrawn after its deadline does, and stays overdue: withdrawing cannot launder a late case.
+    The duty board lists open cases only, so a withdrawn case leaves it at once; `status` reads
+    its clock `met` or `overdue` by the same line.
+    """
+    return not (withdrawn and closed_at is not None and closed_at <= due_at)
 
 
 def _wall(pauses: Sequence[Pause]) -> timedelta:

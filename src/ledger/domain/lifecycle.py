@@ -5,6 +5,11 @@ they use.
 
 Acceptance starts the promised clock; acceptance and completion may rely on a granted exception
 (容缺受理, 特事特办), which they mark as used.
+
+The 5-day rule (行政许可法 第三十二条): the first one-time notice records when it was due, five
+working days after receipt (the policy's `case_clock.notice_within`); one given later is flagged
+(`one_time_notice.late`) and the application counts as accepted on receipt, so the clock that
+acceptance starts counts from receipt. Checked in the commands; stored events replay as they were.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID  # runtime import: events are decoded against these types
 
-from ledger.domain import clock
+from ledger.domain import clock, policy_clocks
 from ledger.domain.clock import Clock
 from ledger.domain.errors import RuleViolation
 from ledger.domain.events import CaseCommands, CaseEvent
 from ledger.domain.exceptions.approvals import mark_used, waived_items
 from ledger.domain.policy import Timing
 from ledger.domain.state import CaseState
+from ledger.domain.unresolved.commands import negative_answer
 from ledger.domain.values import Actor, CaseStatus, Outcome
 
 
@@ -64,8 +70,11 @@ class LifecycleCommands(CaseCommands):
         channel: NoticeChannel
         signed_receipt: bool
         flags: list[str]
+        due_at: datetime | None = None  # the first notice's limit: 5 working days from receipt
 
         def fold(self, state: CaseState) -> None:
+            if self.due_at is not None and state.notice_due_at is None:
+                state.first_notice_at, state.notice_due_at = self.occurred_at, self.due_at
             state.notice_items += [i for i in self.items if i not in state.notice_items]
             state.flags += self.flags
             if state.outstanding_items:
@@ -88,7 +97,7 @@ class LifecycleCommands(CaseCommands):
         def fold(self, state: CaseState) -> None:
             state.status = CaseStatus.ACCEPTED
             state.accepted_at = self.occurred_at
-            mark_used(state, self.exception_id, self.occurred_at)
+            mark_used(state, self.exception_id, self.occurred_at, self.actor.id)
             if self.clock is not None:
                 state.clock = clock.copied(self.clock)
 
@@ -97,6 +106,7 @@ class LifecycleCommands(CaseCommands):
         legal_basis: str
         missing_materials: list[str]
         flags: list[str]
+        report_id: UUID | None = None  # the 办不成事 report it is recorded in (否定答复)
 
         def fold(self, state: CaseState) -> None:
             state.status = CaseStatus.REFUSED
@@ -109,9 +119,10 @@ class LifecycleCommands(CaseCommands):
         outcome: Outcome
         summary: str | None = None
         exception_id: UUID | None = None  # a granted exception it relies on (e.g. 特事特办)
+        report_id: UUID | None = None  # denied: the 办不成事 report it is recorded in (否定答复)
 
         def fold(self, state: CaseState) -> None:
-            mark_used(state, self.exception_id, self.occurred_at)
+            mark_used(state, self.exception_id, self.occurred_at, self.actor.id)
             state.status = CaseStatus.COMPLETED
             state.closed_at = self.occurred_at
             state.outcome = self.outcome
@@ -148,7 +159,13 @@ class LifecycleCommands(CaseCommands):
         self.trigger_event(self.VisitRecorded, actor=actor, occurred_at=occurred_at, **fields)
 
     def issue_one_time_notice(
-        self, *, actor: Actor, occurred_at: datetime, items: list[str], **fields: Any
+        self,
+        *,
+        actor: Actor,
+        occurred_at: datetime,
+        items: list[str],
+        timing: Timing | None,
+        **fields: Any,
     ) -> None:
         self._require_holder(actor)
         self._require_not_accepted("notice.case_already_accepted")
@@ -157,12 +174,19 @@ class LifecycleCommands(CaseCommands):
         if listed and set(items) - listed:
             # 一次性告知: a second notice adding items is the very failure the rule forbids.
             flags.append("one_time_notice.reissued_with_new_items")
+        due_at = None
+        if timing is not None and not listed:
+            rule = timing.policy.case_clock.notice_within
+            due_at = policy_clocks.due_at(timing, rule.limit, self.state.registered_at)
+            if occurred_at > due_at:
+                flags.append("one_time_notice.late")  # deemed accepted on receipt (第三十二条)
         self.trigger_event(
             self.OneTimeNoticeIssued,
             actor=actor,
             occurred_at=occurred_at,
             items=items,
             flags=flags,
+            due_at=due_at,
             **fields,
         )
 
@@ -175,7 +199,7 @@ class LifecycleCommands(CaseCommands):
     ) -> None:
         self._require_holder(actor)
         self._require_not_accepted("acceptance.already_accepted")
-        covered = waived_items(self.state, fields.get("exception_id"))
+        covered = waived_items(self.state, fields.get("exception_id"), actor)
         if outstanding := [i for i in self.state.outstanding_items if i not in covered]:
             raise RuleViolation(
                 "acceptance.materials_outstanding",
@@ -188,34 +212,53 @@ class LifecycleCommands(CaseCommands):
             limit, source = timing.policy.promised_for(self.state.matter.code)
             if self.state.promised_limit is not None:
                 limit, source = self.state.promised_limit, "promised at registration (version 1)"
+            counted_from = occurred_at
+            if self._deemed_accepted_on_receipt:
+                counted_from = self.state.registered_at
+                source += (
+                    "; counted from receipt: the one-time notice came after its limit "
+                    "(《中华人民共和国行政许可法》第三十二条: "
+                    "逾期不告知的，自收到申请材料之日起即为受理)"
+                )
             started = clock.start(
-                timing.calendar, limit, source, timing.policy.version, occurred_at
+                timing.calendar,
+                limit,
+                source,
+                timing.policy.version,
+                counted_from,
+                timing.policy.case_clock.working_hours,
             )
         self.trigger_event(
             self.Accepted, actor=actor, occurred_at=occurred_at, clock=started, **fields
         )
 
     def refuse_acceptance(
-        self, *, actor: Actor, occurred_at: datetime, missing_materials: list[str], **fields: Any
-    ) -> None:
+        self, *, actor: Actor, occurred_at: datetime, missing_materials: list[str],
+        timing: Timing | None = None, **fields: Any,
+    ) -> UUID:  # fmt: skip
         self._require_holder(actor)
         self._require_not_accepted("acceptance.already_accepted")
         unlisted = [m for m in missing_materials if m not in self.state.notice_items]
         flags = ["one_time_notice.unlisted_material"] if unlisted else []
+        report_id = negative_answer(self, actor, occurred_at, timing, refused=fields)  # 否定答复
         self.trigger_event(
             self.AcceptanceRefused,
             actor=actor,
             occurred_at=occurred_at,
             missing_materials=missing_materials,
             flags=flags,
+            report_id=report_id,
             **fields,
         )
+        return report_id
 
     def complete(
-        self, *, actor: Actor, occurred_at: datetime, outcome: Outcome, **fields: Any
-    ) -> None:
+        self, *, actor: Actor, occurred_at: datetime, outcome: Outcome,
+        timing: Timing | None = None, **fields: Any,
+    ) -> UUID | None:  # fmt: skip
         self._require_holder(actor)
-        waived_items(self.state, fields.get("exception_id"))  # only a granted one may be cited
+        # Only a granted exception may be cited, and not by one of its approvers.
+        waived_items(self.state, fields.get("exception_id"), actor)
         if outcome is not Outcome.WITHDRAWN and self.state.status is not CaseStatus.ACCEPTED:
             raise RuleViolation("completion.not_accepted", "a case is accepted before completion")
         if pending := self.state.pending_handoffs:
@@ -223,9 +266,14 @@ class LifecycleCommands(CaseCommands):
                 "completion.handoff_pending",
                 f"hand-off to {pending[0].to_department} is not yet signed for",
             )
+        report_id = None
+        if outcome is Outcome.DENIED:  # 不予许可: a 否定答复 too
+            report_id = negative_answer(self, actor, occurred_at, timing, denied=fields)
         self.trigger_event(
-            self.Completed, actor=actor, occurred_at=occurred_at, outcome=outcome, **fields
-        )
+            self.Completed, actor=actor, occurred_at=occurred_at, outcome=outcome,
+            report_id=report_id, **fields,
+        )  # fmt: skip
+        return report_id
 
     def reopen(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
         self._require_holder(actor)
@@ -252,6 +300,12 @@ class LifecycleCommands(CaseCommands):
     def record_intervention(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
         self.trigger_event(self.DutyIntervention, actor=actor, occurred_at=occurred_at, **fields)
 
+    @property
+    def _deemed_accepted_on_receipt(self) -> bool:
+        """The first notice came after its limit: the application counts as accepted on receipt."""
+        first, due = self.state.first_notice_at, self.state.notice_due_at
+        return first is not None and due is not None and first > due
+
     def _require_not_accepted(self, rule: str) -> None:
         if self.state.status is CaseStatus.ACCEPTED:
             raise RuleViolation(rule, "the case was already accepted")
@@ -262,10 +316,12 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "OneTimeNoticeIssued": ("issue_one_time_notice", None),
     "MaterialsSupplied": ("supply_materials", None),
     "Accepted": ("accept", None),
-    "AcceptanceRefused": ("refuse_acceptance", None),
-    "Completed": ("complete", None),
+    "AcceptanceRefused": ("refuse_acceptance", "report_id"),
+    "Completed": ("complete", "report_id"),
     "Reopened": ("reopen", None),
     "CorrectionRecorded": ("record_correction", None),
     "DutyIntervention": ("record_intervention", None),
 }
-TIMED = frozenset({"Accepted"})
+TIMED = frozenset(
+    {"Accepted", "OneTimeNoticeIssued", "AcceptanceRefused", "Completed"}
+)  # refusals: the report's clock; the notice: its 5 days

@@ -3,6 +3,15 @@ extensions requested and decided (延期) (`PauseAndExtensionCommands`).
 
 A resumption and an approved extension each carry the moved clock (`ClockUpdate`), computed once
 with the calendar in force, so replay never recounts a deadline.
+
+The law's rules, checked in the commands only (events stored before them replay as they were):
+- only the statutory exclusions (`clock.STATUTORY_PAUSES`: 补正, 第四十五条) stop the clock on the
+  front line's word; any other reason needs the licensing department's head (`ORGAN_HEAD`), who
+  records the pause with its evidence (this ledger's choice: the only lawful lengthening of the
+  limit, 第四十二条, is that head's to approve);
+- an extension is asked before the clock expires, its approved total stays within the policy's
+  cap (第四十二条: 延长十日), and an approval records how the applicant was told the reason; who
+  decides is `permissions` (`ORGAN_HEAD`).
 """
 
 from __future__ import annotations
@@ -12,9 +21,17 @@ from typing import Any
 from uuid import UUID, uuid4  # runtime import: events are decoded against these types
 
 from ledger.domain import clock
-from ledger.domain.clock import ClockUpdate, Extension, ExtensionStatus, PauseReason
+from ledger.domain.clock import (
+    STATUTORY_PAUSES,
+    ClockUpdate,
+    Extension,
+    ExtensionStatus,
+    PauseReason,
+)
 from ledger.domain.errors import RuleViolation
 from ledger.domain.events import CaseCommands, CaseEvent
+from ledger.domain.lifecycle import NoticeChannel
+from ledger.domain.permissions import ORGAN_HEAD
 from ledger.domain.policy import Timing
 from ledger.domain.state import CaseState
 from ledger.domain.values import Actor, CaseStatus, Decision, LimitUnit, TimeLimit
@@ -26,6 +43,7 @@ class PauseAndExtensionCommands(CaseCommands):
     class ClockPaused(CaseEvent):
         reason: PauseReason
         note: str | None = None
+        evidence: str | None = None  # what a non-statutory pause rests on (its approver's record)
 
         def fold(self, state: CaseState) -> None:
             state.paused_since = self.occurred_at
@@ -60,6 +78,7 @@ class PauseAndExtensionCommands(CaseCommands):
         decision: Decision
         opinion: str | None = None
         clock: ClockUpdate | None = None  # an approved extension lengthens the limit
+        notified_via: NoticeChannel | None = None  # how the applicant was told the reason
 
         def fold(self, state: CaseState) -> None:
             extension = state.extension(self.extension_id)
@@ -72,13 +91,41 @@ class PauseAndExtensionCommands(CaseCommands):
             extension.decided_by = self.actor.id
             extension.decided_at = self.occurred_at
             extension.opinion = self.opinion
+            extension.notified_via = self.notified_via
             clock.move(state.clock, self.clock)
 
-    def pause_clock(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
+    def pause_clock(
+        self,
+        *,
+        actor: Actor,
+        occurred_at: datetime,
+        reason: PauseReason,
+        evidence: str | None = None,
+        **fields: Any,
+    ) -> None:
         self._require_holder(actor)
         if self.state.paused_since is not None:
             raise RuleViolation("clock.already_paused", "the clock is already paused")
-        self.trigger_event(self.ClockPaused, actor=actor, occurred_at=occurred_at, **fields)
+        if reason not in STATUTORY_PAUSES:
+            if ORGAN_HEAD not in actor.roles:
+                raise RuleViolation(
+                    "clock.pause_needs_approval",
+                    f"reason {reason} is not a statutory exclusion (补正; 行政许可法 第四十五条): "
+                    f"only the department head ({ORGAN_HEAD}) may stop the clock for it",
+                )
+            if not (evidence or "").strip():
+                raise RuleViolation(
+                    "clock.pause_needs_evidence",
+                    f"evidence: a pause for {reason} records what it rests on",
+                )
+        self.trigger_event(
+            self.ClockPaused,
+            actor=actor,
+            occurred_at=occurred_at,
+            reason=reason,
+            evidence=evidence,
+            **fields,
+        )
 
     def resume_clock(
         self, *, actor: Actor, occurred_at: datetime, timing: Timing | None, **fields: Any
@@ -97,18 +144,36 @@ class PauseAndExtensionCommands(CaseCommands):
             self.ClockResumed, actor=actor, occurred_at=occurred_at, clock=update, **fields
         )
 
-    def request_extension(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> UUID:
+    def request_extension(
+        self,
+        *,
+        actor: Actor,
+        occurred_at: datetime,
+        timing: Timing | None,
+        working_days: int,
+        **fields: Any,
+    ) -> UUID:
         self._require_holder(actor)
         if self.state.status is not CaseStatus.ACCEPTED:
             raise RuleViolation("extension.case_not_accepted", "only an accepted case can extend")
         if any(e.status is ExtensionStatus.PENDING for e in self.state.extensions):
             raise RuleViolation("extension.already_pending", "an extension awaits a decision")
+        running = self.state.clock
+        # A pause that began in time has yet to move the deadline: the clock has not expired.
+        if running is not None and (self.state.paused_since or occurred_at) > running.due_at:
+            raise RuleViolation(
+                "extension.after_expiry",
+                f"occurred_at: the clock expired at {running.due_at.isoformat()}; "
+                "an extension is asked before it (行政许可法 第四十二条)",
+            )
+        self._require_within_cap(timing, working_days)
         extension_id = uuid4()
         self.trigger_event(
             self.ExtensionRequested,
             actor=actor,
             occurred_at=occurred_at,
             extension_id=extension_id,
+            working_days=working_days,
             **fields,
         )
         return extension_id
@@ -131,6 +196,14 @@ class PauseAndExtensionCommands(CaseCommands):
             raise RuleViolation("extension.already_decided", "that extension was decided")
         if extension.requested_by == actor.id:
             raise RuleViolation("extension.self_decision", "the requester cannot decide it")
+        if decision is Decision.APPROVE:
+            if fields.get("notified_via") is None:
+                raise RuleViolation(
+                    "extension.applicant_not_told",
+                    "notified_via: an approval records how the applicant is told the reason "
+                    "(行政许可法 第四十二条: 应当将延长期限的理由告知申请人)",
+                )
+            self._require_within_cap(timing, extension.working_days)
         update = None
         running = self.state.clock
         if decision is Decision.APPROVE and timing is not None and running is not None:
@@ -153,6 +226,21 @@ class PauseAndExtensionCommands(CaseCommands):
             **fields,
         )
 
+    def _require_within_cap(self, timing: Timing | None, working_days: int) -> None:
+        """The approved extensions and this one stay within the policy's cap (第四十二条)."""
+        if timing is None:
+            return
+        cap = timing.policy.case_clock.extension_cap
+        approved = sum(
+            e.working_days for e in self.state.extensions if e.status is ExtensionStatus.APPROVED
+        )
+        if approved + working_days > cap.value:
+            raise RuleViolation(
+                "extension.over_cap",
+                f"working_days: {approved} approved + {working_days} asked > {cap.value} "
+                f"{cap.unit} ({timing.policy.cite(cap)})",
+            )
+
 
 COMMANDS: dict[str, tuple[str, str | None]] = {
     "ClockPaused": ("pause_clock", None),
@@ -160,4 +248,4 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "ExtensionRequested": ("request_extension", "extension_id"),
     "ExtensionDecided": ("decide_extension", None),
 }
-TIMED = frozenset({"ClockResumed", "ExtensionDecided"})
+TIMED = frozenset({"ClockResumed", "ExtensionRequested", "ExtensionDecided"})

@@ -7,9 +7,19 @@ from ledger.domain.values import Role
 
 _FRONT_LINE = frozenset({Role.CLERK, Role.WINDOW_LEAD, Role.DEPARTMENT_HEAD})
 _SUPERVISORS = frozenset({Role.WINDOW_LEAD, Role.DEPARTMENT_HEAD, Role.CENTRE_DIRECTOR})
+ORGAN_HEAD = Role.DEPARTMENT_HEAD
+"""The role that stands for 本行政机关负责人 (行政许可法 第四十二条): the licensing department's
+head or its 首席代表, who decides on the spot in the centre (domain-brief §6), only for the
+cases its unit holds. Not the 中心主任: the centre hosts the departments but is not the organ whose
+licence it is. It alone approves an extension, and a pause for a non-statutory reason."""
 _HOTLINE = frozenset({Role.HOTLINE_OPERATOR})
 _UNRESOLVED = _FRONT_LINE | {Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR}
-_RATING_CHANNELS = _FRONT_LINE | {Role.DUTY_OFFICER, Role.HOTLINE_OPERATOR}
+_RATING_CHANNELS = _FRONT_LINE | {Role.DUTY_OFFICER, Role.HOTLINE_OPERATOR, Role.RATING_CHANNEL}
+
+FRONT_LINE_ROLES = _FRONT_LINE
+"""Staff of a unit's windows: who serves the applicant, so may neither check their own unit's
+办不成事 report nor record a rating of its service (the rules that say so: `domain.unresolved`,
+`domain.ratings`)."""
 
 APPEND_ROLES: dict[str, frozenset[Role]] = {
     "Registered": _FRONT_LINE | {Role.HOTLINE_OPERATOR, Role.DUTY_OFFICER},
@@ -21,7 +31,7 @@ APPEND_ROLES: dict[str, frozenset[Role]] = {
     "ClockPaused": _FRONT_LINE,
     "ClockResumed": _FRONT_LINE,
     "ExtensionRequested": _FRONT_LINE,
-    "ExtensionDecided": frozenset({Role.DEPARTMENT_HEAD, Role.CENTRE_DIRECTOR}),
+    "ExtensionDecided": frozenset({ORGAN_HEAD}),
     "Completed": _FRONT_LINE,
     "Reopened": _SUPERVISORS,
     "CorrectionRecorded": _FRONT_LINE | _SUPERVISORS | {Role.DUTY_OFFICER},
@@ -30,6 +40,7 @@ APPEND_ROLES: dict[str, frozenset[Role]] = {
     "HandOffReturned": _FRONT_LINE,
     "DutyIntervention": frozenset({Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR}),
     "ExceptionRequested": _FRONT_LINE | {Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR},
+    "ExceptionRatificationRequested": _FRONT_LINE | {Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR},
     # Which approver role each layer needs is the policy's; this only admits the approver roles.
     "ExceptionLayerDecided": _SUPERVISORS,
     "ExceptionWithdrawn": _FRONT_LINE | {Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR},
@@ -37,6 +48,10 @@ APPEND_ROLES: dict[str, frozenset[Role]] = {
     "CommitmentFulfilled": _FRONT_LINE,
     "CommitmentBreached": _FRONT_LINE | {Role.SYSTEM},
     "ExceptionPostAudited": frozenset({Role.DEPARTMENT_HEAD, Role.CENTRE_DIRECTOR}),
+    # The data subject: the window that serves the applicant records who they are and what
+    # they agreed to.
+    "IdentityReconciled": _FRONT_LINE,
+    "ConsentRecorded": _FRONT_LINE | {Role.DUTY_OFFICER},
     # 12345: the hotline receives, dispatches, decides 退单 and extensions, reviews, follows up;
     # the units sign for, contact, ask, and reply (signed by the unit's head).
     "HotlineEscalationReceived": _HOTLINE,
@@ -57,12 +72,16 @@ APPEND_ROLES: dict[str, frozenset[Role]] = {
     # 办不成事: the window (and the duty officer, the director) reports, its 专班 works it.
     "UnresolvedReported": _UNRESOLVED,
     "SpecialTeamAssigned": _UNRESOLVED,
+    "UnresolvedFeedbackGiven": _UNRESOLVED,
+    "UnresolvedVerified": _SUPERVISORS | {Role.DUTY_OFFICER},  # 核查: above the window
     "UnresolvedClosed": _UNRESOLVED,
+    "ConsultationRecorded": _UNRESOLVED,
     "RootCauseRecorded": _UNRESOLVED,
     "ImprovementActionOpened": _SUPERVISORS | {Role.DUTY_OFFICER},
     "ImprovementActionCompleted": _SUPERVISORS | {Role.DUTY_OFFICER},
-    # 好差评: a rating arrives through whoever records the channel (the counter device's
-    # integration, the hotline's phone call); only the ledger's timer records a default one.
+    # 好差评: a rating arrives through the 好差评 system's relay (评价器, app, SMS, web) or a call
+    # (the hotline's, the duty officer's), never from staff who served the case (the rule:
+    # `domain.ratings`); only the ledger's timer records a default one.
     "Rated": _RATING_CHANNELS | {Role.SYSTEM},
     "BadReviewVerified": _SUPERVISORS | {Role.DUTY_OFFICER},
     "BadReviewAppealReviewed": frozenset({Role.CENTRE_DIRECTOR}),

@@ -93,8 +93,7 @@ def protect_applicant(
 
     id_ref = phone_ref = card_ref = None
     if id_number is not None:
-        v = normalise_id_number(f"{field_prefix}.id_number", id_number)
-        id_ref = protected("id_number", v, v[:4] + "*" * 10 + v[-4:])
+        id_ref = protect_id_number(key, f"{field_prefix}.id_number", id_number)[1]
     if phone is not None:
         v = normalise_phone(f"{field_prefix}.phone", phone)
         phone_ref = protected("phone", v, v[:3] + "****" + v[-4:])
@@ -102,6 +101,13 @@ def protect_applicant(
         v = normalise_bank_card(f"{field_prefix}.bank_card", bank_card)
         card_ref = protected("bank_card", v, f"{v[:4]} **** **** {v[-4:]}")
     return ApplicantRef(name=mask_name(name), id_number=id_ref, phone=phone_ref, bank_card=card_ref)
+
+
+def protect_id_number(key: bytes, field: str, raw: str) -> tuple[str, MaskedValue]:
+    """An ID number's canonical form (for the vault) and what the log may hold of it: the masked
+    display value and its token, the applicant's and any other number of theirs alike."""
+    v = normalise_id_number(field, raw)
+    return v, MaskedValue(masked=v[:4] + "*" * 10 + v[-4:], token=token(key, "id_number", v))
 
 
 # --- identifiers in free text -----------------------------------------------------------------
@@ -199,6 +205,10 @@ NOT_FREE_TEXT = frozenset(
         "master_ticket_no",  # HotlineMerged: the master order's 工单号
         "minutes_ref",  # ExceptionLayerDecided: the 会议纪要 number
         "attendees[].id",  # ExceptionLayerDecided: staff ids, as credentials carry them
+        "acting_for",  # ExceptionLayerDecided: the staff id of the holder stood in for (AB岗)
+        "executed_by",  # ExceptionRatificationRequested: the staff id of who set the rule aside
+        "kept.token",  # IdentityReconciled: HMAC tokens (64 hex digits) of the two ID numbers
+        "retired.token",
     }
 )
 """Command fields that are structured identifiers, not free text, so they are never scanned:

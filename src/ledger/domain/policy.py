@@ -18,6 +18,7 @@ from ledger.domain.exceptions.records import ApprovalLayer, BreachConsequence, E
 from ledger.domain.hotline.records import HotlineCategory, HotlineUrgency
 from ledger.domain.unresolved.records import UnresolvedTier
 from ledger.domain.values import LimitUnit, TimeLimit
+from ledger.domain.working_hours import WorkingHours
 
 
 class Provenance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -51,13 +52,37 @@ class MatterLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     statutory: LimitRule | None = None
 
 
+class SatisfactionRule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Whether 基本满意 counts as satisfied in 满意率: a local rule (domain brief §1.6)."""
+
+    includes_basic: bool
+    source: Provenance
+
+
 class HotlineLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """12345 work orders: sign-for by urgency, reply by category, and the window to return one."""
+    """12345 work orders: sign-for by urgency, reply by category, the windows to return one
+    (complex orders: longer), to contact the applicant and to follow up, when an overdue order
+    may be criticised (通报批评, counted from the 催办通知书), and the 满意率 rule."""
 
     sign_for: dict[HotlineUrgency, LimitRule]
     reply: dict[HotlineCategory, LimitRule]
     reply_emergency: LimitRule
     return_within: LimitRule
+    return_within_complex: LimitRule
+    contact_within: LimitRule
+    follow_up_within: LimitRule
+    criticise_after: LimitRule
+    satisfaction: SatisfactionRule
+
+
+class ResolvabilityLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """办不成事 by resolvability (办不了 / 很难办, "very complex" / 不给办), beside the tiers; how
+    the two axes combine is `ledger.domain.unresolved.deadlines`'s."""
+
+    cannot_do: LimitRule
+    hard_to_do: LimitRule
+    hard_to_do_very_complex: LimitRule
+    refused_to_do: LimitRule
 
 
 class RatingLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -66,6 +91,17 @@ class RatingLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     rectification: LimitRule
     default_after: LimitRule | None = None
     default_level: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None
+
+
+class CaseClockRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A 行政许可 case clock's own rules (`pauses_and_extensions`, `lifecycle`): the office hours
+    its pauses are counted on, the cap on its extensions (第四十二条: 延长十日) and the limit for
+    telling the applicant every missing item (第三十二条: 五日内一次告知)."""
+
+    working_hours: WorkingHours
+    working_hours_source: Provenance
+    extension_cap: LimitRule
+    notice_within: LimitRule
 
 
 class BoardThresholds(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -116,9 +152,11 @@ class JurisdictionPolicy(msgspec.Struct, frozen=True, kw_only=True):
     matters: dict[str, MatterLimits]
     hotline: HotlineLimits
     unresolved_tiers: dict[UnresolvedTier, LimitRule]
+    unresolved_resolvability: ResolvabilityLimits
     rating: RatingLimits
     board: BoardThresholds
     approvals: dict[ExceptionKind, ApprovalPolicy]
+    case_clock: CaseClockRules
 
     def promised_for(self, matter_code: str) -> tuple[TimeLimit, str]:
         """The matter's promised limit and a citation; the default limit if it is not listed."""

@@ -1,7 +1,8 @@
 """What a case's events fold to: `CaseState`, the one record the rules, guards and read models read.
 
 It sits above the concept records (clock, exceptions, hand-offs, 12345 tickets, 办不成事 reports,
-好差评 ratings) because it holds a list of each; none of them needs it.
+好差评 ratings, identity reconciliations and consents) because it holds a list of each; none of
+them needs it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from uuid import UUID
 import msgspec
 
 from ledger.domain.clock import Clock, Extension, PauseReason
+from ledger.domain.data_subject.records import Consent, IdentityReconciliation
 from ledger.domain.exceptions.records import ExceptionRecord
 from ledger.domain.handoffs.records import HandOff, HandOffStatus
 from ledger.domain.hotline.records import HotlineTicket
 from ledger.domain.ratings.records import Rating
-from ledger.domain.unresolved.records import UnresolvedReport
+from ledger.domain.unresolved.records import Consultation, UnresolvedReport
 from ledger.domain.values import (
     ApplicantRef,
     CaseStatus,
@@ -49,6 +51,8 @@ class CaseState(msgspec.Struct, kw_only=True):
     outcome: Outcome | None = None
     visits: int = 0  # 跑动次数
     notice_items: list[str] = msgspec.field(default_factory=list)
+    first_notice_at: datetime | None = None  # the first 补正 notice, if it recorded its limit
+    notice_due_at: datetime | None = None  # that notice's limit (行政许可法 第三十二条: 5 days)
     supplied_items: list[str] = msgspec.field(default_factory=list)
     refusal_reason: str | None = None
     paused_since: datetime | None = None
@@ -64,7 +68,10 @@ class CaseState(msgspec.Struct, kw_only=True):
     flags: list[str] = msgspec.field(default_factory=list)
     tickets: list[HotlineTicket] = msgspec.field(default_factory=list)
     unresolved: list[UnresolvedReport] = msgspec.field(default_factory=list)
+    consultations: list[Consultation] = msgspec.field(default_factory=list)  # 咨询 answered
     ratings: list[Rating] = msgspec.field(default_factory=list)
+    identities: list[IdentityReconciliation] = msgspec.field(default_factory=list)
+    consents: list[Consent] = msgspec.field(default_factory=list)
 
     @property
     def outstanding_items(self) -> list[str]:

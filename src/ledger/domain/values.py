@@ -24,6 +24,7 @@ class Role(StrEnum):
     DASHBOARD = "dashboard"  # reads projections only
     ADMIN = "admin"  # operates the ledger; appends no business events
     SYSTEM = "system"  # the ledger's own timers (e.g. a commitment breached at its due date)
+    RATING_CHANNEL = "rating_channel"  # 好差评 system's relay (评价器, app, SMS, web)
 
 
 class Channel(StrEnum):

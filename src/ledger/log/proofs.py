@@ -21,7 +21,7 @@ import msgspec
 from eventsourcing.persistence import StoredEvent
 
 from ledger.domain.exceptions.proof import ExceptionDescription, describe_exception, involves
-from ledger.domain.exceptions.proof_checks import Check, check_exception
+from ledger.domain.exceptions.proof_checks import CHECKS_V1, Check, check_exception
 from ledger.domain.permissions import require_read
 from ledger.domain.values import Actor
 from ledger.log.bundles import CaseBundle
@@ -29,7 +29,10 @@ from ledger.log.errors import AuditNotFound, NotSealedYet
 from ledger.log.verify import PinnedVerifiers, Report, Witnesses, check_bundle
 from ledger.store.events import MsgspecMapper
 
-PROOF_FORMAT = "case-ledger-approval-proof/1"
+PROOF_FORMAT = "case-ledger-approval-proof/2"
+PROOF_FORMAT_V1 = "case-ledger-approval-proof/1"
+"""Release 0.1.0's format: ten checks (`CHECKS_V1`), without executor_not_approver, acting_for and
+after_the_fact; a proof an auditor holds in it is verified against those ten."""
 CASE_TOPIC = "ledger.domain.case:Case."
 """The only topics a proof's events may name: the verifier resolves nothing else."""
 
@@ -124,7 +127,7 @@ def is_approval_proof(data: bytes) -> bool:
         format: str = ""
 
     try:
-        return msgspec.json.decode(data, type=_Format).format == PROOF_FORMAT
+        return msgspec.json.decode(data, type=_Format).format in (PROOF_FORMAT, PROOF_FORMAT_V1)
     except msgspec.DecodeError:
         return False
 
@@ -155,7 +158,7 @@ def verify_approval_proof(
     except msgspec.DecodeError as e:
         report.failures.append(f"proof: not an approval proof ({e})")
         return report
-    if proof.format != PROOF_FORMAT:
+    if proof.format not in (PROOF_FORMAT, PROOF_FORMAT_V1):
         report.failures.append(f"proof: unknown format {proof.format!r}")
         return report
     bundle = proof.evidence.bundle
@@ -169,6 +172,8 @@ def verify_approval_proof(
     except (ValueError, LookupError) as e:
         report.failures.append(f"proof: {e}")
         return report
+    if proof.format == PROOF_FORMAT_V1:
+        checks = [c for c in checks if c.name in CHECKS_V1]
     report.checks = checks
     _compare(report, proof, description, checks)
     report.checked.append(

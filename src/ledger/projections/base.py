@@ -34,6 +34,11 @@ class Projection(Protocol):
     name: ClassVar[str]
     """Registry key, e.g. "cases"; also what `ledger projections rebuild NAME` takes."""
 
+    shape: ClassVar[str]
+    """What rows a history produces in this view; change it with the view (a new column, a new
+    meaning) and every start rebuilds a view built in another shape (`ledger.projections.shapes`).
+    A projection without one (an extra projection) is never rebuilt by itself."""
+
     topics: ClassVar[frozenset[str] | None]
     """Event topics this projection reads (the runtime filters in SQL); None reads every event."""
 

@@ -127,10 +127,10 @@ class BatchWriter:
     def _live_generation(self, conn: Conn) -> int:
         row = conn.execute(_LIVE, (self.name,)).fetchone()
         if row is None:  # the first run of this projection anywhere
-            conn.execute(
-                "INSERT INTO ledger_projections (name, generation) VALUES (%s, 1) "
+            conn.execute(  # created in the current shape (ledger.projections.shapes)
+                "INSERT INTO ledger_projections (name, generation, shape) VALUES (%s, 1, %s) "
                 "ON CONFLICT DO NOTHING",
-                (self.name,),
+                (self.name, getattr(self.projection, "shape", None)),
             )
             row = conn.execute(_LIVE, (self.name,)).fetchone()
             assert row is not None

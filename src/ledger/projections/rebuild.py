@@ -131,10 +131,10 @@ class Rebuilder(BatchWriter):
                     stopped_before=batch.stopped_before,
                     failure=batch.failure,
                 )
-            conn.execute(
+            conn.execute(  # the new generation is built in the projection's current shape
                 "UPDATE ledger_projections SET generation = %s, rebuilding = NULL, "
-                "rebuild_started_at = NULL, swapped_at = now() WHERE name = %s",
-                (new, self.name),
+                "rebuild_started_at = NULL, swapped_at = now(), shape = %s WHERE name = %s",
+                (new, getattr(self.projection, "shape", None), self.name),
             )
             notify_projected(conn, self.name, new, position)
         return Batch(new, tail, position, full=False, skipped=skipped)

@@ -14,6 +14,7 @@ from ledger.projections.base import Projection
 from ledger.projections.batch import DEFAULT_BATCH
 from ledger.projections.configured import configured_projections, instances
 from ledger.projections.projector import Projector
+from ledger.projections.shapes import reshape_in_background
 
 
 class ProjectionWorker:
@@ -28,6 +29,7 @@ class ProjectionWorker:
         idle_timeout: float = 1.0,
     ) -> None:
         chosen = configured_projections() if projections is None else instances(projections)
+        self.conninfo, self.projections = conninfo, chosen
         self.projectors = [
             Projector(conninfo, p, batch_size=batch_size, idle_timeout=idle_timeout) for p in chosen
         ]
@@ -44,6 +46,7 @@ class ProjectionWorker:
             )
             thread.start()
             self._threads.append(thread)
+        reshape_in_background(self.conninfo, self.projections)  # after an upgrade: see shapes
         return self
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -23,11 +23,13 @@ from ledger.domain.exceptions.records import ExceptionKind
 from ledger.domain.policy import (
     ApprovalPolicy,
     BoardThresholds,
+    CaseClockRules,
     HotlineLimits,
     JurisdictionPolicy,
     LimitRule,
     MatterLimits,
     RatingLimits,
+    ResolvabilityLimits,
     Timing,
 )
 from ledger.domain.unresolved.records import UnresolvedTier
@@ -54,9 +56,11 @@ class PolicyFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     matters: tuple[MatterLimits, ...] = ()
     hotline: HotlineLimits | None = None
     unresolved_tiers: dict[UnresolvedTier, LimitRule] | None = None
+    unresolved_resolvability: ResolvabilityLimits | None = None
     rating: RatingLimits | None = None
     board: BoardThresholds | None = None
     approvals: dict[ExceptionKind, ApprovalPolicy] = msgspec.field(default_factory=dict)
+    case_clock: CaseClockRules | None = None
 
 
 def read_policy_file(path: Path) -> PolicyFile:
@@ -82,14 +86,25 @@ def merge_policy(base: PolicyFile, local: PolicyFile) -> PolicyFile:
         matters=tuple(matters.values()),
         hotline=local.hotline or base.hotline,
         unresolved_tiers=local.unresolved_tiers or base.unresolved_tiers,
+        unresolved_resolvability=local.unresolved_resolvability or base.unresolved_resolvability,
         rating=local.rating or base.rating,
         board=local.board or base.board,
         approvals={**base.approvals, **local.approvals},
+        case_clock=local.case_clock or base.case_clock,
     )
 
 
 def complete(path: Path, merged: PolicyFile) -> JurisdictionPolicy:
-    sections = ("calendar", "default_promised", "hotline", "unresolved_tiers", "rating", "board")
+    sections = (
+        "calendar",
+        "default_promised",
+        "hotline",
+        "unresolved_tiers",
+        "unresolved_resolvability",
+        "rating",
+        "board",
+        "case_clock",
+    )
     missing = [name for name in sections if getattr(merged, name) is None]
     if missing:
         raise PolicyFileError(path, missing[0], "missing, and no file it extends gives it")

@@ -53,7 +53,7 @@ log = structlog.get_logger("ledger.vault")
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 """Where the vault's connections come from: the request pool, or `psycopg.connect(conninfo)`."""
 
-KINDS = ("name", "id_number", "phone", "bank_card")
+KINDS = ("name", "id_number", "phone", "bank_card", "other_id_number")
 
 _staged = threading.local()
 
@@ -65,6 +65,7 @@ class RawApplicant(msgspec.Struct, frozen=True, kw_only=True):
     id_number: str | None = None
     phone: str | None = None
     bank_card: str | None = None
+    other_id_number: str | None = None  # another number of the same person (IdentityReconciled)
 
     def values(self) -> dict[str, str]:
         return {k: v for k in KINDS if (v := getattr(self, k))}

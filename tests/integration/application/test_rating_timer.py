@@ -27,6 +27,7 @@ from tests.views_support import module_scoped_ledger
 database, ledger = module_scoped_ledger()
 
 JY_CLERK = actor("jy-clerk", "clerk", unit="人社")
+JY_RELAY = actor("jy-haochaping", "rating_channel")  # the 好差评 system's relay
 
 
 def project(database: Database) -> None:
@@ -54,7 +55,7 @@ def test_an_unrated_case_past_its_window_is_rated_by_default_exactly_once(
     rated = completed(ledger, "jieyang", ago(days=9))
     ledger.append(
         rated,
-        JY_CLERK,
+        JY_RELAY,
         "Rated",
         occurred_at=ago(days=9),
         level=4,
@@ -100,7 +101,7 @@ def test_a_case_rated_meanwhile_is_taken_as_done(ledger: Ledger, database: Datab
     case_id = completed(ledger, "jieyang", ago(days=8))
     project(database)
     ledger.append(
-        case_id, JY_CLERK, "Rated", occurred_at=ago(hours=1), level=5, channel=RatingChannel.APP
+        case_id, JY_RELAY, "Rated", occurred_at=ago(hours=1), level=5, channel=RatingChannel.APP
     )  # rated late (after its window), before the view saw it: the timer still finds it unrated
     timer = RatingTimer(ledger, every=60)
     assert case_id in timer.due(ago())

@@ -11,8 +11,10 @@ import pytest
 
 from ledger.domain.case import MAX_CLOCK_SKEW, Case
 from ledger.domain.clock import ExtensionStatus, PauseReason
+from ledger.domain.data_subject.records import Evidence, EvidenceKind, Relation, VerifiedVia
 from ledger.domain.errors import RuleViolation
 from ledger.domain.events import CaseEvent
+from ledger.domain.exceptions import approvals, ratification
 from ledger.domain.exceptions.records import AuditFinding, ExceptionKind
 from ledger.domain.handoffs.records import HandOffStatus
 from ledger.domain.hotline import commands as hotline
@@ -27,7 +29,7 @@ from ledger.domain.hotline.records import (
 )
 from ledger.domain.lifecycle import EscalationThreat, NoticeChannel, SuppliedVia
 from ledger.domain.permissions import APPEND_ROLES
-from ledger.domain.personal_data import protect_applicant
+from ledger.domain.personal_data import protect_applicant, protect_id_number
 from ledger.domain.ratings import commands as ratings
 from ledger.domain.ratings.records import BadReviewValidity, RatingChannel, Rectification
 from ledger.domain.unresolved import commands as unresolved
@@ -79,10 +81,15 @@ WIRE_DEFAULTS: dict[str, dict[str, Any]] = {
         "legal_basis": "《行政许可法》第三十二条",
         "missing_materials": [],
     },
-    "ClockPaused": {"reason": PauseReason.EXPERT_REVIEW, "note": None},
+    "ClockPaused": {"reason": PauseReason.EXPERT_REVIEW, "note": None, "evidence": None},
     "ClockResumed": {"note": None},
     "ExtensionRequested": {"working_days": 10, "reason": "需现场核查"},
-    "ExtensionDecided": {"extension_id": uuid4(), "decision": Decision.APPROVE, "opinion": None},
+    "ExtensionDecided": {
+        "extension_id": uuid4(),
+        "decision": Decision.APPROVE,
+        "opinion": None,
+        "notified_via": NoticeChannel.WRITTEN,
+    },
     "Completed": {"outcome": Outcome.GRANTED, "summary": None},
     "Reopened": {"reason": "申请人提出异议"},
     "CorrectionRecorded": {"corrects_version": 1, "reason": "录入错误", "corrected": {}},
@@ -120,6 +127,39 @@ WIRE_DEFAULTS: dict[str, dict[str, Any]] = {
         "exception_id": uuid4(),
         "finding": AuditFinding.COMPLIANT,
         "note": "抽查合规",
+    },
+    "ExceptionRatificationRequested": {
+        "kind": ExceptionKind.SPECIAL_HANDLING,
+        "rule_waived": "本人到场",
+        "basis": "特事特办制度",
+        "justification": "申请人卧床",
+        "waived_items": [],
+        "compensating_controls": ["家属同意"],
+        "credit_check": None,
+        "executed_by": "clerk-7",
+        "executed_at": T0,
+        "execution": "上门拍照认证",
+    },
+    # the data subject (as `Ledger.append` passes them: ID numbers masked and tokenised)
+    "IdentityReconciled": {
+        "kept": protect_id_number(b"k" * 32, "kept", "341525197001010020")[1],
+        "retired": protect_id_number(b"k" * 32, "retired", "340102196503120316")[1],
+        "evidence": [
+            Evidence(
+                kind=EvidenceKind.SIGNED_STATEMENT,
+                issued_by="申请人本人",
+                via=VerifiedVia.IN_PERSON,
+            )
+        ],
+        "note": None,
+    },
+    "ConsentRecorded": {
+        "given_by": "赵某",
+        "relation": Relation.SPOUSE,
+        "purpose": "养老待遇资格认证拍照",
+        "evidence": [
+            Evidence(kind=EvidenceKind.VERBAL, issued_by="配偶", via=VerifiedVia.IN_PERSON)
+        ],
     },
     # 12345 work orders
     "HotlineEscalationReceived": {
@@ -191,6 +231,14 @@ WIRE_DEFAULTS: dict[str, dict[str, Any]] = {
         "description": "三次来窗口仍未受理",
     },
     "SpecialTeamAssigned": {"report_id": uuid4(), "lead": "head-1", "members": ["clerk-7"]},
+    "UnresolvedFeedbackGiven": {
+        "report_id": uuid4(),
+        "outcome": UnresolvedClosure.RESOLVED,
+        "method": "phone",
+        "content": "电话告知已办成",
+    },
+    "UnresolvedVerified": {"report_id": uuid4(), "confirmed": True, "note": "回访核实"},
+    "ConsultationRecorded": {"question": "到哪里办", "answer": "二楼人社窗口"},
     "UnresolvedClosed": {
         "report_id": uuid4(),
         "closure": UnresolvedClosure.RESOLVED,
@@ -413,7 +461,13 @@ def test_a_completed_case_admits_a_correction_and_a_reopening() -> None:
 
     assert [type(e) for e in case.collect_events()] == [Case.CorrectionRecorded, Case.Reopened]
     pushback = {*hotline.COMMANDS, *unresolved.COMMANDS, *ratings.COMMANDS}
-    assert Case.ADMISSIBLE_WHEN_CLOSED == {"Reopened", "CorrectionRecorded", *pushback}
+    after_the_fact = approvals.ADMISSIBLE_WHEN_CLOSED | ratification.ADMISSIBLE_WHEN_CLOSED
+    assert Case.ADMISSIBLE_WHEN_CLOSED == {
+        "Reopened",
+        "CorrectionRecorded",
+        *pushback,
+        *after_the_fact,
+    }
 
 
 def test_an_event_dated_beyond_the_clock_skew_is_refused() -> None:
@@ -665,7 +719,8 @@ def test_refusing_acceptance_closes_the_case() -> None:
 
     record(case, "AcceptanceRefused", occurred_at=at(3), missing_materials=["身份证"])
 
-    [refusal] = case.collect_events()
+    filed, refusal = case.collect_events()  # its 否定答复 report first (domain.unresolved)
+    assert isinstance(filed, Case.UnresolvedReported) and filed.negative_answer
     assert isinstance(refusal, Case.AcceptanceRefused) and refusal.flags == []
     assert case.state.status is CaseStatus.REFUSED
     assert case.state.closed_at == at(3)
@@ -678,7 +733,7 @@ def test_a_refusal_citing_a_material_not_in_the_one_time_notice_is_flagged() -> 
 
     record(case, "AcceptanceRefused", missing_materials=["身份证", "营业执照"])
 
-    [refusal] = case.collect_events()
+    *_, refusal = case.collect_events()
     assert refusal.flags == ["one_time_notice.unlisted_material"]  # type: ignore[attr-defined]
     assert case.state.flags == ["one_time_notice.unlisted_material"]
 
@@ -829,9 +884,10 @@ def test_the_requester_cannot_decide_their_own_extension() -> None:
 def test_completing_an_accepted_case_closes_it_with_its_outcome() -> None:
     case = accepted_case()
 
-    assert record(case, "Completed", occurred_at=at(8), outcome=Outcome.DENIED) == {}
+    minted = record(case, "Completed", occurred_at=at(8), outcome=Outcome.DENIED)
 
-    [completed] = case.collect_events()
+    filed, completed = case.collect_events()  # a denial's 否定答复 report first
+    assert minted == {"report_id": filed.report_id}  # type: ignore[attr-defined]
     assert isinstance(completed, Case.Completed)
     assert case.state.status is CaseStatus.COMPLETED
     assert case.state.closed_at == at(8)

@@ -11,6 +11,7 @@ from ledger.domain import clock
 from ledger.domain.case import Case
 from ledger.domain.clock import ClockStatus, PauseReason
 from ledger.domain.errors import RuleViolation
+from ledger.domain.lifecycle import NoticeChannel
 from ledger.domain.policy import Timing
 from ledger.domain.values import (
     Actor,
@@ -87,7 +88,7 @@ def test_acceptance_starts_the_matters_promised_limit_and_freezes_its_policy_and
     started = case.state.clock
     assert started is not None
     assert started.limit == TimeLimit(value=5, unit=LimitUnit.WORKING_DAYS)
-    assert started.policy_version == "cn-tl-2026.1+huoshan-2026.1"
+    assert started.policy_version == "cn-tl-2026.2+huoshan-2026.1"
     assert started.calendar_version == "cn-2026.1"
     assert "霍山县政务服务事项办事指南" in started.source
     # 2-11, 2-12, 2-13, Saturday 2-14 (调休 make-up day), then the Spring Festival 2-15..2-23: 2-24
@@ -157,20 +158,22 @@ def test_a_pause_of_two_working_days_moves_the_deadline_two_working_days() -> No
 
     assert case.state.clock is not None
     assert case.state.clock.due_at == end_of(2026, 3, 11)
-    assert case.state.clock.paused == timedelta(days=2)
+    # Two whole working days of office hours (09:00-12:00, 13:30-17:30): 2 × 7 h.
+    assert case.state.clock.paused == timedelta(hours=14)
     assert case.state.pauses == [(cst(2026, 3, 3, 0, 0), cst(2026, 3, 5, 0, 0))]
 
 
 def test_a_pause_over_the_spring_festival_only_takes_out_working_days() -> None:
     case = case_at(cst(2026, 2, 10, 10, 50))
     do(case, "Accepted", cst(2026, 2, 10, 11, 0))  # due 2-24
-    # paused Friday 2-13 09:00 to Wednesday 2-25 09:00: 2-13 (15 h), Saturday 2-14 (make-up day,
-    # 24 h), the festival (nothing), 2-24 (24 h), 2-25 (9 h): 72 working hours, three days.
-    do(case, "ClockPaused", cst(2026, 2, 13, 9, 0), reason=PauseReason.AWAITING_DATA_PUSH)
+    # paused Friday 2-13 09:00 to Wednesday 2-25 09:00, counted on office hours (7 h a day):
+    # 2-13 (7 h), Saturday 2-14 (make-up day, 7 h), the festival (nothing), 2-24 (7 h), 2-25
+    # (nothing before 09:00): 21 office hours, three days.
+    do(case, "ClockPaused", cst(2026, 2, 13, 9, 0), reason=PauseReason.TESTING)
     do(case, "ClockResumed", cst(2026, 2, 25, 9, 0))
 
     assert case.state.clock is not None
-    assert case.state.clock.paused == timedelta(hours=72)
+    assert case.state.clock.paused == timedelta(hours=21)
     assert case.state.clock.due_at == end_of(2026, 2, 27)  # 2-24 plus three working days
 
 
@@ -188,7 +191,8 @@ def test_completing_while_paused_ends_the_pause_and_a_paused_clock_reads_paused(
         closed_at=None,
     )
     assert reading.status is ClockStatus.PAUSED
-    assert reading.paused == timedelta(hours=24)  # the running pause counts in the reading
+    # The running pause counts in the reading: 3-3 09:00 to 3-4 09:00 is one day of office hours.
+    assert reading.paused == timedelta(hours=7)
 
     do(case, "Completed", cst(2026, 3, 4, 10, 0), outcome=Outcome.GRANTED)
     assert case.state.paused_since is None
@@ -220,6 +224,7 @@ def test_an_approved_extension_lengthens_the_limit_and_a_rejected_one_does_not()
         actor=HEAD,
         extension_id=second["extension_id"],
         decision=Decision.APPROVE,
+        notified_via=NoticeChannel.WRITTEN,
     )
     assert case.state.clock.limit == TimeLimit(value=8, unit=LimitUnit.WORKING_DAYS)
     assert case.state.clock.due_at == end_of(2026, 3, 12)
@@ -238,6 +243,7 @@ def test_an_extension_in_working_days_cannot_lengthen_a_clock_in_minutes() -> No
             actor=HEAD,
             extension_id=requested["extension_id"],
             decision=Decision.APPROVE,
+            notified_via=NoticeChannel.PHONE,
         )
     assert refused.value.rule == "extension.unit_mismatch"
 

@@ -123,7 +123,12 @@ def test_pushback_steps_are_reserved_to_the_roles_that_take_them(
                 Role.DUTY_OFFICER,
                 Role.HOTLINE_OPERATOR,
                 Role.SYSTEM,
+                Role.RATING_CHANNEL,  # the 好差评 system's relay (who may rate: domain.ratings)
             },
+        ),
+        (
+            "UnresolvedVerified",  # 核查: above the window
+            {Role.WINDOW_LEAD, Role.DEPARTMENT_HEAD, Role.CENTRE_DIRECTOR, Role.DUTY_OFFICER},
         ),
     ],
 )
@@ -133,9 +138,9 @@ def test_exactly_these_roles_take_these_pushback_steps(event_type: str, roles: s
 
 def test_the_allowed_roles_are_listed_in_a_stable_order() -> None:
     with pytest.raises(NotPermitted) as refused:
-        require_append("ExtensionDecided", (Role.CLERK,))
+        require_append("DutyIntervention", (Role.CLERK,))
 
-    assert refused.value.allowed == ("centre_director", "department_head")
+    assert refused.value.allowed == ("centre_director", "duty_officer")
 
 
 def test_every_event_type_with_permissions_is_an_event_of_the_case() -> None:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from ledger.domain.case import Case
 from ledger.domain.clock import ExtensionStatus, PauseReason
+from ledger.domain.data_subject.records import Evidence, EvidenceKind, Relation, VerifiedVia
 from ledger.domain.errors import RuleViolation
 from ledger.domain.exceptions.records import (
     AuditFinding,
@@ -43,7 +44,7 @@ from ledger.domain.hotline.records import (
 )
 from ledger.domain.lifecycle import EscalationThreat, NoticeChannel, SuppliedVia
 from ledger.domain.permissions import APPEND_ROLES
-from ledger.domain.personal_data import protect_applicant
+from ledger.domain.personal_data import protect_applicant, protect_id_number
 from ledger.domain.ratings import commands as ratings
 from ledger.domain.ratings.records import (
     BadReview,
@@ -55,6 +56,7 @@ from ledger.domain.ratings.records import (
 from ledger.domain.state import CaseState
 from ledger.domain.unresolved import commands as unresolved
 from ledger.domain.unresolved.records import (
+    FeedbackMethod,
     Resolvability,
     UnresolvedCause,
     UnresolvedClosure,
@@ -99,6 +101,8 @@ ACTORS = (
     Actor(id="hotline-1", roles=(Role.HOTLINE_OPERATOR,), unit="12345"),
     Actor(id="hotline-2", roles=(Role.HOTLINE_OPERATOR,), unit="12345"),
 )
+RELAY = Actor(id="haochaping", roles=(Role.RATING_CHANNEL,))
+"""The 好差评 system's relay, who records ratings (kept out of ACTORS: other draws stay put)."""
 HOTLINE_ACTED = frozenset(
     {
         "HotlineEscalationReceived",
@@ -134,6 +138,19 @@ versions_back = st.integers(-1, 45)
 """`corrects_version` relative to the current version: -1 is the next one, which does not exist."""
 minutes_since_last = st.integers(-120, 3 * 24 * 60)
 """Mostly later than the last admitted event, sometimes earlier (even before registration)."""
+
+ID_NUMBERS = ("341525197001010020", "340102196503120316", "34152519650312033X")
+"""The applicant's registered 身份证号 first, then two others (an identity reconciliation)."""
+masked_ids = st.sampled_from([protect_id_number(b"k" * 32, "id", n)[1] for n in ID_NUMBERS])
+evidence = st.lists(
+    st.builds(
+        Evidence,
+        kind=st.sampled_from([EvidenceKind.SIGNED_STATEMENT] * 2 + list(EvidenceKind)),
+        issued_by=st.sampled_from(["申请人本人", "户籍地派出所", "配偶"]),
+        via=st.sampled_from(VerifiedVia),
+    ),
+    max_size=2,
+)
 
 credit_checks = st.builds(
     CreditCheck,
@@ -237,13 +254,19 @@ FIELDS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "legal_basis": texts,
             "missing_materials": st.lists(st.sampled_from(MATERIALS), max_size=3, unique=True),
         },
-        "ClockPaused": {"reason": st.sampled_from(PauseReason), "note": optional_texts},
+        "ClockPaused": {
+            "reason": st.sampled_from(PauseReason),
+            "note": optional_texts,
+            "evidence": optional_texts,
+        },
         "ClockResumed": {"note": optional_texts},
-        "ExtensionRequested": {"working_days": st.integers(1, 365), "reason": texts},
+        # Within the policy's cap (10 working days in all) one at a time; together they pass it.
+        "ExtensionRequested": {"working_days": st.integers(1, 10), "reason": texts},
         "ExtensionDecided": {
             "extension_id": minted_id_pick,
             "decision": st.sampled_from(Decision),
             "opinion": optional_texts,
+            "notified_via": st.none() | st.sampled_from(NoticeChannel),
         },
         "Completed": {"outcome": st.sampled_from(Outcome), "summary": optional_texts},
         "Reopened": {"reason": texts},
@@ -289,6 +312,7 @@ FIELDS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "opinion": st.sampled_from(["同意", "同意，请按规定办理", "不同意，理由不足"]),
             "attendees": st.just([]),
             "minutes_ref": st.none(),
+            "acting_for": st.sampled_from([None] * 4 + ["lead-2", "clerk-7", "head-1", "absent-5"]),
         },
         "ExceptionWithdrawn": {"exception_id": minted_id_pick, "reason": texts},
         "CommitmentSigned": {
@@ -302,6 +326,31 @@ FIELDS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "exception_id": minted_id_pick,
             "finding": st.sampled_from(AuditFinding),
             "note": texts,
+        },
+        "ExceptionRatificationRequested": {
+            "kind": st.sampled_from([ExceptionKind.SPECIAL_HANDLING] * 3 + list(ExceptionKind)),
+            "rule_waived": texts,
+            "basis": texts,
+            "justification": texts,
+            "waived_items": st.lists(st.sampled_from(WAIVABLE), max_size=2, unique=True),
+            "compensating_controls": st.lists(texts, max_size=2),
+            "credit_check": st.one_of(*[credit_checks] * 3, st.none()),
+            "executed_by": st.sampled_from(["clerk-7", "clerk-12", "lead-2", " "]),
+            "executed_minutes_ago": st.integers(-30, 600),
+            "execution": texts,
+        },
+        # the data subject
+        "IdentityReconciled": {
+            "kept": masked_ids,
+            "retired": masked_ids,
+            "evidence": evidence,
+            "note": optional_texts,
+        },
+        "ConsentRecorded": {
+            "given_by": st.sampled_from(["赵某", "刘某", " "]),
+            "relation": st.sampled_from(Relation),
+            "purpose": st.sampled_from(["资格认证拍照", "代为办理", " "]),
+            "evidence": evidence,
         },
         # 12345 work orders
         "HotlineEscalationReceived": {
@@ -382,7 +431,19 @@ FIELDS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "lead": st.sampled_from(["head-1", "director-1"]),
             "members": st.lists(st.sampled_from(["clerk-7", "clerk-31", "clerk-40"]), min_size=1),
         },
+        "UnresolvedFeedbackGiven": {
+            "report_id": minted_id_pick,
+            "outcome": st.sampled_from(UnresolvedClosure),
+            "method": st.sampled_from(FeedbackMethod),
+            "content": texts,
+        },
+        "UnresolvedVerified": {
+            "report_id": minted_id_pick,
+            "confirmed": st.sampled_from([True] * 3 + [False]),
+            "note": texts,
+        },
         "UnresolvedClosed": closures,
+        "ConsultationRecorded": {"question": texts, "answer": texts},
         "RootCauseRecorded": {
             "report_id": minted_id_pick,
             "cause": st.sampled_from(UnresolvedCause),
@@ -454,9 +515,13 @@ def plausible_next(case: Case, focus: str = "case") -> tuple[str, ...]:
     if focus == "pushback":
         settle = () if state.status.is_closed else ("Accepted", "Completed")
         return settle + unresolved_next(state) + ratings_next(state)
-    if state.status.is_closed:
-        return ("CorrectionRecorded", "Reopened")
+    if state.status.is_closed:  # a ratification after the fact goes deep on a closed case
+        pending = any(x.after_the_fact and not x.status.is_closed for x in state.exceptions)
+        return ("CorrectionRecorded", "Reopened", "ExceptionRatificationRequested") + (
+            ("ExceptionLayerDecided",) * 12 if pending else ()
+        )
     likely = ["VisitRecorded", "DutyIntervention", "CorrectionRecorded", "HandedOff"]
+    likely += ["IdentityReconciled", "ConsentRecorded"]
     if state.status is CaseStatus.ACCEPTED:
         likely += ["ExtensionRequested", "Completed"]
         likely += ["ClockResumed"] if state.paused_since else ["ClockPaused"]
@@ -519,6 +584,7 @@ def unresolved_next(state: CaseState) -> tuple[str, ...]:
     likely: list[str] = []
     if any(r.closed_at is None for r in state.unresolved):
         likely += ["SpecialTeamAssigned", "UnresolvedClosed", "RootCauseRecorded"]
+        likely += ["UnresolvedFeedbackGiven", "UnresolvedVerified", "UnresolvedClosed"]
     else:
         likely += ["UnresolvedReported"]
     if any(r.root_causes for r in state.unresolved):
@@ -575,7 +641,7 @@ def likely_actors(event_type: str, case: Case) -> tuple[Actor, ...]:
                 for a in ACTORS
                 for x in open_[-1:]
                 if x.required_layers[len(x.decisions)].role in a.roles
-                and a.id not in {x.requested_by, *(d.approver for d in x.decisions)}
+                and a.id not in {x.requested_by, *x.deciders, *x.executors}
             )
             or ACTORS
         )
@@ -609,8 +675,18 @@ def pushback_actors(event_type: str, state: CaseState) -> tuple[Actor, ...]:
     elif event_type in {"HotlineReturnRequested", "HotlineExtensionRequested", "HotlineReplied"}:
         units = {t.lead.unit for t in tickets if t.lead is not None}
         roles = {Role.DEPARTMENT_HEAD} if event_type == "HotlineReplied" else set()
-    elif event_type == "Rated":  # the counter device, or the ledger's timer for a default
-        units, roles = {state.department}, {Role.CLERK, Role.SYSTEM}
+    elif event_type in {"Rated", "ReRated"}:  # the 好差评 relay, or the timer for a default
+        return (RELAY, *(a for a in ACTORS if Role.SYSTEM in a.roles))
+    elif event_type in {"UnresolvedVerified", "UnresolvedClosed"}:  # not the reporter or unit
+        reporters = {r.reported_by for r in state.unresolved}
+        independent = {Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR, Role.DEPARTMENT_HEAD}
+        return tuple(
+            a
+            for a in ACTORS
+            if a.unit != state.department
+            and a.id not in reporters
+            and independent.intersection(a.roles)
+        )
     elif event_type == "BadReviewAppealReviewed":  # independent of the verifier
         verifiers = {r.bad_review.verified_by for r in state.ratings if r.bad_review}
         return tuple(a for a in ACTORS if Role.CENTRE_DIRECTOR in a.roles and a.id not in verifiers)
@@ -674,6 +750,8 @@ def resolve(fields: dict[str, Any], case: Case, at: datetime) -> dict[str, Any]:
         fields["commitment_id"] = named(fields["commitment_id"], commitments)
     if "due_in_hours" in fields:
         fields["due_at"] = at + timedelta(hours=fields.pop("due_in_hours"))
+    if "executed_minutes_ago" in fields:
+        fields["executed_at"] = at - timedelta(minutes=fields.pop("executed_minutes_ago"))
     return resolve_pushback(fields, case)
 
 
@@ -741,7 +819,9 @@ def new_case() -> Case:
         centre="huoshan",
         department="人社",
         window="2F-07",
-        applicant=protect_applicant(b"k" * 32, name="李某", phone="13800000000"),
+        applicant=protect_applicant(
+            b"k" * 32, name="李某", id_number=ID_NUMBERS[0], phone="13800000000"
+        ),
         priority=Priority.NORMAL,
         statutory_limit=TimeLimit(value=20, unit=LimitUnit.WORKING_DAYS),
         promised_limit=None,
@@ -909,5 +989,14 @@ def test_the_generated_histories_reach_every_event_type() -> None:
     collect()
 
     assert (
-        seen - DEEP == {"Registered", "ExceptionGranted", "ExceptionRefused", *EVENT_TYPES} - DEEP
+        seen - DEEP
+        == {
+            "Registered",
+            "ExceptionGranted",
+            "ExceptionRefused",
+            "ExceptionRatified",
+            "ExceptionNotRatified",
+            *EVENT_TYPES,
+        }
+        - DEEP
     )

@@ -32,6 +32,25 @@ def stored_classes() -> dict[str, type]:
     return found
 
 
+ADDED_SINCE_0_1_0 = frozenset(
+    f"ledger.domain.case:Case.{name}"
+    for name in (
+        # issue 17: ratification after the fact; the data subject
+        "ExceptionRatificationRequested",
+        "ExceptionRatified",
+        "ExceptionNotRatified",
+        "IdentityReconciled",
+        "ConsentRecorded",
+        # issue 17: 办不成事 反馈 and 核查, consultations
+        "UnresolvedFeedbackGiven",
+        "UnresolvedVerified",
+        "ConsultationRecorded",
+    )
+)
+"""Event classes added after 0.1.0: new topics, each listed where it was added, so that no class
+can take a new topic unnoticed (a moved class would appear here instead of resolving)."""
+
+
 def released_topics() -> list[str]:
     return RELEASE_0_1_0.read_text().split()
 
@@ -43,4 +62,4 @@ def test_every_topic_the_previous_release_wrote_resolves_to_the_same_class() -> 
 
 
 def test_no_event_class_is_stored_under_a_new_topic() -> None:
-    assert sorted(stored_classes()) == sorted(released_topics())
+    assert sorted(stored_classes()) == sorted([*released_topics(), *ADDED_SINCE_0_1_0])

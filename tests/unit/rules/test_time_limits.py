@@ -29,13 +29,13 @@ def test_every_seed_centre_has_a_local_policy_over_the_national_one() -> None:
 
     for centre in SEED_CENTRES:
         timing = policies.timing(centre)
-        assert timing.policy.version.startswith("cn-tl-2026.1+"), centre
+        assert timing.policy.version.startswith("cn-tl-2026.2+"), centre
         assert centre in timing.policy.centres
         assert timing.calendar.version == "cn-2026.1"
 
 
 def test_a_centre_no_file_lists_runs_on_the_national_policy() -> None:
-    assert Policies().timing("somewhere-else").policy.version == "cn-tl-2026.1"
+    assert Policies().timing("somewhere-else").policy.version == "cn-tl-2026.2"
 
 
 def test_the_configured_centres_are_exactly_those_the_files_claim() -> None:
@@ -59,7 +59,7 @@ def test_a_centre_the_national_file_lists_is_configured_on_the_national_policy(
     policies = Policies(policy_dir)
 
     assert policies.knows("xian")
-    assert policies.timing("xian").policy.version == "cn-tl-2026.1"
+    assert policies.timing("xian").policy.version == "cn-tl-2026.2"
     assert "xian" in policies.centres
 
 
@@ -74,9 +74,46 @@ def test_every_limit_cites_a_document() -> None:
             policy.hotline.reply_emergency,
             policy.hotline.return_within,
             *policy.unresolved_tiers.values(),
+            policy.unresolved_resolvability.cannot_do,
+            policy.unresolved_resolvability.hard_to_do,
+            policy.unresolved_resolvability.hard_to_do_very_complex,
+            policy.unresolved_resolvability.refused_to_do,
             policy.rating.rectification,
         ]
         assert all(rule.source.document.strip() for rule in rules), name
+
+
+def test_the_unresolved_and_rating_limits_cite_the_documents_their_numbers_come_from() -> None:
+    """The brief's sources (S13, S14): Xuchang's resolvability limits; the 15-working-day 差评
+    rectification from a Sichuan city's rule (the longest local limit found, the national default
+    by this ledger's choice), never GB/T 39734-2020, whose day counts were not retrieved."""
+    for name in Policies().jurisdictions:
+        policy = Policies().jurisdiction(name).policy
+        rectification = policy.rating.rectification
+        assert (rectification.value, rectification.unit) == (15, LimitUnit.WORKING_DAYS), name
+        assert "四川" in rectification.source.document, name
+        assert "39734" not in rectification.source.document, name
+        assert rectification.source.url and "spprec.com" in rectification.source.url, name
+        assert "ledger's choice" in (rectification.source.note or "") or name != "cn", name
+        limits = policy.unresolved_resolvability
+        assert [
+            (r.value, r.unit)
+            for r in (
+                limits.cannot_do,
+                limits.hard_to_do,
+                limits.hard_to_do_very_complex,
+                limits.refused_to_do,
+            )
+        ] == [
+            (3, LimitUnit.WORKING_DAYS),
+            (7, LimitUnit.WORKING_DAYS),
+            (30, LimitUnit.CALENDAR_DAYS),  # "1个月", read as 30 calendar days
+            (3, LimitUnit.WORKING_DAYS),
+        ], name
+        assert all(
+            "许昌" in r.source.document and r.source.url and "xuchang" in r.source.url
+            for r in (limits.cannot_do, limits.hard_to_do, limits.refused_to_do)
+        ), name
 
 
 def test_the_national_policy_has_the_published_12345_limits() -> None:

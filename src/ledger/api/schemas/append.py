@@ -34,10 +34,17 @@ from ledger.api.schemas.case_events import (
     Reopened,
     VisitRecorded,
 )
+from ledger.api.schemas.data_subject_events import (
+    ConsentRecorded,
+    EvidenceIn,
+    IdentityReconciled,
+)
+from ledger.api.schemas.exception_events import ExceptionRatificationRequested
 from ledger.api.schemas.pushback_events import (
     BadReviewAppealReviewed,
     BadReviewRectified,
     BadReviewVerified,
+    ConsultationRecorded,
     HotlineApplicantContacted,
     HotlineClosed,
     HotlineDispatched,
@@ -60,7 +67,9 @@ from ledger.api.schemas.pushback_events import (
     RootCauseRecorded,
     SpecialTeamAssigned,
     UnresolvedClosed,
+    UnresolvedFeedbackGiven,
     UnresolvedReported,
+    UnresolvedVerified,
 )
 
 AppendEventRequest = (
@@ -87,6 +96,9 @@ AppendEventRequest = (
     | CommitmentFulfilled
     | CommitmentBreached
     | ExceptionPostAudited
+    | ExceptionRatificationRequested
+    | IdentityReconciled
+    | ConsentRecorded
     | HotlineEscalationReceived
     | HotlineDispatched
     | HotlineSignedFor
@@ -104,7 +116,10 @@ AppendEventRequest = (
     | HotlineSupervised
     | UnresolvedReported
     | SpecialTeamAssigned
+    | UnresolvedFeedbackGiven
+    | UnresolvedVerified
     | UnresolvedClosed
+    | ConsultationRecorded
     | RootCauseRecorded
     | ImprovementActionOpened
     | ImprovementActionCompleted
@@ -118,7 +133,8 @@ AppendEventRequest = (
 
 def command_fields(request: EventRequest) -> dict[str, Any]:
     """The request's fields as the aggregate's command takes them: the wire's own shapes of
-    domain values (`AttendeeIn`, `CreditCheckIn`) as those values."""
+    domain values (`AttendeeIn`, `CreditCheckIn`, `EvidenceIn`) as those values. (Raw ID numbers
+    pass through: `Ledger.append` masks and tokenises them before the aggregate sees them.)"""
     return {
         name: _to_domain(value)
         for name, value in msgspec.structs.asdict(request).items()
@@ -129,4 +145,6 @@ def command_fields(request: EventRequest) -> dict[str, Any]:
 def _to_domain(value: Any) -> Any:
     if isinstance(value, list):
         return [_to_domain(item) for item in value]
-    return value.to_domain() if isinstance(value, AttendeeIn | CreditCheckIn) else value
+    if isinstance(value, AttendeeIn | CreditCheckIn | EvidenceIn):
+        return value.to_domain()
+    return value

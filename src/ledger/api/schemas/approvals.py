@@ -31,6 +31,12 @@ class PendingApproval(msgspec.Struct, kw_only=True):
     waiting_since: datetime
     """The request, or the previous layer's decision."""
     waiting: timedelta
+    after_the_fact: bool = False
+    """A ratification: the exception was executed before it was asked for."""
+    executed_by: str | None = None
+    """Who executed a ratification's exception (never one of its approvers)."""
+    acting_up: int = 0
+    """Layers decided so far by a deputy standing in for the absent holder (AB岗)."""
 
 
 class ApprovalsResponse(msgspec.Struct, kw_only=True):

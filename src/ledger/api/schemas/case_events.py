@@ -86,8 +86,13 @@ class AcceptanceRefused(EventRequest, tag=True, kw_only=True):
 
 
 class ClockPaused(EventRequest, tag=True, kw_only=True):
+    """A reason other than the statutory exclusions (补正; 行政许可法 第四十五条: 听证, 招标, 拍卖,
+    检验, 检测, 检疫, 鉴定, 专家评审) stops the clock only if the department head records it, with
+    `evidence` (422 clock.pause_needs_approval / clock.pause_needs_evidence)."""
+
     reason: PauseReason
     note: Text | None = None
+    evidence: Text | None = None
 
 
 class ClockResumed(EventRequest, tag=True, kw_only=True):
@@ -95,14 +100,22 @@ class ClockResumed(EventRequest, tag=True, kw_only=True):
 
 
 class ExtensionRequested(EventRequest, tag=True, kw_only=True):
+    """Asked before the clock expires (422 extension.after_expiry), within the cap on the case's
+    extensions (422 extension.over_cap); `reason` is what the applicant is told."""
+
     working_days: Annotated[int, Meta(ge=1, le=365)]
     reason: Text
 
 
 class ExtensionDecided(EventRequest, tag=True, kw_only=True):
+    """By the department head (本行政机关负责人, 第四十二条); an approval names how the applicant
+    was told the reason (`notified_via`, else 422 extension.applicant_not_told) and keeps the
+    case's approved extensions within the policy's cap (422 extension.over_cap)."""
+
     extension_id: UUID
     decision: Decision
     opinion: Text | None = None
+    notified_via: NoticeChannel | None = None
 
 
 class Completed(EventRequest, tag=True, kw_only=True):
@@ -168,6 +181,7 @@ class ExceptionLayerDecided(EventRequest, tag=True, kw_only=True):
         default_factory=list
     )
     minutes_ref: Name | None = None  # 会议纪要 number, for a joint layer
+    acting_for: Name | None = None  # AB岗: the staff id of the absent holder stood in for
 
 
 class ExceptionWithdrawn(EventRequest, tag=True, kw_only=True):

@@ -16,6 +16,8 @@ class PersonalDataResponse(msgspec.Struct, kw_only=True):
     id_number: str | None
     phone: str | None
     bank_card: str | None
+    other_id_number: str | None = None
+    """Another ID number of the same person, from an identity reconciliation."""
     recorded_at: datetime
     """When the vault sealed these values (the case's registration)."""
     read_id: int

@@ -31,6 +31,7 @@ from ledger.domain.ratings.records import (
     Rectification,
 )
 from ledger.domain.unresolved.records import (
+    FeedbackMethod,
     Resolvability,
     UnresolvedCause,
     UnresolvedClosure,
@@ -59,6 +60,7 @@ class HotlineDispatched(TicketRequest, tag=True, kw_only=True):
     unit: Name
     role: UnitRole = UnitRole.LEAD
     designated: bool = False  # 指定承办, after the third round
+    complex: bool = False  # 复杂工单 (lead only): 退单 within 2 working days, not 1
 
 
 class HotlineSignedFor(TicketRequest, tag=True, kw_only=True):
@@ -135,6 +137,8 @@ class UnresolvedReported(EventRequest, tag=True, kw_only=True):
     resolvability: Resolvability
     tier: UnresolvedTier
     description: Text
+    unit: Name | None = None  # the unit and window it concerns; default: the case's
+    window: Name | None = None
 
 
 class ReportRequest(EventRequest, kw_only=True):
@@ -144,6 +148,32 @@ class ReportRequest(EventRequest, kw_only=True):
 class SpecialTeamAssigned(ReportRequest, tag=True, kw_only=True):
     lead: Name
     members: Annotated[list[Name], Meta(min_length=1, max_length=30)]
+
+
+class UnresolvedFeedbackGiven(ReportRequest, tag=True, kw_only=True):
+    """反馈: the outcome the applicant was told (what the closure will be), how, their answer."""
+
+    outcome: UnresolvedClosure
+    method: FeedbackMethod
+    content: Text
+    response: Text | None = None
+
+
+class UnresolvedVerified(ReportRequest, tag=True, kw_only=True):
+    """核查 of the last 反馈, by someone other than the reporter and the unit concerned."""
+
+    confirmed: bool
+    note: Text
+
+
+class ConsultationRecorded(EventRequest, tag=True, kw_only=True):
+    """A question the window answered (咨询): counted per window and matter, no report."""
+
+    question: Text
+    answer: Text
+    referred_to: Name | None = None
+    unit: Name | None = None  # where it was answered; default: the recording staff's unit
+    window: Name | None = None  # default: the case's window
 
 
 class UnresolvedClosed(ReportRequest, tag=True, kw_only=True):

@@ -49,6 +49,9 @@ class FollowUpResult(msgspec.Struct, kw_only=True):
     citizen_resolved: bool | None
     """The last reachable follow-up's answer."""
     satisfaction: Satisfaction | None
+    due: Deadline | None = None
+    """The current closure's 回访, by phone the day after it (none for a redirected order, or
+    while reopened); met or missed by the closure's first 回访, overdue while none is made."""
 
 
 class MergedInto(msgspec.Struct, kw_only=True):
@@ -79,11 +82,17 @@ class TicketItem(msgspec.Struct, kw_only=True):
     sign_for: Deadline | None
     """The current lead unit's sign-for deadline."""
     reply: Deadline | None
-    """The reply clock (from the lead dispatch; extensions included)."""
+    """The current round's unit's reply clock (from its lead dispatch; extensions included)."""
     reply_source: str | None
+    order: Deadline | None
+    """The order's clock: from its first dispatch, kept through every 退单 round (so it runs
+    while the order waits for 改派), extensions included, started again by a 重办; met or missed
+    by the closure."""
     extensions_approved: int
     colour: Colour
-    """The worst of an unsigned order's sign-for and its reply clock."""
+    """The worst of an unsigned order's sign-for, the unit's reply clock and the order's."""
+    contact_due: datetime | None
+    """响应率: a unit contacts the applicant by then (from the first dispatch)."""
     first_contact_at: datetime | None
     replies: int
     reworks: int
@@ -99,7 +108,8 @@ class TicketItem(msgspec.Struct, kw_only=True):
     supervisions: int
     last_supervision: SupervisionLevel | None
     total_wait: timedelta
-    """From receipt to closure, or to now while open (every round counted)."""
+    """The citizen's whole wait: from receipt (the call) to the latest closure, or to now while
+    open; every 退单 round and 重办 counted."""
 
 
 class TicketsResponse(msgspec.Struct, kw_only=True):
@@ -144,6 +154,17 @@ class ReportItem(msgspec.Struct, kw_only=True):
     root_causes: int
     actions_open: int
     actions_completed: int
+    window: str | None = None
+    """The window the report concerns (the case's when reported, unless it named one)."""
+    unit: str | None = None
+    """The unit it concerns: its staff may neither check (核查) nor close it."""
+    negative_answer: bool = False
+    """Filed with a refusal (否定答复报告)."""
+    feedbacks: int = 0
+    """反馈 given to the applicant."""
+    fed_back_at: datetime | None = None
+    verified_at: datetime | None = None
+    """When a 核查 confirmed the last 反馈 (closure needs it); None otherwise."""
 
 
 class RecurringRootCause(msgspec.Struct, kw_only=True):
@@ -163,6 +184,14 @@ class UnresolvedCounts(msgspec.Struct, kw_only=True):
     by_cause: dict[str, int]
     by_closure: dict[str, int]
     """Closure values, and `open` for reports not closed."""
+    by_window: dict[str, int] = msgspec.field(default_factory=dict)
+    """By the window each concerns (`-` for none), most first (a month's count per window, for
+    the 通报: `GET /metrics/timeliness?group_by=window`)."""
+    negative_answers: int = 0
+    """Filed with a refusal (否定答复报告)."""
+    consultations: int = 0
+    """Consultations answered in the same centres (and `window`, if given); the other filters do
+    not apply: a consultation has no cause, tier or closure."""
 
 
 class UnresolvedResponse(msgspec.Struct, kw_only=True):

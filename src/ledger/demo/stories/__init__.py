@@ -3,16 +3,16 @@ One module per report and one for the 示例 12345 orders, told in `steps`; impo
 
 Each case keeps what its report says: who acted, in what order, and the dates the report gives
 (or, where it gives none, a plausible working day in 2025-2026; its year is moved to 2026 when the
-report is older). Where a report describes a practice rather than a case, the case is marked
-"示例" in a note. Each case's comment names the events it gains when exceptions, 12345 work
-orders, 办不成事 reports and ratings arrive (issues 5 and 6): append them to the case's steps, so
-its existing Idempotency-Keys (step indexes) stay as they are. The exceptions of issue 5 could not
-all be appended: an exception is decided before the step that relies on it, so 李女士's case (000)
-and 赵先生's wife's (004) have their later steps moved; a database loaded by an older demo is
-reloaded afresh (the loader says so when keys meet another version's requests).
+report is older). Nothing the report does not tell is added as a step: where the ledger needs a
+step or a field the report leaves out (who asked for an exception, which matter), the case's
+comment says so and takes the least invented form. A step's Idempotency-Key is its index, so a
+database loaded by a demo whose stories have since changed is reloaded afresh (the loader says so
+when keys meet another version's requests).
 
-The three seed exceptions are told as their reports tell them; where a report names no approver,
-the centre's policy chain is filled in with placeholder staff (窗口负责人 → 部门负责人 → 中心主任).
+The seeds' exceptions are told as their reports tell them. A 破例 done with nobody's approval
+(李女士's bound card, 000; 老李's 抚恤金 and 赵先生's wife's photograph, 004) is recorded after
+the fact, for the centre's layers to ratify; no approver is invented, so those ratifications wait
+(GET /approvals). A 延时服务 the report says who arranged (王女士's, 000) is approved by them.
 
 Seed 001 tells two centres' stories: 东花市 (谢先生, the 七旬 applicant) and 大兴区清源街道 (the
 低保 case), so the latter is recorded at centre `qingyuan`.

@@ -6,6 +6,15 @@ day of each dispatch, three rounds before the hotline designates the unit, signe
 working day, the extension asked before the reply deadline, the reply signed by the unit's head,
 重办 after a 回访 that found the unit at fault. A second call about the same matter is merged into
 it (并单) from its own case.
+
+Its two clocks part ways (求助: 3 working days; March 2026 has no holiday). The order's runs from
+the first dispatch (Mon 03-02 09:30) through both 退单: due Thu 03-05, Mon 03-09 with the 2-day
+extension. 人社's runs from its own dispatch (Tue 03-03): due Fri 03-06, Tue 03-10 extended. The
+first closure (Tue 03-10 15:00) is in time for 人社 and late for the order; the 重办 (Wed 03-11)
+starts both again (due Mon 03-16) and the order closes in time on Fri 03-13. Each closure is
+followed up the next day (回访 due by the end of 03-11 and of Sat 03-14; the hotline works 7×24).
+The citizen's total wait, from the call (Mon 03-02 09:10) to the last closure (Fri 03-13 11:00):
+11 days 1 hour 50 minutes, every round and the 重办 counted.
 """
 
 from __future__ import annotations
@@ -85,6 +94,11 @@ def _contacted(moment: str, note: str) -> Step:
     return _order(HS_RS, moment, "HotlineApplicantContacted", method="phone", note=note)
 
 
+def _followed_up(moment: str, **answers: object) -> Step:
+    """回访 by phone, the day after the closure (the policy's `follow_up_within`)."""
+    return _order(HL_FOLLOW, moment, "HotlineFollowedUp", reachable=True, **answers)
+
+
 def orders() -> list[CasePlan]:
     master = case(
         "000-hotline",
@@ -143,11 +157,8 @@ def orders() -> list[CasePlan]:
             "已调取档案, 补录2005年至2008年缴费记录; 诉求人可通过皖事通打印证明",
         ),
         _reviewed("2026-03-10 15:00", "pass", "答复规范, 审核通过"),
-        _order(
-            HL_FOLLOW,
+        _followed_up(
             "2026-03-11 10:00",
-            "HotlineFollowedUp",
-            reachable=True,
             resolved=False,
             satisfaction="dissatisfied",
             cause="unit",
@@ -167,14 +178,7 @@ def orders() -> list[CasePlan]:
             "已补录2007年10-12月缴费记录, 出具完整的参保缴费证明并邮寄, 已电话告知诉求人",
         ),
         _reviewed("2026-03-13 11:00", "pass", "重办答复规范, 审核通过"),
-        _order(
-            HL_FOLLOW,
-            "2026-03-16 10:00",
-            "HotlineFollowedUp",
-            reachable=True,
-            resolved=True,
-            satisfaction="satisfied",
-        ),
+        _followed_up("2026-03-14 10:00", resolved=True, satisfaction="satisfied"),
     )
     duplicate = case(
         "000-hotline-dup",

@@ -1,9 +1,9 @@
 """The steps the seed stories are told in: one builder per kind of write they repeat.
 
 A story module then reads as its report does (who registered what, who handed it to whom, who
-approved the 破例) rather than as request bodies. Each builder writes the body's fields in one
-fixed order, the order the stories have always sent, so the plans stay byte-for-byte the same and
-a rerun of `ledger demo` meets its own Idempotency-Keys.
+set a rule aside and who approved it) rather than as request bodies. Each builder writes the
+body's fields in one fixed order, the order the stories have always sent, so the plans stay
+byte-for-byte the same and a rerun of `ledger demo` meets its own Idempotency-Keys.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from ledger.demo.plan import (
     CasePlan,
     Staff,
     Step,
+    at,
     event,
     id_number,
     register,
@@ -122,6 +123,56 @@ def special_handling(
     )
 
 
+def extended_hours(
+    by: Staff, moment: str, *, rule_waived: str, basis: str, justification: str
+) -> Step:
+    """A 延时服务 exception asked for: service past the window's hours, and why."""
+    return event(
+        by,
+        moment,
+        "ExceptionRequested",
+        kind="extended_hours",
+        rule_waived=rule_waived,
+        basis=basis,
+        justification=justification,
+    )
+
+
+def after_the_fact(
+    by: Staff,
+    moment: str,
+    *,
+    executed: tuple[Staff, str],
+    execution: str,
+    rule_waived: str,
+    basis: str,
+    justification: str,
+    compensating_controls: list[str],
+) -> Step:
+    """A 特事特办 already executed (`executed`: who, when), asked after the fact for its layers to
+    ratify: how a report's 破例 is told when it names nobody who approved it."""
+    executor, executed_at = executed
+    return event(
+        by,
+        moment,
+        "ExceptionRatificationRequested",
+        kind="special_handling",
+        rule_waived=rule_waived,
+        basis=basis,
+        justification=justification,
+        executed_by=executor.id,
+        executed_at=at(executed_at),
+        execution=execution,
+        compensating_controls=compensating_controls,
+    )
+
+
+def evidence(kind: str, issued_by: str, via: str, reference: str | None = None) -> dict[str, str]:
+    """A piece of evidence: the fact and its channel (the artefact itself is never recorded)."""
+    found = {"kind": kind, "issued_by": issued_by, "via": via}
+    return found | ({"reference": reference} if reference else {})
+
+
 def layer(by: Staff, moment: str, layer: int, opinion: str, **joint: object) -> Step:
     """One layer's approval of the case's exception (the one it last requested)."""
     return event(
@@ -156,6 +207,38 @@ def special_team(by: Staff, moment: str, lead: str, members: list[str]) -> Step:
     return event(
         by, moment, "SpecialTeamAssigned", report_id=MINTED_REPORT, lead=lead, members=members
     )
+
+
+def fed_back(
+    by: Staff, moment: str, outcome: str, method: str, content: str, response: str | None = None
+) -> Step:
+    """反馈: the applicant told the report's outcome (what it will close as), and how."""
+    answer = {"response": response} if response else {}
+    return event(
+        by,
+        moment,
+        "UnresolvedFeedbackGiven",
+        report_id=MINTED_REPORT,
+        outcome=outcome,
+        method=method,
+        content=content,
+        **answer,
+    )
+
+
+def verified(by: Staff, moment: str, note: str) -> Step:
+    """核查: someone outside the unit the report concerns confirms the outcome fed back."""
+    return event(
+        by, moment, "UnresolvedVerified", report_id=MINTED_REPORT, confirmed=True, note=note
+    )
+
+
+def consulted(
+    by: Staff, moment: str, question: str, answer: str, referred_to: str | None = None
+) -> Step:
+    """A question the window answered (咨询), counted, no report."""
+    referral = {"referred_to": referred_to} if referred_to else {}
+    return event(by, moment, "ConsultationRecorded", question=question, answer=answer, **referral)
 
 
 def unresolved_closed(by: Staff, moment: str, closure: str, explanation: str) -> Step:

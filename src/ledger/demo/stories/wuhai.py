@@ -25,8 +25,13 @@ WH_EE_2 = clerk("wh-ee-clerk-2", "出入境")
 
 
 def counters() -> list[CasePlan]:
-    # Later: Rated on each (the 意见簿's praise for 2号柜台; 李志刚's complaint about the trip he
-    # should not have needed), and ExceptionRequested (特事特办 / 延时服务) on the green channel.
+    # The 意见簿's praise of 2号柜台 and 李志刚's complaint are letters and words to the reporter,
+    # not 好差评 ratings, so no case records a rating. The green channel's late service is the
+    # 出入境 office's standing rule ("延迟半小时下班", "不接待完最后一位群众不下班"), not an
+    # exception anyone approves, so it is a note on the acceptance, not an exception.
+    # 李志刚's report names neither the unit he phoned nor the matter, nor the two materials: the
+    # ledger needs all three, so the case is recorded at the 人社 centre the report describes
+    # first, with a matter and two materials it handles.
     missing = ["户口簿原件", "就业失业登记证明"]
     return [
         case(
@@ -60,7 +65,7 @@ def counters() -> list[CasePlan]:
             visit(
                 WH_RS_NEW,
                 "2026-01-06 10:00",
-                note="来前已电话咨询所需材料 (事项报道未详, 此为示例)",
+                note="来前已电话咨询所需材料",
             ),
             notice(WH_RS_NEW, "2026-01-06 10:10", missing),
             visit(

@@ -1,14 +1,14 @@
 """Seed 004, 张家口市社保服务中心: its 办不成事反映窗口's three cases.
 
-老李's cross-province 抚恤金 (a 专班, a root cause and the reform it led to), 赵先生's wife's
-certification by 特事特办, and 王某's retirement materials gathered with his company.
+老李's cross-province 抚恤金 (a 专班, the 中心主任's 特事特办, a root cause and the reform it led
+to), 赵先生's wife's certification with the family's consent to her photograph, and 王某's
+retirement materials gathered with his company.
 """
 
 from __future__ import annotations
 
 from ledger.demo.plan import (
     MINTED_ACTION,
-    MINTED_EXCEPTION,
     MINTED_REPORT,
     MINTED_ROOT_CAUSE,
     CasePlan,
@@ -18,25 +18,26 @@ from ledger.demo.plan import (
     event,
 )
 from ledger.demo.stories.steps import (
+    after_the_fact,
     case,
     completed,
+    evidence,
+    fed_back,
     handed_off,
-    layer,
     matter,
     notice,
     person,
     registered,
-    special_handling,
     special_team,
     unresolved,
     unresolved_closed,
+    verified,
     visit,
 )
 
 ZJK_WINDOW = clerk("zjk-bbcs-clerk", "办不成事反映窗口")
 ZJK_LEAD = Staff("zjk-bbcs-lead-yang", ("window_lead",), "办不成事反映窗口")  # 杨娜
 ZJK_DIRECTOR = Staff("zjk-director-li", ("centre_director",), "市社保服务中心")  # 李辉
-ZJK_HEAD = Staff("zjk-dy-head", ("department_head",), "待遇审核科")  # not named: a placeholder
 HB_PROVINCE = clerk("hb-sbzx-clerk", "省社保服务中心")
 
 
@@ -58,10 +59,16 @@ def cases() -> list[CasePlan]:
     # 老李's case is a 办不成事 report (cross-province; 很难办; special), worked by the director
     # 李辉 and the window's head 杨娜 as its 专班, closed resolved when the money arrived; its
     # root cause (no procedure with the provincial agency) led to the windows being re-scoped
-    # and 综合柜员制, done by the spring. Later: ExceptionRequested (特事特办) with the
-    # director's approval ("通过特事特办顺利解决"). 赵先生's wife's certification is 特事特办:
-    # 本人到场 waived, the photo taken with the family's consent, approved by the centre's three
-    # layers before completion.
+    # and 综合柜员制, done by the spring. Its 特事特办 is told by the director afterwards ("之后也
+    # 通过特事特办顺利解决"): he coordinated it with the provincial agency, and the report names
+    # no approval of it. So it is recorded after the fact, by the director, as executed by him
+    # (who coordinated), for the centre's three layers to ratify; none is invented. Being its
+    # executor, he can decide none of them (requester ≠ approver ≠ executor), so its 中心主任
+    # layer needs someone else: it waits (GET /approvals).
+    # 赵先生's wife's certification: the window's staff photographed her with the family's consent
+    # ("征得家属同意后, “偷”拍照片"); the consent is recorded as given, by her husband, in person
+    # (the report mentions no signature). Taking the photo set aside the rule that she be present
+    # for it, with nobody's approval told: that 特事特办 too is recorded after the fact.
     retirement_papers = ["单位出具的退休申报材料", "职工人事档案"]
     return [
         case(
@@ -111,11 +118,28 @@ def cases() -> list[CasePlan]:
             ),
             event(HB_PROVINCE, "2026-01-09 11:00", "Accepted"),
             completed(HB_PROVINCE, "2026-02-06 15:00", "个把月, 抚恤金打到老人账户"),
+            # 办结 → 反馈 → 核查: 杨娜 tells him (事事有回音); the window she leads is the one the
+            # report concerns, so the director checks and closes it (DECISIONS, 办不成事 process).
+            fed_back(ZJK_LEAD, "2026-02-06 15:20", "resolved", "phone", "抚恤金已打到老人账户"),
+            verified(ZJK_DIRECTOR, "2026-02-06 15:25", "与省社保服务中心核实: 抚恤金已到账"),
             unresolved_closed(
-                ZJK_LEAD,
+                ZJK_DIRECTOR,
                 "2026-02-06 15:30",
                 "resolved",
                 "中心主任和窗口负责人多次与省级社保服务中心沟通协商, 抚恤金已到账",
+            ),
+            after_the_fact(
+                ZJK_DIRECTOR,
+                "2026-02-06 15:40",
+                executed=(ZJK_DIRECTOR, "2026-01-07 11:00"),
+                execution="中心主任与窗口负责人多次与省级社保服务中心沟通协商, 积极跑办, "
+                "个把月抚恤金打到老人账户",
+                rule_waived="按正规流程办理: 省属单位参保人员的抚恤金由省级经办机构核发, "
+                "市级窗口无对接省级经办的流程",
+                basis="“办不成事”反映窗口特事特办、统筹协调",
+                justification="失独老人之子生前在省属单位工作, 抚恤金涉及跨省办理, 情况特殊; "
+                "老人自行咨询多个部门一年多未拿到抚恤金",
+                compensating_controls=[],
             ),
             event(
                 ZJK_DIRECTOR,
@@ -161,27 +185,26 @@ def cases() -> list[CasePlan]:
                 "看病急需用钱, 养老账户十几万元不能用",
             ),
             event(ZJK_WINDOW, "2026-03-04 10:30", "Accepted"),
-            special_handling(
+            event(
                 ZJK_WINDOW,
                 "2026-03-04 10:40",
-                rule_waived="养老保险待遇领取资格认证须本人到场(现场拍照或人脸识别)",
+                "ConsentRecorded",
+                given_by="赵某",
+                relation="spouse",
+                purpose="为其妻拍摄照片, 用于养老保险待遇领取资格认证",
+                evidence=[evidence("verbal", "家属(赵先生)", "in_person")],
+            ),
+            completed(ZJK_WINDOW, "2026-03-05 16:00", "征得家属同意后拍摄照片, 认证成功"),
+            after_the_fact(
+                ZJK_WINDOW,
+                "2026-03-05 16:10",
+                executed=(ZJK_WINDOW, "2026-03-05 15:30"),
+                execution="征得家属同意后, 在本人不配合的情况下拍摄照片, 完成资格认证",
+                rule_waived="养老保险待遇领取资格认证须本人配合拍照或人脸识别",
                 basis="“办不成事”反映窗口特事特办",
                 justification="其妻患严重精神疾病, 不能出门、怕见生人、拒绝拍照, 无法本人认证; "
                 "看病急需用钱, 养老账户上十几万元不能用",
-                compensating_controls=[
-                    "家属(赵先生)同意并签字",
-                    "在家属陪同下拍摄本人照片, 照片留档",
-                    "事后核查",
-                ],
-            ),
-            layer(ZJK_LEAD, "2026-03-04 11:00", 1, "情况属实, 同意征得家属同意后拍照认证"),
-            layer(ZJK_HEAD, "2026-03-04 15:00", 2, "同意, 照片须留档备查"),
-            layer(ZJK_DIRECTOR, "2026-03-05 09:30", 3, "同意特事特办"),
-            completed(
-                ZJK_WINDOW,
-                "2026-03-05 16:00",
-                "征得家属同意后拍摄照片, 认证成功",
-                exception_id=MINTED_EXCEPTION,
+                compensating_controls=["征得家属(赵先生)同意"],
             ),
         ),
         case(

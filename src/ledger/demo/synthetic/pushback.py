@@ -1,8 +1,11 @@
 """The public's pushback on a synthetic case: its 12345 order, 办不成事 report and rating.
 
-A 12345 order on each hotline case, a 办不成事 report on each case from the 办不成事 window and
-some refusals, and a rating on most completed services (a few 差评, verified and rectified),
-drawn from a second stream (`{key}/pushback`) so the cases' own steps stay as they were.
+A 12345 order on each hotline case, a 办不成事 report on each case from the 办不成事 window, the
+report every refusal and denial files with it (否定答复) worked to its end, and a rating on most
+completed services (a few 差评, verified and rectified), drawn from a second stream
+(`{key}/pushback`) so the cases' own steps stay as they were. A report closes after a 反馈 and a
+核查, both checked and closed by the centre's director (independent of the window it concerns);
+ratings come through the centre's 好差评 relay, never from the clerk who served.
 """
 
 from __future__ import annotations
@@ -47,14 +50,15 @@ class Pushback:
         closing = draw.steps[-1] if len(draw.steps) > 1 else None
         closed_type = closing.body["type"] if closing else None
         completed = closed_type == "Completed" and closing is not None
+        refused = closed_type == "AcceptanceRefused" or (
+            completed and closing is not None and closing.body.get("outcome") == "denied"
+        )
         if self.channel == "hotline_12345":
             self.ticket(registration, closing if completed else None)
-        if self.channel == "unresolved_window" or (
-            closed_type == "AcceptanceRefused"
-            and draw.centre.unresolved_unit
-            and self.rng.random() < 0.3
-        ):
-            self.report(registration.at, closing)
+        if self.channel == "unresolved_window":
+            self.report(registration.at, closing, refused)
+        elif refused and closing is not None:  # its report was filed with it (否定答复)
+            self.work_report(closing.by, closing.at, closing, refused)
         if completed and closing is not None and closing.body.get("outcome") != "withdrawn":
             self.rating(closing.at)
         tail = sorted(self.tail, key=lambda step: step.at)  # stable: a chain keeps its order
@@ -127,56 +131,56 @@ class Pushback:
             operator, next_morning, "HotlineFollowedUp", ticket_id=MINTED_TICKET, **follow_up
         )
 
-    def report(self, registered_at: datetime, closing: Step | None) -> None:
+    def report(self, registered_at: datetime, closing: Step | None, refused: bool) -> None:
+        """A report entered as the case is registered at the 办不成事 window; a refusal of the
+        case later is recorded in it."""
         draw, rng = self.draw, self.rng
         unit = draw.centre.unresolved_unit
         assert unit is not None
         window = clerk(f"{draw.centre.prefix}-bbcs-clerk", unit)
-        start = (
-            registered_at
-            if closing is None or self.channel == "unresolved_window"
-            else draw.days.later(rng, closing.at, 30, 30)
-        )
-        refused = closing is not None and closing.body["type"] == "AcceptanceRefused"
         reported = event(
             window,
-            start,
+            registered_at,
             "UnresolvedReported",
             cause=rng.choices(list(UNRESOLVED_CAUSES), list(UNRESOLVED_CAUSES.values()))[0],
-            resolvability="cannot_do" if refused else "hard_to_do",
-            tier="simple" if refused else rng.choice(["simple", "complex"]),
-            description=f"{draw.matter.name}: 多次来办未果" if not refused else "不予受理后来反映",
+            resolvability="hard_to_do",
+            tier=rng.choice(["simple", "complex"]),
+            description=f"{draw.matter.name}: 多次来办未果",
         )
-        if self.channel == "unresolved_window":  # reported as the case is registered
-            draw.steps.insert(1, reported)
-        else:
-            self.tail.append(reported)
-        t = start
-        if closing is None:
-            return
+        draw.steps.insert(1, reported)  # reported as the case is registered
+        if closing is not None and closing.body["type"] in ("Completed", "AcceptanceRefused"):
+            self.work_report(window, registered_at, closing, refused)
+
+    def work_report(self, handler: Staff, start: datetime, closing: Step, refused: bool) -> None:
+        """反馈 by `handler` once the case closed, then the director's 核查 and closure."""
+        draw, rng = self.draw, self.rng
+        director = Staff(
+            f"{draw.centre.prefix}-director", ("centre_director",), draw.centre.duty_unit
+        )
         if refused:
             closure = rng.choice(["explained_cannot_do", "excluded_own_cause"])
             explanation = (
                 "已对照政策文件解释说明并安抚"
                 if closure == "explained_cannot_do"
-                else ("材料未按一次性告知补正, 属申请人自身原因")
+                else "材料未按一次性告知补正, 属申请人自身原因"
             )
-            self._step(
-                window,
-                draw.days.later(rng, t, 30, 240),
-                "UnresolvedClosed",
-                report_id=MINTED_REPORT,
-                closure=closure,
-                explanation=explanation,
-            )
-        elif closing.body["type"] == "Completed":
-            self._step(
-                window,
-                draw.days.later(rng, closing.at, 10, 30),
-                "UnresolvedClosed",
-                report_id=MINTED_REPORT,
-                closure="resolved",
-            )
+        else:
+            closure, explanation = "resolved", None
+        t = draw.days.later(rng, max(start, closing.at), 10, 120)
+        self._step(
+            handler, t, "UnresolvedFeedbackGiven", report_id=MINTED_REPORT, outcome=closure,
+            method=rng.choice(["phone", "in_person"]), content=explanation or "已办结, 告知本人",
+        )  # fmt: skip
+        t = draw.days.later(rng, t, 10, 60)
+        self._step(
+            director, t, "UnresolvedVerified", report_id=MINTED_REPORT, confirmed=True,
+            note="电话回访核实",
+        )  # fmt: skip
+        self._step(
+            director, draw.days.later(rng, t, 5, 30), "UnresolvedClosed",
+            report_id=MINTED_REPORT, closure=closure,
+            **({"explanation": explanation} if explanation else {}),
+        )  # fmt: skip
 
     def rating(self, completed_at: datetime) -> None:
         draw, rng = self.draw, self.rng
@@ -190,8 +194,9 @@ class Pushback:
         )
         level = rng.choices(list(RATING_LEVELS), list(RATING_LEVELS.values()))[0]
         dimensions = {"overall": level, "attitude": min(5, level + rng.randint(0, 1))}
+        relay = Staff(f"{draw.centre.prefix}-haochaping", ("rating_channel",), None)
         t = self._step(
-            draw.clerk,
+            relay,
             draw.days.later(rng, completed_at, 1, 10),
             "Rated",
             level=level,
@@ -236,7 +241,7 @@ class Pushback:
             feedback="电话反馈整改情况",
         )
         self._step(
-            draw.clerk,
+            relay,
             draw.days.later(rng, t, 30, 120),
             "ReRated",
             rating_id=MINTED_RATING,

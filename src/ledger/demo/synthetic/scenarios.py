@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ledger.demo.plan import MINTED_EXTENSION, MINTED_HANDOFF, Staff
+from ledger.domain.clock import STATUTORY_PAUSES, PauseReason
 
 if TYPE_CHECKING:
     from ledger.demo.synthetic.draw import CaseDraw
@@ -104,6 +105,14 @@ def _pending_handoff(draw: CaseDraw, t: datetime, by: Staff) -> None:
     draw.hand_over(t, by, to, reason)
 
 
+_EVIDENCE = {
+    "awaiting_data_push": "数据共享平台推送故障工单",
+    "on_site_inspection": "现场核查通知书",
+    "other_department": "征求意见函(部门会签)",
+}
+"""What a non-statutory pause rests on, as the department head records it."""
+
+
 def _pause(draw: CaseDraw, t: datetime, by: Staff) -> None:
     rng = draw.rng
     t = draw.accept(t, by)
@@ -116,11 +125,15 @@ def _pause(draw: CaseDraw, t: datetime, by: Staff) -> None:
             "other_department",
         ]
     )
+    # Only 补正 and 第四十五条's exclusions stop the clock on a clerk's word; any other wait, the
+    # department head records with its evidence.
+    statutory = PauseReason(reason) in STATUTORY_PAUSES
     t = draw.add(
-        by,
+        by if statutory else draw.head(draw.department),
         draw.days.on(rng, t, rng.randint(0, draw.matter.days // 2)),
         "ClockPaused",
         reason=reason,
+        **({} if statutory else {"evidence": _EVIDENCE[reason]}),
     )
     paused_for = 0 if reason == "awaiting_data_push" else rng.randint(1, 5)
     t = draw.days.on(rng, t, paused_for)
@@ -139,7 +152,7 @@ def _pause(draw: CaseDraw, t: datetime, by: Staff) -> None:
 def _extension(draw: CaseDraw, t: datetime, by: Staff) -> None:
     rng = draw.rng
     t = draw.accept(t, by)
-    extra = rng.choice([5, 10, 15])
+    extra = min(rng.choice([5, 10, 15]), 10)  # 第四十二条: at most 10 working days in all
     t = draw.add(
         by,
         draw.days.on(rng, t, draw.matter.days - 1),
@@ -156,6 +169,7 @@ def _extension(draw: CaseDraw, t: datetime, by: Staff) -> None:
         extension_id=MINTED_EXTENSION,
         decision="approve" if approve else "reject",
         opinion=opinion,
+        **({"notified_via": "written"} if approve else {}),  # 延期告知书: the reason, in writing
     )
     draw.complete(t, by, rng.randint(1, extra if approve else 3))
 
@@ -170,11 +184,12 @@ def _open(draw: CaseDraw, t: datetime, by: Staff) -> None:
     t = draw.accept(t, by)
     if rng.random() < 0.3 and draw.matter.days > 0:
         draw.add(
-            by,
+            draw.head(draw.department),
             draw.days.on(rng, t, 1),
             "ClockPaused",
             reason="other_department",
             note="待相关部门回复",
+            evidence=_EVIDENCE["other_department"],
         )
 
 

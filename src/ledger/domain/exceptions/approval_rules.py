@@ -2,7 +2,10 @@
 
 The aggregate calls `check_decision` before recording `ExceptionLayerDecided`, so no sequence of
 accepted events can grant an exception unless every required layer approved in order, by distinct
-people holding the layer's role, none of them the requester. `post_audit_selection` is the seeded
+people holding the layer's role, none of them the requester or the executor. Under AB岗 a deputy
+decides for the absent holder of the post (`acting_for`): every rule then counts both of them.
+`check_executor` keeps whoever relies on an exception for the case out of its approvers (requester
+≠ approver ≠ executor, domain-brief §4). `post_audit_selection` is the seeded
 draw that picks granted exceptions for post-audit: a hash of the policy and the exception id, so
 anyone can recompute it and nobody can steer it.
 """
@@ -24,8 +27,10 @@ def check_decision(
     opinion: str,
     attendees: list[Attendee],
     minutes_ref: str | None,
+    acting_for: str | None = None,
 ) -> None:
-    """Raise the named rule a decision of `layer` by `actor` would break; return if none."""
+    """Raise the named rule a decision of `layer` by `actor` (standing in for `acting_for`, if
+    given) would break; return if none."""
     if record.status.is_closed:
         raise RuleViolation(
             "approval.request_closed", f"the request is {record.status}: nothing left to decide"
@@ -43,11 +48,28 @@ def check_decision(
         raise RuleViolation(
             "approval.wrong_role", f"layer {layer} ({required.title}) needs role {required.role}"
         )
-    if actor.id == record.requested_by:
-        raise RuleViolation("approval.requester_cannot_approve", "the requester cannot decide it")
-    if any(d.approver == actor.id for d in record.decisions):
+    deciders = {actor.id}
+    if acting_for is not None:
+        if acting_for == actor.id:
+            raise RuleViolation(
+                "approval.acting_for_self", "acting_for names the absent holder, not the deputy"
+            )
+        deciders.add(acting_for)
+    who = _named(actor.id, acting_for)
+    if record.requested_by in deciders:
         raise RuleViolation(
-            "approval.approver_already_decided", f"{actor.id} already decided another layer"
+            "approval.requester_cannot_approve", f"the requester cannot decide it ({who})"
+        )
+    if executor := deciders & record.executors:
+        raise RuleViolation(
+            "approval.executor_cannot_approve",
+            f"{', '.join(sorted(executor))} executed the exception, so cannot decide it ({who})",
+        )
+    if already := deciders & record.deciders:
+        raise RuleViolation(
+            "approval.approver_already_decided",
+            f"{', '.join(sorted(already))} already decided another layer, or was stood in for "
+            f"there ({who})",
         )
     if not opinion.strip():
         raise RuleViolation(
@@ -64,6 +86,21 @@ def check_decision(
                 f"attendees (roles {', '.join(required.attendee_roles) or 'any'}), the one "
                 "recording it among them, and the minutes",
             )
+
+
+def check_executor(record: ExceptionRecord, actor: Actor) -> None:
+    """Refuse `actor` relying on the exception for the case if they decided one of its layers or
+    were stood in for at one (requester ≠ approver ≠ executor)."""
+    if actor.id in record.deciders:
+        raise RuleViolation(
+            "exception.executor_is_approver",
+            f"{actor.id} decided a layer of this exception (or was stood in for at one), so "
+            "cannot also execute it: someone else carries it out",
+        )
+
+
+def _named(approver: str, acting_for: str | None) -> str:
+    return f"{approver} acting for {acting_for}" if acting_for else approver
 
 
 def post_audit_selection(

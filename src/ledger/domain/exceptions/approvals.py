@@ -1,10 +1,12 @@
 """Asking for an exception and deciding it: the request, each layer's decision, the grant or
-refusal that follows, a withdrawal, and the post-audit of a granted one (`ExceptionCommands`).
+refusal that follows (ratified or not, for one asked after the fact: `ratification`), a
+withdrawal, and the post-audit of a granted or ratified one (`ExceptionCommands`).
 
 The request freezes the centre's approval policy into its event; `check_decision`
 (`approval_rules`) is the one gate a layer decision passes. The lookups below (`find_exception`,
 `granted_exception`, `waived_items`, `mark_used`) are the ones every other part of the case uses to
-rely on an exception: acceptance and completion, and the 承诺书.
+rely on an exception: acceptance and completion (whose actor, the executor, `check_executor`
+keeps out of the approvers), and the 承诺书.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from uuid import UUID, uuid4  # runtime import: events are decoded against these
 
 from ledger.domain.errors import RuleViolation
 from ledger.domain.events import CaseCommands, CaseEvent
-from ledger.domain.exceptions.approval_rules import check_decision, post_audit_selection
+from ledger.domain.exceptions.approval_rules import (
+    check_decision,
+    check_executor,
+    post_audit_selection,
+)
 from ledger.domain.exceptions.records import (
     Attendee,
     AuditFinding,
@@ -81,6 +87,7 @@ class ExceptionCommands(CaseCommands):
         opinion: str
         attendees: list[Attendee]
         minutes_ref: str | None = None
+        acting_for: str | None = None  # AB岗: the absent holder the approver stood in for
 
         def fold(self, state: CaseState) -> None:
             self.record(state).decisions.append(
@@ -94,6 +101,7 @@ class ExceptionCommands(CaseCommands):
                     decided_at=self.occurred_at,
                     attendees=list(self.attendees),
                     minutes_ref=self.minutes_ref,
+                    acting_for=self.acting_for,
                 )
             )
 
@@ -120,6 +128,22 @@ class ExceptionCommands(CaseCommands):
             record.status = ExceptionStatus.REFUSED
             record.closed_at = self.occurred_at
 
+    class ExceptionRatified(ExceptionGranted):
+        """Recorded with the last layer's approval of an exception executed before it was asked
+        for: approved after the fact, and drawn for post-audit as a grant is."""
+
+        def fold(self, state: CaseState) -> None:
+            super().fold(state)
+            self.record(state).status = ExceptionStatus.RATIFIED
+
+    class ExceptionNotRatified(ExceptionRefused):
+        """Recorded with the rejection of a layer deciding an exception already executed: the act
+        stands on the record as not approved."""
+
+        def fold(self, state: CaseState) -> None:
+            super().fold(state)
+            self.record(state).status = ExceptionStatus.NOT_RATIFIED
+
     class ExceptionWithdrawn(ExceptionEvent):
         reason: str
 
@@ -142,8 +166,12 @@ class ExceptionCommands(CaseCommands):
                 )
             )
 
-    def request_exception(
+    def request_exception(self, **fields: Any) -> UUID:
+        return self._request(self.ExceptionRequested, **fields)
+
+    def _request(
         self,
+        event_class: type[ExceptionRequested],
         *,
         actor: Actor,
         occurred_at: datetime,
@@ -153,6 +181,8 @@ class ExceptionCommands(CaseCommands):
         credit_check: CreditCheck | None,
         **fields: Any,
     ) -> UUID:
+        """Record `event_class` (a request, or one after the fact) once the centre's policy for
+        `kind` admits it; the exception's id."""
         self._require_holder(actor)
         policy = timing.policy.approvals.get(kind) if timing is not None else None
         if policy is None:
@@ -180,7 +210,7 @@ class ExceptionCommands(CaseCommands):
             )
         exception_id = uuid4()
         self.trigger_event(
-            self.ExceptionRequested,
+            event_class,
             actor=actor,
             occurred_at=occurred_at,
             exception_id=exception_id,
@@ -203,10 +233,19 @@ class ExceptionCommands(CaseCommands):
         opinion: str,
         attendees: list[Attendee],
         minutes_ref: str | None = None,
+        acting_for: str | None = None,
     ) -> None:
-        """One layer's decision; the last approval grants the request, any rejection refuses it."""
+        """One layer's decision; the last approval grants the request (ratifies one asked after
+        the fact), any rejection refuses it (does not ratify it)."""
+        asked = self.state.exception(exception_id)
+        if self.state.status.is_closed and not (asked and asked.after_the_fact):
+            raise RuleViolation(
+                "case.closed",
+                f"the case is {self.state.status}: only a ratification (an exception asked after "
+                "the fact) is decided on a closed case",
+            )
         record = find_exception(self.state, exception_id)
-        check_decision(record, layer, actor, opinion, attendees, minutes_ref)
+        check_decision(record, layer, actor, opinion, attendees, minutes_ref, acting_for)
         self.trigger_event(
             self.ExceptionLayerDecided,
             actor=actor,
@@ -218,10 +257,11 @@ class ExceptionCommands(CaseCommands):
             opinion=opinion,
             attendees=attendees,
             minutes_ref=minutes_ref,
+            acting_for=acting_for,
         )
         if decision is Decision.REJECT:
             self.trigger_event(
-                self.ExceptionRefused,
+                self.ExceptionNotRatified if record.after_the_fact else self.ExceptionRefused,
                 actor=actor,
                 occurred_at=occurred_at,
                 exception_id=exception_id,
@@ -236,7 +276,7 @@ class ExceptionCommands(CaseCommands):
                 exception_id,
             )
             self.trigger_event(
-                self.ExceptionGranted,
+                self.ExceptionRatified if record.after_the_fact else self.ExceptionGranted,
                 actor=actor,
                 occurred_at=occurred_at,
                 exception_id=exception_id,
@@ -268,12 +308,16 @@ class ExceptionCommands(CaseCommands):
     def post_audit(
         self, *, actor: Actor, occurred_at: datetime, exception_id: UUID, **fields: Any
     ) -> None:
-        record = granted_exception(self.state, exception_id)
-        involved = {record.requested_by, *(d.approver for d in record.decisions)}
-        if actor.id in involved:
+        record = find_exception(self.state, exception_id)
+        if record.status not in (ExceptionStatus.GRANTED, ExceptionStatus.RATIFIED):
+            raise RuleViolation(
+                "exception.not_granted", f"the exception is {record.status}, not granted"
+            )
+        if actor.id in {record.requested_by, *record.deciders, *record.executors}:
             raise RuleViolation(
                 "post_audit.not_independent",
-                "a post-audit is by someone who neither asked for nor approved the exception",
+                "a post-audit is by someone who neither asked for, approved (or was stood in for "
+                "at a layer) nor executed the exception",
             )
         self.trigger_event(
             self.ExceptionPostAudited,
@@ -291,6 +335,10 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "ExceptionPostAudited": ("post_audit", None),
 }
 TIMED = frozenset({"ExceptionRequested"})
+ADMISSIBLE_WHEN_CLOSED = frozenset({"ExceptionLayerDecided", "ExceptionPostAudited"})
+"""A ratification's layers decide on a closed case (it is asked after the fact), and a granted or
+ratified exception is post-audited once its case is done; `decide_exception_layer` refuses any
+other request's layer there (`case.closed`, as before)."""
 
 
 def find_exception(state: CaseState, exception_id: UUID) -> ExceptionRecord:
@@ -309,13 +357,19 @@ def granted_exception(state: CaseState, exception_id: UUID) -> ExceptionRecord:
     return record
 
 
-def waived_items(state: CaseState, exception_id: UUID | None) -> list[str]:
-    """The items a granted exception lets the case go on without (none without one)."""
-    return [] if exception_id is None else granted_exception(state, exception_id).waived_items
+def waived_items(state: CaseState, exception_id: UUID | None, executor: Actor) -> list[str]:
+    """The items a granted exception lets the case go on without (none without one), for
+    `executor` to rely on: never one of its approvers (`check_executor`)."""
+    if exception_id is None:
+        return []
+    record = granted_exception(state, exception_id)
+    check_executor(record, executor)
+    return record.waived_items
 
 
-def mark_used(state: CaseState, exception_id: UUID | None, at: datetime) -> None:
+def mark_used(state: CaseState, exception_id: UUID | None, at: datetime, by: str) -> None:
     """Fold the first acceptance or completion that relied on the exception into its record."""
     record = state.exception(exception_id) if exception_id is not None else None
     if record is not None and record.used_at is None:
         record.used_at = at
+        record.used_by = by

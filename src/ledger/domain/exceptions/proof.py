@@ -1,7 +1,9 @@
 """An exception's approval as the case's events alone tell it: `describe_exception`.
 
-A pure function of the decoded events of one case (in version order): the request, each layer's
-decision, the outcome, the uses, the 承诺书 and the post-audits, with the version of each step.
+A pure function of the decoded events of one case (in version order): the request (or the
+request after the fact, with what was executed, by whom and when), each layer's decision (with
+the holder a deputy stood in for, under AB岗), the outcome, the uses, the 承诺书 and the
+post-audits, with the version of each step.
 The server runs it to answer `GET /exceptions/{id}/proof`; `ledger verify` runs it again on the
 events inside the exported proof, after checking each event's inclusion in the signed log, and
 `proof_checks` judges what it describes, so an auditor need not trust the server's verdicts.
@@ -34,9 +36,22 @@ from ledger.domain.values import Decision, Role
 
 USES = ("Accepted", "Completed")
 """The events that rely on a granted exception (`exception_id` on them)."""
+REQUESTS = ("ExceptionRequested", "ExceptionRatificationRequested")
+"""The events that ask for an exception: before it is executed, or after the fact."""
+GRANTS = {
+    "ExceptionGranted": ExceptionStatus.GRANTED,
+    "ExceptionRatified": ExceptionStatus.RATIFIED,
+}
+REFUSALS = {
+    "ExceptionRefused": ExceptionStatus.REFUSED,
+    "ExceptionNotRatified": ExceptionStatus.NOT_RATIFIED,
+}
+
+# Fields added after proof format /1 default to nothing and are left out of the JSON when they
+# hold it (`omit_defaults`), so an exception without them is described exactly as 0.1.0 did.
 
 
-class ProofDecision(msgspec.Struct, frozen=True, kw_only=True):
+class ProofDecision(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     version: int
     layer: int
     decision: Decision
@@ -48,6 +63,7 @@ class ProofDecision(msgspec.Struct, frozen=True, kw_only=True):
     opinion: str
     attendees: list[Attendee]
     minutes_ref: str | None
+    acting_for: str | None = None  # AB岗: the absent holder the approver stood in for
 
 
 class ProofUse(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,7 +94,7 @@ class ProofAudit(msgspec.Struct, frozen=True, kw_only=True):
     note: str
 
 
-class ExceptionDescription(msgspec.Struct, kw_only=True):
+class ExceptionDescription(msgspec.Struct, kw_only=True, omit_defaults=True):
     """What the events say about one exception, with the version of each step."""
 
     exception_id: UUID
@@ -105,6 +121,11 @@ class ExceptionDescription(msgspec.Struct, kw_only=True):
     audits: list[ProofAudit]
     versions: list[int]
     """Every version of the case that concerns the exception."""
+    after_the_fact: bool = False
+    """Asked for once already executed (`ExceptionRatificationRequested`): its layers ratify it."""
+    executed_by: str | None = None
+    executed_at: datetime | None = None
+    execution: str | None = None
 
 
 def involves(event: Any, exception_id: UUID) -> bool:
@@ -115,7 +136,9 @@ def involves(event: Any, exception_id: UUID) -> bool:
 def describe_exception(events: Sequence[Any], exception_id: UUID) -> ExceptionDescription:
     """Fold the case's events into a description of one exception; LookupError if not asked."""
     registered = next((e for e in events if type(e).__name__ == "Registered"), None)
-    request = find_event(events, "ExceptionRequested", exception_id)
+    request = next(
+        (r for name in REQUESTS if (r := find_event(events, name, exception_id)) is not None), None
+    )
     if registered is None or request is None:
         raise LookupError(f"the events hold no request for exception {exception_id}")
     ours = [e for e in events if involves(e, exception_id)]
@@ -133,11 +156,11 @@ def describe_exception(events: Sequence[Any], exception_id: UUID) -> ExceptionDe
         name = type(event).__name__
         if name == "ExceptionLayerDecided":
             decisions.append(_decision(event))
-        elif name == "ExceptionGranted":
-            status, closed_at = ExceptionStatus.GRANTED, event.occurred_at
+        elif name in GRANTS:
+            status, closed_at = GRANTS[name], event.occurred_at
             selection, draw = event.post_audit, event.post_audit_draw
-        elif name == "ExceptionRefused":
-            status, closed_at, refused_at = ExceptionStatus.REFUSED, event.occurred_at, event.layer
+        elif name in REFUSALS:
+            status, closed_at, refused_at = REFUSALS[name], event.occurred_at, event.layer
         elif name == "ExceptionWithdrawn":
             status, closed_at, withdrawn = (
                 ExceptionStatus.WITHDRAWN,
@@ -201,6 +224,10 @@ def describe_exception(events: Sequence[Any], exception_id: UUID) -> ExceptionDe
         post_audit_draw=draw,
         audits=audits,
         versions=[e.originator_version for e in ours],
+        after_the_fact=type(request).__name__ == "ExceptionRatificationRequested",
+        executed_by=getattr(request, "executed_by", None),
+        executed_at=getattr(request, "executed_at", None),
+        execution=getattr(request, "execution", None),
         **requested_fields(request),
     )
 
@@ -223,4 +250,5 @@ def _decision(event: Any) -> ProofDecision:
         opinion=event.opinion,
         attendees=list(event.attendees),
         minutes_ref=event.minutes_ref,
+        acting_for=getattr(event, "acting_for", None),
     )

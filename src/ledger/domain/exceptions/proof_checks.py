@@ -3,6 +3,9 @@
 Every check of `CHECKS` is recomputed from `describe_exception`'s account and the events, and a
 moment `as_of` (when open commitments are judged): the server runs them for
 `GET /exceptions/{id}/proof`, `ledger verify` runs them again on the events of an exported proof.
+A ratification (asked after the fact) passes the same layer checks as any request; `after_the_fact`
+says that it was one, and `executor_not_approver` and `acting_for` keep segregation of duties
+(requester ≠ approver ≠ executor) for the executor and under AB岗.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import msgspec
 
 from ledger.domain.exceptions.approval_rules import post_audit_selection
 from ledger.domain.exceptions.proof import (
+    GRANTS,
+    REFUSALS,
     USES,
     ExceptionDescription,
     describe_exception,
-    find_event,
     involves,
 )
 from ledger.domain.exceptions.records import (
@@ -41,8 +45,13 @@ CHECKS = (
     "decided_before_use",
     "commitment_kept",
     "post_audit",
+    "executor_not_approver",
+    "acting_for",
+    "after_the_fact",
 )
 """Every check, in the order a proof lists them."""
+CHECKS_V1 = CHECKS[:10]
+"""The checks of a proof of format /1 (release 0.1.0): what such a proof is verified against."""
 
 
 class Check(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,6 +75,9 @@ def check_exception(events: Sequence[Any], exception_id: UUID, as_of: datetime) 
         _decided_before_use(events, exception_id),
         _commitment_kept(d, as_of),
         _post_audit(d),
+        _executor_not_approver(d),
+        _acting_for(d),
+        _after_the_fact(d),
     ]
 
 
@@ -144,9 +156,23 @@ def _outcome_follows_decisions(
     """Granted exactly when every layer approved; refused exactly by a rejecting layer."""
     approvals = [x for x in d.decisions if x.decision is Decision.APPROVE]
     rejected = [x.layer for x in d.decisions if x.decision is Decision.REJECT]
-    granted = find_event(events, "ExceptionGranted", exception_id) is not None
-    refused = find_event(events, "ExceptionRefused", exception_id) is not None
+    outcomes = [type(e).__name__ for e in events if involves(e, exception_id)]
+    granted = any(name in GRANTS for name in outcomes)
+    refused = any(name in REFUSALS for name in outcomes)
     all_approved = len(approvals) == len(d.policy.layers) and not rejected
+    expected = (
+        ("ExceptionRatified", "ExceptionNotRatified")
+        if d.after_the_fact
+        else (
+            "ExceptionGranted",
+            "ExceptionRefused",
+        )
+    )
+    if wrong := [n for n in outcomes if n in {*GRANTS, *REFUSALS} and n not in expected]:
+        return _fail(
+            "outcome_follows_decisions",
+            f"{', '.join(wrong)} on {'a ratification' if d.after_the_fact else 'a request'}",
+        )
     if granted != all_approved or (granted and refused):
         return _fail(
             "outcome_follows_decisions",
@@ -200,7 +226,7 @@ def _commitment_kept(d: ExceptionDescription, as_of: datetime) -> Check:
 
 
 def _post_audit(d: ExceptionDescription) -> Check:
-    if d.status is not ExceptionStatus.GRANTED:
+    if d.status not in (ExceptionStatus.GRANTED, ExceptionStatus.RATIFIED):
         return _pass("post_audit", f"{d.status}: nothing to post-audit")
     policy = d.policy
     expected, draw = post_audit_selection(
@@ -225,6 +251,67 @@ def _post_audit(d: ExceptionDescription) -> Check:
     if not d.audits:
         return _pass("post_audit", f"{expected}: audit pending")
     return _pass("post_audit", f"{expected}: audited compliant by {d.audits[-1].auditor}")
+
+
+def _executor_not_approver(d: ExceptionDescription) -> Check:
+    """Whoever executed it (the act ratified, each use) decided no layer, nor was stood in for."""
+    executors = sorted({u.by for u in d.uses} | ({d.executed_by} if d.executed_by else set()))
+    deciders = {x.approver for x in d.decisions} | {x.acting_for for x in d.decisions}
+    if both := [e for e in executors if e in deciders]:
+        return _fail("executor_not_approver", f"executed by an approver: {', '.join(both)}")
+    if not executors:
+        return _pass("executor_not_approver", "not executed")
+    return _pass(
+        "executor_not_approver",
+        f"executed by {', '.join(executors)}, who decided no layer and was stood in for at none",
+    )
+
+
+def _acting_for(d: ExceptionDescription) -> Check:
+    """Under AB岗 the absent holder counts as a decider: not the deputy, not the requester, not
+    at another layer."""
+    deputies = [x for x in d.decisions if x.acting_for]
+    if not deputies:
+        return _pass("acting_for", "no layer decided by a deputy")
+    bad = []
+    for x in deputies:
+        elsewhere = [
+            y.layer
+            for y in d.decisions
+            if y is not x and x.acting_for in (y.approver, y.acting_for)
+        ]
+        if x.acting_for in (x.approver, d.requested_by) or elsewhere:
+            bad.append(f"layer {x.layer}: {x.approver} for {x.acting_for}")
+    if bad:
+        return _fail(
+            "acting_for", "stood in for the deputy, the requester or a decider: " + "; ".join(bad)
+        )
+    return _pass(
+        "acting_for",
+        "; ".join(
+            f"layer {x.layer}: {x.approver} acting for {x.acting_for} (AB岗)" for x in deputies
+        ),
+    )
+
+
+def _after_the_fact(d: ExceptionDescription) -> Check:
+    """A ratification: executed before it was asked for, relied on by nothing afterwards."""
+    if not d.after_the_fact:
+        return _pass("after_the_fact", "asked for before it was executed")
+    if d.executed_at is None or d.executed_at > d.requested_at:
+        return _fail("after_the_fact", "a ratification whose execution is not before its request")
+    if d.uses:
+        return _fail("after_the_fact", f"a ratification relied on {len(d.uses)} time(s) later")
+    outcome = {
+        ExceptionStatus.RATIFIED: f"ratified by {len(d.decisions)} layer(s)",
+        ExceptionStatus.NOT_RATIFIED: f"not ratified (layer {d.refused_at_layer} rejected it)",
+    }.get(d.status, f"{d.status}, {len(d.decisions)} of {len(d.policy.layers)} layer(s) decided")
+    return _pass(
+        "after_the_fact",
+        f"after the fact: executed by {d.executed_by} at {d.executed_at.isoformat()} "
+        f"({d.execution}), ratification asked by {d.requested_by} at "
+        f"{d.requested_at.isoformat()}; {outcome}",
+    )
 
 
 def _layer(d: ExceptionDescription, layer: int) -> Any:

@@ -27,6 +27,8 @@ class ExceptionStatus(StrEnum):
     GRANTED = "granted"  # every layer approved, in order
     REFUSED = "refused"  # a layer rejected it
     WITHDRAWN = "withdrawn"
+    RATIFIED = "ratified"  # executed first, then every layer approved it after the fact
+    NOT_RATIFIED = "not_ratified"  # executed first, then a layer rejected it
 
     @property
     def is_closed(self) -> bool:
@@ -96,6 +98,13 @@ class LayerDecision(msgspec.Struct, kw_only=True):
     decided_at: datetime
     attendees: list[Attendee] = msgspec.field(default_factory=list)
     minutes_ref: str | None = None
+    acting_for: str | None = None  # AB岗: the absent holder of the post the approver stood in for
+
+    @property
+    def deciders(self) -> set[str]:
+        """Whom segregation of duties counts for this decision: the approver, and under AB岗 the
+        holder they stood in for too."""
+        return {self.approver} | ({self.acting_for} if self.acting_for else set())
 
 
 class Commitment(msgspec.Struct, kw_only=True):
@@ -141,10 +150,26 @@ class ExceptionRecord(msgspec.Struct, kw_only=True):
     decisions: list[LayerDecision] = msgspec.field(default_factory=list)
     closed_at: datetime | None = None
     used_at: datetime | None = None  # first acceptance or completion that relied on it
+    used_by: str | None = None
     post_audit: PostAuditSelection | None = None  # drawn when granted
     post_audit_draw: float | None = None
     commitments: list[Commitment] = msgspec.field(default_factory=list)
     audits: list[PostAudit] = msgspec.field(default_factory=list)
+    # A ratification (破例 first, approval after): who executed it, when, and what was done.
+    after_the_fact: bool = False
+    executed_by: str | None = None
+    executed_at: datetime | None = None
+    execution: str | None = None
+
+    @property
+    def deciders(self) -> set[str]:
+        """Everyone a decision so far counts for: approvers and the holders they stood in for."""
+        return {who for d in self.decisions for who in d.deciders}
+
+    @property
+    def executors(self) -> set[str]:
+        """Who executed it: the ratified act's executor, and whoever relied on it for the case."""
+        return {who for who in (self.executed_by, self.used_by) if who}
 
     @property
     def next_layer(self) -> int | None:

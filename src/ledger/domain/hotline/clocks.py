@@ -2,8 +2,11 @@
 
 The sign-for limit runs by urgency (1 working day; 15 / 30 wall-clock minutes), the reply limit by
 category (emergencies the same day). The reply clock starts at the lead dispatch, not at the
-sign-for, so a unit that does not sign stops no time; an extension moves only the clock of the
-round it was asked in.
+sign-for, so a unit that does not sign stops no time; an extension moves the clock of the round it
+was asked in, and the order's own clock (`HotlineTicket.order_clock`) by as many working days.
+The order's other deadlines: the first contact (响应率) from its first dispatch, 退单 within the
+window of the dispatch (longer for a complex order), 回访 the day after closure, and 通报批评 no
+sooner than `criticise_after` from the round's first 催办通知书.
 """
 
 from __future__ import annotations
@@ -12,7 +15,12 @@ from datetime import datetime
 
 from ledger.domain import clock, policy_clocks
 from ledger.domain.clock import Clock, ClockUpdate
-from ledger.domain.hotline.records import HotlineTicket, HotlineUrgency, TicketExtension
+from ledger.domain.hotline.records import (
+    HotlineTicket,
+    HotlineUrgency,
+    TicketDispatch,
+    TicketExtension,
+)
 from ledger.domain.policy import LimitRule, Timing
 from ledger.domain.values import TimeLimit
 
@@ -23,10 +31,31 @@ def sign_for_due(timing: Timing, ticket: HotlineTicket, dispatched_at: datetime)
     return policy_clocks.due_at(timing, rule.limit, dispatched_at)
 
 
-def return_window(timing: Timing, dispatched_at: datetime) -> tuple[datetime, LimitRule]:
-    """Until when the lead unit dispatched `dispatched_at` may 退单, and the rule that says so."""
-    rule = timing.policy.hotline.return_within
-    return policy_clocks.due_at(timing, rule.limit, dispatched_at), rule
+def return_window(timing: Timing, lead: TicketDispatch) -> tuple[datetime, LimitRule]:
+    """Until when the lead unit of `lead` may 退单, and the rule that says so: a dispatch the
+    hotline marked complex has the longer window."""
+    hotline = timing.policy.hotline
+    rule = hotline.return_within_complex if lead.complex else hotline.return_within
+    return policy_clocks.due_at(timing, rule.limit, lead.dispatched_at), rule
+
+
+def contact_due(timing: Timing, first_dispatched_at: datetime) -> datetime:
+    """When a unit must have first contacted the applicant (响应率 / 先行联系率)."""
+    return policy_clocks.due_at(
+        timing, timing.policy.hotline.contact_within.limit, first_dispatched_at
+    )
+
+
+def follow_up_due(timing: Timing, closed_at: datetime) -> datetime:
+    """When the 回访 of a closure is due: by phone, the day after it."""
+    return policy_clocks.due_at(timing, timing.policy.hotline.follow_up_within.limit, closed_at)
+
+
+def criticism_from(timing: Timing, noticed_at: datetime) -> tuple[datetime, LimitRule]:
+    """After when an order still overdue may be circulated (通报批评), counted from the round's
+    first 催办通知书, and the rule that says so."""
+    rule = timing.policy.hotline.criticise_after
+    return policy_clocks.due_at(timing, rule.limit, noticed_at), rule
 
 
 def reply_clock(timing: Timing, ticket: HotlineTicket, at: datetime) -> Clock:
@@ -57,6 +86,6 @@ def pending_extension(ticket: HotlineTicket) -> TicketExtension | None:
 
 
 def extended(timing: Timing, running: Clock, extension: TicketExtension) -> ClockUpdate:
-    """The reply clock lengthened by an approved extension's working days."""
+    """A clock (the round's or the order's) lengthened by an approved extension's working days."""
     longer = TimeLimit(value=running.limit.value + extension.working_days, unit=running.limit.unit)
     return clock.moved(running, timing.calendar, (), longer)

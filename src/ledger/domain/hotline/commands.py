@@ -35,5 +35,13 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "HotlineSupervised": ("supervise_ticket", None),
 }
 TIMED = frozenset(
-    {"HotlineDispatched", "HotlineReturnRequested", "HotlineExtensionDecided", "HotlineReopened"}
+    {
+        "HotlineDispatched",
+        "HotlineReturnRequested",
+        "HotlineExtensionDecided",
+        "HotlineReplyReviewed",
+        "HotlineClosed",
+        "HotlineReopened",
+        "HotlineSupervised",
+    }
 )

@@ -58,11 +58,16 @@ class DispatchCommands(TicketCommands):
             )
 
     class HotlineDispatched(TicketEvent):
+        """A lead dispatch starts the unit's reply clock; the first one is also the start of the
+        order's own clock (the same limit, kept through every 退单) and of its contact deadline."""
+
         unit: str
         role: UnitRole
         designated: bool
         sign_for_due: datetime | None
         reply_clock: Clock | None  # a lead dispatch starts the unit's reply clock
+        complex: bool = False  # the dispatcher's call: 退单 within the longer window
+        contact_due: datetime | None = None  # the first lead dispatch's: 响应率
 
         def fold(self, state: CaseState) -> None:
             ticket = self.ticket(state)
@@ -74,11 +79,15 @@ class DispatchCommands(TicketCommands):
                     dispatched_by=self.actor.id,
                     dispatched_at=self.occurred_at,
                     sign_for_due=self.sign_for_due,
+                    complex=self.complex,
                 )
             )
             if self.role is UnitRole.LEAD:
                 ticket.status = TicketStatus.DISPATCHED
                 ticket.reply_clock = clock.copied(self.reply_clock)
+                if ticket.rounds == 1:  # derived, so events stored before it replay to it too
+                    ticket.order_clock = clock.copied(self.reply_clock)
+                    ticket.contact_due = self.contact_due
 
     class HotlineSignedFor(TicketEvent):
         unit: str
@@ -140,9 +149,10 @@ class DispatchCommands(TicketCommands):
 
         closure: TicketClosure
         note: str
+        follow_up_due: datetime | None = None  # none for a redirected order
 
         def fold(self, state: CaseState) -> None:
-            close(self.ticket(state), self.closure, self.occurred_at)
+            close(self.ticket(state), self.closure, self.occurred_at, self.follow_up_due)
 
     # --- commands ----------------------------------------------------------------------------
 
@@ -174,15 +184,18 @@ class DispatchCommands(TicketCommands):
         unit: str,
         role: UnitRole,
         designated: bool,
+        complex: bool = False,
     ) -> None:
         ticket = self._open_ticket(ticket_id)
-        reply_clock = None
+        reply_clock = contact_due = None
         if role is UnitRole.LEAD:
             _check_lead_dispatch(ticket, designated)
             if timing is not None:
                 reply_clock = clocks.reply_clock(timing, ticket, occurred_at)
+                if ticket.rounds == 0:
+                    contact_due = clocks.contact_due(timing, occurred_at)
         else:
-            _check_assisting_dispatch(ticket, unit, designated)
+            _check_assisting_dispatch(ticket, unit, designated, complex)
         sign_for_due = None
         if timing is not None:
             sign_for_due = clocks.sign_for_due(timing, ticket, occurred_at)
@@ -196,6 +209,8 @@ class DispatchCommands(TicketCommands):
             designated=designated,
             sign_for_due=sign_for_due,
             reply_clock=reply_clock,
+            complex=complex,
+            contact_due=contact_due,
         )
 
     def sign_for_ticket(self, *, actor: Actor, occurred_at: datetime, ticket_id: UUID) -> None:
@@ -233,7 +248,7 @@ class DispatchCommands(TicketCommands):
                 "hotline.designated_cannot_return", "a designated unit (指定承办) must handle it"
             )
         if timing is not None:
-            window, rule = clocks.return_window(timing, lead.dispatched_at)
+            window, rule = clocks.return_window(timing, lead)
             if occurred_at > window:
                 raise RuleViolation(
                     "hotline.return_window_passed",
@@ -267,6 +282,7 @@ class DispatchCommands(TicketCommands):
         *,
         actor: Actor,
         occurred_at: datetime,
+        timing: Timing | None,
         ticket_id: UUID,
         closure: TicketClosure,
         note: str,
@@ -280,6 +296,9 @@ class DispatchCommands(TicketCommands):
             raise RuleViolation(
                 "hotline.already_dispatched", "a unit has the order: it closes on its reply"
             )
+        follow_up_due = None
+        if timing is not None and closure is not TicketClosure.REDIRECTED:
+            follow_up_due = clocks.follow_up_due(timing, occurred_at)
         self.trigger_event(
             self.HotlineClosed,
             actor=actor,
@@ -287,6 +306,7 @@ class DispatchCommands(TicketCommands):
             ticket_id=ticket_id,
             closure=closure,
             note=note,
+            follow_up_due=follow_up_due,
         )
 
 
@@ -309,12 +329,19 @@ def _check_lead_dispatch(ticket: HotlineTicket, designated: bool) -> None:
         )
 
 
-def _check_assisting_dispatch(ticket: HotlineTicket, unit: str, designated: bool) -> None:
-    """An assisting unit (协办) joins the round of a lead unit, once, and is never designated."""
+def _check_assisting_dispatch(
+    ticket: HotlineTicket, unit: str, designated: bool, complex: bool
+) -> None:
+    """An assisting unit (协办) joins the round of a lead unit, once, and is never designated;
+    only the lead may 退单, so only a lead dispatch is marked complex."""
     if ticket.lead is None:
         raise RuleViolation("hotline.no_lead_unit", "dispatch a lead unit first")
     if designated:
         raise RuleViolation("hotline.designation_too_early", "only the lead unit is designated")
+    if complex:
+        raise RuleViolation(
+            "hotline.complex_needs_lead", "only the lead unit may 退单: mark its dispatch complex"
+        )
     if ticket.dispatch_to(unit) is not None:
         raise RuleViolation("hotline.already_dispatched_to_unit", f"{unit} already has this order")
 

@@ -8,8 +8,9 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain import clock
-from ledger.domain.clock import ClockUpdate
+from ledger.domain.clock import Clock, ClockUpdate
 from ledger.domain.errors import RuleViolation
+from ledger.domain.hotline import clocks
 from ledger.domain.hotline.clocks import extended, pending_extension
 from ledger.domain.hotline.records import (
     ReviewResult,
@@ -49,9 +50,13 @@ class HandlingCommands(TicketCommands):
             )
 
     class HotlineExtensionDecided(TicketEvent):
+        """An approved extension lengthens the round's reply clock and the order's clock by the
+        same working days (the applicant is told the order's new date)."""
+
         decision: Decision
         opinion: str
         clock: ClockUpdate | None  # an approved extension lengthens the reply limit
+        order_clock: ClockUpdate | None = None
 
         def fold(self, state: CaseState) -> None:
             ticket = self.ticket(state)
@@ -59,7 +64,11 @@ class HandlingCommands(TicketCommands):
             extension.decision = self.decision
             extension.decided_by = self.actor.id
             extension.decided_at = self.occurred_at
+            order_update = self.order_clock
+            if order_update is None and _same_clock(ticket.order_clock, ticket.reply_clock):
+                order_update = self.clock  # stored before order clocks: the first round's
             clock.move(ticket.reply_clock, self.clock)
+            clock.move(ticket.order_clock, order_update)
 
     class HotlineReplied(TicketEvent):
         text: str
@@ -82,6 +91,7 @@ class HandlingCommands(TicketCommands):
 
         result: ReviewResult
         opinion: str
+        follow_up_due: datetime | None = None  # a pass: the 回访, the day after
 
         def fold(self, state: CaseState) -> None:
             ticket = self.ticket(state)
@@ -91,7 +101,7 @@ class HandlingCommands(TicketCommands):
             reply.reviewed_at = self.occurred_at
             reply.review_opinion = self.opinion
             if self.result is ReviewResult.PASS:
-                close(ticket, TicketClosure.REPLIED, self.occurred_at)
+                close(ticket, TicketClosure.REPLIED, self.occurred_at, self.follow_up_due)
             else:
                 ticket.status = TicketStatus.IN_PROGRESS
 
@@ -148,10 +158,12 @@ class HandlingCommands(TicketCommands):
         pending = pending_extension(ticket)
         if pending is None:
             raise RuleViolation("hotline.no_extension_pending", "no extension awaits a decision")
-        update = None
-        running = ticket.reply_clock
-        if decision is Decision.APPROVE and timing is not None and running is not None:
-            update = extended(timing, running, pending)
+        update = order_update = None
+        if decision is Decision.APPROVE and timing is not None:
+            if ticket.reply_clock is not None:
+                update = extended(timing, ticket.reply_clock, pending)
+            if ticket.order_clock is not None:
+                order_update = extended(timing, ticket.order_clock, pending)
         self.trigger_event(
             self.HotlineExtensionDecided,
             actor=actor,
@@ -159,6 +171,7 @@ class HandlingCommands(TicketCommands):
             ticket_id=ticket_id,
             decision=decision,
             clock=update,
+            order_clock=order_update,
             **fields,
         )
 
@@ -176,15 +189,38 @@ class HandlingCommands(TicketCommands):
         )
 
     def review_ticket_reply(
-        self, *, actor: Actor, occurred_at: datetime, ticket_id: UUID, **fields: Any
+        self,
+        *,
+        actor: Actor,
+        occurred_at: datetime,
+        timing: Timing | None,
+        ticket_id: UUID,
+        result: ReviewResult,
+        **fields: Any,
     ) -> None:
         ticket = self._open_ticket(ticket_id)
         if ticket.status is not TicketStatus.REPLIED:
             raise RuleViolation("hotline.no_reply_to_review", f"the order is {ticket.status}")
+        follow_up_due = None
+        if result is ReviewResult.PASS and timing is not None:
+            follow_up_due = clocks.follow_up_due(timing, occurred_at)
         self.trigger_event(
             self.HotlineReplyReviewed,
             actor=actor,
             occurred_at=occurred_at,
             ticket_id=ticket_id,
+            result=result,
+            follow_up_due=follow_up_due,
             **fields,
         )
+
+
+def _same_clock(order: Clock | None, round_clock: Clock | None) -> bool:
+    """Whether the order's clock is still the first round's, as it was when events were stored
+    without an order clock update of their own."""
+    return (
+        order is not None
+        and round_clock is not None
+        and (order.started_at, order.due_at, order.limit)
+        == (round_clock.started_at, round_clock.due_at, round_clock.limit)
+    )

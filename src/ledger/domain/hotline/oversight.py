@@ -50,7 +50,8 @@ class OversightCommands(TicketCommands):
             )
 
     class HotlineReopened(TicketEvent):
-        """重办: the lead unit handles it again, on a new reply clock."""
+        """重办: the lead unit handles it again, on a new reply clock, which is also the order's
+        new clock (the citizen's total wait still runs from the first call)."""
 
         reason: str
         reply_clock: Clock | None
@@ -62,6 +63,8 @@ class OversightCommands(TicketCommands):
             ticket.closed_at = None
             ticket.reopen_count += 1
             ticket.reply_clock = clock.copied(self.reply_clock)
+            ticket.order_clock = clock.copied(self.reply_clock)
+            ticket.follow_up_due = None
 
     class HotlineMerged(TicketEvent):
         """并单: a duplicate is linked to its master order, never deleted."""
@@ -188,11 +191,14 @@ class OversightCommands(TicketCommands):
         *,
         actor: Actor,
         occurred_at: datetime,
+        timing: Timing | None,
         ticket_id: UUID,
         level: SupervisionLevel,
         note: str,
     ) -> None:
-        """催办 at any time a unit has the order; 督办单 and 通报 once it is overdue."""
+        """催办 at any time a unit has the order; 催办通知书 once it is overdue; 通报批评 only once
+        the policy's `criticise_after` has run from the round's first 催办通知书 (domain brief
+        §1.5: "通报批评 if still overdue 5 working days later")."""
         ticket = self._open_ticket(ticket_id)
         running = ticket.reply_clock
         if running is None:
@@ -202,6 +208,8 @@ class OversightCommands(TicketCommands):
                 "hotline.not_overdue",
                 f"a {level} follows the deadline ({running.due_at.isoformat()}); 催办 before it",
             )
+        if level is SupervisionLevel.CIRCULATED:
+            _check_criticism(ticket.supervisions, running, timing, occurred_at)
         self.trigger_event(
             self.HotlineSupervised,
             actor=actor,
@@ -209,4 +217,31 @@ class OversightCommands(TicketCommands):
             ticket_id=ticket_id,
             level=level,
             note=note,
+        )
+
+
+def _check_criticism(
+    supervisions: list[tuple[SupervisionLevel, datetime]],
+    running: Clock,
+    timing: Timing | None,
+    at: datetime,
+) -> None:
+    """通报批评 follows a 催办通知书 of the unit's current clock by the policy's limit."""
+    notices = [t for level, t in supervisions if level is SupervisionLevel.NOTICE]
+    notices = [t for t in notices if t >= running.started_at]
+    if not notices:
+        raise RuleViolation(
+            "hotline.criticism_without_notice",
+            "通报批评 follows a 催办通知书 issued on the unit's current deadline",
+        )
+    if timing is None:
+        raise RuleViolation(
+            "hotline.criticism_too_early", "no policy to count the wait after the 催办通知书"
+        )
+    allowed_after, rule = clocks.criticism_from(timing, notices[0])
+    if at <= allowed_after:
+        raise RuleViolation(
+            "hotline.criticism_too_early",
+            f"通报批评 only after {allowed_after.isoformat()}, {rule.value} {rule.unit} after the "
+            f"催办通知书 ({rule.source.cite()})",
         )

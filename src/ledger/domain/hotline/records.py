@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -96,6 +96,7 @@ class TicketDispatch(msgspec.Struct, kw_only=True):
     signed_for_at: datetime | None = None
     signed_for_by: str | None = None
     returned_at: datetime | None = None  # an approved 退单 ended this round
+    complex: bool = False  # marked by the dispatcher: 退单 within the longer window
 
 
 class ReturnRequest(msgspec.Struct, kw_only=True):
@@ -151,8 +152,12 @@ class FollowUp(msgspec.Struct, kw_only=True):
 class HotlineTicket(msgspec.Struct, kw_only=True):
     """A 12345 work order on the case, as its events built it; clocks are frozen by them.
 
-    `reply_clock` runs from the lead dispatch, not the sign-for, so a unit that does not sign
-    stops no time ("只要部门不点签收,计时器就不开始跳" is the failure it avoids).
+    Two clocks, both from a lead dispatch, not the sign-for, so a unit that does not sign stops
+    no time ("只要部门不点签收,计时器就不开始跳" is the failure it avoids). `reply_clock` is the
+    current round's unit's (an approved 退单 ends it, the next dispatch starts another): units
+    are assessed on it. `order_clock` is the order's, started by its first dispatch and kept
+    through every 退单 and 改派, so the order stays due while it waits for a unit and 按时办结率
+    sees the citizen's deadline. Approved extensions lengthen both; a 重办 starts both again.
     """
 
     ticket_id: UUID
@@ -167,13 +172,16 @@ class HotlineTicket(msgspec.Struct, kw_only=True):
     dispatches: list[TicketDispatch] = msgspec.field(default_factory=list)
     returns: list[ReturnRequest] = msgspec.field(default_factory=list)
     reply_clock: Clock | None = None
+    order_clock: Clock | None = None
     extensions: list[TicketExtension] = msgspec.field(default_factory=list)
+    contact_due: datetime | None = None  # 响应率: the first contact, from the first dispatch
     first_contact_at: datetime | None = None
     contacts: int = 0
     replies: list[TicketReply] = msgspec.field(default_factory=list)
     closure: TicketClosure | None = None
     closed_at: datetime | None = None
     first_closed_at: datetime | None = None
+    follow_up_due: datetime | None = None  # 回访 of the current closure (none if redirected)
     follow_ups: list[FollowUp] = msgspec.field(default_factory=list)
     reopen_count: int = 0
     merged_into_case: UUID | None = None
@@ -191,6 +199,20 @@ class HotlineTicket(msgspec.Struct, kw_only=True):
     def rounds(self) -> int:
         """Lead dispatches so far: the 派单 rounds the order went through."""
         return sum(1 for d in self.dispatches if d.role is UnitRole.LEAD)
+
+    @property
+    def closure_follow_up(self) -> FollowUp | None:
+        """The first 回访 of the current closure (None while open or not yet followed up)."""
+        if self.closed_at is None:
+            return None
+        closed_at = self.closed_at
+        return next((f for f in self.follow_ups if f.at >= closed_at), None)
+
+    def total_wait(self, now: datetime) -> timedelta:
+        """How long the citizen has waited: from the call to the closure, or to `now` while the
+        order is open (a merged duplicate's wait goes on in its master's); every 退单 round and
+        every 重办 counted."""
+        return (self.closed_at or now) - self.received_at
 
     def dispatch_to(self, unit: str | None) -> TicketDispatch | None:
         """The live dispatch (lead or assisting) of this round to `unit`."""

@@ -27,12 +27,16 @@ class TicketEvent(CaseEvent):
         return found
 
 
-def close(ticket: HotlineTicket, closure: TicketClosure, at: datetime) -> None:
-    """Fold a closure (a passed review, or the hotline's own) into the order."""
+def close(
+    ticket: HotlineTicket, closure: TicketClosure, at: datetime, follow_up_due: datetime | None
+) -> None:
+    """Fold a closure (a passed review, or the hotline's own) and its 回访 deadline into the
+    order."""
     ticket.status = TicketStatus.CLOSED
     ticket.closure = closure
     ticket.closed_at = at
     ticket.first_closed_at = ticket.first_closed_at or at
+    ticket.follow_up_due = follow_up_due
 
 
 class TicketCommands(CaseCommands):

@@ -5,6 +5,7 @@ feedback, re-rating (domain brief §2; GB/T 39734-2020).
 One service, one rating (一次一评); where the centre's policy sets a default (广东: 基本满意 after 7
 days), the ledger's timer records it, tagged `default`, so rates can be shown with and without
 defaults. Who rated is never recorded on the rating: the views built from it cannot expose it.
+Who may record one (the rater's channel, never the staff who served the case): `raters`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ledger.domain import policy_clocks
 from ledger.domain.errors import RuleViolation
 from ledger.domain.events import CaseCommands, CaseEvent
 from ledger.domain.policy import Timing
+from ledger.domain.ratings.raters import refuse_staff_rating
 from ledger.domain.ratings.records import (
     BAD_REVIEW_LEVEL,
     BadReview,
@@ -133,6 +135,8 @@ class RatingCommands(CaseCommands):
             )
         elif level is None or channel is None:
             raise RuleViolation("rating.level_missing", "a rating gives its level and channel")
+        else:
+            refuse_staff_rating(actor, self.state, channel)
         rectify_due = None
         if level <= BAD_REVIEW_LEVEL and timing is not None:
             limit = timing.policy.rating.rectification.limit
@@ -216,6 +220,7 @@ class RatingCommands(CaseCommands):
             raise RuleViolation("bad_review.not_rectified", "the rater re-rates the rectification")
         if bad.rerated_at is not None:
             raise RuleViolation("bad_review.already_rerated", "the rectification was re-rated")
+        refuse_staff_rating(actor, self.state, None)
         self.trigger_event(
             self.ReRated, actor=actor, occurred_at=occurred_at, rating_id=rating_id, **fields
         )

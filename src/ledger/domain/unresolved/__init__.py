@@ -1,2 +1,3 @@
-"""办不成事 reports on a case: their records, and the commands and events that build them.
-May import the rest of ledger.domain only (stdlib, msgspec and eventsourcing.domain outside it)."""
+"""办不成事 reports on a case and the consultations its windows answer: their records, deadlines,
+and the commands and events that build them. May import the rest of ledger.domain only (stdlib,
+msgspec and eventsourcing.domain outside it)."""

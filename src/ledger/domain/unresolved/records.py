@@ -1,5 +1,7 @@
 """A 办不成事 report as its events build it: the three axes it is classified on (cause,
-resolvability, tier), its 专班, root causes and process fixes (seed 004; domain brief §3)."""
+resolvability, tier), the unit and window it concerns, its 专班, the 反馈 to the applicant and the
+核查 of it, root causes and process fixes (seed 004; domain brief §3); and the consultations the
+window answers (seed 001), counted beside the reports."""
 
 from __future__ import annotations
 
@@ -46,10 +48,21 @@ class UnresolvedClosure(StrEnum):
     EXCLUDED_OWN_CAUSE = "excluded_own_cause"  # the applicant's own cause: not 办不成事
     OUT_OF_SCOPE = "out_of_scope"  # 涉法涉诉涉访, disputes between citizens, ...
     REDIRECTED = "redirected"  # 12345, 信访, courts
+    CONSULTATION_ONLY = "consultation_only"  # only a question: answered, the way shown
 
     @property
     def needs_explanation(self) -> bool:
         return self is not UnresolvedClosure.RESOLVED
+
+
+class FeedbackMethod(StrEnum):
+    """How the applicant was told (反馈)."""
+
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    WECHAT = "wechat"
+    SMS = "sms"
+    WRITTEN = "written"  # a letter or the 《工作单》 handed over
 
 
 class SpecialTeam(msgspec.Struct, kw_only=True):
@@ -83,8 +96,35 @@ class ImprovementAction(msgspec.Struct, kw_only=True):
     result: str | None = None
 
 
+class Feedback(msgspec.Struct, kw_only=True):
+    """反馈: the outcome the applicant was told, how, and what they said back."""
+
+    outcome: UnresolvedClosure
+    method: FeedbackMethod
+    content: str
+    response: str | None
+    given_by: str
+    given_at: datetime
+
+
+class Verification(msgspec.Struct, kw_only=True):
+    """核查: someone independent of the report checks the outcome fed back; not confirmed, the
+    report goes back to its handlers for another 反馈."""
+
+    confirmed: bool
+    note: str
+    feedback_no: int  # how many 反馈 there were when it was made: it checks the last of them
+    verified_by: str
+    verified_at: datetime
+
+
 class UnresolvedReport(msgspec.Struct, kw_only=True):
-    """A 办不成事 report: its three axes, clock by tier, 专班, closure, causes and fixes."""
+    """A 办不成事 report: its three axes, clock, 专班, 反馈 and 核查, closure, causes and fixes.
+
+    `unit` and `window` are those the report concerns (where the matter got stuck; by default the
+    case's when it was reported); None on a report recorded before they were kept.
+    `negative_answer`: filed with a refusal (否定答复报告), not by the applicant.
+    """
 
     report_id: UUID
     cause: UnresolvedCause
@@ -102,3 +142,30 @@ class UnresolvedReport(msgspec.Struct, kw_only=True):
     closed_at: datetime | None = None
     root_causes: list[RootCause] = msgspec.field(default_factory=list)
     actions: list[ImprovementAction] = msgspec.field(default_factory=list)
+    unit: str | None = None
+    window: str | None = None
+    negative_answer: bool = False
+    feedbacks: list[Feedback] = msgspec.field(default_factory=list)
+    verifications: list[Verification] = msgspec.field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        """The last 反馈 was checked and confirmed (a 核查 after it, the last one, confirmed)."""
+        if not self.feedbacks or not self.verifications:
+            return False
+        last = self.verifications[-1]
+        return last.confirmed and last.feedback_no == len(self.feedbacks)
+
+
+class Consultation(msgspec.Struct, kw_only=True):
+    """A question the window answered (咨询), counted so the demand shows (seed 001: most of the
+    办不成事 window's work, "未必登记到表格中"). The case's matter is what was asked about."""
+
+    consultation_id: UUID
+    question: str
+    answer: str
+    referred_to: str | None
+    unit: str
+    window: str | None
+    recorded_by: str
+    recorded_at: datetime

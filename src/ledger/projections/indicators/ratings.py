@@ -38,6 +38,7 @@ class RatingRow(msgspec.Struct, frozen=True, kw_only=True):
     excluded: bool
     rectify_due: datetime | None
     rectified_at: datetime | None
+    real_name: bool = False
 
 
 class RatingIndicators(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,6 +50,8 @@ class RatingIndicators(msgspec.Struct, frozen=True, kw_only=True):
     good_rate_without_default: Rate
     active_rate: Rate
     rectify_on_time_rate: Rate
+    rectify_rate: Rate
+    real_name_follow_up_rate: Rate
 
 
 def needs_rectification(r: RatingRow) -> bool:
@@ -71,6 +74,17 @@ def rectify_outcome(r: RatingRow, p: Period, now: datetime) -> bool | None:
     return r.rectified_at is not None and r.rectified_at <= due
 
 
+def is_real_name_bad(r: RatingRow) -> bool:
+    """A real-name 差评 (level ≤ 2) not excluded: the 实名差评回访率 cohort."""
+    return r.real_name and r.level <= BAD_REVIEW_LEVEL and not r.excluded
+
+
+def is_followed_up(r: RatingRow) -> bool:
+    """The rater was called back: the named person's call that verifies the 差评 (核实,
+    `BadReviewVerified`), step 2 of the 差评 workflow (domain brief §2, S13), is recorded."""
+    return r.validity is not None
+
+
 def is_active(r: RatingRow) -> bool:
     """An active rating (主动评价): not a default one and not excluded."""
     return not r.is_default and not r.excluded
@@ -88,6 +102,9 @@ class RatingsTally:
     completed_rated: int = 0
     rectify_counted: int = 0
     rectified_on_time: int = 0
+    rectified: int = 0
+    real_name_bad: int = 0
+    real_name_followed_up: int = 0
 
     def add_rating(self, r: RatingRow, p: Period, now: datetime) -> bool:
         touched = False
@@ -101,11 +118,15 @@ class RatingsTally:
                 self.bad += r.level <= BAD_REVIEW_LEVEL
                 self.good += r.level >= 3
                 self.good_active += r.level >= 3 and not r.is_default
+            if is_real_name_bad(r):
+                self.real_name_bad += 1
+                self.real_name_followed_up += is_followed_up(r)
         outcome = rectify_outcome(r, p, now)
         if outcome is not None:
             touched = True
             self.rectify_counted += 1
             self.rectified_on_time += outcome
+            self.rectified += r.rectified_at is not None and r.rectified_at <= now
         return touched
 
     def add_completed(self, rated: bool) -> None:
@@ -130,6 +151,17 @@ class RatingsTally:
             active_rate=rate(self.completed_rated, self.completed),
             # 差评整改按时率 (see rectify_outcome).
             rectify_on_time_rate=rate(self.rectified_on_time, self.rectify_counted),
+            # 差评整改率 = 差评 rectified (by now, on time or late) ÷ 差评 due for rectification:
+            # the cohort of 差评整改按时率 (rectify_outcome: needs rectification, and rectify_due in
+            # P and passed, or rectified in P), so the two share a denominator and a 差评 late but
+            # done counts here and not there. Named in domain brief §2 Metrics [I], where
+            # definitions vary: this one is the ledger's choice.
+            rectify_rate=rate(self.rectified, self.rectify_counted),
+            # 实名差评回访率 = real-name 差评 rated in P (not excluded) whose rater was called
+            # back (is_followed_up, by now) ÷ real-name 差评 rated in P (not excluded). Target
+            # 100% (domain brief §2, S13: "Real-name 差评 回访(整改)率: 100%"; the Sichuan city's
+            # rule: "确保回访率达100%"). A 差评 without a real name cannot be called back.
+            real_name_follow_up_rate=rate(self.real_name_followed_up, self.real_name_bad),
         )
 
 

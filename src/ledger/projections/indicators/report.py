@@ -4,11 +4,13 @@
 **Groups.** Each row has one key per grouping, or none (it then counts in the total only, and
 the group's section is null):
 
-| grouping   | cases          | dispatches | tickets                   | 办不成事    | ratings     |
+| grouping   | cases          | dispatches | tickets                   | 办不成事¹   | ratings     |
 |------------|----------------|------------|---------------------------|-------------|-------------|
 | department | department     | unit       | lead_unit (null: no unit) | department  | department  |
-| window     | window         | -          | -                         | -           | window      |
+| window     | window         | -          | -                         | window      | window      |
 | matter     | matter_code    | -          | -                         | matter_code | matter_code |
+
+¹ A report by the window it concerns, a consultation by where it was answered (`unresolved`).
 
 A group is listed when anything counts in it.
 """
@@ -21,14 +23,14 @@ from datetime import datetime
 import msgspec
 
 from ledger.projections.indicators.grouping import GroupBy, in_key_order
-from ledger.projections.indicators.hotline import (
-    DispatchRow,
+from ledger.projections.indicators.hotline import DispatchRow, TicketRow
+from ledger.projections.indicators.hotline_tally import (
     HotlineIndicators,
     HotlineTally,
-    TicketRow,
     tally_hotline,
 )
 from ledger.projections.indicators.period import Period
+from ledger.projections.indicators.promises import Promises
 from ledger.projections.indicators.ratings import (
     RatingIndicators,
     RatingRow,
@@ -37,15 +39,19 @@ from ledger.projections.indicators.ratings import (
 )
 from ledger.projections.indicators.timeliness import CaseRow, Indicators, timeliness
 from ledger.projections.indicators.unresolved import (
+    ConsultationRow,
     UnresolvedIndicators,
     UnresolvedRow,
     UnresolvedTally,
     tally_unresolved,
 )
 
-DEFINITIONS_VERSION = "2"
+DEFINITIONS_VERSION = "3"
 """Bumped whenever an indicator's definition (here and in the modules beside) changes: reports
-with different versions are not comparable."""
+with different versions are not comparable. 3: 12345 按时办结率 on the order's clock, 及时签收率
+per order; 办不成事 per window, with consultations and 否定答复 reports; 差评整改率 and
+实名差评回访率; cases withdrawn before their deadline leave 按时办结率; 零跑动率, 承诺时限压缩率
+and the 5-day notice (issue 17)."""
 
 
 class PushbackRows(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,6 +59,7 @@ class PushbackRows(msgspec.Struct, frozen=True, kw_only=True):
     tickets: list[TicketRow] = msgspec.field(default_factory=list)
     unresolved: list[UnresolvedRow] = msgspec.field(default_factory=list)
     ratings: list[RatingRow] = msgspec.field(default_factory=list)
+    consultations: list[ConsultationRow] = msgspec.field(default_factory=list)
 
 
 class Group(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,7 +70,6 @@ class Group(msgspec.Struct, frozen=True, kw_only=True):
     hotline: HotlineIndicators | None
     """Null when the grouping does not apply to 12345 orders (window, matter)."""
     unresolved: UnresolvedIndicators | None
-    """Null when grouping by window."""
     ratings: RatingIndicators | None
 
 
@@ -80,20 +86,26 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def report(
-    cases: Iterable[CaseRow], rows: PushbackRows, p: Period, group_by: GroupBy, now: datetime
+    cases: Iterable[CaseRow],
+    rows: PushbackRows,
+    p: Period,
+    group_by: GroupBy,
+    now: datetime,
+    promises: Promises | None = None,
 ) -> Report:
-    """The timeliness indicators (`timeliness.timeliness`) with the pushback sections, per group
-    and in total."""
+    """The timeliness indicators (`timeliness.timeliness`, with the matters' limits `promises`)
+    with the pushback sections, per group and in total."""
     cases = list(cases)
-    base = timeliness(cases, p, group_by, now)
+    base = timeliness(cases, p, group_by, now, promises)
     listed: dict[str | None, str | None] = {g.key: g.matter_name for g in base.groups}
     by_case = {g.key: g.indicators for g in base.groups}
     empty = timeliness((), p, group_by, now).total
     hotline_applies = group_by is GroupBy.DEPARTMENT
-    unresolved_applies = group_by is not GroupBy.WINDOW
 
     total_h, hotline = tally_hotline(rows.dispatches, rows.tickets, p, now, grouped=hotline_applies)
-    total_u, unresolved, names = tally_unresolved(rows.unresolved, p, now, group_by)
+    total_u, unresolved, names = tally_unresolved(
+        rows.unresolved, p, now, group_by, rows.consultations
+    )
     total_r, ratings = tally_ratings(cases, rows.ratings, p, now, group_by)
     for key in hotline.keys() | unresolved.keys() | ratings.keys():
         if key not in listed:
@@ -102,14 +114,13 @@ def report(
     groups = []
     for key, name in in_key_order(listed):
         h = hotline.get(key, HotlineTally()) if hotline_applies else None
-        u = unresolved.get(key, UnresolvedTally()) if unresolved_applies else None
         groups.append(
             Group(
                 key=key,
                 matter_name=name,
                 indicators=by_case.get(key, empty),
                 hotline=h.indicators() if h is not None else None,
-                unresolved=u.indicators() if u is not None else None,
+                unresolved=unresolved.get(key, UnresolvedTally()).indicators(),
                 ratings=ratings.get(key, RatingsTally()).indicators(),
             )
         )

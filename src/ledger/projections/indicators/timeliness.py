@@ -11,6 +11,9 @@ at least one of its cases counts as received, accepted, completed or due in P.
 
 - **办结 (completed).** A case whose status is `completed` with an outcome other than
   `withdrawn`. Withdrawn cases and refused cases (`refused`, 不予受理) are not 办结.
+- **Withdrawn (撤回, 退办).** A case withdrawn before its deadline is not 应办结 (neither on time
+  nor overdue); one withdrawn after it is due and overdue. Decided once, in
+  `ledger.domain.clock.held_to_deadline`, which `is_due` asks.
 
 The 12345, 办不成事 and 好差评 indicators (added in version 2) live beside their code in
 `hotline`, `unresolved` and `ratings`, under the same conventions; `report` joins them with these.
@@ -31,9 +34,11 @@ from uuid import UUID
 
 import msgspec
 
+from ledger.domain.clock import held_to_deadline
 from ledger.domain.values import CaseStatus, Outcome
 from ledger.projections.indicators.grouping import GroupBy, MatterNames, group_key, in_key_order
 from ledger.projections.indicators.period import Period
+from ledger.projections.indicators.promises import Promises
 from ledger.projections.indicators.rates import Rate, rate, round_half_up
 
 WORKING_DAY_SECONDS = 86_400
@@ -60,6 +65,11 @@ class CaseRow(msgspec.Struct, frozen=True, kw_only=True):
     notice_violations: int
     case_id: UUID | None = None
     """Only 主动评价率 reads it (`ratings`)."""
+    centre: str = ""
+    """Only 承诺时限压缩率 reads it: whose policy the matter's limits come from."""
+    notice_at: datetime | None = None
+    notice_due_at: datetime | None = None
+    """The first 补正 notice and its 5-day limit (行政许可法 第三十二条), when it recorded one."""
 
 
 class WorkingDays(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,6 +97,11 @@ class Indicators(msgspec.Struct, frozen=True, kw_only=True):
     working_days: WorkingDays
     notice_violations: int
     cases_with_notice_violations: int
+    zero_visit_rate: Rate
+    notices: int
+    notice_in_time_rate: Rate
+    deemed_accepted: int
+    promise_compression: Rate
 
 
 class Group(msgspec.Struct, frozen=True, kw_only=True):
@@ -139,8 +154,18 @@ def is_completed_in_cohort(row: CaseRow, p: Period) -> bool:
 
 def is_due(row: CaseRow, p: Period, now: datetime) -> bool:
     """due (应办结): the case has a clock whose due_at is in P and due_at ≤ now (only deadlines
-    already passed count; due_at includes approved extensions and finished pauses)."""
-    return row.due_at is not None and p.contains(row.due_at) and row.due_at <= now
+    already passed count; due_at includes approved extensions and finished pauses), and it is held
+    to that deadline: not withdrawn before it (`held_to_deadline`)."""
+    return (
+        row.due_at is not None
+        and p.contains(row.due_at)
+        and row.due_at <= now
+        and held_to_deadline(
+            row.due_at,
+            closed_at=row.closed_at,
+            withdrawn=row.status == _COMPLETED and row.outcome == _WITHDRAWN,
+        )
+    )
 
 
 def is_on_time(row: CaseRow, p: Period, now: datetime) -> bool:
@@ -159,6 +184,21 @@ def is_extended(row: CaseRow, p: Period) -> bool:
     return is_accepted(row, p) and row.extensions_approved >= 1
 
 
+def is_noticed(row: CaseRow, p: Period) -> bool:
+    """noticed: the first 补正 notice (一次性告知), one recording its 5-day limit, given in P."""
+    return row.notice_due_at is not None and p.contains(row.notice_at)
+
+
+def is_noticed_in_time(row: CaseRow, p: Period) -> bool:
+    """noticed in time: noticed in P, no later than its limit (5 working days after receipt)."""
+    return (
+        is_noticed(row, p)
+        and row.notice_at is not None
+        and row.notice_due_at is not None
+        and row.notice_at <= row.notice_due_at
+    )
+
+
 class Counted(NamedTuple):
     """What one case counts as in P: each predicate above, evaluated once."""
 
@@ -169,6 +209,8 @@ class Counted(NamedTuple):
     due: bool
     on_time: bool
     extended: bool
+    noticed: bool
+    noticed_in_time: bool
 
     @classmethod
     def of(cls, row: CaseRow, p: Period, now: datetime) -> Counted:
@@ -180,12 +222,14 @@ class Counted(NamedTuple):
             due=is_due(row, p, now),
             on_time=is_on_time(row, p, now),
             extended=is_extended(row, p),
+            noticed=is_noticed(row, p),
+            noticed_in_time=is_noticed_in_time(row, p),
         )
 
     @property
     def at_all(self) -> bool:
-        """Received, accepted, completed or due in P: what lists a case's group."""
-        return self.received or self.accepted or self.completed or self.due
+        """Received, accepted, completed, due or noticed in P: what lists a case's group."""
+        return self.received or self.accepted or self.completed or self.due or self.noticed
 
 
 # --- tallies ------------------------------------------------------------------------------------
@@ -203,6 +247,10 @@ class _Tally:
     on_time: int = 0
     extended: int = 0
     one_visit: int = 0
+    zero_visits: int = 0
+    noticed: int = 0
+    noticed_in_time: int = 0
+    matters: set[tuple[str, str]] = field(default_factory=set)
     handoffs: int = 0
     visits: int = 0
     notice_violations: int = 0
@@ -219,15 +267,20 @@ class _Tally:
         self.accepted += counted.accepted
         self.cohort_completed += counted.completed_in_cohort
         self.extended += counted.extended
+        self.noticed += counted.noticed
+        self.noticed_in_time += counted.noticed_in_time
+        self.matters.add((row.centre, row.matter_code))
         if counted.completed:
             self.completed += 1
             self.one_visit += row.visits <= 1
+            self.zero_visits += row.visits == 0
             if row.working_seconds is not None:
                 self.working_seconds.append(row.working_seconds)
         self.due += counted.due
         self.on_time += counted.on_time
 
-    def indicators(self) -> Indicators:
+    def indicators(self, promises: Promises) -> Indicators:
+        limits = [promises[m] for m in sorted(self.matters) if m in promises]
         return Indicators(
             received=self.received,
             accepted=self.accepted,
@@ -255,11 +308,36 @@ class _Tally:
             # violation flags; cases_with_notice_violations: those with at least one.
             notice_violations=self.notice_violations,
             cases_with_notice_violations=self.cases_with_notice_violations,
+            # 零跑动率: completed cases with visits = 0 ÷ completed (`visits`: 跑动次数 on the
+            # case; domain brief §6, e.g. 梅州's ≥20% target, S29).
+            zero_visit_rate=rate(self.zero_visits, self.completed),
+            # 一次性告知 within 5 days: first 补正 notices given in P no later than their limit
+            # (5 working days after receipt, 行政许可法 第三十二条) ÷ first notices given in P.
+            notices=self.noticed,
+            notice_in_time_rate=rate(self.noticed_in_time, self.noticed),
+            # deemed accepted (视为受理): those notices given late; their clocks run from receipt.
+            deemed_accepted=self.noticed - self.noticed_in_time,
+            # 承诺时限压缩率 = 1 − 承诺/法定 (domain brief §6), over the distinct matters (by
+            # centre) of the cases counted here whose policy lists both limits in one unit:
+            # Σ(法定 − 承诺) ÷ Σ法定, so each matter weighs by its statutory days (one cut from 66
+            # to 3 days counts for more than one cut from 5 to 3). Negative if a promise is
+            # longer than the law.
+            promise_compression=rate(
+                sum(p.statutory - p.promised for p in limits), sum(p.statutory for p in limits)
+            ),
         )
 
 
-def timeliness(rows: Iterable[CaseRow], p: Period, group_by: GroupBy, now: datetime) -> Report:
-    """The indicators per group and in total, over `rows` (rows not touching P count nothing)."""
+def timeliness(
+    rows: Iterable[CaseRow],
+    p: Period,
+    group_by: GroupBy,
+    now: datetime,
+    promises: Promises | None = None,
+) -> Report:
+    """The indicators per group and in total, over `rows` (rows not touching P count nothing);
+    `promises` gives the matters' limits for 承诺时限压缩率 (`promises_of`; none: null)."""
+    promises = promises or {}
     total = _Tally()
     groups: dict[str | None, _Tally] = {}
     names = MatterNames()
@@ -275,11 +353,11 @@ def timeliness(rows: Iterable[CaseRow], p: Period, group_by: GroupBy, now: datet
             Group(
                 key=key,
                 matter_name=names.get(key) if group_by is GroupBy.MATTER else None,
-                indicators=tally.indicators(),
+                indicators=tally.indicators(promises),
             )
             for key, tally in in_key_order(groups)
         ],
-        total=total.indicators(),
+        total=total.indicators(promises),
     )
 
 

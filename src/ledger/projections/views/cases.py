@@ -18,6 +18,9 @@ on weekends and holidays. When the calendar does not cover a year in that span i
 (unknown, never guessed: an indicator skips it rather than count weekdays a notice may still make
 holidays); it is filled in when a later event touches the case after the calendar is published, or
 by a rebuild.
+
+`notice_at` and `notice_due_at` are the first 补正 notice and its 5-day limit (行政许可法
+第三十二条) as that notice recorded them; notices recorded before the rule leave both NULL.
 """
 
 from __future__ import annotations
@@ -88,6 +91,8 @@ _CASE_COLUMNS = (
     ("state", "bytea"),
     ("clock_source", "text"),
     ("pause_reason", "text"),
+    ("notice_at", "timestamptz"),
+    ("notice_due_at", "timestamptz"),
 )
 _HANDOFF_COLUMNS = (
     ("handoff_id", "uuid"),
@@ -137,6 +142,7 @@ class CasesProjection:
     """Projection "cases": `view_cases`, `view_handoffs` and `view_interventions`."""
 
     name: ClassVar[str] = "cases"
+    shape: ClassVar[str] = "2: first 补正 notice and its 5-day limit (0018)"
     topics: ClassVar[frozenset[str] | None] = TOPICS
 
     def __init__(self, policies: Policies | None = None) -> None:
@@ -243,6 +249,8 @@ class CasesProjection:
             encode_state(s),
             clock.source if clock else None,
             s.pause_reason.value if s.pause_reason else None,
+            s.first_notice_at,
+            s.notice_due_at,
         )
 
     def _working_seconds(self, state: CaseState) -> float | None:

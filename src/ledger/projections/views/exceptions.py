@@ -1,7 +1,9 @@
 """The "exceptions" view: one row per exception request and one per commitment (承诺书).
 
 Pending approvals (`GET /approvals`), the duty board's approval queues, the commitment breach
-timer (`ledger.application.timers`) and the approval proof's case lookup read it.
+timer (`ledger.application.timers`) and the approval proof's case lookup read it. A ratification
+(asked after the fact, `after_the_fact`) waits on its approvers even on a closed case; who
+executed it and how many layers a deputy decided under AB岗 (`acting_up`) are on its row.
 
 It keeps its own partial `CaseState` per case in `view_exception_cases`
 (`case_states.PartialStates`: why a view keeps its own fold) and derives its rows from
@@ -43,6 +45,7 @@ TOPICS = frozenset(
         Case.Completed,
         Case.Reopened,
         Case.ExceptionRequested,
+        Case.ExceptionRatificationRequested,
         *subclasses(Case.ExceptionEvent),
     ]
 )
@@ -73,6 +76,9 @@ _EXCEPTION_COLUMNS = (
     ("post_audit", "text"),
     ("audited", "bool"),
     ("case_closed", "bool"),
+    ("after_the_fact", "bool"),
+    ("executed_by", "text"),
+    ("acting_up", "int4"),
 )
 _COMMITMENT_COLUMNS = (
     ("commitment_id", "uuid"),
@@ -95,6 +101,7 @@ class ExceptionsProjection:
     fold, `view_exception_cases`)."""
 
     name: ClassVar[str] = "exceptions"
+    shape: ClassVar[str] = "2: exceptions ratified after the fact (0014)"
     topics: ClassVar[frozenset[str] | None] = TOPICS
 
     def apply(
@@ -150,6 +157,9 @@ def exception_row(case_id: UUID, state: CaseState, x: ExceptionRecord) -> tuple[
         x.post_audit.value if x.post_audit else None,
         bool(x.audits),
         state.status.is_closed,
+        x.after_the_fact,
+        x.executed_by,
+        sum(1 for d in x.decisions if d.acting_for),
     )
 
 

@@ -1,7 +1,8 @@
 """The "pushback" view: the public's three channels of pushback on a case, one row per item.
 
 12345 work orders and their dispatches, 办不成事 reports with their root causes and improvement
-actions, and 好差评 ratings (the tables and their rows: `pushback_tables`). The 12345 and 办不成事
+actions, the consultations the windows answered, and 好差评 ratings (the tables and their rows:
+`pushback_tables`, `consultations`). The 12345 and 办不成事
 registers (`ledger.api.hotline_register`, `ledger.api.unresolved_register`), the duty board's
 sections, the indicators and the default-rating timer read it.
 
@@ -55,15 +56,20 @@ TABLES = (
     "view_root_causes",
     "view_improvements",
     "view_ratings",
+    "view_consultations",
     "view_pushback_cases",
 )
 
 
 class PushbackProjection:
-    """Projection "pushback": the six pushback tables (and its own per-case fold,
+    """Projection "pushback": the seven pushback tables (and its own per-case fold,
     `view_pushback_cases`)."""
 
     name: ClassVar[str] = "pushback"
+    shape: ClassVar[str] = (
+        "2: 12345 order clock, 回访 due, complex dispatches (0016); "
+        "办不成事 window, 反馈, 核查, consultations (0017)"
+    )
     topics: ClassVar[frozenset[str] | None] = TOPICS
 
     def apply(

@@ -2,7 +2,8 @@
 
 One row per item: 12345 work orders (`view_hotline_tickets`) and every dispatch of them
 (`view_hotline_dispatches`), 办不成事 reports (`view_unresolved`) with their root causes
-(`view_root_causes`) and improvement actions (`view_improvements`), and 好差评 ratings
+(`view_root_causes`) and improvement actions (`view_improvements`), the consultations the
+windows answered (`view_consultations`; these three in `unresolved_items`), and 好差评 ratings
 (`view_ratings`). Nothing here can leak what it does not hold: no row names who rated (the events
 never record it), a confidential order's summary is NULL in its row, and no applicant field is
 copied into a row. Each touched case has all its rows rewritten (items are never removed, so an
@@ -23,6 +24,14 @@ from ledger.domain.state import CaseState
 from ledger.domain.unresolved.records import UnresolvedReport
 from ledger.domain.values import Decision, TimeLimit
 from ledger.projections.views.tables import ViewTable
+from ledger.projections.views.unresolved_items import (
+    CONSULTATIONS,
+    IMPROVEMENTS,
+    ROOT_CAUSES,
+    consultation_rows,
+    improvement_rows,
+    root_cause_rows,
+)
 
 _TICKET_COLUMNS = (
     ("ticket_id", "uuid"),
@@ -67,6 +76,12 @@ _TICKET_COLUMNS = (
     ("supervisions", "int4"),
     ("last_supervision", "text"),
     ("replied_at", "timestamptz"),
+    ("order_due", "timestamptz"),
+    ("order_limit", "text"),
+    ("order_started_at", "timestamptz"),
+    ("contact_due", "timestamptz"),
+    ("follow_up_due", "timestamptz"),
+    ("closure_followed_up_at", "timestamptz"),
 )
 _DISPATCH_COLUMNS = (
     ("ticket_id", "uuid"),
@@ -80,6 +95,7 @@ _DISPATCH_COLUMNS = (
     ("sign_for_due", "timestamptz"),
     ("signed_for_at", "timestamptz"),
     ("returned_at", "timestamptz"),
+    ("complex", "bool"),
 )
 _UNRESOLVED_COLUMNS = (
     ("report_id", "uuid"),
@@ -107,28 +123,12 @@ _UNRESOLVED_COLUMNS = (
     ("actions_open", "int4"),
     ("actions_completed", "int4"),
     ("due_limit", "text"),
-)
-_ROOT_CAUSE_COLUMNS = (
-    ("root_cause_id", "uuid"),
-    ("report_id", "uuid"),
-    ("case_id", "uuid"),
-    ("centre", "text"),
-    ("cause", "text"),
-    ("key", "text"),
-    ("description", "text"),
-    ("recorded_at", "timestamptz"),
-)
-_IMPROVEMENT_COLUMNS = (
-    ("action_id", "uuid"),
-    ("report_id", "uuid"),
-    ("root_cause_id", "uuid"),
-    ("case_id", "uuid"),
-    ("centre", "text"),
-    ("action", "text"),
-    ("owner_unit", "text"),
-    ("opened_at", "timestamptz"),
-    ("completed_at", "timestamptz"),
-    ("result", "text"),
+    ('"window"', "text"),  # the window and unit it concerns (0017)
+    ("unit", "text"),
+    ("negative_answer", "bool"),
+    ("feedbacks", "int4"),
+    ("fed_back_at", "timestamptz"),
+    ("verified_at", "timestamptz"),
 )
 _RATING_COLUMNS = (
     ("rating_id", "uuid"),
@@ -156,8 +156,6 @@ _DISPATCHES = ViewTable(
     "view_hotline_dispatches", _DISPATCH_COLUMNS, key="generation, ticket_id, seq"
 )
 _UNRESOLVED = ViewTable("view_unresolved", _UNRESOLVED_COLUMNS, key="generation, report_id")
-_ROOT_CAUSES = ViewTable("view_root_causes", _ROOT_CAUSE_COLUMNS, key="generation, root_cause_id")
-_IMPROVEMENTS = ViewTable("view_improvements", _IMPROVEMENT_COLUMNS, key="generation, action_id")
 _RATINGS = ViewTable("view_ratings", _RATING_COLUMNS, key="generation, rating_id")
 
 
@@ -171,6 +169,7 @@ class Rows:
         self.root_causes: list[tuple[Any, ...]] = []
         self.improvements: list[tuple[Any, ...]] = []
         self.ratings: list[tuple[Any, ...]] = []
+        self.consultations: list[tuple[Any, ...]] = []
 
     def add(self, case_id: UUID, state: CaseState) -> None:
         for ticket in state.tickets:
@@ -182,15 +181,17 @@ class Rows:
             self.improvements += improvement_rows(case_id, state, report)
         for rating in state.ratings:
             self.ratings.append(rating_row(case_id, state, rating))
+        self.consultations += consultation_rows(case_id, state)
 
     def write(self, cur: psycopg.Cursor[Any], generation: int) -> None:
         """Each table once, rows of every touched case together."""
         _TICKETS.write(cur, generation, self.tickets)
         _DISPATCHES.write(cur, generation, self.dispatches)
         _UNRESOLVED.write(cur, generation, self.unresolved)
-        _ROOT_CAUSES.write(cur, generation, self.root_causes)
-        _IMPROVEMENTS.write(cur, generation, self.improvements)
+        ROOT_CAUSES.write(cur, generation, self.root_causes)
+        IMPROVEMENTS.write(cur, generation, self.improvements)
         _RATINGS.write(cur, generation, self.ratings)
+        CONSULTATIONS.write(cur, generation, self.consultations)
 
 
 def limit_text(limit: TimeLimit) -> str:
@@ -209,10 +210,11 @@ def ticket_row(case_id: UUID, state: CaseState, t: HotlineTicket) -> tuple[Any, 
     """The `view_hotline_tickets` columns (after generation) of one 12345 order of a case."""
     lead = t.lead
     assists = [d.unit for d in t.dispatches if d.role is UnitRole.ASSIST and d.returned_at is None]
-    running = t.reply_clock
+    running, order = t.reply_clock, t.order_clock
     last_reply = t.replies[-1] if t.replies else None
     last = t.follow_ups[-1] if t.follow_ups else None
     reached = next((f for f in reversed(t.follow_ups) if f.reachable), None)
+    closure_follow_up = t.closure_follow_up
     return (
         t.ticket_id,
         case_id,
@@ -256,6 +258,12 @@ def ticket_row(case_id: UUID, state: CaseState, t: HotlineTicket) -> tuple[Any, 
         len(t.supervisions),
         t.supervisions[-1][0].value if t.supervisions else None,
         last_reply.replied_at if last_reply else None,
+        order.due_at if order else None,
+        limit_text(order.limit) if order else None,
+        order.started_at if order else None,
+        t.contact_due,
+        t.follow_up_due,
+        closure_follow_up.at if closure_follow_up else None,
     )
 
 
@@ -274,6 +282,7 @@ def dispatch_rows(case_id: UUID, state: CaseState, t: HotlineTicket) -> list[tup
             d.sign_for_due,
             d.signed_for_at,
             d.returned_at,
+            d.complex,
         )
         for seq, d in enumerate(t.dispatches, start=1)
     ]
@@ -308,43 +317,14 @@ def unresolved_row(case_id: UUID, state: CaseState, r: UnresolvedReport) -> tupl
         sum(1 for a in r.actions if a.completed_at is None),
         sum(1 for a in r.actions if a.completed_at is not None),
         limit_text(r.clock.limit) if r.clock else None,
+        # the window and unit it concerns; a report from before they were kept: the case's now
+        r.window if r.unit is not None else state.window,
+        r.unit or state.department,
+        r.negative_answer,
+        len(r.feedbacks),
+        r.feedbacks[-1].given_at if r.feedbacks else None,
+        r.verifications[-1].verified_at if r.verified else None,
     )
-
-
-def root_cause_rows(case_id: UUID, state: CaseState, r: UnresolvedReport) -> list[tuple[Any, ...]]:
-    """The `view_root_causes` columns (after generation) of a 办不成事 report's root causes."""
-    return [
-        (
-            c.root_cause_id,
-            r.report_id,
-            case_id,
-            state.centre,
-            c.cause.value,
-            c.key,
-            c.description,
-            c.recorded_at,
-        )
-        for c in r.root_causes
-    ]
-
-
-def improvement_rows(case_id: UUID, state: CaseState, r: UnresolvedReport) -> list[tuple[Any, ...]]:
-    """The `view_improvements` columns (after generation) of a 办不成事 report's actions."""
-    return [
-        (
-            a.action_id,
-            r.report_id,
-            a.root_cause_id,
-            case_id,
-            state.centre,
-            a.action,
-            a.owner_unit,
-            a.opened_at,
-            a.completed_at,
-            a.result,
-        )
-        for a in r.actions
-    ]
 
 
 def rating_row(case_id: UUID, state: CaseState, r: Rating) -> tuple[Any, ...]:

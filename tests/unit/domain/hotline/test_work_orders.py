@@ -1195,7 +1195,7 @@ def supervise(case: Case, ticket_id: UUID, at: datetime, level: SupervisionLevel
     return None
 
 
-def test_urging_any_time_a_unit_has_the_order_notices_and_circulation_once_overdue() -> None:
+def test_urging_any_time_a_unit_has_the_order_a_notice_once_overdue_then_circulation() -> None:
     case = new_case()
     ticket_id = receive(case, cst(2026, 9, 23, 9), HotlineCategory.CONSULTATION)
     assert supervise(case, ticket_id, cst(2026, 9, 23, 9, 30), SupervisionLevel.URGE) == (
@@ -1208,12 +1208,17 @@ def test_urging_any_time_a_unit_has_the_order_notices_and_circulation_once_overd
         "hotline.not_overdue"
     )
     assert supervise(case, ticket_id, cst(2026, 9, 30, 9), SupervisionLevel.NOTICE) is None
-    assert supervise(case, ticket_id, cst(2026, 10, 9, 9), SupervisionLevel.CIRCULATED) is None
+    # 通报批评 if still overdue 5 working days after the notice (Wed 30 Sep): 8, 9, 10 (Sat,
+    # 调休), 12, 13 Oct.
+    assert supervise(case, ticket_id, cst(2026, 10, 9, 9), SupervisionLevel.CIRCULATED) == (
+        "hotline.criticism_too_early"
+    )
+    assert supervise(case, ticket_id, cst(2026, 10, 14, 9), SupervisionLevel.CIRCULATED) is None
 
     assert ticket(case, ticket_id).supervisions == [
         (SupervisionLevel.URGE, cst(2026, 9, 28, 10)),
         (SupervisionLevel.NOTICE, cst(2026, 9, 30, 9)),
-        (SupervisionLevel.CIRCULATED, cst(2026, 10, 9, 9)),
+        (SupervisionLevel.CIRCULATED, cst(2026, 10, 14, 9)),
     ]
 
 

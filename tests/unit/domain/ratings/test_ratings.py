@@ -5,6 +5,8 @@ default of 基本满意 after 7 calendar days; 霍山: none), when a rating, a v
 review, a rectification or a re-rating is appended, then either it is recorded with its effect on
 the folded rating, or the named rule refuses it and nothing changes. Dates are hand-computed in the
 comments against the 2026 calendar (中秋 25-27 Sep, 国庆 1-7 Oct, make-up working day Sat 10 Oct).
+Ratings arrive through the 好差评 system's relay (`COUNTER`); the staff who served the case record
+none (the last section).
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ JIEYANG = POLICIES.timing("jieyang")
 HUOSHAN = POLICIES.timing("huoshan")
 
 CLERK = Actor(id="clerk-7", roles=(Role.CLERK,), unit="人社")
-COUNTER = Actor(id="counter-2F-07", roles=(Role.CLERK,), unit="人社")  # the 评价器's integration
+COUNTER = Actor(id="haochaping-relay", roles=(Role.RATING_CHANNEL,))  # the 好差评 system's relay
+DUTY = Actor(id="duty-1", roles=(Role.DUTY_OFFICER,), unit="中心")  # calls back, served nothing
+POLICE_CLERK = Actor(id="clerk-31", roles=(Role.CLERK,), unit="公安")
 TIMER = Actor(id="ledger-timer", roles=(Role.SYSTEM,), unit=None)
 LEAD = Actor(id="lead-2", roles=(Role.WINDOW_LEAD,), unit="人社")
 DIRECTOR = Actor(id="director-1", roles=(Role.CENTRE_DIRECTOR,), unit="中心")
@@ -538,3 +542,87 @@ def test_handling_names_a_bad_review_of_this_case() -> None:
     assert refusal(
         case, "BadReviewVerified", LEAD, RATED + timedelta(hours=1), rating_id=uuid4(), **body
     ) == ("rating.unknown")
+
+
+# --- who records a rating: the rater's channel, never the staff who served ---------------------
+
+
+@pytest.mark.parametrize(
+    "channel",
+    [RatingChannel.COUNTER_DEVICE, RatingChannel.APP, RatingChannel.SMS, RatingChannel.WEB],
+)
+@pytest.mark.parametrize("by", [CLERK, LEAD, DUTY, DIRECTOR], ids=lambda a: a.id)
+def test_a_device_rating_is_relayed_by_the_rating_system_never_keyed_in(
+    channel: RatingChannel, by: Actor
+) -> None:
+    case = completed_case()
+
+    assert refusal(case, "Rated", by, cst(2026, 9, 28, 11), level=5, channel=channel) == (
+        "rating.channel_not_relayed"
+    )
+    rating_id = case.append(
+        "Rated", COUNTER, cst(2026, 9, 28, 11), JIEYANG, level=5, channel=channel
+    )["rating_id"]
+    assert rating(case, rating_id).channel is channel
+
+
+@pytest.mark.parametrize("by", [CLERK, LEAD], ids=lambda a: a.id)
+def test_staff_of_the_serving_unit_may_not_record_its_rating_by_phone(by: Actor) -> None:
+    case = completed_case()  # held and completed by 人社
+
+    assert refusal(
+        case, "Rated", by, cst(2026, 9, 28, 11), level=5, channel=RatingChannel.PHONE
+    ) == ("rating.self_rating")
+
+
+def test_a_unit_the_case_was_handed_through_served_it_too() -> None:
+    case = new_case()  # 人社 accepts it and hands it to 公安, which completes it
+    case.append("Accepted", CLERK, cst(2026, 9, 1, 10), JIEYANG, note=None)
+    handoff = case.append(
+        "HandedOff", LEAD, cst(2026, 9, 2, 9), JIEYANG,
+        to_department="公安", to_window=None, to_officer=None, reason="户籍核验",
+    )["handoff_id"]  # fmt: skip
+    case.append("HandOffSignedFor", POLICE_CLERK, cst(2026, 9, 2, 10), JIEYANG, handoff_id=handoff)
+    case.append(
+        "Completed", POLICE_CLERK, COMPLETED, JIEYANG, outcome=Outcome.GRANTED, summary=None
+    )
+    other = Actor(id="clerk-32", roles=(Role.CLERK,), unit="公安")  # never touched the case
+
+    for by in (POLICE_CLERK, other, CLERK):
+        assert refusal(
+            case, "Rated", by, cst(2026, 9, 29, 9), level=4, channel=RatingChannel.PHONE
+        ) == ("rating.self_rating"), by.id
+
+
+def test_a_person_named_on_the_record_may_not_record_its_rating() -> None:
+    # The director worked the case's 办不成事 report (its 专班); the duty officer did not.
+    case = completed_case()
+    report_id = case.append(
+        "UnresolvedReported", CLERK, cst(2026, 9, 28, 11), JIEYANG,
+        cause="materials", resolvability="hard_to_do", tier="complex", description="多次往返",
+    )["report_id"]  # fmt: skip
+    case.append(
+        "SpecialTeamAssigned", DIRECTOR, cst(2026, 9, 28, 12), JIEYANG,
+        report_id=report_id, lead=DIRECTOR.id, members=[DIRECTOR.id],
+    )  # fmt: skip
+
+    assert refusal(
+        case, "Rated", DIRECTOR, cst(2026, 9, 29, 9), level=5, channel=RatingChannel.PHONE
+    ) == ("rating.self_rating")
+    rating_id = case.append(
+        "Rated", DUTY, cst(2026, 9, 29, 9), JIEYANG, level=5, channel=RatingChannel.PHONE
+    )["rating_id"]
+    assert rating(case, rating_id).channel is RatingChannel.PHONE
+
+
+def test_the_serving_staff_may_not_record_the_re_rating_of_their_rectification() -> None:
+    case = new_case()
+    rating_id = rate(case, 2)
+    verify(case, rating_id, BadReviewValidity.VALID)
+    rectify(case, rating_id)
+
+    assert refusal(case, "ReRated", CLERK, RERATED, rating_id=rating_id, level=5, comment=None) == (
+        "rating.self_rating"
+    )
+    rerate(case, rating_id, 4)  # through the relay
+    assert bad(case, rating_id).rerated_level == 4

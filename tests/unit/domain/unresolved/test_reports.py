@@ -1,11 +1,14 @@
 """办不成事 reports on a case, rule by rule, against the real policy and 2026 calendar.
 
-Given a case and the centre's policy (`Policies().timing("huoshan")`, whose tiers are the national
-ones of policies/time-limits/cn.toml: simple the same day, complex 5, special 10, hard 15 working
-days), when a report, its 专班, closure, root causes or process fixes are appended, then either the
-event is recorded with its effect on the folded report, or the named rule refuses it and nothing
-changes. Due dates are hand-computed in the comments (working days count from the next day and
-end at 23:59:59.999999 Beijing time; 国庆 1-7 Oct 2026, make-up working day Sat 10 Oct).
+Given a case and the centre's policy (`Policies().timing("huoshan")`, whose limits are the national
+ones of policies/time-limits/cn.toml: by tier simple the same day, complex 5, special 10, hard 15
+working days; by resolvability 办不了 3, 很难办 7 (very complex, at the hard tier: 30 calendar
+days), 不给办 3 working days; a report is due by the shorter), when a report, its 专班, closure,
+root causes or process fixes are appended, then either the event is recorded with its effect on
+the folded report, or the named rule refuses it and nothing changes. Due dates are hand-computed
+in the comments (working and calendar days count from the next day and end at 23:59:59.999999
+Beijing time; 国庆 1-7 Oct 2026, make-up working day Sat 10 Oct). A closure needs a 反馈 confirmed
+by a 核查 (`close` does all three; the rules of those steps: test_process.py).
 """
 
 from __future__ import annotations
@@ -106,6 +109,7 @@ def report(
     tier: UnresolvedTier = UnresolvedTier.COMPLEX,
     at: datetime = REPORTED,
     timing: Timing | None = TIMING,
+    resolvability: Resolvability = Resolvability.HARD_TO_DO,
 ) -> UUID:
     return append(
         case,
@@ -114,7 +118,7 @@ def report(
         at,
         timing,
         cause=UnresolvedCause.MATERIALS,
-        resolvability=Resolvability.HARD_TO_DO,
+        resolvability=resolvability,
         tier=tier,
         description="补缴需卫生监督所签章，办事指南未列明，三次往返未办成",
     )["report_id"]
@@ -128,6 +132,26 @@ def close(
     explanation: str | None = None,
     redirected_to: str | None = None,
 ) -> None:
+    """反馈 (by the reporter), 核查 and closure (by the duty officer), a minute apart."""
+    append(
+        case,
+        "UnresolvedFeedbackGiven",
+        CLERK,
+        at - timedelta(minutes=2),
+        report_id=report_id,
+        outcome=closure,
+        method="phone",
+        content=explanation or "已办成，电话告知",
+    )
+    append(
+        case,
+        "UnresolvedVerified",
+        DUTY_OFFICER,
+        at - timedelta(minutes=1),
+        report_id=report_id,
+        confirmed=True,
+        note="回访核实",
+    )
     append(
         case,
         "UnresolvedClosed",
@@ -149,31 +173,72 @@ def the_report(case: Case, report_id: UUID) -> UnresolvedReport:
 # --- reporting and its clock --------------------------------------------------------------------
 
 
+WD, CD = LimitUnit.WORKING_DAYS, LimitUnit.CALENDAR_DAYS
+CANNOT, HARD_TO, REFUSED = (
+    Resolvability.CANNOT_DO,
+    Resolvability.HARD_TO_DO,
+    Resolvability.REFUSED_TO_DO,
+)
+
+
 @pytest.mark.parametrize(
-    ("tier", "days", "due"),
+    ("resolvability", "tier", "limit", "due", "set_by"),
     [
-        # 简单: handled at the window the same day.
-        (UnresolvedTier.SIMPLE, 0, end_of(2026, 9, 30)),
-        # 复杂, 5 working days: 8, 9, 10 (Sat, 调休), 12, 13 Oct.
-        (UnresolvedTier.COMPLEX, 5, end_of(2026, 10, 13)),
-        # 特殊, 10: then 14, 15, 16, 19, 20 Oct.
-        (UnresolvedTier.SPECIAL, 10, end_of(2026, 10, 20)),
-        # 疑难, 15: then 21, 22, 23, 26, 27 Oct.
-        (UnresolvedTier.HARD, 15, end_of(2026, 10, 27)),
+        # Working days from Wed 30 Sep: 8 (1), 9 (2), 10 (3, Sat 调休), 12 (4), 13 (5), 14 (6),
+        # 15 (7), 16 (8), 19 (9), 20 (10), 21, 22, 23, 26, 27 (15) Oct.
+        # 简单 the same day, shorter than 办不了's 3 working days (10 Oct).
+        (CANNOT, UnresolvedTier.SIMPLE, (0, WD), end_of(2026, 9, 30), "天津"),
+        # 办不了 3 working days (10 Oct) before 复杂's 5 (13 Oct).
+        (CANNOT, UnresolvedTier.COMPLEX, (3, WD), end_of(2026, 10, 10), "许昌"),
+        # 不给办 3 working days (10 Oct), even at the hard tier's 15 (27 Oct).
+        (REFUSED, UnresolvedTier.HARD, (3, WD), end_of(2026, 10, 10), "许昌"),
+        # 很难办 7 working days (15 Oct) after 复杂's 5 (13 Oct): the tier's.
+        (HARD_TO, UnresolvedTier.COMPLEX, (5, WD), end_of(2026, 10, 13), "天津"),
+        # 很难办 7 working days (15 Oct) before 特殊's 10 (20 Oct).
+        (HARD_TO, UnresolvedTier.SPECIAL, (7, WD), end_of(2026, 10, 15), "许昌"),
+        # Very complex: 30 calendar days from 1 Oct is 30 Oct; the hard tier's 15 working days
+        # (27 Oct, Jiangsu's) are shorter.
+        (HARD_TO, UnresolvedTier.HARD, (15, WD), end_of(2026, 10, 27), "江苏"),
     ],
 )
-def test_a_report_is_due_by_its_tiers_limit(tier: UnresolvedTier, days: int, due: datetime) -> None:
+def test_a_report_is_due_by_the_shorter_of_its_tiers_and_its_resolvabilitys_limit(
+    resolvability: Resolvability,
+    tier: UnresolvedTier,
+    limit: tuple[int, LimitUnit],
+    due: datetime,
+    set_by: str,
+) -> None:
     case = new_case()
 
-    report_id = report(case, tier)
+    report_id = report(case, tier, resolvability=resolvability)
 
     r = the_report(case, report_id)
     assert r.clock is not None
-    assert r.clock.limit == TimeLimit(value=days, unit=LimitUnit.WORKING_DAYS)
+    assert r.clock.limit == TimeLimit(value=limit[0], unit=limit[1])
     assert (r.clock.started_at, r.clock.due_at) == (REPORTED, due)
     assert r.clock.policy_version == TIMING.policy.version
-    assert "办不成事" in r.clock.source
+    assert "办不成事" in r.clock.source and set_by in r.clock.source
     assert not r.clock.provisional
+
+
+def test_a_very_complex_report_gets_a_month_where_the_tiers_allow_longer() -> None:
+    # A local policy whose hard tier allowed 60 working days: the very complex 很难办 report is
+    # due in 30 calendar days, 1..30 Oct, end of Fri 30 Oct.
+    policy = TIMING.policy
+    tiers = dict(policy.unresolved_tiers)
+    tiers[UnresolvedTier.HARD] = msgspec.structs.replace(tiers[UnresolvedTier.HARD], value=60)
+    local = msgspec.structs.replace(
+        TIMING, policy=msgspec.structs.replace(policy, unresolved_tiers=tiers)
+    )
+    case = new_case()
+
+    report_id = report(case, UnresolvedTier.HARD, timing=local, resolvability=HARD_TO)
+
+    r = the_report(case, report_id)
+    assert r.clock is not None
+    assert r.clock.limit == TimeLimit(value=30, unit=CD)
+    assert r.clock.due_at == end_of(2026, 10, 30)
+    assert "特别复杂" in r.clock.source
 
 
 def test_a_report_records_its_three_axes_and_who_reported_it() -> None:
@@ -190,6 +255,30 @@ def test_a_report_records_its_three_axes_and_who_reported_it() -> None:
     )
     assert (r.reported_by, r.reported_at) == (CLERK.id, REPORTED)
     assert (r.team, r.closure, r.closed_at, r.root_causes, r.actions) == (None, None, None, [], [])
+    # The unit and window it concerns: the case's when reported, unless the report names them.
+    assert (r.unit, r.window, r.negative_answer) == ("人社", "办不成事窗口", False)
+
+
+def test_a_report_names_the_unit_and_window_it_concerns() -> None:
+    case = new_case()
+
+    report_id = append(
+        case,
+        "UnresolvedReported",
+        CLERK,
+        REPORTED,
+        cause=UnresolvedCause.ATTITUDE,
+        resolvability=Resolvability.REFUSED_TO_DO,
+        tier=UnresolvedTier.SIMPLE,
+        description="医保窗口推诿",
+        unit="医保",
+        window="2F-11",
+    )["report_id"]
+
+    assert (the_report(case, report_id).unit, the_report(case, report_id).window) == (
+        "医保",
+        "2F-11",
+    )
 
 
 def test_without_a_policy_a_report_has_no_clock() -> None:
@@ -218,9 +307,9 @@ def test_one_open_report_per_case() -> None:
     assert [r.report_id for r in case.state.unresolved] == [first, second]
 
 
-def test_a_refused_case_may_be_reported() -> None:
+def test_a_refused_case_may_be_reported_once_its_refusals_report_is_closed() -> None:
     case = new_case()
-    append(
+    refused = append(
         case,
         "AcceptanceRefused",
         CLERK,
@@ -228,12 +317,14 @@ def test_a_refused_case_may_be_reported() -> None:
         reason="材料不全",
         legal_basis="《行政许可法》第三十二条",
         missing_materials=[],
-    )
+    )["report_id"]
     assert case.state.status is CaseStatus.REFUSED
+    close(case, refused, cst(2026, 9, 29, 16), UnresolvedClosure.EXCLUDED_OWN_CAUSE, "材料未补正")
 
     report_id = report(case)
 
     assert the_report(case, report_id).tier is UnresolvedTier.COMPLEX
+    assert [r.report_id for r in case.state.unresolved] == [refused, report_id]
 
 
 # --- 专班 and closure --------------------------------------------------------------------------

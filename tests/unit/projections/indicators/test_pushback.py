@@ -16,7 +16,9 @@ d9  公安 assist 10-16 09:00  due 10-16 09:30 unsigned, ticket closed 10-16 09:
 d10 公安 assist 10-16 09:00  due 10-17 END  unsigned, returned 10-18 10:00      late (due first)
 人社: dispatches d1 d2 = 2 (d6 merged, d7 September); decided 2, in time 1 → 0.5.
 公安: dispatches d3 d4 d5 d9 d10 = 5 (d8 has no due); decided d5 d10, in time 0 → 0.0.
-Total: dispatches 7; 1 ÷ 4 = 0.25.
+Total: dispatches 7; 1 ÷ 4 = 0.25. That is the units' own view (unit_sign_for_rate); 及时签收率
+counts orders by their lead dispatches (each dispatch here is its own order): 人社 d1 → 1/1,
+公安 d5 → 0/1 (d3 ended, d4 not due yet), total 1/2.
 
 Tickets (lead, received, rounds, 退单 requests, reply_due, replies / last claim, closure, closed,
 first closed, 回访 count / last at / resolved / satisfaction, reopened, merged):
@@ -196,6 +198,7 @@ def ticket(lead: str | None, received: datetime, **fields: Any) -> TicketRow:
             "satisfaction": None,
             "reopen_count": 0,
             "merged_into_case": None,
+            "order_due": fields.get("reply_due"),  # no 退单 here moves the order's clock
             **fields,
         }
     )
@@ -456,15 +459,17 @@ def by_department() -> dict[str | None, Any]:
 def test_groups_are_the_units_with_the_orders_no_unit_holds_last() -> None:
     result = report(CASES, ROWS, OCTOBER, GroupBy.DEPARTMENT, NOW)
     assert [g.key for g in result.groups] == [HR, POLICE, None]
-    assert DEFINITIONS_VERSION == "2"
+    assert DEFINITIONS_VERSION == "3"
 
 
 def test_the_sign_for_rate_by_department() -> None:
     groups = by_department()
     hr, police, total = groups[HR].hotline, groups[POLICE].hotline, groups["total"].hotline
-    assert (hr.dispatches, hr.sign_for_rate) == (2, r(0.5, 1, 2))
-    assert (police.dispatches, police.sign_for_rate) == (5, r(0.0, 0, 2))
-    assert (total.dispatches, total.sign_for_rate) == (7, r(0.25, 1, 4))
+    assert (hr.dispatches, hr.unit_sign_for_rate) == (2, r(0.5, 1, 2))
+    assert (police.dispatches, police.unit_sign_for_rate) == (5, r(0.0, 0, 2))
+    assert (total.dispatches, total.unit_sign_for_rate) == (7, r(0.25, 1, 4))
+    assert (hr.sign_for_rate, police.sign_for_rate) == (r(1.0, 1, 1), r(0.0, 0, 1))
+    assert total.sign_for_rate == r(0.5, 1, 2)
     assert groups[None].hotline.sign_for_rate == r(None, 0, 0)
 
 
@@ -537,7 +542,7 @@ def test_unresolved_reports_are_counted_by_cause_and_on_time() -> None:
     ) | {"approval_step": 0, "other": 0}
     zero_closures = dict.fromkeys(
         ["resolved", "explained_cannot_do", "excluded_own_cause", "out_of_scope", "redirected"], 0
-    ) | {"open": 0}
+    ) | {"consultation_only": 0, "open": 0}
     assert hr.received == 3
     assert hr.by_cause == zero_causes | {"policy": 1, "materials": 1, "other": 1}
     assert hr.by_closure == zero_closures | {"resolved": 2, "explained_cannot_do": 1}
@@ -575,12 +580,15 @@ def test_case_indicators_are_unchanged_beside_the_new_sections() -> None:
     assert groups["total"].indicators.completed == 4
 
 
-def test_by_window_only_ratings_and_cases_are_grouped() -> None:
+def test_by_window_ratings_cases_and_unresolved_reports_are_grouped() -> None:
     result = report(CASES, ROWS, OCTOBER, GroupBy.WINDOW, NOW)
-    # Every rating and case here sits at 2F-07 (人社) or 1F-02 (公安).
-    assert [g.key for g in result.groups] == ["1F-02", "2F-07"]
-    police, hr = result.groups
-    assert (police.hotline, police.unresolved) == (None, None)
+    # Every rating and case here sits at 2F-07 (人社) or 1F-02 (公安); the reports name no window
+    # (null): their own group, listed last (tests/…/test_unresolved_by_window.py has windows).
+    assert [g.key for g in result.groups] == ["1F-02", "2F-07", None]
+    police, hr, no_window = result.groups
+    assert police.hotline is None
+    assert police.unresolved is not None and police.unresolved.received == 0
+    assert no_window.unresolved is not None and no_window.unresolved.received == 5
     assert police.ratings is not None
     assert hr.ratings is not None
     assert police.ratings.rectify_on_time_rate == r(0.6667, 2, 3)

@@ -32,12 +32,12 @@ Per row, in October with now = 10-20 12:00:
 - completed (办结 closed in P): r1 r2 r3 r7(denied counts) r10 r12; not r6 (withdrawn),
   not r5 (refused)                                                                    = 6
 - cohort (accepted in P and 办结 before P ends): r1 r2 r7 r12                          = 4
-- due (due_at in P, ≤ now): r1 r2 r3 r6 r9; not r4 (10-23), r7 (10-22) (after now), not
-  r10 (09-30, before P), r12 (no clock)                                               = 5
-- on_time: r1 (10-09 ≤ 10-12), r3 (10-09 10:00 ≤ 10-09 END); not r2 (late), r6
-  (withdrawn), r9 (open)                                                             = 2
+- due (due_at in P, ≤ now): r1 r2 r3 r9; not r4 (10-23), r7 (10-22) (after now), not
+  r10 (09-30, before P), r12 (no clock), r6 (withdrawn before its deadline)          = 4
+- on_time: r1 (10-09 ≤ 10-12), r3 (10-09 10:00 ≤ 10-09 END); not r2 (late), r9 (open) = 2
 - extended (accepted in P, ≥ 1 approved): r4; not r3 (accepted in September)          = 1
 - one visit (completed with visits ≤ 1): r1 r3 r7 r10 r12; not r2                     = 5
+- zero visits (零跑动, completed with visits = 0): r3                                  = 1
 - hand-offs over received: r2 1 + r6 1 + r9 1 = 3 (r3's 2 are September's)
 - visits over received: 1+2+1+1+1+1+3+2+1 = 13
 - notice violations over received: r2 1 + r5 2 + r8 1 = 4 in 3 cases (r3's is not received in P)
@@ -156,7 +156,7 @@ ROWS = [
         visits=1,
         notice_violations=2,
     ),
-    row(  # r6: withdrawn before its deadline: due, not on time
+    row(  # r6: withdrawn before its deadline: not due (neither on time nor overdue)
         registered_at=at("10-14", "09:00"),
         accepted_at=at("10-14", "10:00"),
         status="completed",
@@ -237,7 +237,15 @@ def r(value: float | None, numerator: int, denominator: int) -> Rate:
 
 
 def indicators(**fields: Any) -> Indicators:
-    return Indicators(**fields)
+    """No row above has a first notice with its limit or a matter with both limits known (no
+    `promises` are given): those figures are empty unless a test says otherwise."""
+    empty = {
+        "notices": 0,
+        "notice_in_time_rate": r(None, 0, 0),
+        "deemed_accepted": 0,
+        "promise_compression": r(None, 0, 0),
+    }
+    return Indicators(**{**empty, **fields})
 
 
 # Totals: see the module docstring.
@@ -245,12 +253,12 @@ TOTAL = indicators(
     received=9,
     accepted=7,
     completed=6,
-    due=5,
+    due=4,
     on_time=2,
-    overdue=3,  # 5 − 2: r2 late, r6 withdrawn, r9 open
+    overdue=2,  # 4 − 2: r2 late, r9 open (r6 was withdrawn in time: not due)
     extended=1,
     completion_rate=r(0.5714, 4, 7),  # 4/7 = 0.571428…
-    on_time_rate=r(0.4, 2, 5),
+    on_time_rate=r(0.5, 2, 4),
     extension_rate=r(0.1429, 1, 7),  # 1/7 = 0.142857…
     one_visit_rate=r(0.8333, 5, 6),  # 5/6 = 0.83333…
     handoffs_per_case=r(0.33, 3, 9),  # 0.333…
@@ -259,6 +267,7 @@ TOTAL = indicators(
     working_days=WorkingDays(median=2.25, p90=8.0, n=5),
     notice_violations=4,
     cases_with_notice_violations=3,
+    zero_visit_rate=r(0.1667, 1, 6),  # r3; 1/6 = 0.1666…
 )
 
 # 人社: r1 r2 r3 r4 r5 r6 (r11 counts nothing).
@@ -266,12 +275,12 @@ RENSHE = indicators(
     received=5,  # r1 r2 r4 r5 r6
     accepted=4,  # r1 r2 r4 r6
     completed=3,  # r1 r2 r3
-    due=4,  # r1 r2 r3 r6
+    due=3,  # r1 r2 r3
     on_time=2,  # r1 r3
-    overdue=2,
+    overdue=1,
     extended=1,  # r4
     completion_rate=r(0.5, 2, 4),  # r1 r2
-    on_time_rate=r(0.5, 2, 4),
+    on_time_rate=r(0.6667, 2, 3),
     extension_rate=r(0.25, 1, 4),
     one_visit_rate=r(0.6667, 2, 3),  # r1 r3
     handoffs_per_case=r(0.4, 2, 5),  # r2 1 + r6 1
@@ -280,6 +289,7 @@ RENSHE = indicators(
     working_days=WorkingDays(median=2.25, p90=4.0, n=3),
     notice_violations=3,  # r2 1 + r5 2
     cases_with_notice_violations=2,
+    zero_visit_rate=r(0.3333, 1, 3),  # r3
 )
 
 # 税务: r7 r8 r9 r10 r12.
@@ -301,6 +311,7 @@ SHUIWU = indicators(
     working_days=WorkingDays(median=4.13, p90=8.0, n=2),
     notice_violations=1,  # r8
     cases_with_notice_violations=1,
+    zero_visit_rate=r(0.0, 0, 3),
 )
 
 
@@ -322,12 +333,12 @@ def test_indicators_group_by_window() -> None:
         received=3,  # r1 r2 r6
         accepted=3,  # r1 r2 r6
         completed=3,  # r1 r2 r3
-        due=4,  # r1 r2 r3 r6
+        due=3,  # r1 r2 r3
         on_time=2,  # r1 r3
-        overdue=2,
+        overdue=1,
         extended=0,
         completion_rate=r(0.6667, 2, 3),  # r1 r2
-        on_time_rate=r(0.5, 2, 4),
+        on_time_rate=r(0.6667, 2, 3),
         extension_rate=r(0.0, 0, 3),
         one_visit_rate=r(0.6667, 2, 3),  # r1 r3
         handoffs_per_case=r(0.67, 2, 3),  # r2 1 + r6 1; 0.666… → 0.67
@@ -335,6 +346,7 @@ def test_indicators_group_by_window() -> None:
         working_days=WorkingDays(median=2.25, p90=4.0, n=3),
         notice_violations=1,  # r2
         cases_with_notice_violations=1,
+        zero_visit_rate=r(0.3333, 1, 3),  # r3
     )
     # 2F-08: r4 alone: nothing completed or due, so those rates are null.
     assert by_key["2F-08"] == indicators(
@@ -354,6 +366,7 @@ def test_indicators_group_by_window() -> None:
         working_days=WorkingDays(median=None, p90=None, n=0),
         notice_violations=0,
         cases_with_notice_violations=0,
+        zero_visit_rate=r(None, 0, 0),
     )
     # 2F-09: r7 r8 r9 r12.
     assert by_key["2F-09"] == indicators(
@@ -373,6 +386,7 @@ def test_indicators_group_by_window() -> None:
         working_days=WorkingDays(median=0.25, p90=0.25, n=1),  # r7
         notice_violations=1,
         cases_with_notice_violations=1,
+        zero_visit_rate=r(0.0, 0, 2),
     )
     # No window: r5 (refused) and r10 (September's, completed in October): nothing accepted.
     assert by_key[None] == indicators(
@@ -392,6 +406,7 @@ def test_indicators_group_by_window() -> None:
         working_days=WorkingDays(median=8.0, p90=8.0, n=1),
         notice_violations=2,
         cases_with_notice_violations=1,
+        zero_visit_rate=r(0.0, 0, 1),
     )
     assert report.total == TOTAL  # the total does not depend on the grouping
 
@@ -408,12 +423,12 @@ def test_indicators_group_by_matter() -> None:
         received=4,  # r1 r2 r5 r6
         accepted=3,  # r1 r2 r6
         completed=3,  # r1 r2 r3
-        due=4,
+        due=3,
         on_time=2,
-        overdue=2,
+        overdue=1,
         extended=0,
         completion_rate=r(0.6667, 2, 3),
-        on_time_rate=r(0.5, 2, 4),
+        on_time_rate=r(0.6667, 2, 3),
         extension_rate=r(0.0, 0, 3),
         one_visit_rate=r(0.6667, 2, 3),
         handoffs_per_case=r(0.5, 2, 4),
@@ -421,6 +436,7 @@ def test_indicators_group_by_matter() -> None:
         working_days=WorkingDays(median=2.25, p90=4.0, n=3),
         notice_violations=3,
         cases_with_notice_violations=2,
+        zero_visit_rate=r(0.3333, 1, 3),
     )
     assert report.groups[1].indicators.extension_rate == r(1.0, 1, 1)  # r4
     assert report.groups[2].indicators == SHUIWU  # every 税务 case is TAX-REG
@@ -446,14 +462,14 @@ def test_period_cohort_counts_only_completions_before_the_period_ends() -> None:
 
 def test_deadlines_after_now_are_not_due() -> None:
     """At now = 10-23 12:00 r7's deadline (10-22 END) has passed and it closed 10-16: on time.
-    r4 (10-23 END) is still not due. due = 5 + r7 = 6, on time = 2 + r7 = 3."""
+    r4 (10-23 END) is still not due. due = 4 + r7 = 5, on time = 2 + r7 = 3."""
     later = datetime(2026, 10, 23, 12, 0, tzinfo=SHANGHAI)
     total = timeliness(cases(), OCTOBER, GroupBy.DEPARTMENT, later).total
-    assert total.on_time_rate == r(0.5, 3, 6)
+    assert total.on_time_rate == r(0.6, 3, 5)
     # One microsecond after r4's deadline it is due, open, and so overdue.
     after_r4 = datetime(2026, 10, 24, tzinfo=SHANGHAI)
     total = timeliness(cases(), OCTOBER, GroupBy.DEPARTMENT, after_r4).total
-    assert (total.due, total.on_time, total.overdue) == (7, 3, 4)
+    assert (total.due, total.on_time, total.overdue) == (6, 3, 3)
 
 
 def test_no_cases_gives_zero_counts_and_null_rates() -> None:

@@ -1,0 +1,81 @@
+"""The 5-day rule (行政许可法 第三十二条): materials incomplete → tell every missing item at once,
+on the spot or within five days; told later, the application counts as accepted on receipt.
+
+The five days are working days (第八十二条: 本法规定的期限以工作日计算，不含法定节假日), counted
+from the day after receipt. Hand-computed on the 2026 national calendar: a case received Monday
+3-2 09:00 must be told by the end of Monday 3-9 (3-3, 3-4, 3-5, 3-6, 3-9).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ledger.domain.case import Case
+from ledger.domain.values import CaseStatus
+from tests.unit.domain.test_clock import case_at, cst, do, end_of
+
+RECEIVED = cst(2026, 3, 2, 9, 0)
+
+
+def noticed_on(when: datetime, received: datetime = RECEIVED) -> Case:
+    case = case_at(received, matter="GENERIC-LICENCE")
+    do(case, "OneTimeNoticeIssued", when, items=["营业执照复印件", "场地证明"])
+    return case
+
+
+def supplied_and_accepted(case: Case) -> None:
+    do(case, "MaterialsSupplied", cst(2026, 3, 12, 10, 0), items=["营业执照复印件", "场地证明"])
+    do(case, "Accepted", cst(2026, 3, 12, 10, 30))
+
+
+def test_a_notice_on_the_fifth_working_day_is_in_time_and_the_clock_starts_at_acceptance() -> None:
+    case = noticed_on(cst(2026, 3, 9, 16, 0))
+    [notice] = case.collect_events()[-1:]
+    assert isinstance(notice, Case.OneTimeNoticeIssued)
+    assert notice.due_at == end_of(2026, 3, 9)
+    assert notice.flags == []
+    assert case.state.status is CaseStatus.AWAITING_MATERIALS
+
+    supplied_and_accepted(case)
+
+    clock = case.state.clock
+    assert clock is not None and clock.started_at == cst(2026, 3, 12, 10, 30)
+    # 20 working days from Fri 3-13: 3-13, 3-16..20, 3-23..27, 3-30..4-3, (清明) 4-7..4-10.
+    assert clock.due_at == end_of(2026, 4, 10)
+
+
+def test_a_notice_on_the_sixth_working_day_counts_the_clock_from_receipt() -> None:
+    case = noticed_on(cst(2026, 3, 10, 9, 0))
+    [notice] = case.collect_events()[-1:]
+    assert isinstance(notice, Case.OneTimeNoticeIssued)
+    assert notice.flags == ["one_time_notice.late"]  # a one-time-notice violation
+
+    supplied_and_accepted(case)
+
+    clock = case.state.clock
+    assert clock is not None and clock.started_at == RECEIVED
+    # 20 working days from Tue 3-3: the end of Mon 3-30, not of 4-10.
+    assert clock.due_at == end_of(2026, 3, 30)
+    assert "第三十二条" in clock.source
+    assert case.state.accepted_at == cst(2026, 3, 12, 10, 30)  # when it was in fact accepted
+
+
+def test_the_five_days_are_working_days() -> None:
+    # Received Wed 9-30: 10-1..10-7 are holidays (国庆, 中秋); 10-8, 10-9, Saturday 10-10 (调休),
+    # 10-12, 10-13: in time to the end of 10-13, thirteen calendar days later.
+    case = noticed_on(cst(2026, 10, 13, 17, 0), received=cst(2026, 9, 30, 9, 0))
+    [notice] = case.collect_events()[-1:]
+
+    assert isinstance(notice, Case.OneTimeNoticeIssued)
+    assert notice.due_at == end_of(2026, 10, 13) and notice.flags == []
+
+
+def test_only_the_first_notice_answers_to_the_five_days() -> None:
+    case = noticed_on(cst(2026, 3, 4, 10, 0))
+    do(case, "OneTimeNoticeIssued", cst(2026, 3, 11, 10, 0), items=["场地证明"])
+    [again] = case.collect_events()[-1:]
+
+    assert isinstance(again, Case.OneTimeNoticeIssued)
+    assert again.due_at is None and again.flags == []
+    assert case.state.first_notice_at == cst(2026, 3, 4, 10, 0)
+    assert case.state.notice_due_at == end_of(2026, 3, 9)
