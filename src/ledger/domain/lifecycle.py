@@ -9,7 +9,8 @@ Acceptance starts the promised clock; acceptance and completion may rely on a gr
 The 5-day rule (行政许可法 第三十二条): the first one-time notice records when it was due, five
 working days after receipt (the policy's `case_clock.notice_within`); one given later is flagged
 (`one_time_notice.late`) and the application counts as accepted on receipt, so the clock that
-acceptance starts counts from receipt. Checked in the commands; stored events replay as they were.
+acceptance starts counts from receipt; so does an acceptance that itself comes after that limit
+with no notice at all. Checked in the commands; stored events replay as they were.
 """
 
 from __future__ import annotations
@@ -213,10 +214,10 @@ class LifecycleCommands(CaseCommands):
             if self.state.promised_limit is not None:
                 limit, source = self.state.promised_limit, "promised at registration (version 1)"
             counted_from = occurred_at
-            if self._deemed_accepted_on_receipt:
+            if late := self._deemed_accepted_on_receipt(timing, occurred_at):
                 counted_from = self.state.registered_at
                 source += (
-                    "; counted from receipt: the one-time notice came after its limit "
+                    f"; counted from receipt: {late} "
                     "(《中华人民共和国行政许可法》第三十二条: "
                     "逾期不告知的，自收到申请材料之日起即为受理)"
                 )
@@ -300,11 +301,18 @@ class LifecycleCommands(CaseCommands):
     def record_intervention(self, *, actor: Actor, occurred_at: datetime, **fields: Any) -> None:
         self.trigger_event(self.DutyIntervention, actor=actor, occurred_at=occurred_at, **fields)
 
-    @property
-    def _deemed_accepted_on_receipt(self) -> bool:
-        """The first notice came after its limit: the application counts as accepted on receipt."""
+    def _deemed_accepted_on_receipt(self, timing: Timing, accepted_at: datetime) -> str | None:
+        """Why the application counts as accepted on receipt, if it does: the first notice came
+        after its limit, or none came and acceptance itself came after it (第三十二条: a centre
+        that neither accepts nor says what to correct within five days has accepted)."""
         first, due = self.state.first_notice_at, self.state.notice_due_at
-        return first is not None and due is not None and first > due
+        if first is not None:
+            late = due is not None and first > due
+            return "the one-time notice came after its limit" if late else None
+        rule = timing.policy.case_clock.notice_within
+        if accepted_at > policy_clocks.due_at(timing, rule.limit, self.state.registered_at):
+            return "no one-time notice, and acceptance came after the notice's limit"
+        return None
 
     def _require_not_accepted(self, rule: str) -> None:
         if self.state.status is CaseStatus.ACCEPTED:

@@ -79,3 +79,25 @@ def test_only_the_first_notice_answers_to_the_five_days() -> None:
     assert again.due_at is None and again.flags == []
     assert case.state.first_notice_at == cst(2026, 3, 4, 10, 0)
     assert case.state.notice_due_at == end_of(2026, 3, 9)
+
+
+def test_an_acceptance_after_the_five_days_with_no_notice_counts_from_receipt() -> None:
+    # Received Mon 3-2 09:00, never told of anything missing, accepted Tue 3-10 (the sixth working
+    # day): the centre neither accepted nor said what to correct within five working days, so the
+    # application was accepted on receipt and 20 working days run from Tue 3-3: end of Mon 3-30.
+    case = case_at(RECEIVED, matter="GENERIC-LICENCE")
+    do(case, "Accepted", cst(2026, 3, 10, 9, 30))
+
+    clock = case.state.clock
+    assert clock is not None and clock.started_at == RECEIVED
+    assert clock.due_at == end_of(2026, 3, 30)
+    assert "no one-time notice" in clock.source and "第三十二条" in clock.source
+
+
+def test_an_acceptance_within_the_five_days_with_no_notice_starts_the_clock_then() -> None:
+    case = case_at(RECEIVED, matter="GENERIC-LICENCE")
+    do(case, "Accepted", cst(2026, 3, 9, 16, 0))  # the fifth working day
+
+    clock = case.state.clock
+    assert clock is not None and clock.started_at == cst(2026, 3, 9, 16, 0)
+    assert "第三十二条" not in clock.source
