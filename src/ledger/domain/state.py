@@ -29,6 +29,12 @@ from ledger.domain.values import (
     TimeLimit,
 )
 
+STATE_SHAPE = "2: issue 17 (order clock, exception executors, notices, reports' process)"
+"""What a history folds to: change it with any change to the fold (a new derived field, a new
+meaning), so a snapshot sealed by the code before (which would decode, with defaults standing in
+for what that code never derived) is no longer believed and the case is replayed instead
+(`ledger.store.snapshots` seals this with every snapshot)."""
+
 
 class CaseState(msgspec.Struct, kw_only=True):
     """Everything the rules need to know about a case, folded from its events."""

@@ -39,6 +39,8 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
+from ledger.domain.state import STATE_SHAPE
+
 log = structlog.get_logger("ledger")
 
 MAC_DOMAIN = b"case-ledger/snapshot-mac/v1"
@@ -50,9 +52,11 @@ MAC_SIZE = sha256().digest_size
 def snapshot_mac(key: bytes, snapshot: StoredEvent, head: Notification) -> bytes:
     """HMAC-SHA256 under `key` over the snapshot row and the event it folds up to.
 
-    The message is `MAC_DOMAIN`, then eight fields, each as an 8-byte big-endian length and its
+    The message is `MAC_DOMAIN`, then nine fields, each as an 8-byte big-endian length and its
     bytes: the snapshot's originator id (16 bytes), version (8 bytes, big-endian), topic (UTF-8)
-    and state; the head event's position (notification id, 8 bytes), version, topic and state.
+    and state; the head event's position (notification id, 8 bytes), version, topic and state;
+    and the fold's `STATE_SHAPE` (UTF-8), so a snapshot this code's fold would not have produced
+    (an older release's: it decodes, with defaults for what that fold never derived) fails.
     Length prefixes keep any two different tuples from encoding to the same message.
     """
     if (head.originator_id, head.originator_version) != (
@@ -72,6 +76,7 @@ def snapshot_mac(key: bytes, snapshot: StoredEvent, head: Notification) -> bytes
         _u64(head.originator_version),
         head.topic.encode(),
         head.state,
+        STATE_SHAPE.encode(),
     ):
         mac.update(_u64(len(field)))
         mac.update(field)
@@ -252,7 +257,7 @@ class SealedSnapshotStore(EventStore[UUID]):
         elif row.head is None:
             reason = "no stored event at its version"
         elif not hmac.compare_digest(row.mac, snapshot_mac(self._key, snapshot, row.head)):
-            reason = "MAC does not match"
+            reason = "MAC does not match"  # another key, altered, or an older fold's shape
         else:
             try:
                 return self.mapper.to_domain_event(snapshot)

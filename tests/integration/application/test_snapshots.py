@@ -27,6 +27,7 @@ from structlog.testing import capture_logs
 
 from ledger.application.service import Ledger
 from ledger.domain.case import Case
+from ledger.store import snapshots
 from ledger.store.database import Database
 from ledger.store.snapshots import snapshot_mac
 from tests.api.support import register
@@ -240,6 +241,31 @@ def test_a_forged_snapshot_the_owner_inserts_without_the_applications_mac_is_ign
         (line["version"], line["reason"], line["log_level"]) == (3, reason, "warning")
         for line in lines
     ), lines
+
+
+def test_a_snapshot_sealed_by_an_older_fold_is_not_believed_after_an_upgrade(
+    client: TestClient[Any],
+    clerk: dict[str, str],
+    forged_clerk: dict[str, str],
+    ledger: Ledger,
+    database: Database,
+    rejections: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An older release's snapshot, sealed with the real key: it decodes under this code (defaults
+    # stand in for what the old fold never derived), and here it also says what that fold said
+    # differently (the department). Sealed under another STATE_SHAPE, it is not believed.
+    case_id = case_with_events(client, clerk, 3)
+    older = forged_snapshot(ledger, case_id, FORGED_DEPARTMENT)
+    monkeypatch.setattr(snapshots, "STATE_SHAPE", "1: the previous release's fold")
+    mac = snapshot_mac(ledger.settings.snapshot_key, older, head_event(ledger, case_id, 3))
+    monkeypatch.undo()
+
+    insert_as(database.owner_conninfo, older, mac)
+
+    assert department_without_the_check(ledger, case_id) == FORGED_DEPARTMENT  # what it holds
+    assert_held_by_true_department(client, case_id, 3, forged_clerk)
+    assert {line["reason"] for line in rejected(rejections, case_id)} == {"MAC does not match"}
 
 
 @pytest.mark.parametrize("sealed", [False, True], ids=["unsealed", "sealed-by-the-key"])
