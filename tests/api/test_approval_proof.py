@@ -249,11 +249,9 @@ def test_a_proof_waits_for_the_notary(client, staff, notary) -> None:
     assert_problem(proof_of(client, staff, case_id, exception_id), 503, slug="not-sealed-yet")
 
 
-def test_a_ratification_after_the_fact_has_a_proof_that_says_so(
-    client, staff, notary, verifier, token_for
-) -> None:
+def ratified(client: Any, staff: Any, token_for: Any) -> tuple[str, str]:
     """李女士's 破例 (seed 000) asked after the fact on the closed case, its first layer decided by
-    a deputy standing in for the absent 窗口负责人 (AB岗): every check passes, and they say both."""
+    a deputy standing in for the absent 窗口负责人 (AB岗), then ratified."""
     clerk = token_for("sw-clerk-sun", "clerk", unit="税务")
     deputy = token_for("sw-deputy", "window_lead", unit="税务")
     case_id = register(client, clerk, department="税务", occurred_at="2026-02-10T10:50:00+08:00")
@@ -298,6 +296,15 @@ def test_a_ratification_after_the_fact_has_a_proof_that_says_so(
                 **extra,
             },
         )
+    return case_id, exception_id
+
+
+def test_a_ratification_after_the_fact_has_a_proof_that_says_so(
+    client, staff, notary, verifier, token_for
+) -> None:
+    """The ratification's proof: every check passes, and they say both the after-the-fact request
+    and the deputy."""
+    case_id, exception_id = ratified(client, staff, token_for)
     notary.catch_up()
 
     response = proof_of(client, staff, case_id, exception_id)
@@ -320,3 +327,20 @@ def test_a_ratification_after_the_fact_has_a_proof_that_says_so(
 
 def verifier_key(notary: Notary) -> str:
     return str(notary.signer.verifier_key)
+
+
+def test_a_ratification_relabelled_as_a_release_0_1_0_proof_is_refused(
+    client, staff, notary, verifier, token_for
+) -> None:
+    """Format /1 is what release 0.1.0 wrote: ten checks, no ratification, no deputy. A proof of
+    either cannot pass as /1, which would drop the checks that judge them."""
+    case_id, exception_id = ratified(client, staff, token_for)
+    notary.catch_up()
+    proof = proof_of(client, staff, case_id, exception_id).json()
+    proof["format"] = "case-ledger-approval-proof/1"
+    proof["checks"] = proof["checks"][:10]
+
+    report = verify_approval_proof(json.dumps(proof).encode(), verifier)
+
+    assert not report.ok
+    assert any("/1" in f and "after the fact" in f for f in report.failures), report.failures

@@ -28,6 +28,7 @@ from ledger.domain.exceptions.approvals import mark_used, waived_items
 from ledger.domain.policy import Timing
 from ledger.domain.state import CaseState
 from ledger.domain.unresolved.commands import negative_answer
+from ledger.domain.unresolved.process import record_refusal
 from ledger.domain.values import Actor, CaseStatus, Outcome
 
 
@@ -115,6 +116,7 @@ class LifecycleCommands(CaseCommands):
             state.refusal_reason = self.reason
             state.flags += self.flags
             state.end_pause(self.occurred_at)
+            record_refusal(state, self.report_id)
 
     class Completed(CaseEvent):
         outcome: Outcome
@@ -128,6 +130,7 @@ class LifecycleCommands(CaseCommands):
             state.closed_at = self.occurred_at
             state.outcome = self.outcome
             state.end_pause(self.occurred_at)
+            record_refusal(state, self.report_id)
 
     class Reopened(CaseEvent):
         reason: str
@@ -229,6 +232,10 @@ class LifecycleCommands(CaseCommands):
                 counted_from,
                 timing.policy.case_clock.working_hours,
             )
+            if late and self.state.pauses:
+                # Counted from receipt, it already owes the pauses since (a 补正 after the late
+                # notice): as every later resumption would count them, so does its start.
+                clock.move(started, clock.moved(started, timing.calendar, self.state.pauses))
         self.trigger_event(
             self.Accepted, actor=actor, occurred_at=occurred_at, clock=started, **fields
         )

@@ -29,7 +29,7 @@ from ledger.domain.values import (
     TimeLimit,
 )
 
-STATE_SHAPE = "2: issue 17 (order clock, exception executors, notices, reports' process)"
+STATE_SHAPE = "3: reports keep the units whose refusals they record"
 """What a history folds to: change it with any change to the fold (a new derived field, a new
 meaning), so a snapshot sealed by the code before (which would decode, with defaults standing in
 for what that code never derived) is no longer believed and the case is replayed instead

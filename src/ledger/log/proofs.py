@@ -174,6 +174,11 @@ def verify_approval_proof(
         return report
     if proof.format == PROOF_FORMAT_V1:
         checks = [c for c in checks if c.name in CHECKS_V1]
+        if newer := _newer_than_v1(description):
+            report.failures.append(
+                f"proof: format /1 (release 0.1.0) cannot hold {newer}, which the checks it "
+                "leaves out judge"
+            )
     report.checks = checks
     _compare(report, proof, description, checks)
     report.checked.append(
@@ -181,6 +186,16 @@ def verify_approval_proof(
         f"{len(events)} events (versions {description.versions})"
     )
     return report
+
+
+def _newer_than_v1(description: ExceptionDescription) -> str | None:
+    """What release 0.1.0 could not have written about an exception, if the events hold it: a
+    request after the fact, or a layer decided by a deputy (AB岗)."""
+    if description.after_the_fact:
+        return "an exception asked after the fact"
+    if any(d.acting_for for d in description.decisions):
+        return "a layer decided acting for another (AB岗)"
+    return None
 
 
 def _compare(

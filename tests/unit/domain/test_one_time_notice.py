@@ -8,9 +8,10 @@ from the day after receipt. Hand-computed on the 2026 national calendar: a case 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ledger.domain.case import Case
+from ledger.domain.clock import PauseReason
 from ledger.domain.values import CaseStatus
 from tests.unit.domain.test_clock import case_at, cst, do, end_of
 
@@ -101,3 +102,24 @@ def test_an_acceptance_within_the_five_days_with_no_notice_starts_the_clock_then
     clock = case.state.clock
     assert clock is not None and clock.started_at == cst(2026, 3, 9, 16, 0)
     assert "第三十二条" not in clock.source
+
+
+def test_a_correction_pause_before_a_deemed_acceptance_counts_at_acceptance_not_later() -> None:
+    # Told late (Tue 3-10), the 补正 paused 3-10 09:05 to Thu 3-12 10:00 before acceptance:
+    # office time 3-10 175 + 240, 3-11 420, 3-12 60 = 895 minutes. The clock from receipt (end of
+    # Mon 3-30 unpaused) is later by them from the start: 3-31 (420), 4-1 (420), 55 minutes of
+    # Thu 4-2: 09:55. A 30-minute hearing afterwards moves it 30 minutes, not by the 补正 again.
+    case = noticed_on(cst(2026, 3, 10, 9, 0))
+    do(case, "ClockPaused", cst(2026, 3, 10, 9, 5), reason=PauseReason.APPLICANT_SUPPLEMENT)
+    do(case, "MaterialsSupplied", cst(2026, 3, 12, 10, 0), items=["营业执照复印件", "场地证明"])
+    do(case, "ClockResumed", cst(2026, 3, 12, 10, 0))
+    do(case, "Accepted", cst(2026, 3, 12, 10, 30))
+
+    clock = case.state.clock
+    assert clock is not None and clock.started_at == RECEIVED
+    assert (clock.due_at, clock.paused) == (cst(2026, 4, 2, 9, 55), timedelta(minutes=895))
+
+    do(case, "ClockPaused", cst(2026, 3, 16, 9, 0), reason=PauseReason.HEARING)
+    do(case, "ClockResumed", cst(2026, 3, 16, 9, 30))
+
+    assert (clock.due_at, clock.paused) == (cst(2026, 4, 2, 10, 25), timedelta(minutes=925))

@@ -289,6 +289,11 @@ class ExceptionCommands(CaseCommands):
     ) -> None:
         self._require_holder(actor)
         record = find_exception(self.state, exception_id)
+        if record.after_the_fact:
+            raise RuleViolation(
+                "ratification.not_withdrawable",
+                "a ratification covers an act already done: its layers ratify it or not",
+            )
         if record.status.is_closed and record.status is not ExceptionStatus.GRANTED:
             raise RuleViolation("approval.request_closed", f"the request is {record.status}")
         if record.used_at is not None:

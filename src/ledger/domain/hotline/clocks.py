@@ -3,7 +3,8 @@
 The sign-for limit runs by urgency (1 working day; 15 / 30 wall-clock minutes), the reply limit by
 category (emergencies the same day). The reply clock starts at the lead dispatch, not at the
 sign-for, so a unit that does not sign stops no time; an extension moves the clock of the round it
-was asked in, and the order's own clock (`HotlineTicket.order_clock`) by as many working days.
+was asked in, and the order's own clock (`HotlineTicket.order_clock`) by as many working days
+when it was asked before the order's deadline.
 The order's other deadlines: the first contact (响应率) from its first dispatch, 退单 within the
 window of the dispatch (longer for a complex order), 回访 the day after closure, and 通报批评 no
 sooner than `criticise_after` from the round's first 催办通知书.
@@ -73,6 +74,8 @@ def pending_extension(ticket: HotlineTicket) -> TicketExtension | None:
 
     One asked before the clock (re)started, in a round that ended with an approved 退单 or before
     a 重办, lapsed with that clock: it neither blocks a new request nor lengthens the new clock.
+    So did one the unit's reply came after: the reply stopped the clock it asked to lengthen, so
+    approving it then would move a deadline already met or missed.
     """
     last = ticket.extensions[-1] if ticket.extensions else None
     if last is None or last.decision is not None:
@@ -81,6 +84,8 @@ def pending_extension(ticket: HotlineTicket) -> TicketExtension | None:
     started = ticket.reply_clock.started_at if ticket.reply_clock else None
     started = started or (lead.dispatched_at if lead else None)
     if started is None or last.requested_at < started:
+        return None
+    if any(r.replied_at >= last.requested_at for r in ticket.replies):
         return None
     return last
 

@@ -51,7 +51,8 @@ class HandlingCommands(TicketCommands):
 
     class HotlineExtensionDecided(TicketEvent):
         """An approved extension lengthens the round's reply clock and the order's clock by the
-        same working days (the applicant is told the order's new date)."""
+        same working days (the applicant is told the order's new date); the order's only if it
+        was asked before the order's deadline."""
 
         decision: Decision
         opinion: str
@@ -162,8 +163,11 @@ class HandlingCommands(TicketCommands):
         if decision is Decision.APPROVE and timing is not None:
             if ticket.reply_clock is not None:
                 update = extended(timing, ticket.reply_clock, pending)
-            if ticket.order_clock is not None:
-                order_update = extended(timing, ticket.order_clock, pending)
+            order = ticket.order_clock
+            # Asked after the order's own deadline (a later round's unit), it lengthens that
+            # unit's clock only: the citizen's passed deadline is not moved after the fact.
+            if order is not None and pending.requested_at <= order.due_at:
+                order_update = extended(timing, order, pending)
         self.trigger_event(
             self.HotlineExtensionDecided,
             actor=actor,

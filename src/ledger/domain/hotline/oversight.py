@@ -196,13 +196,20 @@ class OversightCommands(TicketCommands):
         level: SupervisionLevel,
         note: str,
     ) -> None:
-        """催办 at any time a unit has the order; 催办通知书 once it is overdue; 通报批评 only once
+        """催办 at any time a unit has the order (not once its reply is in: the review is the
+        hotline's time); 催办通知书 once it is overdue; 通报批评 only once
         the policy's `criticise_after` has run from the round's first 催办通知书 (domain brief
         §1.5: "通报批评 if still overdue 5 working days later")."""
         ticket = self._open_ticket(ticket_id)
         running = ticket.reply_clock
         if running is None:
             raise RuleViolation("hotline.nothing_to_supervise", "no unit handles the order yet")
+        if ticket.status is TicketStatus.REPLIED:
+            raise RuleViolation(
+                "hotline.reply_under_review",
+                "the unit replied: its clock stopped there, and the order awaits the hotline's "
+                "own review (审核报结), not the unit",
+            )
         if level is not SupervisionLevel.URGE and occurred_at <= running.due_at:
             raise RuleViolation(
                 "hotline.not_overdue",

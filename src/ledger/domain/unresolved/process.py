@@ -43,13 +43,21 @@ class ReportEvent(CaseEvent):
 
 def not_independent(actor: Actor, report: UnresolvedReport, state: CaseState) -> str | None:
     """Why `actor` may not check or close `report`, or None: they reported it, or they are staff
-    of the unit it concerns (the case's holder when reported, for a report that predates `unit`)."""
+    of the unit it concerns (the case's holder when reported, for a report that predates `unit`)
+    or of a unit whose refusal (否定答复) it records."""
     if actor.id == report.reported_by:
         return f"{actor.id} reported it"
-    unit = report.unit or state.department
-    if actor.unit == unit and FRONT_LINE_ROLES.intersection(actor.roles):
-        return f"{actor.id} is staff of {unit}, the unit it concerns"
+    units = [report.unit or state.department, *report.refusing_units]
+    if actor.unit in units and FRONT_LINE_ROLES.intersection(actor.roles):
+        return f"{actor.id} is staff of {actor.unit}, which it concerns or whose refusal it records"
     return None
+
+
+def record_refusal(state: CaseState, report_id: UUID | None) -> None:
+    """Fold a refusal (否定答复) into the report it names: its holder refused."""
+    report = state.report(report_id) if report_id is not None else None
+    if report is not None and state.department not in report.refusing_units:
+        report.refusing_units.append(state.department)
 
 
 class UnresolvedProcessCommands(CaseCommands):

@@ -124,6 +124,8 @@ class UnresolvedReport(msgspec.Struct, kw_only=True):
     `unit` and `window` are those the report concerns (where the matter got stuck; by default the
     case's when it was reported); None on a report recorded before they were kept.
     `negative_answer`: filed with a refusal (否定答复报告), not by the applicant.
+    `refusing_units`: the units whose refusals it records (a refusal goes into the open report,
+    whatever unit that one concerns), kept out of its 核查 and closure as the unit concerned is.
     """
 
     report_id: UUID
@@ -147,6 +149,7 @@ class UnresolvedReport(msgspec.Struct, kw_only=True):
     negative_answer: bool = False
     feedbacks: list[Feedback] = msgspec.field(default_factory=list)
     verifications: list[Verification] = msgspec.field(default_factory=list)
+    refusing_units: list[str] = msgspec.field(default_factory=list)
 
     @property
     def verified(self) -> bool:

@@ -200,6 +200,19 @@ def test_an_ordinary_request_is_still_refused_on_a_closed_case() -> None:
     assert rule == "case.closed"
 
 
+def test_a_ratification_cannot_be_withdrawn_to_escape_its_verdict() -> None:
+    # On an open case (reopened here) an ordinary request may be withdrawn before it is relied
+    # on; the act a ratification covers is already done: its layers ratify it or not.
+    case = completed_case()
+    case.append("Reopened", TELLER_LEAD, at(0.5), HUOSHAN, reason="补录破例")
+    exception_id = ask(case)
+
+    rule = refused(case, "ExceptionWithdrawn", DUTY, exception_id=exception_id, reason="撤回")
+
+    assert rule == "ratification.not_withdrawable"
+    assert case.state.exceptions[0].status is ExceptionStatus.PENDING
+
+
 # --- its layers ---------------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from ledger.domain.hotline.records import (
     TicketStatus,
     UnitRole,
 )
-from ledger.domain.values import LimitUnit, TimeLimit
+from ledger.domain.values import Decision, LimitUnit, TimeLimit
 from ledger.rules.time_limits import Policies
 from ledger.store.events import MsgspecMapper
 from tests.unit.domain.hotline.test_work_orders import (
@@ -124,6 +124,24 @@ def test_an_approved_extension_lengthens_the_orders_clock_as_the_units() -> None
     assert t.reply_clock is not None and t.reply_clock.due_at == end_of(2026, 10, 22)
     assert t.order_clock is not None and t.order_clock.due_at == end_of(2026, 10, 21)
     assert t.order_clock.limit == TimeLimit(value=15, unit=LimitUnit.WORKING_DAYS)
+
+
+def test_an_extension_asked_after_the_orders_deadline_does_not_move_it() -> None:
+    # The order was due at the end of Mon 19 Oct; B gets it on Tue 20 Oct and, in its own round,
+    # asks 10 more working days. B's clock may lengthen; the order's passed deadline may not, or
+    # a closure on Thu 22 Oct would count as on time for the citizen.
+    case, ticket_id = returned_once()
+    dispatch(case, ticket_id, B, cst(2026, 10, 20, 9))
+    sign_for(case, ticket_id, B, cst(2026, 10, 20, 10))
+    assert extension(case, ticket_id, cst(2026, 10, 20, 11), 10, B) is None
+
+    decide_extension(case, ticket_id, cst(2026, 10, 20, 15))
+
+    t = ticket(case, ticket_id)
+    assert t.reply_clock is not None
+    assert t.reply_clock.limit == TimeLimit(value=23, unit=LimitUnit.WORKING_DAYS)
+    assert t.order_clock is not None and t.order_clock.due_at == end_of(2026, 10, 19)
+    assert t.order_clock.limit == TimeLimit(value=13, unit=LimitUnit.WORKING_DAYS)
 
 
 def test_a_reopening_starts_the_orders_clock_again_and_clears_the_follow_up_deadline() -> None:
@@ -272,6 +290,52 @@ def test_a_notice_from_an_earlier_round_does_not_open_criticism() -> None:
     assert criticism_refusal(case, ticket_id, cst(2026, 10, 20, 9)) == (
         "hotline.criticism_without_notice"
     )
+
+
+def test_a_unit_that_replied_in_time_is_not_noticed_nor_criticised_while_review_waits() -> None:
+    # The unit's reply stops its clock (the hotline's review is the hotline's time, as the
+    # indicators count it): a 催办通知书 or 通报批评 after the deadline does not follow it.
+    case = new_case()
+    ticket_id = receive(case, cst(2026, 9, 23, 9), HotlineCategory.CONSULTATION)
+    dispatch(case, ticket_id, A, cst(2026, 9, 23, 10))  # reply due end of Tue 29 Sep
+    sign_for(case, ticket_id, A, cst(2026, 9, 23, 11))
+    reply(case, ticket_id, A, cst(2026, 9, 28, 10))  # in time; the review waits
+
+    for level in SupervisionLevel:
+        assert (
+            refusal(
+                case,
+                "HotlineSupervised",
+                AGENT,
+                cst(2026, 9, 30, 9),
+                ticket_id=ticket_id,
+                level=level,
+                note="督办",
+            )
+            == "hotline.reply_under_review"
+        )
+
+
+def test_an_extension_still_undecided_when_the_unit_replies_lapses_with_the_reply() -> None:
+    # Asked Mon 28 Sep, before the reply deadline (end of Tue 29 Sep); the unit replies late, Wed
+    # 30 Sep. Approving the request now would move the deadline past the late reply: it lapsed.
+    case, ticket_id = in_progress(cst(2026, 9, 23, 10))
+    assert extension(case, ticket_id, cst(2026, 9, 28, 10)) is None
+    reply(case, ticket_id, A, cst(2026, 9, 30, 10))
+
+    assert (
+        refusal(
+            case,
+            "HotlineExtensionDecided",
+            AGENT,
+            cst(2026, 9, 30, 11),
+            ticket_id=ticket_id,
+            decision=Decision.APPROVE,
+            opinion="同意",
+        )
+        == "hotline.no_extension_pending"
+    )
+    assert ticket(case, ticket_id).reply_clock.due_at == end_of(2026, 9, 29)  # type: ignore[union-attr]
 
 
 # --- 退单 of a complex order: 2 working days ------------------------------------------------------

@@ -351,6 +351,32 @@ def test_a_refusal_is_recorded_in_the_report_already_open() -> None:
     assert isinstance(refused, Case.AcceptanceRefused) and refused.report_id == open_id
 
 
+def test_a_refusal_in_a_report_about_another_unit_is_not_checked_by_the_refusing_unit() -> None:
+    # A report open about 医保's window takes 人社's own refusal (否定答复): 人社's staff, who
+    # refused, are then no more independent of it than of a report about themselves.
+    case = new_case()
+    report_id = append(
+        case, "UnresolvedReported", CLERK, REPORTED, cause=UnresolvedCause.ATTITUDE,
+        resolvability=Resolvability.REFUSED_TO_DO, tier=UnresolvedTier.SIMPLE,
+        description="医保窗口推诿", unit="医保", window="2F-11",
+    )["report_id"]  # fmt: skip
+    append(
+        case, "AcceptanceRefused", CLERK, REPORTED + timedelta(minutes=30), reason="无缴费记录",
+        legal_basis="《社会保险法》第十六条", missing_materials=[],
+    )  # fmt: skip
+    feedback(case, report_id, cst(2026, 9, 30, 11), by=DUTY_OFFICER)
+
+    assert refusal_by(
+        case, HEAD, "UnresolvedVerified", cst(2026, 9, 30, 12), report_id=report_id,
+        confirmed=True, note="核实",
+    ) == "unresolved.verification_not_independent"  # fmt: skip
+    verify(case, report_id, cst(2026, 9, 30, 12))
+    assert (
+        refusal_by(case, HEAD, "UnresolvedClosed", cst(2026, 9, 30, 16), **closing(report_id))
+        == "unresolved.closure_not_independent"
+    )
+
+
 def test_a_denial_files_its_report_and_a_grant_files_none() -> None:
     denied, granted = new_case(), new_case()
     for case in (denied, granted):
