@@ -12,6 +12,8 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 
 from ledger import __version__
 from ledger.api.access_log import request_log
@@ -29,6 +31,9 @@ from ledger.api.hotline_register import hotline_tickets
 from ledger.api.metrics import MetricsController
 from ledger.api.personal_data import personal_data
 from ledger.api.tiles import LeafController, TilesController
+from ledger.api.ui.format import FILTERS
+from ledger.api.ui.pages import TEMPLATES
+from ledger.api.ui.pages import router as ui_router
 from ledger.api.unresolved_register import unresolved_reports
 from ledger.application.service import Ledger
 from ledger.application.timers import LedgerTimers
@@ -41,6 +46,10 @@ from ledger.projections.waiter import PositionWaiter
 from ledger.projections.worker import ProjectionWorker
 from ledger.store.database import migrate, open_database
 from ledger.store.supervisor import DatabaseSupervisor
+
+
+def _add_filters(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters.update(FILTERS)
 
 
 def create_app(
@@ -131,6 +140,7 @@ def create_app(
             personal_data,
             MetricsController,
             health,
+            ui_router(),
         ],
         dependencies={
             "ledger": Provide(provide_ledger, sync_to_thread=False),
@@ -140,6 +150,9 @@ def create_app(
             "tenancy": Provide(provide_tenancy, sync_to_thread=True),
         },
         lifespan=[lifespan],
+        template_config=TemplateConfig(
+            directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_add_filters
+        ),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_request,  # query parameters, media type, body: before any token
         plugins=[Contract(), CentreSchema.configured(settings)],

@@ -1,0 +1,3 @@
+"""The people's interface: zh-CN pages served by `ledger serve` (duty board, case page, indicators,
+registers), rendered on the server from the same read functions as the JSON API, every asset
+served from here (no CDN), signed in with the same bearer tokens held in a cookie."""
