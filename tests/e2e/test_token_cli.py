@@ -90,3 +90,36 @@ def test_a_revoked_token_is_refused_and_listed(
 
     neither = ledger_cmd("token", "revoke", "--reason", "x", env=env)
     assert neither.returncode != 0 and "one of them" in neither.stderr
+
+
+def test_login_url_prints_a_one_time_link_that_signs_in_as_the_token_it_names(
+    settings: Settings, database: Database, ledger: Ledger, tmp_path: Path
+) -> None:
+    env = _env(settings, database, tmp_path)
+    base = ("token", "create", "--actor", "duty-cli", "--role", "duty_officer",
+            "--centre", "huoshan", "--ttl", "600", "--login-url")  # fmt: skip
+
+    made = ledger_cmd(*base, "--base-url", "https://ledger.example.gov.cn/", env=env)
+    assert made.returncode == 0, made.stderr
+    url = made.stdout.strip()
+    prefix = "https://ledger.example.gov.cn/ui/login/link?code="
+    assert url.startswith(prefix) and "\n" not in url
+    assert "valid once, for 15 minutes" in made.stderr
+    token_id = made.stderr.split("token id: ")[1].split()[0]
+
+    with TestClient(create_app(settings, ledger)) as client:
+        path = url.removeprefix("https://ledger.example.gov.cn")
+        opened = client.get(path, follow_redirects=False)
+        assert opened.status_code == 303, opened.text
+        session = client.cookies["ledger_session"]
+        claims = jwt.decode(session, settings.token_secret, algorithms=["HS256"])
+        assert (claims["jti"], claims["sub"], claims["exp"] - claims["iat"]) == (
+            token_id,
+            "duty-cli",
+            600,
+        )
+        client.cookies.clear()
+        assert client.get(path, follow_redirects=False).status_code == 410
+
+    refused = ledger_cmd(*base, "--base-url", "ledger.example.gov.cn", env=env)
+    assert refused.returncode != 0 and "--base-url" in refused.stderr and refused.stdout == ""

@@ -10,7 +10,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -23,6 +22,7 @@ from ledger.api.auth import provide_actor, provide_tenancy
 from ledger.api.board import board
 from ledger.api.cases import CaseController
 from ledger.api.contract import CentreSchema, Contract
+from ledger.api.docs_pages import docs_asset, swagger_ui
 from ledger.api.edge import check_request
 from ledger.api.errors import EXCEPTION_HANDLERS
 from ledger.api.exceptions import approval_proof
@@ -30,6 +30,8 @@ from ledger.api.health import health
 from ledger.api.hotline_register import hotline_tickets
 from ledger.api.metrics import MetricsController
 from ledger.api.personal_data import personal_data
+from ledger.api.ratings_register import bad_reviews
+from ledger.api.telemetry import Telemetry, metrics
 from ledger.api.tiles import LeafController, TilesController
 from ledger.api.ui.format import FILTERS
 from ledger.api.ui.pages import TEMPLATES
@@ -126,6 +128,7 @@ def create_app(
     def provide_waiter(state: State) -> PositionWaiter:
         return state.waiter  # type: ignore[no-any-return]
 
+    telemetry = Telemetry()  # this app's own registry: GET /metrics
     app = Litestar(
         route_handlers=[
             CaseController,
@@ -136,10 +139,13 @@ def create_app(
             approvals,
             hotline_tickets,
             unresolved_reports,
+            bad_reviews,
             approval_proof,
             personal_data,
             MetricsController,
             health,
+            metrics,
+            docs_asset,
             ui_router(),
         ],
         dependencies={
@@ -149,7 +155,8 @@ def create_app(
             "actor": Provide(provide_actor, sync_to_thread=True),
             "tenancy": Provide(provide_tenancy, sync_to_thread=True),
         },
-        lifespan=[lifespan],
+        lifespan=[lifespan, telemetry.watching],
+        state=State({"telemetry": telemetry}),
         template_config=TemplateConfig(
             directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_add_filters
         ),
@@ -163,13 +170,14 @@ def create_app(
             version=__version__,
             description="Event-sourced, tamper-evident case ledger for government service centres.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[swagger_ui()],  # offline: its assets from a package, no CDN
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),
             security=[{"bearer": []}],
         ),
     )
-    # Around the whole app, not per route: unknown paths and 405s get a request id and a line too.
-    app.asgi_handler = request_log(app.asgi_handler)
+    # Around the whole app, not per route: unknown paths and 405s get a request id and a line
+    # too, and are counted.
+    app.asgi_handler = request_log(telemetry.instrument(app.asgi_handler))
     return app

@@ -140,7 +140,18 @@ class CaseController(Controller):
         _note_write(request, receipt, event_type)
         return _written(ledger, receipt, sealed)
 
-    @get("/{case_id:uuid}", sync_to_thread=True, summary="A case's state, now or in the past")
+    @get(
+        "/{case_id:uuid}",
+        sync_to_thread=True,
+        summary="A case's state, now or in the past",
+        description="At most one of: `version` (the state after that version); `as_of`, "
+        "recorded time (what the ledger had recorded by that moment: the events' "
+        "`recorded_at`); `occurred_at`, business time (how the case stood at that moment by "
+        "the events' `occurred_at`: the longest run of versions from the first whose events had "
+        "all occurred by then, so a late entry is not folded in out of order). `as_of` and "
+        "`occurred_at` before the case existed are 404; both answer with `proved_by`, the "
+        "checkpoint that proves the state's last event, once the notary has sealed it.",
+    )
     def get_case(
         self,
         request: Request[Any, Any, Any],
@@ -153,21 +164,27 @@ class CaseController(Controller):
             datetime | None,
             Parameter(required=False, description="RFC 3339; the state as recorded at that moment"),
         ] = None,
+        occurred_at: Annotated[
+            datetime | None,
+            Parameter(
+                required=False,
+                description="RFC 3339; the state as it stood at that business time",
+            ),
+        ] = None,
     ) -> Response[CaseResponse]:
         if version is not None and as_of is not None:
             raise BadRequest("as_of", "give either version or as_of, not both")
-        if as_of is not None and as_of.tzinfo is None:
-            raise BadRequest("as_of", "as_of needs a time zone offset (RFC 3339)")
-        bounded("as_of", as_of)
-        case = (
-            ledger.get_case_as_of(case_id, actor, as_of, scope=tenancy)
-            if as_of is not None
-            else ledger.get_case(case_id, actor, version, scope=tenancy)
-        )
+        if occurred_at is not None and (version is not None or as_of is not None):
+            raise BadRequest("occurred_at", "give one of version, as_of and occurred_at")
+        for name, moment in (("as_of", as_of), ("occurred_at", occurred_at)):
+            if moment is not None and moment.tzinfo is None:
+                raise BadRequest(name, f"{name} needs a time zone offset (RFC 3339)")
+            bounded(name, moment)
+        case = read_case(ledger, case_id, actor, tenancy, version, as_of, occurred_at)
         note(request, case_id=str(case_id), version=case.version)
-        moment = as_of or (case.modified_on if version is not None else utc_now())
-        response = _case_response(case, ledger, moment)
-        if as_of is not None:
+        moment = as_of or occurred_at or (case.modified_on if version is not None else utc_now())
+        response = case_response(case, ledger, moment)
+        if as_of is not None or occurred_at is not None:
             response.proved_by = _proved_by(ledger, case)
         return Response(response, headers={"ETag": f'"{case.version}"'})
 
@@ -185,7 +202,9 @@ class CaseController(Controller):
         note(request, case_id=str(case_id), events=len(history))
         return CaseHistoryResponse(
             case_id=case_id,
-            events=[_entry(position, event, leaves.get(position)) for position, event in history],
+            events=[
+                event_entry(position, event, leaves.get(position)) for position, event in history
+            ],
         )
 
     @get(
@@ -242,8 +261,26 @@ def _proved_by(ledger: Ledger, case: Case) -> ProvedBy | None:
     )
 
 
-def _case_response(case: Case, ledger: Ledger, now: datetime) -> CaseResponse:
-    """The case, its clock read at `now` (for the past: the `as_of` moment or the version's)."""
+def read_case(
+    ledger: Ledger,
+    case_id: UUID,
+    actor: Actor,
+    scope: Scope,
+    version: int | None = None,
+    as_of: datetime | None = None,
+    occurred_at: datetime | None = None,
+) -> Case:
+    """The case now, or at a version, a recorded time or a business time (at most one given)."""
+    if as_of is not None:
+        return ledger.get_case_as_of(case_id, actor, as_of, scope=scope)
+    if occurred_at is not None:
+        return ledger.get_case_at_business_time(case_id, actor, occurred_at, scope=scope)
+    return ledger.get_case(case_id, actor, version, scope=scope)
+
+
+def case_response(case: Case, ledger: Ledger, now: datetime) -> CaseResponse:
+    """The case, its clock read at `now` (for the past: the moment asked about, or when the
+    version was recorded)."""
     state = case.state
     reading = None
     if state.clock is not None:
@@ -264,7 +301,8 @@ def _case_response(case: Case, ledger: Ledger, now: datetime) -> CaseResponse:
     )
 
 
-def _entry(position: int, event: Any, leaf: Leaf | None) -> EventEntry:
+def event_entry(position: int, event: Any, leaf: Leaf | None) -> EventEntry:
+    """One event of a case's history as the API shows it (and the case page too)."""
     state = vars(event)
     return EventEntry(
         leaf_index=leaf.leaf_index if leaf else None,

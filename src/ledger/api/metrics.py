@@ -69,8 +69,8 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # Only rows that can count in P: registered, accepted, closed, due or first noticed inside it.
 _ROWS = (
-    'SELECT case_id, centre, department, "window", matter_code, matter_name, status, outcome, '
-    "registered_at, accepted_at, closed_at, due_at, working_seconds, visits, handoffs, "
+    'SELECT case_id, centre, department, "window", channel, matter_code, matter_name, status, '
+    "outcome, registered_at, accepted_at, closed_at, due_at, working_seconds, visits, handoffs, "
     "extensions_approved, notice_violations, notice_at, notice_due_at "
     f"FROM view_cases v {live(VIEW)} "
     "WHERE true{centre} AND ("
@@ -143,9 +143,9 @@ _RATINGS = (
 
 DESCRIPTION = """\
 Indicators per department (the unit holding the case; for a closed case, the one that closed it),
-window or matter over the period `from`..`to` (dates, both inclusive, Asia/Shanghai; `to` defaults
-to today and `from` to the first of `to`'s month; at most 366 days), with a `total` computed over
-the cases. 办结 means status completed with an outcome other than withdrawn.
+window, matter or channel over the period `from`..`to` (dates, both inclusive, Asia/Shanghai;
+`to` defaults to today and `from` to the first of `to`'s month; at most 366 days), with a `total`
+computed over the cases. 办结 means status completed with an outcome other than withdrawn.
 
 - received / accepted: registered / accepted in the period; completed: 办结 in the period
 - completion_rate (办结率, period cohort): cases accepted in the period and 办结 before it ended
@@ -186,14 +186,15 @@ views. Merged 12345 orders count only in received / merged / repeat_rate. 12345 
 department only (a dispatch by its unit, an order by its lead unit, null when no unit holds it): a
 section that does not apply to the grouping is null in the groups and counted in the total. By
 window, a 办不成事 report counts under the window it concerns, so a month's `received` per window
-is the monthly 通报's count; a consultation counts where it was answered.
+is the monthly 通报's count; a consultation counts where it was answered. By channel (the case's:
+window, online, hotline_12345, ...) only the cases' indicators group; the other sections are null.
 
 Rates carry value, numerator and denominator (value null when the denominator is 0). Send
 `Accept: text/csv` for CSV. `definitions_version` changes whenever a definition does. Full
 definitions: src/ledger/projections/indicators/."""
 
 
-class _Fetched(msgspec.Struct, frozen=True, kw_only=True):
+class Fetched(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     lag: Lag
     rows: list[CaseRow]
@@ -230,7 +231,9 @@ class MetricsController(Controller):
         ] = None,
         group_by: Annotated[
             str | None,
-            Parameter(required=False, description="department (default), window or matter"),
+            Parameter(
+                required=False, description="department (default), window, matter or channel"
+            ),
         ] = None,
         centre: Annotated[
             str | None,
@@ -248,10 +251,9 @@ class MetricsController(Controller):
         centres = tenancy.narrow(centre)
         await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
         await wait_for_view(request, waiter, PUSHBACK_VIEW, min_position, timeout=VIEW_WAIT)
-        fetched = await anyio.to_thread.run_sync(_fetch, ledger, period, centres)
+        fetched = await anyio.to_thread.run_sync(fetch, ledger, period, centres)
         now = utc_now()
-        promises = promises_of(fetched.rows, lambda c: ledger.policies.timing(c).policy)
-        computed = report(fetched.rows, fetched.pushback, period, grouping, now, promises)
+        computed = compute(ledger, fetched, period, grouping, now)
         if request.accept.best_match([MediaType.JSON, CSV]) == CSV:
             return _csv_response(computed, period, grouping, centre)
         return Response(
@@ -265,10 +267,7 @@ class MetricsController(Controller):
                 # as_of_position and lag are the cases view's; the pushback view's are here.
                 "pushback": {
                     "as_of_position": fetched.pushback_position,
-                    "lag": {
-                        "events": fetched.pushback_lag.events,
-                        "seconds": fetched.pushback_lag.seconds,
-                    },
+                    "lag": msgspec.to_builtins(fetched.pushback_lag),
                 },
                 "definitions_version": DEFINITIONS_VERSION,
                 "computed_at": now.isoformat(),
@@ -299,7 +298,7 @@ def _date(field: str, value: str | None) -> date | None:
     return bounded(field, day)
 
 
-def _fetch(ledger: Ledger, period: Period, centres: list[str] | None) -> _Fetched:
+def fetch(ledger: Ledger, period: Period, centres: list[str] | None) -> Fetched:
     """The rows touching P from the live generations, with the views' positions and lags, all in
     one REPEATABLE READ snapshot, so `as_of_position` is exactly what was read; in `centres`
     (None: every centre)."""
@@ -322,7 +321,7 @@ def _fetch(ledger: Ledger, period: Period, centres: list[str] | None) -> _Fetche
             ratings=[RatingRow(**r) for r in fetch(_RATINGS)],
             consultations=[ConsultationRow(**r) for r in fetch(_CONSULTATIONS)],
         )
-    return _Fetched(
+    return Fetched(
         position=position,
         lag=lag,
         rows=rows,
@@ -330,6 +329,14 @@ def _fetch(ledger: Ledger, period: Period, centres: list[str] | None) -> _Fetche
         pushback_lag=pushback_lag,
         pushback=pushback,
     )
+
+
+def compute(
+    ledger: Ledger, fetched: Fetched, period: Period, grouping: GroupBy, now: datetime
+) -> Report:
+    """The report over `fetched`, each matter's limits from its centre's policy (the pages too)."""
+    promises = promises_of(fetched.rows, lambda c: ledger.policies.timing(c).policy)
+    return report(fetched.rows, fetched.pushback, period, grouping, now, promises)
 
 
 def _ticket_row(ledger: Ledger, row: dict[str, Any]) -> TicketRow:

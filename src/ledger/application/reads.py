@@ -1,8 +1,10 @@
-"""The ledger's queries: a case now, at a version or a recorded time, its history and bundle, and
-the credential a request acts with; every one within the credential's centres (`Scope`)."""
+"""The ledger's queries: a case now, at a version, a recorded time or a business time, its history
+and bundle, and the credential a request acts with; every one within the credential's centres
+(`Scope`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -13,7 +15,7 @@ from eventsourcing.utils import get_topic
 
 from ledger.application.tokens import Credential, authenticate
 from ledger.domain.case import Case
-from ledger.domain.errors import CaseNotFoundError, VersionNotFoundError
+from ledger.domain.errors import CaseNotFoundError, LedgerError, VersionNotFoundError
 from ledger.domain.permissions import require_read
 from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor
@@ -29,6 +31,32 @@ if TYPE_CHECKING:
 EVERY_CENTRE = Scope.every_centre()
 """The scope of the ledger's own callers (timers, the demo loader, tests): the API always passes
 the credential's."""
+
+
+class NotYetOccurred(CaseNotFoundError):
+    """Nothing of the case had happened by the business time asked about (a 404 that says so)."""
+
+    def __init__(self, case_id: UUID, asked: datetime, registered_at: datetime) -> None:
+        LedgerError.__init__(
+            self,
+            f"case {case_id} had not been registered by {asked.isoformat()} (business time): "
+            f"it was registered at {registered_at.isoformat()}",
+        )
+        self.case_id = case_id
+
+
+def occurred_by(events: Iterable[DomainEventProtocol[UUID]], moment: datetime) -> int:
+    """The version a case stood at by business time `moment` (0: not registered yet): the longest
+    run of its versions, from the first, whose events had all occurred by then.
+
+    A later version whose `occurred_at` is earlier (a late entry) is not folded in out of order,
+    and nothing that had not yet happened at `moment` is ever in the state."""
+    version = 0
+    for event in events:
+        if event.occurred_at > moment:  # type: ignore[attr-defined]
+            break
+        version = event.originator_version
+    return version
 
 
 class CaseReads:
@@ -79,6 +107,18 @@ class CaseReads:
             version = event.originator_version
         if version == 0:
             raise CaseNotFoundError(case_id)
+        return self._get_case(case_id, version)
+
+    def get_case_at_business_time(
+        self, case_id: UUID, actor: Actor, occurred_at: datetime, *, scope: Scope = EVERY_CENTRE
+    ) -> Case:
+        """The case as it stood at business time `occurred_at` (`occurred_by`), where `as_of`
+        asks what had been recorded by then."""
+        history = self.history(case_id, actor, scope=scope)
+        version = occurred_by((event for _, event in history), occurred_at)
+        if version == 0:
+            registered_at = history[0][1].occurred_at  # type: ignore[attr-defined]
+            raise NotYetOccurred(case_id, occurred_at, registered_at)
         return self._get_case(case_id, version)
 
     def bundle(

@@ -80,6 +80,9 @@ class Ledger(CaseReads, Application[UUID]):
             CaseNumberSeries: settings.snapshot_interval,
         }
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self.committed: list[Callable[[Sequence[Recording[UUID]]], object]] = []
+        """Called with each commit's recordings (the API's metrics count appends by type); the
+        application stays unaware of who listens."""
         self._committer: GroupCommitter[_Write, list[Recording[UUID]]] = GroupCommitter(
             self._commit
         )
@@ -320,6 +323,15 @@ class Ledger(CaseReads, Application[UUID]):
             split.append(recordings[start : start + len(write.events)])
             start += len(write.events)
         return split
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        """After each commit (eventsourcing's hook in `save`): tell `committed`. A listener that
+        fails is logged, never raised: the events are already committed."""
+        for listener in self.committed:
+            try:
+                listener(recordings)
+            except Exception:
+                log.warning("commit.listener_failed", exc_info=True)
 
     def _snapshot(
         self, aggregates: Sequence[Aggregate], recordings: Sequence[Recording[UUID]]

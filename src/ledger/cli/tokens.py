@@ -1,5 +1,6 @@
 """`ledger token create | revoke | revoked`: signed, expiring bearer tokens for API clients, each
-scoped to centres, and the revocation list every request is checked against."""
+scoped to centres, one-time login links for people (`--login-url`), and the revocation list every
+request is checked against."""
 
 from __future__ import annotations
 
@@ -41,6 +42,18 @@ def token() -> None:
     "--all-centres", is_flag=True, help="Every centre (a jurisdiction's auditors and dashboards)"
 )
 @click.option("--ttl", default=None, type=int, help="Seconds until expiry [default: 8 hours]")
+@click.option(
+    "--login-url",
+    is_flag=True,
+    help="Print a one-time login link for the web pages (valid once, for 15 minutes) instead "
+    "of the token",
+)
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="Where people reach `ledger serve`, for --login-url",
+)
 def token_create(
     actor: str,
     roles: tuple[str, ...],
@@ -49,8 +62,12 @@ def token_create(
     jurisdictions: tuple[str, ...],
     all_centres: bool,
     ttl: int | None,
+    login_url: bool,
+    base_url: str,
 ) -> None:
-    """Print a signed, expiring bearer token on stdout (its id on stderr, for `revoke`)."""
+    """Print a signed, expiring bearer token on stdout (its id on stderr, for `revoke`); with
+    --login-url, a one-time link that signs a browser in with it instead (the token itself is
+    not printed: the link, once used, is no credential)."""
     import jwt
 
     from ledger.application.tokens import create_token
@@ -72,6 +89,8 @@ def token_create(
             raise click.BadParameter(
                 f"no jurisdiction {name!r} ({known})", param_hint="--jurisdiction"
             )
+    if login_url and not base_url.startswith(("http://", "https://")):
+        raise click.BadParameter("must be an http:// or https:// URL", param_hint="--base-url")
     if not (centres or jurisdictions or all_centres):
         raise click.UsageError("name where it acts: --centre, --jurisdiction or --all-centres")
     ttl_seconds = ttl if ttl is not None else settings.token_ttl_seconds
@@ -90,8 +109,15 @@ def token_create(
         jurisdictions=list(jurisdictions),
         max_ttl_seconds=settings.token_max_ttl_seconds,
     )
-    sys.stdout.write(made + "\n")
     claims = jwt.decode(made, options={"verify_signature": False})
+    if login_url:
+        from ledger.api.ui.login_link import LINK_TTL, PATH, create_login_code
+
+        code = create_login_code(settings.token_secret, made, settings.token_max_ttl_seconds)
+        sys.stdout.write(f"{base_url.rstrip('/')}{PATH}?code={code}\n")
+        click.echo(f"login link: valid once, for {LINK_TTL // 60} minutes", err=True)
+    else:
+        sys.stdout.write(made + "\n")
     click.echo(f"token id: {claims['jti']} (ledger token revoke {claims['jti']})", err=True)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ledger.domain.values import LimitUnit, TimeLimit
+
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 COLOUR_NAMES = {"red": "超时", "amber": "临期", "green": "正常", "none": "未计时"}
@@ -57,6 +59,16 @@ def working_left(span: timedelta | None, hours_per_day: float = 24.0) -> str:
     return ("超时 " if late else "剩余 ") + text
 
 
+def time_left(span: timedelta | None, limit: TimeLimit | None = None) -> str:
+    """What is left of a deadline as its clock counts it: working time for a working-day limit
+    (剩余 1个工作日3小时), wall time otherwise (剩余 3小时 / 超时 2天5小时)."""
+    if span is None:
+        return "—"
+    if limit is not None and limit.unit is LimitUnit.WORKING_DAYS:
+        return working_left(span)
+    return ("超时 " if span < timedelta(0) else "剩余 ") + duration(abs(span))
+
+
 def percent(rate: float | None, digits: int = 1) -> str:
     """A rate as a percentage (0.9375 → 93.8%); none when there was nothing to count."""
     if rate is None:
@@ -73,6 +85,7 @@ FILTERS = {
     "beijing_day": beijing_day,
     "duration": duration,
     "working_left": working_left,
+    "time_left": time_left,
     "percent": percent,
     "colour_name": colour_name,
 }

@@ -1,4 +1,5 @@
-"""How indicators are grouped: by department, window or matter, each row under one key or none.
+"""How indicators are grouped: by department, window, matter or (cases only) channel, each row
+under one key or none.
 
 A row with no key for the grouping (a case with no window, a ticket no unit holds) is its own
 group, key null, listed last. A matter's group is named after the matter's most recent row. The
@@ -19,6 +20,8 @@ class GroupBy(StrEnum):
     DEPARTMENT = "department"
     WINDOW = "window"
     MATTER = "matter"
+    CHANNEL = "channel"
+    """Only cases carry a channel (`timeliness.case_key`); no other row groups by it."""
 
 
 class Grouped(Protocol):
@@ -34,6 +37,8 @@ class Grouped(Protocol):
 
 def group_key(row: Grouped, group_by: GroupBy) -> str | None:
     """The row's key under `group_by`: its department, window or matter code."""
+    if group_by is GroupBy.CHANNEL:
+        raise ValueError("only cases group by channel (timeliness.case_key)")
     if group_by is GroupBy.WINDOW:
         return row.window
     if group_by is GroupBy.MATTER:

@@ -9,8 +9,10 @@ the group's section is null):
 | department | department     | unit       | lead_unit (null: no unit) | department  | department  |
 | window     | window         | -          | -                         | window      | window      |
 | matter     | matter_code    | -          | -                         | matter_code | matter_code |
+| channel    | channel        | -          | -                         | -           | -           |
 
 ¹ A report by the window it concerns, a consultation by where it was answered (`unresolved`).
+By channel only the cases' indicators group; the other sections count in the total alone.
 
 A group is listed when anything counts in it.
 """
@@ -68,9 +70,10 @@ class Group(msgspec.Struct, frozen=True, kw_only=True):
     """Only when grouping by matter."""
     indicators: Indicators
     hotline: HotlineIndicators | None
-    """Null when the grouping does not apply to 12345 orders (window, matter)."""
+    """Null when the grouping does not apply to 12345 orders (window, matter, channel)."""
     unresolved: UnresolvedIndicators | None
     ratings: RatingIndicators | None
+    """Both null by channel."""
 
 
 class Total(msgspec.Struct, frozen=True, kw_only=True):
@@ -101,12 +104,16 @@ def report(
     by_case = {g.key: g.indicators for g in base.groups}
     empty = timeliness((), p, group_by, now).total
     hotline_applies = group_by is GroupBy.DEPARTMENT
+    others_apply = group_by is not GroupBy.CHANNEL  # 办不成事 and ratings: totals only
+    others_by = group_by if others_apply else GroupBy.DEPARTMENT
 
     total_h, hotline = tally_hotline(rows.dispatches, rows.tickets, p, now, grouped=hotline_applies)
     total_u, unresolved, names = tally_unresolved(
-        rows.unresolved, p, now, group_by, rows.consultations
+        rows.unresolved, p, now, others_by, rows.consultations
     )
-    total_r, ratings = tally_ratings(cases, rows.ratings, p, now, group_by)
+    total_r, ratings = tally_ratings(cases, rows.ratings, p, now, others_by)
+    if not others_apply:
+        unresolved, ratings = {}, {}
     for key in hotline.keys() | unresolved.keys() | ratings.keys():
         if key not in listed:
             listed[key] = names.get(key) if group_by is GroupBy.MATTER else None
@@ -114,14 +121,16 @@ def report(
     groups = []
     for key, name in in_key_order(listed):
         h = hotline.get(key, HotlineTally()) if hotline_applies else None
+        u = unresolved.get(key, UnresolvedTally()) if others_apply else None
+        r = ratings.get(key, RatingsTally()) if others_apply else None
         groups.append(
             Group(
                 key=key,
                 matter_name=name,
                 indicators=by_case.get(key, empty),
                 hotline=h.indicators() if h is not None else None,
-                unresolved=unresolved.get(key, UnresolvedTally()).indicators(),
-                ratings=ratings.get(key, RatingsTally()).indicators(),
+                unresolved=u.indicators() if u is not None else None,
+                ratings=r.indicators() if r is not None else None,
             )
         )
     return Report(

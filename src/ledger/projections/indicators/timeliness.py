@@ -6,8 +6,9 @@ hand-compute against, so they live in one place with no I/O and no clock (`now` 
 
 Conventions shared by every indicator: the period P (`period`), rates (`rates`), groups
 (`grouping`: by the department holding the case now, for a closed case the one that closed it;
-by window; or by matter, named after its most recently registered case). A group is listed when
-at least one of its cases counts as received, accepted, completed or due in P.
+by window; by matter, named after its most recently registered case; or by the case's channel).
+A group is listed when at least one of its cases counts as received, accepted, completed or due
+in P.
 
 - **办结 (completed).** A case whose status is `completed` with an outcome other than
   `withdrawn`. Withdrawn cases and refused cases (`refused`, 不予受理) are not 办结.
@@ -70,6 +71,8 @@ class CaseRow(msgspec.Struct, frozen=True, kw_only=True):
     notice_at: datetime | None = None
     notice_due_at: datetime | None = None
     """The first 补正 notice and its 5-day limit (行政许可法 第三十二条), when it recorded one."""
+    channel: str | None = None
+    """Only grouping by channel reads it (`Channel`: window, online, hotline_12345, ...)."""
 
 
 class WorkingDays(msgspec.Struct, frozen=True, kw_only=True):
@@ -345,7 +348,7 @@ def timeliness(
         counted = Counted.of(row, p, now)
         if not counted.at_all:
             continue
-        groups.setdefault(group_key(row, group_by), _Tally()).add(row, counted)
+        groups.setdefault(case_key(row, group_by), _Tally()).add(row, counted)
         total.add(row, counted)
         names.see(row.matter_code, row.registered_at, row.matter_name)
     return Report(
@@ -359,6 +362,11 @@ def timeliness(
         ],
         total=total.indicators(promises),
     )
+
+
+def case_key(row: CaseRow, group_by: GroupBy) -> str | None:
+    """A case's key under `group_by`: as every row's (`group_key`), or its channel."""
+    return row.channel if group_by is GroupBy.CHANNEL else group_key(row, group_by)
 
 
 def working_days(seconds: list[float]) -> WorkingDays:
