@@ -212,7 +212,7 @@ def _by_department(cases: list[tuple[DictRow, BoardCase]]) -> list[DepartmentCas
                 department=department,
                 counts=counts,
                 windows=[
-                    WindowCases(window=window, cases=sorted(windows[window], key=_urgency))
+                    WindowCases(window=window, cases=sorted(windows[window], key=urgency))
                     for window in sorted(windows, key=lambda w: (w is None, w or ""))
                 ],
             )
@@ -220,6 +220,6 @@ def _by_department(cases: list[tuple[DictRow, BoardCase]]) -> list[DepartmentCas
     return grouped
 
 
-def _urgency(case: BoardCase) -> tuple[Any, ...]:
+def urgency(case: BoardCase) -> tuple[Any, ...]:
     left = case.clock.remaining if case.clock else timedelta(0)
     return (URGENCY[case.colour], left, case.waiting_since, case.case_no)

@@ -85,7 +85,7 @@ def serve(host: str, port: int, notary: bool, projections: bool, timers: bool) -
         h11_max_incomplete_event_size=settings.max_header_bytes,
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )
-    server = uvicorn.Server(config)
+    server = stopping_server(config, app)
     # uvicorn handles SIGINT and SIGTERM while it serves, then restores these handlers and
     # raises the signal again: with the default handlers, that killed the process before the
     # embedded PostgreSQL was stopped. SIGHUP it does not handle at all.
@@ -95,6 +95,24 @@ def serve(host: str, port: int, notary: bool, projections: bool, timers: bool) -
         server.run()
     finally:
         release_database(settings)
+
+
+def stopping_server(config: Any, app: Any) -> Any:
+    """A uvicorn server that sets `app.state.stopping` as it begins to stop. uvicorn lets open
+    responses finish first, and a long-lived one (the board's event stream) ends only when told:
+    without this it held every stop until LEDGER_SHUTDOWN_TIMEOUT cut it off."""
+    import asyncio
+
+    import uvicorn
+
+    app.state.stopping = asyncio.Event()
+
+    class StoppingServer(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            app.state.stopping.set()
+            await super().shutdown(sockets)
+
+    return StoppingServer(config)
 
 
 @click.command()

@@ -31,7 +31,7 @@ from litestar.response import ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
 
 from ledger.api import approvals, case_view, pushback_view
-from ledger.api.board import _urgency, duty_board
+from ledger.api.board import duty_board, urgency
 from ledger.api.deadlines import URGENCY
 from ledger.api.reads import MinPosition, Text, utc_now, wait_for_view
 from ledger.api.schemas.board import BoardCase, DepartmentCases, DutyBoard
@@ -134,7 +134,7 @@ def _listed(department: DepartmentCases) -> dict[str, Any]:
     rows: list[tuple[str | None, BoardCase]] = list(
         heapq.merge(
             *([(w.window, c) for c in w.cases] for w in department.windows),
-            key=lambda row: _urgency(row[1]),
+            key=lambda row: urgency(row[1]),
         )
     )
     return {
