@@ -297,3 +297,45 @@ def test_an_exception_not_yet_sealed_says_its_checks_come_later(
     words = text_of(page(auditor, f"/ui/cases/{unsealed}"))
 
     assert "尚未全部封存进已签名的检查点" in words and "尚未封存" in words
+
+
+def test_text_written_into_an_event_is_shown_escaped_under_a_policy_that_runs_no_inline_script(
+    client: Any, token_for: Any, settings: Any
+) -> None:
+    """An attacker's words in a duty intervention: shown as text, never markup; and the page's
+    Content-Security-Policy would refuse an inline script even if escaping failed."""
+    staff = staff_of(token_for)
+    created = client.post(
+        "/cases",
+        json={
+            "channel": "window",
+            "matter": {"code": "SI-ARREARS", "name": "养老保险费补缴"},
+            "centre": "huoshan",
+            "department": "人社",
+            "window": "2F-07",
+            "applicant": {"name": "王某"},
+            "occurred_at": at("09:00"),
+        },
+        headers=staff["clerk"],
+    )
+    assert created.status_code == 201, created.text
+    case_id = created.json()["case_id"]
+    payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    appended = client.post(
+        f"/cases/{case_id}/events",
+        json={"type": "VisitRecorded", "ticket": payload, "occurred_at": at("09:01")},
+        headers=staff["clerk"],
+    )
+    assert appended.status_code == 201, appended.text
+    signed_in(client, settings, "auditor")
+    try:
+        response = client.get(f"/ui/cases/{case_id}")
+    finally:
+        client.cookies.clear()
+    assert response.status_code == 200, response.text
+    assert payload not in response.text and "<img src=x" not in response.text
+    assert "&lt;script&gt;alert(" in response.text  # the words, as words
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
