@@ -122,8 +122,10 @@ def served(
         server.wait(timeout=30)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path: str) -> Iterator[object]:
+    """Playwright's sync API runs an event loop in this thread while it is open: package scope
+    closes it when the browser tests end, so later tests may call `asyncio.run` again."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
