@@ -39,6 +39,7 @@ database, ledger = module_scoped_ledger()
 
 CLERK_HR = actor("clerk-hr", "clerk", unit="人社")
 CLERK_POLICE = actor("clerk-police", "clerk", unit="公安")
+CLERK_TAX = actor("clerk-tax", "clerk", unit="税务")
 DUTY = actor("duty-1", "duty_officer", unit="值班")
 MICROSECOND = timedelta(microseconds=1)
 
@@ -216,6 +217,70 @@ def test_duty_board_colours_remaining_time_and_groupings(
     assert board.interventions[1].department == "人社"
 
 
+def test_the_board_lists_the_weeks_returned_hand_offs_with_each_cases_rounds_so_far(
+    ledger: Ledger, database: Database, projecting: Projecting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    centre = unique("returns")
+    police, tax = CLERK_POLICE, CLERK_TAX
+
+    def hand_off(case_id: UUID, when: str, reason: str) -> UUID:
+        return ledger.append(
+            case_id, police, "HandedOff", occurred_at=at(when), to_department="税务",
+            to_window="1F-03", to_officer=None, reason=reason,
+        ).ids["handoff_id"]  # fmt: skip
+
+    def give_back(case_id: UUID, handoff_id: UUID, when: str, reason: str) -> None:
+        ledger.append(
+            case_id, tax, "HandOffReturned", occurred_at=at(when), handoff_id=handoff_id,
+            reason=reason,
+        )  # fmt: skip
+
+    # Bouncing: handed to 税务 and returned twice this week, then handed off again (pending).
+    bouncing = register(ledger, police, centre, "2026-09-14 09:00", "1F-01")
+    first = hand_off(bouncing, "2026-09-14 10:00", "社税联办")
+    give_back(bouncing, first, "2026-09-14 11:00", "缺户籍证明")
+    second = hand_off(bouncing, "2026-09-15 09:00", "补齐户籍证明")
+    give_back(bouncing, second, "2026-09-16 09:00", "非本窗口事项")
+    hand_off(bouncing, "2026-09-17 09:00", "第三次移交")
+    # Returned once before the week (09-02: not listed, but a round) and once in it (09-17).
+    older = register(ledger, police, centre, "2026-09-01 09:00", None)
+    before = hand_off(older, "2026-09-01 10:00", "社税联办")
+    give_back(older, before, "2026-09-02 10:00", "材料不全")
+    latest = hand_off(older, "2026-09-16 10:00", "社税联办")
+    give_back(older, latest, "2026-09-17 16:00", "仍缺材料")
+    # Signed for: not returned. Elsewhere: another centre's.
+    signed = register(ledger, police, centre, "2026-09-15 09:00", None)
+    ledger.append(
+        signed, tax, "HandOffSignedFor", occurred_at=at("2026-09-15 11:00"),
+        handoff_id=hand_off(signed, "2026-09-15 10:00", "社税联办"),
+    )  # fmt: skip
+    away = register(ledger, police, unique("elsewhere"), "2026-09-15 09:00", None)
+    give_back(away, hand_off(away, "2026-09-15 10:00", "社税联办"), "2026-09-15 11:00", "不收")
+    Projector(database.app_conninfo, CasesProjection()).catch_up()
+
+    returned = duty_board(ledger, centre, NOW).handoffs_returned
+
+    assert returned.count == 3
+    assert [(r.case_id, r.handoff_id, r.rounds) for r in returned.handoffs] == [
+        (older, latest, 2),  # newest first; its 09-02 return is a round, not listed
+        (bouncing, second, 2),
+        (bouncing, first, 1),
+    ]
+    top = returned.handoffs[1]
+    assert (top.from_department, top.from_window, top.to_department, top.to_window) == (
+        "公安", "1F-01", "税务", "1F-03",
+    )  # fmt: skip
+    assert (top.reason, top.return_reason, top.returned_by) == (
+        "补齐户籍证明", "非本窗口事项", "clerk-tax",
+    )  # fmt: skip
+    assert (top.handed_off_at, top.returned_at) == (at("2026-09-15 09:00"), at("2026-09-16 09:00"))
+    assert top.case_no and top.case_no == returned.handoffs[2].case_no
+
+    monkeypatch.setattr("ledger.api.board.BOARD_MAX", 1)
+    capped = duty_board(ledger, centre, NOW).handoffs_returned
+    assert (capped.count, [r.handoff_id for r in capped.handoffs]) == (3, [latest])
+
+
 # --- the endpoints ------------------------------------------------------------------------------
 
 
@@ -237,8 +302,10 @@ def test_the_board_reads_its_own_writes_and_has_its_documented_shape(
     body = response.json()
     assert set(body) == {
         "centre", "as_of", "as_of_position", "lag", "open_cases", "handoffs_pending",
-        "interventions", "exceptions_waiting", "hotline_tickets", "unresolved_reports",
+        "handoffs_returned", "interventions", "exceptions_waiting", "hotline_tickets",
+        "unresolved_reports",
     }  # fmt: skip
+    assert body["handoffs_returned"] == {"count": 0, "handoffs": []}
     assert body["as_of_position"] >= int(position)
     assert set(body["lag"]) == {"events", "seconds"}
     [department] = body["open_cases"]

@@ -2,11 +2,16 @@
 one snapshot.
 
 Open cases by department and window with waiting and remaining time and a colour (from the
-"cases" view), hand-offs not signed for, the last week's duty interventions, exception requests
-waiting per approver role (`approvals.waiting_by_role`, the "exceptions" view), and open 12345
-orders and 办不成事 reports with their deadlines (the "pushback" view). Durations are ISO 8601 on
+"cases" view), hand-offs not signed for, the last week's hand-offs returned (退回) with each case's
+rounds of returns so far, the last week's duty interventions, exception requests waiting per
+approver role (`approvals.waiting_by_role`, the "exceptions" view), and open 12345 orders and
+办不成事 reports with their deadlines (the "pushback" view). Durations are ISO 8601 on
 the wire ("PT5400S", "-P1DT3600S" when overdue). `duty_board` takes `now` so that tests can fix
 the moment; the endpoint passes the server clock.
+
+Why a return's reason and rounds come from the case's stored state (`view_cases.state`, folded by
+the same projection in the same snapshot): `view_handoffs` keeps neither, and the state's
+hand-offs are the case's own record of them, in order.
 """
 
 from __future__ import annotations
@@ -38,11 +43,13 @@ from ledger.api.schemas.board import (
     BoardCase,
     BoardClock,
     BoardReports,
+    BoardReturns,
     BoardTickets,
     DepartmentCases,
     DutyBoard,
     InterventionEntry,
     PendingHandOff,
+    ReturnedHandOff,
     WindowCases,
 )
 from ledger.api.schemas.view_reads import ColourCounts
@@ -50,16 +57,19 @@ from ledger.api.unresolved_register import report_item
 from ledger.application.service import Ledger
 from ledger.domain import clock
 from ledger.domain.clock import Colour
+from ledger.domain.handoffs.records import HandOffStatus
 from ledger.domain.permissions import require_view_read
 from ledger.domain.policy import Timing
 from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor, CaseStatus, Matter
+from ledger.projections.views.case_states import decode_state
 from ledger.projections.waiter import PositionWaiter
 
 RECENT_INTERVENTIONS = timedelta(days=7)
+"""How far back the board lists duty interventions and returned hand-offs."""
 MAX_INTERVENTIONS = 200
 BOARD_MAX = 200
-"""Orders and reports the board lists (all are counted), as its other lists."""
+"""Returns, orders and reports the board lists (all are counted), as its other lists."""
 OPEN = (CaseStatus.RECEIVED.value, CaseStatus.AWAITING_MATERIALS.value, CaseStatus.ACCEPTED.value)
 
 
@@ -75,8 +85,10 @@ async def board(
 ) -> DutyBoard:
     """Open cases by department and window with waiting and remaining time and a colour (red:
     overdue; amber: at most the policy's `board.amber_share` of the limit left; green; none: not
-    accepted), hand-offs not signed for, the last week's duty interventions, exception requests
-    waiting per approver role, and open 12345 orders and 办不成事 reports with their deadlines."""
+    accepted), hand-offs not signed for, the last week's hand-offs returned (`handoffs_returned`,
+    with the case's rounds of returns so far), the last week's duty interventions, exception
+    requests waiting per approver role, and open 12345 orders and 办不成事 reports with their
+    deadlines."""
     require_view_read(actor.roles, "read the duty board")  # no personal data: dashboards too
     if not centre:
         raise BadRequest("centre", "centre is required, e.g. ?centre=huoshan")
@@ -96,6 +108,13 @@ _PENDING_HANDOFFS = (
     f"SELECT h.*, c.case_no FROM view_handoffs h {live(case_view.VIEW, 'h')} "
     "JOIN view_cases c ON c.generation = h.generation AND c.case_id = h.case_id "
     "WHERE h.centre = %s AND h.status = 'pending' ORDER BY h.handed_off_at, h.handoff_id"
+)
+_RETURNED_HANDOFFS = (
+    "SELECT h.*, c.case_no, c.state, count(*) OVER () AS total "
+    f"FROM view_handoffs h {live(case_view.VIEW, 'h')} "
+    "JOIN view_cases c ON c.generation = h.generation AND c.case_id = h.case_id "
+    "WHERE h.centre = %s AND h.status = 'returned' AND h.settled_at >= %s "
+    "ORDER BY h.settled_at DESC, h.handoff_id LIMIT %s"
 )
 _INTERVENTIONS = (
     f"SELECT i.*, c.case_no FROM view_interventions i {live(case_view.VIEW, 'i')} "
@@ -118,6 +137,9 @@ def duty_board(ledger: Ledger, centre: str, now: datetime) -> DutyBoard:
     with view_snapshot(ledger, case_view.VIEW) as (conn, position, lag):
         open_rows = conn.execute(_OPEN_CASES, (centre, list(OPEN))).fetchall()
         handoffs = conn.execute(_PENDING_HANDOFFS, (centre,)).fetchall()
+        returned = conn.execute(
+            _RETURNED_HANDOFFS, (centre, now - RECENT_INTERVENTIONS, BOARD_MAX)
+        ).fetchall()
         recent = conn.execute(
             _INTERVENTIONS, (centre, now - RECENT_INTERVENTIONS, MAX_INTERVENTIONS)
         ).fetchall()
@@ -133,6 +155,7 @@ def duty_board(ledger: Ledger, centre: str, now: datetime) -> DutyBoard:
         handoffs_pending=[
             from_row(PendingHandOff, h, waiting=now - h["handed_off_at"]) for h in handoffs
         ],
+        handoffs_returned=_returns(returned),
         interventions=[from_row(InterventionEntry, i) for i in recent],
         exceptions_waiting=waiting,
         hotline_tickets=tickets,
@@ -166,6 +189,31 @@ def _pushback_sections(
             reports=reports[:BOARD_MAX],
         ),
     )
+
+
+def _returns(rows: list[DictRow]) -> BoardReturns:
+    """The listed returns, each with its return's reason, who returned it and the case's rounds
+    so far, from the case's state (one hand-off pending at a time: returns come in the order of
+    the hand-offs)."""
+    listed = []
+    for row in rows:
+        returned = [
+            h for h in decode_state(row["state"]).handoffs if h.status is HandOffStatus.RETURNED
+        ]
+        rounds, handoff = next(
+            (n, h) for n, h in enumerate(returned, 1) if h.handoff_id == row["handoff_id"]
+        )
+        listed.append(
+            from_row(
+                ReturnedHandOff,
+                row,
+                return_reason=handoff.return_reason or "",
+                returned_at=row["settled_at"],
+                returned_by=handoff.settled_by or "",
+                rounds=rounds,
+            )
+        )
+    return BoardReturns(count=rows[0]["total"] if rows else 0, handoffs=listed)
 
 
 def _board_case(row: DictRow, timing: Timing, now: datetime) -> BoardCase:

@@ -175,6 +175,7 @@ def test_the_board_shows_the_floor_as_worked_out_by_hand(
     assert "在办案件 4 超时 1 临期 0 正常 0 未计时 3" in stats
     assert "移交待签收 1" in stats and "例外待审批 1" in stats
     assert "12345工单（未办结） 1" in stats and "今日值班干预 1" in stats
+    assert "退回（近7天） 0" in stats
 
     # Accepted 5 hours ago on a 2-hour promise: 3 hours overdue, due at acceptance + 2 h.
     late = row_of(html, floor["late"]["case_no"])
@@ -193,6 +194,8 @@ def test_the_board_shows_the_floor_as_worked_out_by_hand(
     assert "人社 2F-09 税务 1F-03 社税联办: 绑卡缴费" in handoffs
     assert "2小时" in handoffs
 
+    assert "近 7 天没有退回的移交。" in section(html, "handoffs-returned")
+
     exceptions = section(html, "exceptions-waiting")
     assert "窗口负责人 待审批 1 件" in exceptions
     assert (
@@ -210,6 +213,50 @@ def test_the_board_shows_the_floor_as_worked_out_by_hand(
     assert f'href="/ui/cases/{floor["late"]["case_id"]}"' in html
     assert 'data-stream="/ui/board/stream?centre=' in html
     assert '<script src="/ui/static/board.js"' in html
+
+
+def test_a_case_returned_twice_shows_its_second_round_highlighted(
+    client: TestClient[Any],
+    session: Callable[..., Headers],
+    token_for: Callable[..., Headers],
+    new_centre: Callable[[str], str],
+) -> None:
+    f = Floor(client, token_for, new_centre("returns"))
+    tax = token_for("clerk-tax-bp", "clerk", unit="税务")
+    case = f.register(ago(hours=6), window="2F-09")
+    rounds = (
+        ("社税联办", "缺户籍证明", ago(hours=4)),
+        ("补齐户籍证明", "非本窗口事项", ago(hours=1)),
+    )
+    for reason, why, returned_at in rounds:
+        handoff = f.event(
+            case, f.clerk, "HandedOff", returned_at - timedelta(minutes=30),
+            to_department="税务", to_window="1F-03", reason=reason,
+        )  # fmt: skip
+        written = f.event(
+            case, tax, "HandOffReturned", returned_at, handoff_id=handoff["handoff_id"],
+            reason=why,
+        )  # fmt: skip
+    duty = session("duty-bp", "duty_officer", centres=(f.centre,))
+
+    html = client.get(
+        f"/ui/board?centre={f.centre}",
+        headers={**duty, "Ledger-Position": str(written["position"])},
+    ).text
+
+    stats = text_of(re.search(r'<ul class="stats".*?</ul>', html, re.DOTALL).group(0))  # type: ignore[union-attr]
+    assert "退回（近7天） 2" in stats and "移交待签收 0" in stats
+    returns = re.search(r'<section id="handoffs-returned".*?</section>', html, re.DOTALL).group(0)  # type: ignore[union-attr]
+    newest, oldest = re.findall(r"<tr[^>]*>(?:(?!</tr>).)*</tr>", returns, re.DOTALL)[1:]
+    assert 'class="row-amber"' in newest
+    assert '<span class="badge amber">第 2 次退回</span>' in newest
+    assert text_of(newest).split() == [
+        *beijing(rounds[1][2]).split(), case["case_no"], "人社", "2F-09", "税务", "1F-03",
+        "非本窗口事项", "补齐户籍证明", "clerk-tax-bp", "第", "2", "次退回",
+    ]  # fmt: skip
+    assert "row-amber" not in oldest and "badge" not in oldest
+    assert "缺户籍证明" in oldest and "第 1 次退回" in text_of(oldest)
+    assert f'href="/ui/cases/{case["case_id"]}"' in newest
 
 
 def test_each_list_shows_its_most_urgent_rows_and_counts_the_rest(
@@ -307,8 +354,8 @@ def test_the_sections_fragment_waits_for_the_position_it_is_asked_for(
     assert written["case_no"] in row_of(response.text, "3F-01")
     position = int(re.search(r'data-position="(\d+)"', response.text).group(1))  # type: ignore[union-attr]
     assert position >= written["position"]
-    for ident in ("open-cases", "handoffs-pending", "exceptions-waiting", "hotline-tickets",
-                  "unresolved-reports", "interventions"):  # fmt: skip
+    for ident in ("open-cases", "handoffs-pending", "handoffs-returned", "exceptions-waiting",
+                  "hotline-tickets", "unresolved-reports", "interventions"):  # fmt: skip
         assert f'<section id="{ident}"' in response.text
 
 

@@ -64,6 +64,36 @@ class PendingHandOff(msgspec.Struct, kw_only=True):
     waiting: timedelta
 
 
+class ReturnedHandOff(msgspec.Struct, kw_only=True):
+    """A hand-off the receiving unit returned (退回): the case stayed with `from_department`."""
+
+    handoff_id: UUID
+    case_id: UUID
+    case_no: str
+    from_department: str
+    from_window: str | None
+    to_department: str
+    """The unit that returned it."""
+    to_window: str | None
+    reason: str
+    """Why it was handed off."""
+    return_reason: str
+    handed_off_at: datetime
+    returned_at: datetime
+    returned_by: str
+    rounds: int
+    """The case's returns so far, this one included: 2 and more is a case bouncing between units
+    (来回跑)."""
+
+
+class BoardReturns(msgspec.Struct, kw_only=True):
+    """The duty board's hand-offs returned in the last 7 days, from the "cases" view."""
+
+    count: int
+    handoffs: list[ReturnedHandOff]
+    """Newest returned first, at most 200."""
+
+
 class InterventionEntry(msgspec.Struct, kw_only=True):
     case_id: UUID
     case_no: str
@@ -88,6 +118,9 @@ class DutyBoard(msgspec.Struct, kw_only=True):
     """By department (name order), then window (no window last); worst colour first."""
     handoffs_pending: list[PendingHandOff]
     """Not signed for (nor returned), longest waiting first."""
+    handoffs_returned: BoardReturns
+    """Returned (退回) in the last 7 days, newest first (at most 200; all counted), each with the
+    case's rounds of returns so far."""
     interventions: list[InterventionEntry]
     """The last 7 days', newest first (at most 200)."""
     exceptions_waiting: ExceptionsWaiting

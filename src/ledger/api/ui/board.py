@@ -54,9 +54,9 @@ SLOW_CHECK = 5.0
 PARK = 600.0
 """How long the watch parks a wait before parking it again."""
 LISTED = 25
-"""Rows each list shows (each department's cases, hand-offs, orders, reports), the most urgent
-or longest waiting first; every one is counted. A floor of a thousand open cases neither renders
-within the page budget (300 ms) nor gets read row by row."""
+"""Rows each list shows (each department's cases, hand-offs, returns, orders, reports), the most
+urgent, longest waiting or newest first; every one is counted. A floor of a thousand open cases
+neither renders within the page budget (300 ms) nor gets read row by row."""
 THREAT = {"none": "无", "defused": "已化解", "not_defused": "未化解"}
 """投诉升级 (an intervention's `escalation_threat`) in words."""
 NO_STORE = {"Cache-Control": "no-store"}
@@ -112,6 +112,7 @@ def sections(board: DutyBoard) -> dict[str, Any]:
         "counts": ColourCounts.of(c.colour for c in cases),
         "exceptions": sum(r.count for r in board.exceptions_waiting.roles),
         "handoffs": board.handoffs_pending[:LISTED],
+        "returns": board.handoffs_returned.handoffs[:LISTED],
         "tickets": sorted(board.hotline_tickets.tickets, key=lambda t: URGENCY[t.colour])[:LISTED],
         "reports": sorted(board.unresolved_reports.reports, key=lambda r: URGENCY[r.colour])[
             :LISTED
