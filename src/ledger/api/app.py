@@ -93,6 +93,7 @@ def create_app(
         app.state.waiter = await anyio.to_thread.run_sync(
             PositionWaiter(conninfo, max_parked=settings.max_parked_waits).start
         )
+        revocations = await anyio.to_thread.run_sync(app.state.ledger.watch_revocations)
         worker = ProjectionWorker(conninfo, projections).start() if run_projectors else None
         timer = LedgerTimers(app.state.ledger).start() if run_timers else None
         stop, witnessing = None, None
@@ -119,6 +120,7 @@ def create_app(
             if timer is not None:
                 await anyio.to_thread.run_sync(timer.stop)
             await anyio.to_thread.run_sync(app.state.waiter.close)
+            await anyio.to_thread.run_sync(revocations.close)
             if owned:
                 app.state.ledger.close()
 

@@ -19,13 +19,14 @@ from ledger.domain.errors import CaseNotFoundError, LedgerError, VersionNotFound
 from ledger.domain.permissions import require_read
 from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor
-from ledger.store.revocations import is_revoked
+from ledger.store.revocations import RevocationCache, is_revoked
 
 if TYPE_CHECKING:
     from ledger.config.settings import Settings
     from ledger.log.audit import AuditLog
     from ledger.log.bundles import CaseBundle
     from ledger.rules.time_limits import Policies
+    from ledger.store.database import Database
     from ledger.store.events import LedgerRecorder
 
 EVERY_CENTRE = Scope.every_centre()
@@ -63,6 +64,7 @@ class CaseReads:
     """Mixed into `Ledger` (`ledger.application.service`), which provides the attributes below."""
 
     settings: Settings
+    database: Database
     policies: Policies
     audit: AuditLog
     repository: Any
@@ -72,12 +74,26 @@ class CaseReads:
     def store(self) -> LedgerRecorder:
         raise NotImplementedError  # Ledger's
 
+    revocations: RevocationCache | None = None
+    """Set by a serving process (`watch_revocations`): tokens it has found not revoked, while
+    it hears every revocation; without it, every request looks its token up."""
+
+    def watch_revocations(self) -> RevocationCache:
+        """Remember tokens found not revoked while this process hears every revocation (a
+        serving process calls it once, and closes what it returns when it stops)."""
+        self.revocations = RevocationCache(self.database.app_conninfo).start()
+        return self.revocations
+
     def authenticate(self, authorization: str) -> Credential:
         """The credential of an `Authorization` header, checked against the revocation list."""
 
-        def revoked(token_id: str) -> bool:
+        def look_up(token_id: str) -> bool:
             with self.store.datastore.get_connection() as conn:
                 return is_revoked(conn, token_id)
+
+        def revoked(token_id: str) -> bool:
+            cache = self.revocations
+            return cache.is_revoked(token_id, look_up) if cache else look_up(token_id)
 
         return authenticate(authorization, self.settings, self.policies, revoked)
 

