@@ -65,6 +65,22 @@ def test_a_token_missing_or_overreaching_a_claim_is_refused(
     assert says in problem["detail"], problem
 
 
+def test_a_token_accepted_once_is_refused_once_it_expires(
+    client: TestClient[Any], settings: Settings
+) -> None:
+    """A process checks a token's signature and claims once (`tokens._signed_claims`), but its
+    times on every request: a remembered token still expires, and one already expired when
+    first seen is refused."""
+    now = int(time.time())
+    short = signed(settings, jti="t-short", iat=now - 10, exp=now + 2)
+    assert client.get("/cases", headers=bearer(short)).status_code == 200
+    time.sleep(max(0.0, now + 2.1 - time.time()))
+    assert "expired" in assert_problem(client.get("/cases", headers=bearer(short)), 401)["detail"]
+
+    stale = signed(settings, jti="t-stale", iat=now - 600, exp=now - 1)
+    assert "expired" in assert_problem(client.get("/cases", headers=bearer(stale)), 401)["detail"]
+
+
 def test_a_token_from_before_tenancy_is_refused(
     client: TestClient[Any], settings: Settings
 ) -> None:
