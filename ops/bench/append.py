@@ -1,6 +1,6 @@
 """Append benchmark: bare eventsourcing vs `Ledger.append` vs HTTP POST, and GET latency.
 
-    uv run python ops/bench/append.py [--quick] [--projections serve|worker]
+    uv run python ops/bench/append.py [--quick] [--workers 1,2,4]
 
 One run makes a fresh database (embedded PostgreSQL in a temp dir, or a new database on the
 server in LEDGER_BENCH_DATABASE_URL), measures (a) to (d) below, prints a table with the ratios
@@ -9,13 +9,14 @@ and budgets, and drops the database. Nothing is written to the repository.
 (a) baseline: a plain eventsourcing Application/Aggregate: get a 6-event aggregate, one command,
     save; single thread.
 (b) `Ledger.append(VisitRecorded)` on a 6-event case, in process, single thread.
-(c) POST /cases/{id}/events through the real server (`ledger serve`, uvicorn) driven by wrk at
-    1 and 16 concurrent connections. The projections run inside `ledger serve` (the default,
-    as the README's first command runs them), or with `--projections worker` in a `ledger
-    worker` process beside `ledger serve --no-projections` (the layout for throughput; its CPU
-    is counted as ours).
+(c) POST /cases/{id}/events through the real server (`ledger serve --workers N`: N API worker
+    processes, the notary, projections and timers in a background process of their own) driven
+    by wrk at 1 and 16 concurrent connections, for each N of `--workers` (default 1, 2, 4); the
+    CPU of every process of the server counts as ours.
 (d) GET /cases/{id} latency for cases of 10 and 1,000 events (and 1,049: the worst case, 49
-    events replayed after the last snapshot), sequential, keep-alive.
+    events replayed after the last snapshot), sequential, keep-alive, at the default worker count.
+(e) read-your-writes at 16 clients, for each N: each connection appends, then reads the cases
+    view at the position the append answered; the GET's latency is the sample.
 
 Run as a file: Python puts ops/bench first on sys.path, so the shared machinery (`support`) and
 this bench's pieces (`append_bench`) import from beside it. See ops/bench/README.md for what
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -35,16 +35,18 @@ from append_bench.baseline import Baseline, baseline_env, seed_baseline
 from append_bench.cases import seed_cases
 from append_bench.get import get_latency
 from append_bench.loops import Loop, measure_interleaved
-from append_bench.plan import Plan
-from append_bench.post import python_post, wrk_post
+from append_bench.plan import DEFAULT_WORKERS, Plan
+from append_bench.post import wrk_post
 from append_bench.report import Report, render
+from append_bench.ryw import wrk_ryw
 from support import cli
 from support.cases import CLERK, case_with_events
 from support.cpu import Cpu
 from support.postgres import autovacuum_runs, checkpointer, database_facts, fresh_database
 from support.report import log, machine_fact
 from support.run import Run, run_and_print
-from support.server import free_port, start_server, stop_server
+from support.server import ViewLag, free_port, start_server, stop_server, wait_for_views
+from support.tools import ensure_tool
 
 from ledger.application.service import Ledger
 from ledger.application.tokens import create_token
@@ -73,7 +75,8 @@ def bench(run: Run, plan: Plan, report: Report) -> None:
     loop_a = Loop("(a) baseline: get+command+save", baseline.record_visit, [])
     loop_a.ids = seed_baseline(baseline, plan.loop_pool)
     loop_a.cpu.ours = run.ours
-    pools = seed_cases(ledger, plan.loop_pool + plan.http_pool_1 + plan.http_pool_16 + 1500)
+    http_cases = plan.http_pool * len(plan.workers) + 1500
+    pools = seed_cases(ledger, plan.loop_pool + http_cases)
     loop_b = Loop(
         "(b) Ledger.append, no HTTP",
         lambda case_id: ledger.append(case_id, CLERK, "VisitRecorded", ticket="A-0001"),
@@ -111,51 +114,61 @@ def http_phase(
     get_cases: dict[int, UUID],
     checkpoint: Callable[[], None],
 ) -> None:
-    """(c) POST at 1 and 16 clients, then (d) GET, against one `ledger serve`."""
-    port = free_port()
-    log(f"starting `ledger serve` on 127.0.0.1:{port} ...")
-    start_server(run, owner, settings, port, projections=plan.projections)
-    assert run.server is not None
+    """(c) POST at 1 and 16 clients and (e) read-your-writes, against `ledger serve --workers N`
+    for each N; (d) GET at the default worker count."""
     token = create_token(
         settings.token_secret, CLERK.id, list(CLERK.roles), CLERK.unit, 3600, centres=["*"]
     )
-    wrk = shutil.which("wrk")
-    report.facts.append(
-        (
-            "load generator",
-            f"wrk {wrk} (-t1, keep-alive, Lua script)"
-            if wrk
-            else "FALLBACK: Python threads + http.client (steals CPU from the server)",
-        )
-    )
-    report.facts.append(
-        (
-            "projections",
-            "inside `ledger serve`"
-            if plan.projections == "serve"
-            else "in a `ledger worker` process beside `ledger serve --no-projections`",
-        )
-    )
+    wrk = ensure_tool("wrk")
+    report.facts.append(("load generator", f"wrk {wrk} (keep-alive, Lua script)"))
+    warm_pool, http_ids = http_ids[:1500], http_ids[1500:]
+    for n, workers in enumerate(plan.workers):
+        ids = http_ids[n * plan.http_pool : (n + 1) * plan.http_pool]
+        port = free_port()
+        log(f"starting `ledger serve --workers {workers}` on 127.0.0.1:{port} ...")
+        start_server(run, owner, settings, port, workers=workers)
+        assert run.server is not None
+        wait_for_views(owner)  # (e) measures steady state, not the catch-up of the seeded log
 
-    def post(ids: list[UUID], clients: int, seconds: float) -> Result:
-        if wrk:
+        def post(ids: list[UUID], clients: int, seconds: float, port: int = port) -> Result:
             return wrk_post(wrk, port, token, ids, clients, seconds, run.tmp)
-        return python_post(port, token, ids, clients, seconds)
 
-    pool_1 = http_ids[: plan.http_pool_1]
-    pool_16 = http_ids[plan.http_pool_1 : plan.http_pool_1 + plan.http_pool_16]
-    warm_pool = http_ids[plan.http_pool_1 + plan.http_pool_16 :]
-    log("(c) warm-up ...")
-    post(warm_pool, 4, plan.http_warmup_seconds)
-    for key, clients, ids in (("c1", 1, pool_1), ("c16", 16, pool_16)):
+        pool_1 = ids[: plan.http_pool_1]
+        pool_16 = ids[plan.http_pool_1 : plan.http_pool_1 + plan.http_pool_16]
+        pool_ryw = ids[plan.http_pool_1 + plan.http_pool_16 :]
+        log("(c) warm-up ...")
+        post(warm_pool, 4, plan.http_warmup_seconds)
+        for key, clients, pool in (("c1", 1, pool_1), ("c16", 16, pool_16)):
+            checkpoint()
+            log(f"(c) POST at {clients} client(s), {workers} worker(s) ...")
+            with Cpu(run.server.pid, run.ours) as cpu:
+                result = post(pool, clients, plan.http_seconds)
+            result.label += f", {workers} worker{'s' if workers > 1 else ''}"
+            result.note = cpu.describe("server") + (f"; {result.note}" if result.note else "")
+            result.others_pct = cpu.others_pct
+            report.results[f"{key}w{workers}"] = result
+        wait_for_views(owner)  # (c) left a backlog; (e) starts from caught-up views
         checkpoint()
-        log(f"(c) POST at {clients} client(s) for {plan.http_seconds:g} s ...")
-        with Cpu(run.server.pid, run.ours) as cpu:
-            report.results[key] = post(ids, clients, plan.http_seconds)
-        result = report.results[key]
-        result.note = cpu.describe("server") + (f"; {result.note}" if result.note else "")
+        log(f"(e) read-your-writes at 16 clients, {workers} worker(s) ...")
+        with Cpu(run.server.pid, run.ours) as cpu, ViewLag(owner) as lag:
+            result = wrk_ryw(wrk, port, token, pool_ryw, 16, plan.http_seconds, run.tmp, workers)
+        result.note = f"{cpu.describe('server')}; {lag.describe()}"
         result.others_pct = cpu.others_pct
+        report.results[f"e16w{workers}"] = result
+        if workers == plan.budget_workers:
+            get_phase(plan, report, port, token, ledger, get_cases, checkpoint)
+        stop_server(run)
 
+
+def get_phase(
+    plan: Plan,
+    report: Report,
+    port: int,
+    token: str,
+    ledger: Ledger,
+    get_cases: dict[int, UUID],
+    checkpoint: Callable[[], None],
+) -> None:
     log(f"(d) GET x {plan.get_requests} per case ...")
     checkpoint()
     for events in (10, 1000):
@@ -166,20 +179,19 @@ def http_phase(
         ledger.append(get_cases[1000], CLERK, "VisitRecorded", ticket=f"H-{k:04d}")
     report.results["d1049"] = get_latency(port, token, get_cases[1000], 1049, plan.get_requests)
     report.results["d1049"].label += " (49 past snapshot)"
-    stop_server(run)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = cli.parser(__doc__, "short phases (about a minute)")
     parser.add_argument(
-        "--projections",
-        choices=("serve", "worker"),
-        default="serve",
-        help="run the projections inside `ledger serve` (default) or in a `ledger worker`",
+        "--workers",
+        default=",".join(str(n) for n in DEFAULT_WORKERS),
+        help="`ledger serve --workers` counts to measure (c) and (e) at, comma-separated",
     )
     args = parser.parse_args(argv)
     cli.quiet()
-    plan = dataclasses.replace(Plan.for_mode(args.quick), projections=args.projections)
+    workers = tuple(int(n) for n in args.workers.split(","))
+    plan = dataclasses.replace(Plan.for_mode(args.quick), workers=workers)
     report = Report(plan)
     report.facts.append(machine_fact("litestar", "uvicorn"))
     return run_and_print(bench, plan, report, render)

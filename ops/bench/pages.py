@@ -19,14 +19,14 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from pages_bench.reads import Pair, busiest, pairs, ratio, timed, wait_for_views
+from pages_bench.reads import Pair, busiest, pairs, ratio, timed
 from projections_bench.plan import CASES_PER_MONTH
 from projections_bench.prefill import EVENTS_PER_CASE, prefill
 from support import cli
 from support.postgres import database_facts, fresh_database
 from support.report import budget_line, header, log, machine_fact, source_fact
 from support.run import Run, run_and_print
-from support.server import free_port, start_server
+from support.server import free_port, start_server, wait_for_views
 from support.timing import Result, latency
 
 from ledger.application.tokens import create_token

@@ -391,3 +391,29 @@ def test_every_operation_documents_its_problems_with_the_one_problem_schema(clie
             if "{" in path:
                 assert 404 in errors, (method, path)
     assert 412 in {int(s) for s in schema["paths"]["/cases/{case_id}/events"]["post"]["responses"]}
+
+
+def test_every_read_documents_ledger_served_by_and_answers_with_it(client, staff) -> None:
+    """`Ledger-Served-By` (which server answered: `reads.served_by`) is in the contract of each
+    GET that reads the ledger, and a read really carries it; it is never sent as a fixed value."""
+    schema = client.get("/schema/openapi.json").json()
+    documented = {
+        path
+        for path, item in schema["paths"].items()
+        if "Ledger-Served-By"
+        in item.get("get", {}).get("responses", {}).get("200", {}).get("headers", {})
+    }
+    assert {
+        "/cases",
+        "/cases/{case_id}",
+        "/cases/{case_id}/events",
+        "/cases/{case_id}/bundle",
+        "/audit/proofs/inclusion",
+        "/audit/proofs/consistency",
+        "/hotline/tickets",
+        "/metrics/timeliness",
+    } <= documented, documented
+    assert not documented & {"/health", "/metrics", "/audit/checkpoint", "/tile/{tile_path}"}
+    case_id = post_json(client, "/cases", registration(), staff).json()["case_id"]
+    assert client.get(f"/cases/{case_id}", headers=staff).headers["Ledger-Served-By"] == "primary"
+    assert "Ledger-Served-By" not in client.get("/health").headers

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -23,3 +27,23 @@ def wait_healthy(
         assert server.poll() is None, log.read_text()
         assert time.monotonic() < deadline, "ledger serve did not become healthy"
         time.sleep(0.2)
+
+
+def logged_events(output: str) -> list[str]:
+    """The `event` of every JSON line a process printed (its other lines are skipped)."""
+    events = []
+    for line in output.splitlines():
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            if isinstance(record, dict) and "event" in record:
+                events.append(str(record["event"]))
+    return events
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """`check()`'s first truthy answer, polled; fails naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.2)
+    return result

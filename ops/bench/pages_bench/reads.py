@@ -59,23 +59,6 @@ def pairs(centre: str, case_id: str, month: str) -> list[Pair]:
     ]
 
 
-def wait_for_views(owner: str, timeout: float = 600) -> None:
-    """Until every projection has projected the whole log (the server catches them up)."""
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(owner, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            row = conn.execute(
-                "SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events), "
-                "(SELECT min(coalesce(t.position, 0)) FROM ledger_projections p "
-                " LEFT JOIN ledger_projection_tracking t "
-                " ON t.name = p.name AND t.generation = p.generation)"
-            ).fetchone()
-            if row is not None and row[1] is not None and row[1] >= row[0]:
-                return
-            time.sleep(1)
-    raise RuntimeError("the projections did not catch up with the pre-filled log in time")
-
-
 def timed(port: int, path: str, headers: dict[str, str], n: int) -> tuple[list[float], int]:
     """`n` sequential GETs (after two untimed warm-ups) on one connection: latencies in
     seconds, and how many answered other than 200."""

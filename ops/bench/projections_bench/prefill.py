@@ -51,6 +51,7 @@ class Mix:
     payload_bytes: int = 0
     decide_seconds: float = 0.0
     copy_seconds: float = 0.0
+    per_month: int = CASES_PER_MONTH
 
     def describe(self) -> list[str]:
         cases = self.kinds["Registered"]
@@ -60,7 +61,7 @@ class Mix:
         months = f"{self.months[0]}..{self.months[-1]}" if len(self.months) > 1 else self.months[0]
         return [
             f"pre-fill: {self.events:,} events of {cases:,} synthetic cases ({months}, "
-            f"{CASES_PER_MONTH:,} cases a month, seed {PREFILL_SEED}; {self.dropped:,} steps "
+            f"{self.per_month:,} cases a month, seed {PREFILL_SEED}; {self.dropped:,} steps "
             f"later than now dropped), {self.payload_bytes / self.events:.0f} bytes a payload: "
             f"decided by Case aggregates and encoded {self.decide_seconds:.1f} s, "
             f"COPY + VACUUM ANALYZE {self.copy_seconds:.1f} s",
@@ -115,14 +116,17 @@ def add_months(first: date, n: int) -> date:
     return date(year, month + 1, 1)
 
 
-def synthetic_rows(events: int, pii_key: bytes, mix: Mix) -> Iterator[Row]:
-    """The first `events` events of whole synthetic months ending near the last full month, in
-    the order they happened. A month's cases are merged with whatever earlier months' cases did
-    after it began, so a case that goes on into the next month interleaves with its cases."""
+def synthetic_rows(
+    events: int, pii_key: bytes, mix: Mix, per_month: int = CASES_PER_MONTH
+) -> Iterator[Row]:
+    """The first `events` events of whole synthetic months of `per_month` cases each, ending near
+    the last full month, in the order they happened. A month's cases are merged with whatever
+    earlier months' cases did after it began, so a case that goes on into the next month
+    interleaves with its cases."""
     now = datetime.now(timezone.utc)  # noqa: UP017 (house style)
     cases = SyntheticCases(pii_key, now)
     last = date.fromisoformat(last_full_month(now.astimezone(BEIJING).date()) + "-01")
-    month = add_months(last, 1 - max(1, math.ceil(events / (CASES_PER_MONTH * EVENTS_PER_CASE))))
+    month = add_months(last, 1 - max(1, math.ceil(events / (per_month * EVENTS_PER_CASE))))
     pending: list[tuple[datetime, int, Row]] = []
     sequence = itertools.count()  # ties keep the order they were decided in
     while True:
@@ -130,9 +134,7 @@ def synthetic_rows(events: int, pii_key: bytes, mix: Mix) -> Iterator[Row]:
         if begins <= now:
             name = f"{month:%Y-%m}"
             mix.months.append(name)
-            plans = [
-                CaseDraw(name, PREFILL_SEED, n, cases.days).plan() for n in range(CASES_PER_MONTH)
-            ]
+            plans = [CaseDraw(name, PREFILL_SEED, n, cases.days).plan() for n in range(per_month)]
             plans.sort(key=lambda p: p.registered_at)  # numbers in registration order
             for plan in plans:
                 if plan.registered_at > now:
@@ -159,10 +161,10 @@ def synthetic_rows(events: int, pii_key: bytes, mix: Mix) -> Iterator[Row]:
             return  # the log is shorter than asked: every case until now is in
 
 
-def prefill(owner: str, events: int, pii_key: bytes) -> Mix:
+def prefill(owner: str, events: int, pii_key: bytes, per_month: int = CASES_PER_MONTH) -> Mix:
     """COPY the synthetic rows in as the owner role; notification_id comes from its sequence."""
-    mix = Mix()
-    rows = synthetic_rows(events, pii_key, mix)
+    mix = Mix(per_month=per_month)
+    rows = synthetic_rows(events, pii_key, mix, per_month)
     with psycopg.connect(owner, autocommit=True) as conn:
         while True:
             t0 = time.perf_counter()

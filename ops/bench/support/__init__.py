@@ -3,7 +3,7 @@
 - `run`: one run's temp dir and everything it started (`Run`), the teardown, printing the table.
 - `postgres`: the embedded or configured server, a fresh migrated bench database, CHECKPOINT,
   autovacuum watching.
-- `server`: `ledger serve` (and `ledger worker`) as subprocesses on 127.0.0.1.
+- `server`: `ledger serve` as a subprocess on 127.0.0.1.
 - `cpu`: CPU accounting per phase (this process, the server, PostgreSQL, other people's).
 - `timing`: `Result`, nearest-rank percentiles.
 - `report`: progress lines, the table's header, verdicts, the contention warning, the facts.

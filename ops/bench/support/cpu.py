@@ -1,7 +1,8 @@
 """CPU during a phase: the measuring process, everything of ours, the machine, and the rest.
 
-"Ours" is this process, the `ledger serve` / `ledger worker` it started, wrk once reaped, and the
-PostgreSQL processes that serve the bench database. "Others" is the machine's busy time less
+"Ours" is this process, the `ledger serve` it started with every process of its own (API workers,
+the background process), wrk once reaped, and the PostgreSQL processes that serve the bench
+database. "Others" is the machine's busy time less
 ours: other people's processes on the same cores.
 """
 
@@ -14,6 +15,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
@@ -31,6 +33,18 @@ def process_cpu(pid: int) -> float:
     return ticks / TICK
 
 
+def server_processes(pid: int) -> set[int]:
+    """Every process `ledger serve` started (its workers and background process), not the
+    embedded PostgreSQL's, which count through the database."""
+    with suppress(psutil.Error):
+        return {
+            child.pid
+            for child in psutil.Process(pid).children(recursive=True)
+            if "postgres" not in child.name()
+        }
+    return set()
+
+
 def reaped_children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once it has exited
     return usage.ru_utime + usage.ru_stime
@@ -42,7 +56,6 @@ class Ours:
 
     def __init__(self) -> None:
         self.server_pid: int | None = None
-        self.worker_pid: int | None = None  # `ledger worker`, with --projections worker
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
 
     def watch(self, conninfo: str) -> None:
@@ -56,7 +69,9 @@ class Ours:
             self._conn.close()
 
     def pids(self) -> set[int]:
-        pids = {os.getpid()} | {pid for pid in (self.server_pid, self.worker_pid) if pid}
+        pids = {os.getpid()}
+        if self.server_pid:
+            pids |= {self.server_pid} | server_processes(self.server_pid)
         if self._conn is not None:
             rows = self._conn.execute(
                 "SELECT pid FROM pg_stat_activity "
@@ -104,7 +119,10 @@ class Cpu:
         self.busy_ticks += busy - self._busy0
         self.total_ticks += total - self._total0
         ours = self._ours()  # a process that started meanwhile counts from 0
-        self.main_seconds += ours.get(self.main_pid, 0.0) - self._ours0.get(self.main_pid, 0.0)
+        main = {self.main_pid}
+        if self.ours is not None and self.main_pid == self.ours.server_pid:
+            main |= server_processes(self.main_pid)  # the server is all of its processes
+        self.main_seconds += sum(ours.get(p, 0.0) - self._ours0.get(p, 0.0) for p in main)
         self.ours_seconds += sum(cpu - self._ours0.get(pid, 0.0) for pid, cpu in ours.items())
         self.ours_seconds += reaped_children_cpu() - self._children0
 

@@ -33,7 +33,6 @@ class Run:
     embedded_pgdata: Path | None = None
     apps: list[Application[UUID]] = field(default_factory=list)
     server: subprocess.Popen[bytes] | None = None
-    worker: subprocess.Popen[bytes] | None = None
     ours: Ours = field(default_factory=Ours)
 
 

@@ -1,5 +1,4 @@
-"""`ledger serve` (and, beside it, `ledger worker`) as subprocesses on 127.0.0.1 for the HTTP
-phases, and stopping them again."""
+"""`ledger serve` as a subprocess on 127.0.0.1 for the HTTP phases, and stopping it again."""
 
 from __future__ import annotations
 
@@ -8,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -33,12 +33,12 @@ def start_server(
     port: int,
     *,
     notary: bool = True,
-    projections: str = "serve",
+    workers: int | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> Path:
-    """`ledger serve` (uvicorn, one worker) on the bench database; JSON logs go to a file.
-    With its in-process notary, it returns once the notary has sealed what is already stored.
-    `projections="worker"` runs them in a `ledger worker` beside `serve --no-projections`."""
+    """`ledger serve` on the bench database (`--workers N` when given, else its default); JSON
+    logs go to a file. With the notary on, it returns once the notary has sealed what is already
+    stored."""
     env = {
         **os.environ,
         "LEDGER_DATABASE_URL": owner_conninfo,
@@ -54,17 +54,8 @@ def start_server(
     command = [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)]
     if not notary:
         command.append("--no-notary")
-    if projections == "worker":
-        command.append("--no-projections")
-        with (run.tmp / "worker.log").open("wb") as worker_log:
-            run.worker = subprocess.Popen(
-                [str(cli), "worker", "--no-notary", "--no-timers"],
-                env=env,
-                stdout=worker_log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        run.ours.worker_pid = run.worker.pid
+    if workers is not None:
+        command += ["--workers", str(workers)]
     with log_path.open("wb") as log_file:
         run.server = subprocess.Popen(
             command, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
@@ -89,26 +80,86 @@ def start_server(
 def wait_for_notary(owner_conninfo: str, timeout: float = 300) -> None:
     """`ledger serve` runs the notary in-process; let it seal the seeded backlog first, so a
     phase measures steady state (sealing the few events each request adds), not a catch-up."""
+    _until_caught_up(
+        owner_conninfo,
+        "SELECT (SELECT last_position FROM ledger_notary_state), "
+        "(SELECT coalesce(max(notification_id), 0) FROM ledger_events)",
+        "the notary did not catch up with the seeded log in time",
+        timeout,
+        every=0.5,
+    )
+
+
+def wait_for_views(owner: str, timeout: float = 600) -> None:
+    """Until every projection has projected the whole log (the server catches them up)."""
+    _until_caught_up(
+        owner,
+        "SELECT (SELECT min(coalesce(t.position, 0)) FROM ledger_projections p "
+        " LEFT JOIN ledger_projection_tracking t "
+        " ON t.name = p.name AND t.generation = p.generation), "
+        "(SELECT coalesce(max(notification_id), 0) FROM ledger_events)",
+        "the projections did not catch up with the log in time",
+        timeout,
+        every=1.0,
+    )
+
+
+def _until_caught_up(owner: str, query: str, failure: str, timeout: float, every: float) -> None:
+    """Poll `query` (a position reached, then the log's head) until the first is at the head."""
     deadline = time.monotonic() + timeout
-    with psycopg.connect(owner_conninfo, autocommit=True) as conn:
+    with psycopg.connect(owner, autocommit=True) as conn:
         while time.monotonic() < deadline:
-            row = conn.execute(
-                "SELECT (SELECT last_position FROM ledger_notary_state), "
-                "(SELECT coalesce(max(notification_id), 0) FROM ledger_events)"
-            ).fetchone()
-            if row is not None and row[0] >= row[1]:
+            row = conn.execute(query).fetchone()
+            if row is not None and row[0] is not None and row[0] >= row[1]:
                 return
-            time.sleep(0.5)
-    raise RuntimeError("the notary did not catch up with the seeded log in time")
+            time.sleep(every)
+    raise RuntimeError(failure)
+
+
+_LAGS = (
+    "SELECT p.name, (SELECT coalesce(max(notification_id), 0) FROM ledger_events) - t.position "
+    "FROM ledger_projections p JOIN ledger_projection_tracking t "
+    "ON t.name = p.name AND t.generation = p.generation"
+)
+
+
+class ViewLag:
+    """During a phase, each view's distance behind the log (events), sampled every `every`
+    seconds on a connection of its own: what a read-your-writes read waits out."""
+
+    def __init__(self, owner: str, every: float = 0.1) -> None:
+        self.owner, self.every = owner, every
+        self.samples: dict[str, list[int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> ViewLag:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        with psycopg.connect(self.owner, autocommit=True) as conn:
+            while not self._stop.wait(self.every):
+                for name, lag in conn.execute(_LAGS).fetchall():
+                    self.samples.setdefault(str(name), []).append(int(lag))
+
+    def describe(self) -> str:
+        """`view lag p50/max events: cases 3/40, ...`, the views in name order."""
+        parts = []
+        for name, lags in sorted(self.samples.items()):
+            ordered = sorted(lags)
+            parts.append(f"{name} {ordered[len(ordered) // 2]}/{ordered[-1]}")
+        return "view lag p50/max events: " + ", ".join(parts) if parts else ""
 
 
 def stop_server(run: Run) -> None:
-    procs = [run.server, run.worker]
-    run.server = run.worker = None
-    run.ours.server_pid = run.ours.worker_pid = None
-    for proc in procs:
-        if proc is None or proc.poll() is not None:
-            continue
+    proc, run.server = run.server, None
+    run.ours.server_pid = None
+    if proc is not None and proc.poll() is None:
         proc.terminate()
         try:
             proc.wait(timeout=15)

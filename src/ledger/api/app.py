@@ -31,6 +31,7 @@ from ledger.api.hotline_register import hotline_tickets
 from ledger.api.metrics import MetricsController
 from ledger.api.personal_data import personal_data
 from ledger.api.ratings_register import bad_reviews
+from ledger.api.reads import served_by
 from ledger.api.telemetry import Telemetry, metrics
 from ledger.api.tiles import LeafController, TilesController
 from ledger.api.ui.format import FILTERS
@@ -153,9 +154,9 @@ def create_app(
         dependencies={
             "ledger": Provide(provide_ledger, sync_to_thread=False),
             "waiter": Provide(provide_waiter, sync_to_thread=False),
-            # Off the event loop: each request's token is checked against the revocation list.
-            "actor": Provide(provide_actor, sync_to_thread=True),
-            "tenancy": Provide(provide_tenancy, sync_to_thread=True),
+            # On the event loop unless the revocation list must be read (`request_credential`).
+            "actor": Provide(provide_actor),
+            "tenancy": Provide(provide_tenancy),
         },
         lifespan=[lifespan, telemetry.watching],
         state=State({"telemetry": telemetry}),
@@ -181,5 +182,5 @@ def create_app(
     )
     # Around the whole app, not per route: unknown paths and 405s get a request id and a line
     # too, and are counted.
-    app.asgi_handler = request_log(telemetry.instrument(app.asgi_handler))
+    app.asgi_handler = request_log(telemetry.instrument(served_by(app.asgi_handler)))
     return app

@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import anyio
 from litestar import Request, get
 from litestar.di import NamedDependency
 from psycopg.rows import DictRow
@@ -31,6 +30,7 @@ from ledger.api.reads import (
     Text,
     from_row,
     live,
+    read_in_thread,
     utc_now,
     view_snapshot,
     view_status,
@@ -77,7 +77,7 @@ async def approvals(
         ) from None
     centres = tenancy.narrow(centre)
     await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
-    return await anyio.to_thread.run_sync(
+    return await read_in_thread(
         pending_approvals, ledger, wanted, centre, centres, limit, utc_now()
     )
 

@@ -15,7 +15,8 @@ from litestar.di import NamedDependency
 from litestar.exceptions import ServiceUnavailableException
 from litestar.params import Parameter, QueryParameter
 
-from ledger.api.contract import PROBLEMS, also_answering
+from ledger.api.contract import PROBLEMS, ROUTED, also_answering
+from ledger.api.reads import read_routed
 from ledger.api.schemas.audit import (
     CheckpointPage,
     CheckpointResponse,
@@ -149,15 +150,18 @@ class AuditController(Controller):
         "/proofs/inclusion",
         sync_to_thread=True,
         summary="RFC 9162 inclusion proof of one event",
-        opt={PROBLEMS: (404,)},  # no such position, or not in that tree
+        opt={PROBLEMS: (404,), ROUTED: True},  # 404: no such position, or not in that tree
     )
     def inclusion(
         self,
+        request: Request[Any, Any, Any],
         ledger: NamedDependency[Ledger],
         position: Annotated[int, Parameter(ge=1, le=2**62)],
         tree_size: Annotated[int | None, Parameter(ge=1, le=2**62)] = None,
     ) -> InclusionProofResponse:
-        proof = ledger.audit.inclusion_proof(position, tree_size)
+        proof = read_routed(
+            request, ledger, lambda reader: reader.audit.inclusion_proof(position, tree_size)
+        )
         return InclusionProofResponse(
             leaf_index=proof.leaf_index,
             tree_size=proof.tree_size,
@@ -172,15 +176,18 @@ class AuditController(Controller):
         summary="RFC 9162 consistency proof between two tree sizes",
         description="0 <= from <= to <= the latest checkpoint's size; from the empty tree (from=0) "
         "or to the same size the proof is the empty list.",
-        opt={PROBLEMS: (404,)},  # to beyond the latest checkpoint
+        opt={PROBLEMS: (404,), ROUTED: True},  # 404: to beyond the latest checkpoint
     )
     def consistency(
         self,
+        request: Request[Any, Any, Any],
         ledger: NamedDependency[Ledger],
         from_size: Annotated[int, QueryParameter(name="from", ge=0, le=2**62)],
         to_size: Annotated[int, QueryParameter(name="to", ge=0, le=2**62)],
     ) -> ConsistencyProofResponse:
-        proof = ledger.audit.consistency_proof(from_size, to_size)
+        proof = read_routed(
+            request, ledger, lambda reader: reader.audit.consistency_proof(from_size, to_size)
+        )
         return ConsistencyProofResponse(
             from_size=from_size, to_size=to_size, proof=[h.hex() for h in proof]
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from litestar import Request
 from litestar.di import NamedDependency
 
@@ -21,16 +22,37 @@ def credential(request: Request[Any, Any, Any], ledger: Ledger) -> Credential:
     """Blocking (the revocation list is in the database): call it off the event loop."""
     state = request.scope["state"]
     if (found := state.get(_CREDENTIAL)) is None:
-        found = ledger.authenticate(request.headers.get("authorization", ""))
-        state[_CREDENTIAL] = found
-        note(request, actor=found.actor.id, token_id=found.token_id)
+        found = _remember(request, ledger.authenticate(request.headers.get("authorization", "")))
     assert isinstance(found, Credential)
     return found
 
 
-def provide_actor(request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]) -> Actor:
-    return credential(request, ledger).actor
+async def request_credential(request: Request[Any, Any, Any], ledger: Ledger) -> Credential:
+    """`credential` on the event loop when this process can vouch that the token is not revoked
+    (the usual case), off it only when the database must be asked: two hand-offs to a thread per
+    request (the `actor` and `tenancy` dependencies) cost each API worker time on every call."""
+    state = request.scope["state"]
+    if (found := state.get(_CREDENTIAL)) is None:
+        authorization = request.headers.get("authorization", "")
+        known = ledger.authenticate_known(authorization)
+        if known is None:
+            known = await anyio.to_thread.run_sync(ledger.authenticate, authorization)
+        found = _remember(request, known)
+    assert isinstance(found, Credential)
+    return found
 
 
-def provide_tenancy(request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]) -> Scope:
-    return credential(request, ledger).scope
+def _remember(request: Request[Any, Any, Any], found: Credential) -> Credential:
+    request.scope["state"][_CREDENTIAL] = found
+    note(request, actor=found.actor.id, token_id=found.token_id)
+    return found
+
+
+async def provide_actor(request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]) -> Actor:
+    return (await request_credential(request, ledger)).actor
+
+
+async def provide_tenancy(
+    request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+) -> Scope:
+    return (await request_credential(request, ledger)).scope

@@ -19,7 +19,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import anyio
 from litestar import Request, get
 from litestar.di import NamedDependency
 from psycopg.rows import DictRow
@@ -34,6 +33,7 @@ from ledger.api.reads import (
     Text,
     from_row,
     live,
+    read_in_thread,
     utc_now,
     view_snapshot,
     view_status,
@@ -95,7 +95,7 @@ async def board(
     tenancy.require(centre)
     for view in (case_view.VIEW, approvals.VIEW, pushback_view.VIEW):
         await wait_for_view(request, waiter, view, min_position, timeout=case_view.VIEW_WAIT)
-    return await anyio.to_thread.run_sync(duty_board, ledger, centre, utc_now())
+    return await read_in_thread(duty_board, ledger, centre, utc_now())
 
 
 _OPEN_CASES = (

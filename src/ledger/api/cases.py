@@ -18,7 +18,7 @@ from ledger.api import search as case_search
 from ledger.api.access_log import note
 from ledger.api.edge import bounded
 from ledger.api.errors import BadRequest
-from ledger.api.reads import utc_now
+from ledger.api.reads import ReplayedPosition, read_routed, utc_now
 from ledger.api.schemas.append import AppendEventRequest, command_fields
 from ledger.api.schemas.case_responses import (
     CaseHistoryResponse,
@@ -171,6 +171,7 @@ class CaseController(Controller):
                 description="RFC 3339; the state as it stood at that business time",
             ),
         ] = None,
+        min_position: ReplayedPosition = None,
     ) -> Response[CaseResponse]:
         if version is not None and as_of is not None:
             raise BadRequest("as_of", "give either version or as_of, not both")
@@ -180,12 +181,18 @@ class CaseController(Controller):
             if moment is not None and moment.tzinfo is None:
                 raise BadRequest(name, f"{name} needs a time zone offset (RFC 3339)")
             bounded(name, moment)
-        case = read_case(ledger, case_id, actor, tenancy, version, as_of, occurred_at)
+        past = as_of is not None or occurred_at is not None
+
+        def read(reader: Ledger) -> tuple[Case, ProvedBy | None]:
+            case = read_case(reader, case_id, actor, tenancy, version, as_of, occurred_at)
+            return case, _proved_by(reader, case) if past else None
+
+        case, proved_by = read_routed(request, ledger, read, min_position)
         note(request, case_id=str(case_id), version=case.version)
         moment = as_of or occurred_at or (case.modified_on if version is not None else utc_now())
         response = case_response(case, ledger, moment)
-        if as_of is not None or occurred_at is not None:
-            response.proved_by = _proved_by(ledger, case)
+        if past:
+            response.proved_by = proved_by
         return Response(response, headers={"ETag": f'"{case.version}"'})
 
     @get("/{case_id:uuid}/events", sync_to_thread=True, summary="A case's full history")
@@ -196,9 +203,13 @@ class CaseController(Controller):
         ledger: NamedDependency[Ledger],
         actor: NamedDependency[Actor],
         tenancy: NamedDependency[Scope],
+        min_position: ReplayedPosition = None,
     ) -> CaseHistoryResponse:
-        history = ledger.history(case_id, actor, scope=tenancy)
-        leaves = ledger.audit.leaves(position for position, _ in history)
+        def read(reader: Ledger) -> tuple[list[tuple[int, Any]], dict[int, Leaf]]:
+            history = reader.history(case_id, actor, scope=tenancy)
+            return history, reader.audit.leaves(position for position, _ in history)
+
+        history, leaves = read_routed(request, ledger, read, min_position)
         note(request, case_id=str(case_id), events=len(history))
         return CaseHistoryResponse(
             case_id=case_id,
@@ -243,9 +254,15 @@ class CaseController(Controller):
                 "witness's cosignature (GET /audit/witnesses)",
             ),
         ] = False,
+        min_position: ReplayedPosition = None,
     ) -> CaseBundle:
         note(request, case_id=str(case_id))
-        return ledger.bundle(case_id, actor, since, witnessed=witnessed, scope=tenancy)
+
+        def read(reader: Ledger) -> CaseBundle:
+            return reader.bundle(case_id, actor, since, witnessed=witnessed, scope=tenancy)
+
+        # A witnessed bundle waits on a LISTEN, which a standby does not serve.
+        return read_routed(request, ledger, read, min_position, replica_ok=not witnessed)
 
 
 def _proved_by(ledger: Ledger, case: Case) -> ProvedBy | None:

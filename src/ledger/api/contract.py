@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.plugins import OpenAPISchemaPlugin
@@ -40,6 +41,7 @@ from litestar.routes import HTTPRoute
 from litestar.typing import FieldDefinition
 
 from ledger.api.errors import PROBLEM_JSON
+from ledger.api.reads import PRIMARY, REPLICA
 from ledger.api.schemas.fields import ConfiguredCentre
 from ledger.api.schemas.problems import Problem
 from ledger.config.settings import Settings
@@ -53,6 +55,9 @@ QUERY_PARAMETERS = "query_parameters"
 """`opt` key: the names of the query parameters a handler declares (aliases, e.g. `from`)."""
 PROBLEMS = "problems"
 """`opt` key a handler may set: error statuses it answers beyond those its signature implies."""
+ROUTED = "routed_read"
+"""`opt` key of a read that `reads.read_routed` may send to a replica but that takes no
+`min_position` (those that take it are routed reads): it documents `Ledger-Served-By`."""
 
 DESCRIPTIONS = {
     400: "Malformed: a field, query parameter, header or body the API cannot accept "
@@ -71,6 +76,15 @@ DESCRIPTIONS = {
     422: "A rule refused it (`rule` names it)",
     503: "Not caught up, or the database does not answer: retry after `Retry-After`",
 }
+
+
+SERVED_BY = ResponseHeader(
+    name="Ledger-Served-By",
+    value=PRIMARY,
+    documentation_only=True,  # set per request by `reads.served_by`, when the request read
+    description=f"Which server answered the reads: `{PRIMARY}`, or `{REPLICA}` (a hot standby "
+    "that had replayed past the position the request asked for, `ledger serve --replica-url`)",
+)
 
 
 def problem_statuses(route: HTTPRoute, handler: Any) -> list[int]:
@@ -136,6 +150,8 @@ class Contract(ReceiveRoutePlugin):
                 **problem_responses(problem_statuses(route, handler)),
                 **(handler.responses or {}),
             }
+            if handler.opt.get(ROUTED) or "min_position" in handler.parsed_fn_signature.parameters:
+                handler.response_headers = [*(handler.response_headers or ()), SERVED_BY]
 
 
 class CentreSchema(OpenAPISchemaPlugin):

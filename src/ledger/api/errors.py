@@ -32,6 +32,7 @@ from ledger.domain.errors import (
 from ledger.log.errors import AuditNotFound, NotSealedYet
 from ledger.projections.stopped import ProjectionStopped
 from ledger.projections.waiter import NotCaughtUp, TooManyWaits
+from ledger.store.replicas import ReplicaLost
 from ledger.store.supervisor import DatabaseUnavailable
 from ledger.store.vault_records import NoPersonalData, PersonalDataErased
 
@@ -316,6 +317,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     InvalidToken: invalid_token_handler,
     TooManyWaits: unavailable_handler,
     DatabaseUnavailable: unavailable_handler,
+    ReplicaLost: unavailable_handler,  # escaped `read_in_thread`: the retry is the primary's
     StoreOperationalError: unavailable_handler,  # eventsourcing's wrapping of psycopg's
     StoreInterfaceError: unavailable_handler,
     psycopg.OperationalError: unavailable_handler,  # pool timeouts, direct connections

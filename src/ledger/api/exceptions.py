@@ -19,7 +19,15 @@ from litestar.params import FromPath, QueryParameter
 
 from ledger.api.access_log import note
 from ledger.api.approvals import VIEW
-from ledger.api.reads import MinPosition, live, utc_now, wait_for_view
+from ledger.api.reads import (
+    MinPosition,
+    live,
+    read_in_thread,
+    read_routed,
+    snapshot,
+    utc_now,
+    wait_for_view,
+)
 from ledger.application.service import Ledger
 from ledger.domain.errors import CaseNotFoundError
 from ledger.domain.permissions import require_read
@@ -56,11 +64,16 @@ async def approval_proof(
     require_read(actor.roles)
     if case_id is None:
         await wait_for_view(request, waiter, VIEW, min_position)
-        case_id = await anyio.to_thread.run_sync(case_of, ledger, exception_id)
+        case_id = await read_in_thread(case_of, ledger, exception_id)
     note(request, case_id=str(case_id), exception_id=str(exception_id))
     await anyio.to_thread.run_sync(_require_in_scope, ledger, case_id, exception_id, tenancy)
+    now = utc_now()
     return await anyio.to_thread.run_sync(
-        build_approval_proof, ledger, case_id, exception_id, actor, utc_now()
+        read_routed,
+        request,
+        ledger,
+        lambda reader: build_approval_proof(reader, case_id, exception_id, actor, now),
+        min_position,
     )
 
 
@@ -75,7 +88,7 @@ def _require_in_scope(ledger: Ledger, case_id: UUID, exception_id: UUID, scope: 
 def case_of(ledger: Ledger, exception_id: UUID) -> UUID:
     """The case holding the exception, from the live generation of the exceptions view."""
     try:
-        with ledger.store.datastore.get_connection() as conn:
+        with snapshot(ledger) as conn:  # where wait_for_view routed the request
             row = conn.execute(_CASE_OF, (exception_id,)).fetchone()
     except psycopg.errors.UndefinedTable:  # pragma: no cover - migration 0005 not applied
         row = None

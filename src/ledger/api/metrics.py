@@ -16,130 +16,43 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-import anyio
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter, QueryParameter
 
-from ledger.api import case_view, pushback_view
 from ledger.api.contract import also_answering
 from ledger.api.edge import bounded
 from ledger.api.errors import BadRequest
+from ledger.api.indicator_reads import PUSHBACK_VIEW, VIEW, compute, fetch
 from ledger.api.reads import (
     READ_WAIT,
     MinPosition,
-    live,
-    snapshot,
+    read_in_thread,
     utc_now,
-    view_status,
     wait_for_view,
 )
-from ledger.api.schemas.view_reads import Lag
 from ledger.application.service import Ledger
 from ledger.domain.calendar import SHANGHAI
 from ledger.domain.permissions import require_view_read
 from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor
 from ledger.projections.indicators.grouping import GroupBy
-from ledger.projections.indicators.hotline import DispatchRow, TicketRow
 from ledger.projections.indicators.period import Period, QueryError, resolve_period
-from ledger.projections.indicators.promises import promises_of
-from ledger.projections.indicators.ratings import RatingRow
 from ledger.projections.indicators.report import (
     DEFINITIONS_VERSION,
     Group,
-    PushbackRows,
     Report,
     Total,
     flat,
-    report,
 )
-from ledger.projections.indicators.timeliness import CaseRow
-from ledger.projections.indicators.unresolved import ConsultationRow, UnresolvedRow
 from ledger.projections.waiter import PositionWaiter
 
-VIEW = case_view.VIEW
-PUSHBACK_VIEW = pushback_view.VIEW
 VIEW_WAIT = READ_WAIT
 """Seconds a read waits for the view to reach the position it asks for (tests shorten it)."""
 CSV = "text/csv"
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-# Only rows that can count in P: registered, accepted, closed, due or first noticed inside it.
-_ROWS = (
-    'SELECT case_id, centre, department, "window", channel, matter_code, matter_name, status, '
-    "outcome, registered_at, accepted_at, closed_at, due_at, working_seconds, visits, handoffs, "
-    "extensions_approved, notice_violations, notice_at, notice_due_at "
-    f"FROM view_cases v {live(VIEW)} "
-    "WHERE true{centre} AND ("
-    " (registered_at >= %(start)s AND registered_at < %(end)s)"
-    " OR (accepted_at >= %(start)s AND accepted_at < %(end)s)"
-    " OR (closed_at >= %(start)s AND closed_at < %(end)s)"
-    " OR (due_at >= %(start)s AND due_at < %(end)s)"
-    " OR (notice_at >= %(start)s AND notice_at < %(end)s))"
-)
-
-
-def _live(table: str) -> str:
-    """`table` as v, joined on the pushback view's live generation."""
-    return f"FROM {table} v {live(PUSHBACK_VIEW)}"
-
-
-def _in(column: str) -> str:
-    return f"({column} >= %(start)s AND {column} < %(end)s)"
-
-
-# Each query fetches only the rows that can count in P.
-# Dispatches count by dispatched_at alone; each carries its ticket's merge and current closure.
-_DISPATCHES = (
-    "SELECT v.ticket_id, v.unit, v.role, v.dispatched_at, v.sign_for_due, v.signed_for_at, "
-    "v.returned_at, coalesce(t.merged_into_case IS NOT NULL OR t.status = 'merged', false) "
-    f"AS merged, t.closed_at AS ticket_closed_at {_live('view_hotline_dispatches')} "
-    "LEFT JOIN view_hotline_tickets t ON t.generation = v.generation AND t.ticket_id = v.ticket_id "
-    f"WHERE true{{centre}} AND {_in('v.dispatched_at')}"
-)
-_TICKET_MOMENTS = (
-    "received_at",
-    "reply_due",
-    "order_due",
-    "contact_due",
-    "closed_at",
-    "first_closed_at",
-    "follow_up_due",
-    "followed_up_at",
-)
-_TICKETS = (
-    "SELECT ticket_id, centre, lead_unit, status, received_at, rounds, returns_requested, "
-    "reply_due, replies, unit_claims_resolved, closure, closed_at, first_closed_at, follow_ups, "
-    "followed_up_at, citizen_resolved, satisfaction, reopen_count, merged_into_case, order_due, "
-    "extensions_approved, replied_at, contact_due, first_contact_at, follow_up_due, "
-    f"closure_followed_up_at {_live('view_hotline_tickets')} WHERE true{{centre}} AND ("
-    + " OR ".join(_in(c) for c in _TICKET_MOMENTS)
-    + ")"
-)
-_UNRESOLVED = (
-    "SELECT department, matter_code, matter_name, cause, reported_at, due_at, closure, closed_at, "
-    'v."window", negative_answer '
-    f"{_live('view_unresolved')} WHERE true{{centre}} AND ("
-    + " OR ".join(_in(c) for c in ("reported_at", "due_at", "closed_at"))
-    + ")"
-)
-_CONSULTATIONS = (
-    'SELECT unit AS department, "window", matter_code, matter_name, recorded_at '
-    f"{_live('view_consultations')} WHERE true{{centre}} AND {_in('recorded_at')}"
-)
-# And the ratings of the cases closed in P (主动评价率), whenever they were rated.
-_RATINGS = (
-    'SELECT v.case_id, v.department, v."window", v.matter_code, v.level, v.is_default, '
-    "v.rated_at, v.validity, v.appeal_upheld, v.excluded, v.rectify_due, v.rectified_at, "
-    f"v.real_name {_live('view_ratings')} WHERE true{{centre}} AND ("
-    + " OR ".join(_in(c) for c in ("v.rated_at", "v.rectify_due", "v.rectified_at"))
-    + " OR v.case_id IN (SELECT c.case_id FROM view_cases c JOIN ledger_projections cp "
-    "ON cp.name = 'cases' AND c.generation = cp.generation "
-    f"WHERE {_in('c.closed_at')}))"
-)
 
 DESCRIPTION = """\
 Indicators per department (the unit holding the case; for a closed case, the one that closed it),
@@ -194,15 +107,6 @@ Rates carry value, numerator and denominator (value null when the denominator is
 definitions: src/ledger/projections/indicators/."""
 
 
-class Fetched(msgspec.Struct, frozen=True, kw_only=True):
-    position: int
-    lag: Lag
-    rows: list[CaseRow]
-    pushback_position: int
-    pushback_lag: Lag
-    pushback: PushbackRows
-
-
 class MetricsController(Controller):
     path = "/metrics"
     tags = ["metrics"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
@@ -251,8 +155,8 @@ class MetricsController(Controller):
         centres = tenancy.narrow(centre)
         await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
         await wait_for_view(request, waiter, PUSHBACK_VIEW, min_position, timeout=VIEW_WAIT)
-        fetched = await anyio.to_thread.run_sync(fetch, ledger, period, centres)
         now = utc_now()
+        fetched = await read_in_thread(fetch, ledger, period, centres, (grouping, now))
         computed = compute(ledger, fetched, period, grouping, now)
         if request.accept.best_match([MediaType.JSON, CSV]) == CSV:
             return _csv_response(computed, period, grouping, centre)
@@ -296,54 +200,6 @@ def _date(field: str, value: str | None) -> date | None:
     except ValueError:
         raise BadRequest(field, f"{field} must be a date, YYYY-MM-DD") from None
     return bounded(field, day)
-
-
-def fetch(ledger: Ledger, period: Period, centres: list[str] | None) -> Fetched:
-    """The rows touching P from the live generations, with the views' positions and lags, all in
-    one REPEATABLE READ snapshot, so `as_of_position` is exactly what was read; in `centres`
-    (None: every centre)."""
-    with snapshot(ledger) as conn:
-        # Times come back with timezone.utc, the tzinfo of Period's bounds: a cheap comparison.
-        conn.execute("SET LOCAL TIME ZONE 'UTC'")
-        position, lag = view_status(conn, VIEW)
-        pushback_position, pushback_lag = view_status(conn, PUSHBACK_VIEW)
-        where = {"centre": " AND v.centre = ANY(%(centres)s)" if centres is not None else ""}
-        params = {"centres": centres, "start": period.start, "end": period.end}
-
-        def fetch(query: str) -> list[dict[str, Any]]:
-            return list(conn.execute(query.format(**where), params).fetchall())
-
-        rows = [CaseRow(**r) for r in fetch(_ROWS)]
-        pushback = PushbackRows(
-            dispatches=[DispatchRow(**r) for r in fetch(_DISPATCHES)],
-            tickets=[_ticket_row(ledger, r) for r in fetch(_TICKETS)],
-            unresolved=[UnresolvedRow(**r) for r in fetch(_UNRESOLVED)],
-            ratings=[RatingRow(**r) for r in fetch(_RATINGS)],
-            consultations=[ConsultationRow(**r) for r in fetch(_CONSULTATIONS)],
-        )
-    return Fetched(
-        position=position,
-        lag=lag,
-        rows=rows,
-        pushback_position=pushback_position,
-        pushback_lag=pushback_lag,
-        pushback=pushback,
-    )
-
-
-def compute(
-    ledger: Ledger, fetched: Fetched, period: Period, grouping: GroupBy, now: datetime
-) -> Report:
-    """The report over `fetched`, each matter's limits from its centre's policy (the pages too)."""
-    promises = promises_of(fetched.rows, lambda c: ledger.policies.timing(c).policy)
-    return report(fetched.rows, fetched.pushback, period, grouping, now, promises)
-
-
-def _ticket_row(ledger: Ledger, row: dict[str, Any]) -> TicketRow:
-    """A ticket's row with its centre's 满意率 rule (whether 基本满意 counts as satisfied)."""
-    centre = row.pop("centre")
-    rule = ledger.policies.timing(centre).policy.hotline.satisfaction
-    return TicketRow(**row, basic_counts=rule.includes_basic)
 
 
 def _sections(of: Group | Total) -> dict[str, Any]:

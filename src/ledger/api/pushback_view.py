@@ -11,10 +11,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-import anyio
 from litestar import Request
 
-from ledger.api.reads import READ_WAIT, live, utc_now, wait_for_view
+from ledger.api.reads import READ_WAIT, live, read_in_thread, utc_now, wait_for_view
 from ledger.application.service import Ledger
 from ledger.domain.policy import Timing
 from ledger.projections.waiter import PositionWaiter
@@ -53,4 +52,4 @@ async def read(
     """`register(ledger, query, now)` off the event loop, once the view has reached the position
     the request asks for (a 503 if it does not in `VIEW_WAIT` seconds)."""
     await wait_for_view(request, waiter, VIEW, min_position, timeout=VIEW_WAIT)
-    return await anyio.to_thread.run_sync(register, ledger, query, utc_now())
+    return await read_in_thread(register, ledger, query, utc_now())

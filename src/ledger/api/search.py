@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-import anyio
 import msgspec
 from litestar import Request, get
 from litestar.di import NamedDependency
@@ -28,6 +27,7 @@ from ledger.api.reads import (
     Text,
     from_row,
     keyset_page,
+    read_in_thread,
     utc_now,
     view_snapshot,
     wait_for_view,
@@ -107,7 +107,7 @@ async def search(
         cursor=cursor,
     )
     await wait_for_view(request, waiter, case_view.VIEW, min_position, timeout=case_view.VIEW_WAIT)
-    return await anyio.to_thread.run_sync(search_cases, ledger, query, utc_now())
+    return await read_in_thread(search_cases, ledger, query, utc_now())
 
 
 _FILTERS = (

@@ -2,9 +2,17 @@
 views and the notary trail the log, the request pool, and the process.
 
 A registry per app, not prometheus_client's global one: tests build many apps in one process, and
-each must count only its own requests. Every label is bounded and names no person or case: a
-route is its template (`/cases/{case_id}`, never the id; `unmatched` for a 404 or 405 outside any
-route), an event type its class (`Case.HandedOff`), a view its projection's name.
+each must count only its own requests. Under `ledger serve --workers N` (N >= 2) each API worker is
+its own process and a scrape reaches one of them, so the counters and histograms go to
+prometheus_client's multiprocess files, in the directory the parent names in
+PROMETHEUS_MULTIPROC_DIR, and every scrape sums all workers' (a dead worker's counts included: they
+happened). Read at scrape time and so the scraped worker's own: the request pool's figures and
+the database restarts; the log's positions are the database's, the same from any worker. The
+process collector is left out there (it would describe only the scraped worker).
+
+Every label is bounded and names no person or case: a route is its template (`/cases/{case_id}`,
+never the id; `unmatched` for a 404 or 405 outside any route), an event type its class
+(`Case.HandedOff`), a view its projection's name.
 
 Public, like `/health`: it holds counts and positions only (the log's position is on `/health`
 already), so a scraper needs no token that could also read cases; keep it off the public
@@ -18,6 +26,7 @@ figures present.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -31,6 +40,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from psycopg.rows import tuple_row
 
@@ -45,6 +55,8 @@ SCRAPE_TIMEOUT_MS = 500
 not hold the scrape (or a pool connection) for long."""
 
 UNMATCHED = "unmatched"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""Set (by `ledger.cli.processes`) before this process starts: counters go to shared files."""
 
 _POSITIONS = (
     "SELECT 'log', '', (SELECT coalesce(max(notification_id), 0) FROM ledger_events) "
@@ -81,25 +93,31 @@ class Telemetry:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        """What /metrics exposes."""
+        shared = os.environ.get(MULTIPROC_ENV)  # prometheus_client chose its files on import
+        own = None if shared else self.registry  # shared: the files' sums, not this process's
         self.requests = Counter(
             "ledger_http_requests",
             "HTTP requests answered, by route template, method and status",
             ["route", "method", "status"],
-            registry=self.registry,
+            registry=own,
         )
         self.latency = Histogram(
             "ledger_http_request_duration_seconds",
             "Time to answer an HTTP request, by route template, method and status",
             ["route", "method", "status"],
-            registry=self.registry,
+            registry=own,
         )
         self.appends = Counter(
             "ledger_events_appended",
-            "Events committed to the log by this process, by event type",
+            "Events committed to the log by the serving processes, by event type",
             ["event_type"],
-            registry=self.registry,
+            registry=own,
         )
-        ProcessCollector(registry=self.registry)
+        if shared:
+            MultiProcessCollector(self.registry, path=shared)  # type: ignore[no-untyped-call]
+        else:
+            ProcessCollector(registry=self.registry)
         self.registry.register(_LedgerCollector(self))
         self.ledger: Ledger | None = None
         self.supervisor: DatabaseSupervisor | None = None

@@ -12,8 +12,9 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
+from psycopg.rows import tuple_row
 
-from ledger.application.tokens import Credential, authenticate
+from ledger.application.tokens import Credential, authenticate, verified_credential
 from ledger.domain.case import Case
 from ledger.domain.errors import CaseNotFoundError, LedgerError, VersionNotFoundError
 from ledger.domain.permissions import require_read
@@ -32,6 +33,19 @@ if TYPE_CHECKING:
 EVERY_CENTRE = Scope.every_centre()
 """The scope of the ledger's own callers (timers, the demo loader, tests): the API always passes
 the credential's."""
+
+
+_RECORDED_BY = (
+    # head: the case's last version; later: its first version recorded after as_of (the
+    # OFFSET 0 keeps the planner on the recorded-time index rather than walking the versions);
+    # unindexed: an event whose payload does not give its recorded time to the index.
+    "SELECT (SELECT max(originator_version) FROM ledger_events WHERE originator_id = %(id)s)"
+    " AS head, (SELECT min(originator_version) FROM (SELECT originator_version"
+    " FROM ledger_events WHERE originator_id = %(id)s"
+    " AND ledger_event_recorded_at(state) > %(as_of)s OFFSET 0) s) AS later,"
+    " EXISTS (SELECT 1 FROM ledger_events WHERE originator_id = %(id)s"
+    " AND ledger_event_recorded_at(state) IS NULL) AS unindexed"
+)
 
 
 class NotYetOccurred(CaseNotFoundError):
@@ -97,6 +111,15 @@ class CaseReads:
 
         return authenticate(authorization, self.settings, self.policies, revoked)
 
+    def authenticate_known(self, authorization: str) -> Credential | None:
+        """`authenticate` without I/O: None when only the revocation list can tell (the token is
+        new to this process, or it does not hear revocations now), so the caller may run on an
+        event loop and go off it only then."""
+        if (cache := self.revocations) is None:
+            return None
+        found = verified_credential(authorization, self.settings, self.policies)
+        return found if cache.vouches(found.token_id) else None
+
     def get_case(
         self,
         case_id: UUID,
@@ -114,16 +137,33 @@ class CaseReads:
     def get_case_as_of(
         self, case_id: UUID, actor: Actor, as_of: datetime, *, scope: Scope = EVERY_CENTRE
     ) -> Case:
-        """The case as it was recorded at `as_of` (recorded time, not business time)."""
+        """The case as it was recorded at `as_of` (recorded time, not business time): the
+        versions before its first event recorded later, found by migration 0024's index, then
+        loaded as any version is (the snapshot at or below it and the events after)."""
         require_read(actor.roles)
-        version = 0
-        for _, event in self.history(case_id, actor, scope=scope):
-            if event.timestamp > as_of:  # type: ignore[attr-defined]
-                break
-            version = event.originator_version
+        version = self._version_recorded_by(case_id, as_of)
+        if version is None:  # an event whose recorded time the index cannot read: replay
+            version = 0
+            for _, event in self.history(case_id, actor, scope=scope):
+                if event.timestamp > as_of:  # type: ignore[attr-defined]
+                    break
+                version = event.originator_version
         if version == 0:
             raise CaseNotFoundError(case_id)
-        return self._get_case(case_id, version)
+        return self._get_case(case_id, version, scope=scope)
+
+    def _version_recorded_by(self, case_id: UUID, as_of: datetime) -> int | None:
+        """The longest run of the case's versions, from the first, all recorded by `as_of` (0:
+        none, or no such case); None when some event's recorded time is not indexed."""
+        with (
+            self.store.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row) as cur,
+        ):
+            cur.execute(_RECORDED_BY, {"id": case_id, "as_of": as_of}, prepare=True)
+            head, later, unindexed = cur.fetchone() or (None, None, False)
+        if unindexed:
+            return None
+        return (later - 1) if later is not None else (head or 0)
 
     def get_case_at_business_time(
         self, case_id: UUID, actor: Actor, occurred_at: datetime, *, scope: Scope = EVERY_CENTRE

@@ -37,7 +37,7 @@ from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor, ApplicantRef
 from ledger.log.audit import AuditLog
 from ledger.rules.time_limits import Policies
-from ledger.store.database import Database, fail_fast
+from ledger.store.database import Database, database_for, fail_fast
 from ledger.store.events import (
     LedgerRecorder,
     MsgspecMapper,
@@ -46,6 +46,7 @@ from ledger.store.events import (
     StoredReceipt,
 )
 from ledger.store.group_commit import GroupCommitter
+from ledger.store.replicas import Replica, ReplicaSet
 from ledger.store.snapshots import SealedSnapshotStore, SnapshotRecorder
 from ledger.store.vault import RawApplicant, Staged, Vault, stage, take_staged
 
@@ -71,7 +72,9 @@ class Ledger(CaseReads, Application[UUID]):
 
     name = "Ledger"  # tables: ledger_events, ledger_snapshots
 
-    def __init__(self, settings: Settings, database: Database) -> None:
+    def __init__(self, settings: Settings, database: Database, *, replica: bool = False) -> None:
+        """`replica`: a reader on a hot standby (`database` is the standby's), which never
+        writes; a primary's own readers are those of `settings.replica_urls`."""
         self.settings = settings
         self.database = database
         self.policies = Policies(settings.policy_dir)
@@ -91,6 +94,8 @@ class Ledger(CaseReads, Application[UUID]):
                 **database.eventsourcing_env(),
                 "APPLICATION_RECORDER_TOPIC": get_topic(LedgerRecorder),
                 "POSTGRES_POOL_SIZE": str(settings.pool_size),
+                # A burst doubles the pool at most (eventsourcing's default adds 10 to any size).
+                "POSTGRES_MAX_OVERFLOW": str(settings.pool_size),
                 "IS_SNAPSHOTTING_ENABLED": "y",
             }
         )
@@ -102,6 +107,26 @@ class Ledger(CaseReads, Application[UUID]):
             settings.origin,
             witnesses=int(settings.local_witness) + len(settings.witnesses),
         )
+        self.replicas: ReplicaSet[Ledger] = ReplicaSet(
+            [] if replica else [self._replica(url) for url in settings.replica_urls]
+        )
+        """Where reads may go instead (`ledger.store.replicas`; the API routes them)."""
+
+    def _replica(self, url: str) -> Replica[Ledger]:
+        """A reader on the standby at `url`, opened on first use (`Replica.at`)."""
+        database = database_for(url, self.settings)
+        return Replica.at(
+            url,
+            database.app_conninfo,
+            lambda: Ledger(self.settings, database, replica=True),
+            lambda reader: reader.store.datastore.get_connection(),
+        )
+
+    def close(self) -> None:
+        for replica in self.replicas:
+            if replica.target is not None:
+                replica.target.close()
+        super().close()
 
     @property
     def store(self) -> LedgerRecorder:

@@ -155,6 +155,14 @@ def authenticate(
 ) -> Credential:
     """The credential of an `Authorization` header: its signature, lifetime and claims, its
     jurisdictions as centres, and then the revocation list, on every request."""
+    found = verified_credential(authorization, settings, policies)
+    if revoked(found.token_id):
+        raise InvalidToken("the token has been revoked")
+    return found
+
+
+def verified_credential(authorization: str, settings: Settings, policies: Policies) -> Credential:
+    """`authenticate` short of the revocation list: signature, lifetime, claims, centres; no I/O."""
     token = read_authorization(authorization)
     claims = verify_token(settings.token_secret, token, settings.token_max_ttl_seconds)
     centres = set(claims.centres)
@@ -162,8 +170,6 @@ def authenticate(
         if name not in policies.jurisdictions:
             raise InvalidToken(f"the token's jurisdiction {name!r} is not configured")
         centres.update(policies.jurisdiction(name).policy.centres)
-    if revoked(claims.jti):
-        raise InvalidToken("the token has been revoked")
     return Credential(
         actor=Actor(id=claims.sub, roles=tuple(claims.roles), unit=claims.unit),
         scope=Scope.of(centres),

@@ -108,6 +108,14 @@ def keys_rotate(key_file: str | None) -> None:
     help="A pinned witness's cosigner key (name+id+key), or a file holding one; repeatable",
 )
 @click.option(
+    "--peer-key",
+    "peer_keys",
+    multiple=True,
+    help="A pinned verifier key of another jurisdiction's log (its name is that log's origin), "
+    "or a file holding one; repeatable: the cross-jurisdiction hand-offs of a bundle, or of the "
+    "whole log with --database, are checked against that log (without it, they are a warning)",
+)
+@click.option(
     "--min-witnesses",
     type=click.IntRange(min=1),
     default=None,
@@ -137,6 +145,7 @@ def verify(
     bundle: str | None,
     public_keys: tuple[str, ...],
     witness_keys: tuple[str, ...],
+    peer_keys: tuple[str, ...],
     min_witnesses: int | None,
     since: str | None,
     database: bool,
@@ -156,6 +165,7 @@ def verify(
     verifiers = _pinned(public_keys, Verifier, "--public-key")
     witnesses = _witnesses(witness_keys, min_witnesses)
     held = Path(since).read_text(encoding="utf-8") if since else None
+    peers = _by_origin(_pinned(peer_keys, Verifier, "--peer-key"))
     if database == (bundle is not None):
         raise click.UsageError("give either a BUNDLE file or --database")
     if bundle is not None:
@@ -163,6 +173,8 @@ def verify(
         if is_approval_proof(data):
             _verify_proof(data, verifiers, witnesses, held)
         report = verify_bundle(data, verifiers, witnesses=witnesses, since=held)
+        if report.ok:
+            _check_peers(data, peers, report)
     else:
         from ledger.log.verify_log import verify_database
         from ledger.store.database import open_database
@@ -175,10 +187,29 @@ def verify(
             witnesses=witnesses,
             since=held,
             unwitnessed_tolerance=max_unwitnessed,
+            peers=peers,
         )
     _echo(report)
     click.echo("OK" if report.ok else f"{len(report.failures)} check(s) failed")
     sys.exit(0 if report.ok else 1)
+
+
+def _check_peers(data: bytes, peers: dict[str, list[Verifier]], report: Report) -> None:
+    """The bundle's references to other logs, each against that log's pinned keys."""
+    import msgspec
+
+    from ledger.log.bundles import CaseBundle
+    from ledger.log.handoff_refs import check_references
+
+    check_references(msgspec.json.decode(data, type=CaseBundle), peers, report)
+
+
+def _by_origin(keys: list[Verifier]) -> dict[str, list[Verifier]]:
+    """Pinned keys of other logs, by the origin each names."""
+    by_origin: dict[str, list[Verifier]] = {}
+    for key in keys:
+        by_origin.setdefault(key.name, []).append(key)
+    return by_origin
 
 
 def _pinned(values: tuple[str, ...], make: Callable[[str], T], option: str) -> list[T]:

@@ -4,13 +4,16 @@
 SIGHUP (a closed terminal), and when the process that started them dies: requests finish (within
 LEDGER_SHUTDOWN_TIMEOUT), the background threads stop, then the embedded PostgreSQL is stopped
 if no other process uses it. They watch their database while they run
-(`ledger.store.supervisor`): an embedded server that dies is restarted.
+(`ledger.store.supervisor`): an embedded server that dies is restarted. With `--workers N`
+(N >= 2, the default on a machine with several cores) `serve` runs as a supervisor of worker
+processes instead (`ledger.cli.processes`).
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -20,14 +23,16 @@ import click
 from ledger.config.settings import Settings
 
 if TYPE_CHECKING:
-    import asyncio
-
     from ledger.store.database import Database
     from ledger.store.supervisor import DatabaseSupervisor
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+PARENT_ENV = "LEDGER_PARENT_PID"
+"""Set by `serve --workers` for its children: the parent to exit with."""
+STARTED_BY = os.getppid()
+"""The parent as this process began (read at import: later, a dead parent reads as 1)."""
 FD_HEADROOM = 256
 """File descriptors kept for everything but HTTP connections (pools, listeners, logs, files)."""
 
@@ -55,23 +60,56 @@ def background_parts(where: str) -> Decorator:
 
 
 @click.command()
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="API worker processes, beside one for the notary, projections and timers; 0 or 1: all "
+    "in this process [default: LEDGER_WORKERS, else one per core]",
+)
+@click.option("--listen-fd", type=int, default=None, hidden=True)  # an API worker's socket
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--replica-url",
+    "replica_urls",
+    multiple=True,
+    help="A hot standby that serves reads (repeatable; LEDGER_REPLICA_URLS)",
+)
 @background_parts(" in this process (turn off when `ledger worker` runs it)")
-def serve(host: str, port: int, notary: bool, projections: bool, timers: bool) -> None:
-    """Migrate, then serve the HTTP API (embedded PostgreSQL unless LEDGER_DATABASE_URL is set)."""
+def serve(
+    host: str,
+    port: int,
+    notary: bool,
+    projections: bool,
+    timers: bool,
+    replica_urls: tuple[str, ...] = (),
+    workers: int | None = None,
+    listen_fd: int | None = None,
+) -> None:
+    """Migrate, then serve the HTTP API (embedded PostgreSQL unless LEDGER_DATABASE_URL is set),
+    in worker processes (`ledger.cli.processes`) or, with `--workers 1`, in this one."""
     import uvicorn
 
     from ledger.api.app import create_app
+    from ledger.cli.processes import default_workers, serve_in_processes
+    from ledger.cli.protocols import guarded_httptools
     from ledger.config.logs import configure_logging
     from ledger.store.database import release_database
 
+    if replica_urls:  # through the environment, so every process serve starts has them
+        os.environ["LEDGER_REPLICA_URLS"] = " ".join(replica_urls)
     settings = Settings.from_env()
     configure_logging(settings.log_level)
+    if listen_fd is None and (count := default_workers(workers, settings)) > 1:
+        parts = (notary, projections, timers)
+        serve_in_processes(click.get_current_context(), settings, host, port, count, parts)
+        return
     where = (settings.database_url and "LEDGER_DATABASE_URL") or f"embedded in {settings.data_dir}"
-    click.echo(
-        f"ledger: PostgreSQL {where}; serving http://{host}:{port} (docs at /schema)", err=True
-    )
+    if listen_fd is None:  # else an API worker, whose parent said it
+        click.echo(
+            f"ledger: PostgreSQL {where}; serving http://{host}:{port} (docs at /schema)", err=True
+        )
     app = create_app(settings, notary=notary, run_projections=projections, timers=timers)
     config = uvicorn.Config(
         app,
@@ -79,10 +117,13 @@ def serve(host: str, port: int, notary: bool, projections: bool, timers: bool) -
         port=port,
         log_config=None,
         access_log=False,
-        http=guarded_h11(open_files_for(settings.max_connections), settings.request_timeout),
+        http=guarded_httptools(
+            open_files_for(settings.max_connections),
+            settings.request_timeout,
+            settings.max_header_bytes,
+        ),
         backlog=settings.backlog,
         timeout_keep_alive=settings.keep_alive_timeout,
-        h11_max_incomplete_event_size=settings.max_header_bytes,
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )
     server = stopping_server(config, app)
@@ -92,7 +133,7 @@ def serve(host: str, port: int, notary: bool, projections: bool, timers: bool) -
     stop_on_signals(lambda: setattr(server, "should_exit", True))
     watch_parent(settings)
     try:
-        server.run()
+        server.run(sockets=None if listen_fd is None else [socket.socket(fileno=listen_fd)])
     finally:
         release_database(settings)
 
@@ -230,11 +271,14 @@ def watch_parent(settings: Settings) -> None:
     holding the port. A thread polling `getppid()` (not prctl's PR_SET_PDEATHSIG, which fires
     when the parent's *thread* that forked us exits, and exists only on Linux) notices within
     half a second. Started by init (systemd: ppid 1) or as a container's first process, there
-    is no parent to watch. LEDGER_EXIT_WITH_PARENT=0 turns it off (nohup).
+    is no parent to watch. LEDGER_EXIT_WITH_PARENT=0 turns it off (nohup). The parent is the
+    one the process began with (LEDGER_PARENT_PID, else `STARTED_BY`), not `getppid()` now: a
+    child of `serve --workers` still starting when its parent was killed read 1 there and never
+    stopped.
     """
     import time
 
-    parent = os.getppid()
+    parent = int(os.environ.pop(PARENT_ENV, "") or STARTED_BY)
     if not settings.exit_with_parent or parent <= 1:
         return
 
@@ -266,82 +310,3 @@ def open_files_for(max_connections: int) -> int:
         )
         return max(1, soft - FD_HEADROOM)
     return max_connections
-
-
-def guarded_h11(max_connections: int, request_timeout: float) -> type[asyncio.Protocol]:
-    """uvicorn's h11 protocol with the two limits uvicorn 0.54 lacks.
-
-    - A deadline per request: from a connection's opening (or the first byte of its next
-      request), the whole request, head and body, must arrive within `request_timeout` seconds,
-      or the connection is closed. uvicorn only times out *idle keep-alive* connections: one
-      that opens and sends nothing, or a header a byte a second (slowloris), it holds for ever.
-    - A connection cap answered as the API answers: past `max_connections` open connections,
-      a request gets 503 problem+json with Retry-After, and its connection is closed. (uvicorn's
-      `limit_concurrency` answers text/plain, without Retry-After.)
-    """
-    import h11
-    import msgspec
-    from uvicorn.protocols.http.h11_impl import H11Protocol
-
-    from ledger.api.errors import PROBLEM_BASE, PROBLEM_JSON
-    from ledger.api.schemas.problems import Problem
-
-    problem = Problem(
-        type=PROBLEM_BASE + "too-many-connections",
-        title="Too many connections",
-        status=503,
-        detail=f"the server holds its most open connections ({max_connections}); retry shortly",
-    )
-    body = msgspec.json.encode(problem)
-    start = {
-        "type": "http.response.start",
-        "status": 503,
-        "headers": [
-            (b"content-type", PROBLEM_JSON.encode()),
-            (b"content-length", str(len(body)).encode()),
-            (b"retry-after", b"1"),
-            (b"connection", b"close"),
-        ],
-    }
-
-    async def over_capacity(scope: Any, receive: Any, send: Any) -> None:
-        await send(start)
-        await send({"type": "http.response.body", "body": body})
-
-    incomplete = (h11.IDLE, h11.SEND_BODY)
-
-    class GuardedH11Protocol(H11Protocol):
-        _deadline: asyncio.TimerHandle | None = None
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            if len(self.connections) > max_connections:
-                self.app = over_capacity
-            self._arm()
-
-        def data_received(self, data: bytes) -> None:
-            super().data_received(data)
-            if self.conn.their_state in incomplete:
-                self._arm()
-            else:
-                self._disarm()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
-
-        def _arm(self) -> None:
-            if self._deadline is None:
-                self._deadline = self.loop.call_later(request_timeout, self._expire)
-
-        def _disarm(self) -> None:
-            if self._deadline is not None:
-                self._deadline.cancel()
-                self._deadline = None
-
-        def _expire(self) -> None:
-            self._deadline = None
-            if self.conn.their_state in incomplete and not self.transport.is_closing():
-                self.transport.close()
-
-    return GuardedH11Protocol

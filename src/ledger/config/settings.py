@@ -63,6 +63,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     witnesses: tuple[str, ...] = ()
     """`URL=KEY` per witness the notary asks to cosign (C2SP tlog-witness submission prefix and
     cosigner verifier key, or a file holding it); LEDGER_WITNESSES, separated by spaces."""
+    replica_urls: tuple[str, ...] = ()
+    """Hot standbys of the database (streaming replication) that serve reads: case reads, history,
+    bundles, proofs, board, indicators, registers, search (`ledger.store.replicas`); each is the
+    standby's server and database, connected to as `app_role`. LEDGER_REPLICA_URLS, separated by
+    spaces, or `ledger serve --replica-url` (repeatable)."""
     local_witness: bool = True
     """Run one witness in the notary's process, with its own key and storage in
     `<data_dir>/witness/`, so the witnessing path always runs (LEDGER_LOCAL_WITNESS=0: off)."""
@@ -85,13 +90,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Seconds an idle keep-alive connection stays open after a response."""
     max_header_bytes: int = 16 * 1024
     """Most bytes of a request head (request line and headers) buffered while it is incomplete;
-    past it the request answers 400 (h11's `max_incomplete_event_size`)."""
+    past it the request answers 431 and its connection is closed (`ledger.cli.protocols`)."""
     backlog: int = 2048
     """The listening socket's accept queue."""
     max_parked_waits: int = 256
     """Read-your-writes waits parked at once in a process; past it a read answers 503 at once."""
     shutdown_timeout: int = 10
     """Seconds in-flight requests get to finish on SIGTERM/SIGINT/SIGHUP before they are cut."""
+    workers: int | None = None
+    """API worker processes `ledger serve` runs (LEDGER_WORKERS; `--workers` wins): None, one per
+    core; 0 or 1, one process with the notary, projections and timers as threads
+    (`ledger.cli.processes`)."""
     exit_with_parent: bool = True
     """`serve` and `worker` stop (as on SIGTERM) when the process that started them dies, so a
     SIGKILLed `uv run` wrapper leaves no server holding the port (LEDGER_EXIT_WITH_PARENT=0 to
@@ -117,6 +126,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             values["notary_key"] = Path(raw_key)
         values["policy_dir"] = policy_dir(env)
         values["witnesses"] = tuple(env.get("LEDGER_WITNESSES", "").split())
+        values["replica_urls"] = tuple(env.get("LEDGER_REPLICA_URLS", "").split())
         for flag in ("local_witness", "exit_with_parent"):
             if (raw_flag := env.get(f"LEDGER_{flag.upper()}")) is not None:
                 values[flag] = raw_flag.strip().lower() not in {"0", "false", "no", "off", ""}
@@ -130,6 +140,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ("pi_retention_years", int),
             ("token_ttl_seconds", int),
             ("token_max_ttl_seconds", int),
+            ("workers", int),
             *_LIMITS,
         )
         for name, conv in conversions:

@@ -38,6 +38,11 @@ APPEND_ROLES: dict[str, frozenset[Role]] = {
     "HandedOff": _FRONT_LINE | {Role.DUTY_OFFICER, Role.HOTLINE_OPERATOR},
     "HandOffSignedFor": _FRONT_LINE,
     "HandOffReturned": _FRONT_LINE,
+    # Another jurisdiction's ledger: the holder sends and records the receiving case's reference;
+    # the receiving unit records the receipt in its own ledger.
+    "HandedOffAcross": _FRONT_LINE | {Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR},
+    "HandOffReceived": _FRONT_LINE,
+    "HandOffAcknowledged": _FRONT_LINE | {Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR},
     "DutyIntervention": frozenset({Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR}),
     "ExceptionRequested": _FRONT_LINE | {Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR},
     "ExceptionRatificationRequested": _FRONT_LINE | {Role.DUTY_OFFICER, Role.CENTRE_DIRECTOR},

@@ -8,7 +8,7 @@ of the pinned keys. Trusts nothing the database says about itself but the events
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,7 @@ from uuid import UUID
 
 import psycopg
 
+from ledger.log.handoff_refs import check_reference, holds_reference
 from ledger.log.heads import HeadMap, HeadsError, root_from_extensions
 from ledger.log.leaf import encode_leaf
 from ledger.log.merkle.frontier import Frontier
@@ -56,6 +57,12 @@ class _Walk:
     witnessed_at: datetime | None = None
     newest_at: datetime | None = None
     unwitnessed_tolerance: float = UNWITNESSED_TOLERANCE
+    references: list[tuple[str, str, bytes]] = field(default_factory=list)
+    """The sealed events holding another log's reference: where, topic, stored payload."""
+
+    def check_references(self, peers: Mapping[str, PinnedVerifiers]) -> None:
+        for where, topic, payload in self.references:
+            check_reference(where, topic, payload, self.origin, peers, self.report)
 
     def check(self, row: tuple[Any, ...]) -> None:
         """One stored checkpoint (size, root, note, cosignature lines) against the tree so far."""
@@ -183,12 +190,15 @@ def verify_database(
     witnesses: Witnesses | None = None,
     since: str | None = None,
     unwitnessed_tolerance: float = UNWITNESSED_TOLERANCE,
+    peers: Mapping[str, PinnedVerifiers] | None = None,
 ) -> Report:
     """Re-derive every leaf from ledger_events and the tree and head map from them; compare them
     with what the notary stored and with every signed checkpoint, each signed by one of the
     pinned keys; count the pinned witnesses' cosignatures; check a checkpoint kept from before
-    is a prefix of the log. One REPEATABLE READ snapshot: a log being written to meanwhile is
-    checked as of one moment, never half before and half after an append."""
+    is a prefix of the log; check every sealed cross-jurisdiction hand-off's reference to the
+    other log against that log's pinned keys in `peers` (by origin; none pinned: a warning).
+    One REPEATABLE READ snapshot: a log being written to meanwhile is checked as of one moment,
+    never half before and half after an append."""
     report = Report()
     held = None
     if since is not None:
@@ -229,6 +239,8 @@ def verify_database(
                 derived = leaf_hash(encode_leaf(position, case_id, version, topic, payload))
                 if (case_id, version) != (leaf.case_id, leaf.version) or derived != leaf.hash:
                     report.failures.append(f"{where}: the stored event was altered after sealing")
+                elif holds_reference(topic):
+                    walk.references.append((where, topic, payload))
                 event = next(events, None)
             stored.append(leaf.hash)
             recomputed.append(derived if derived is not None else b"\0" * 32)
@@ -243,6 +255,7 @@ def verify_database(
             )
         unsealed = sum(1 for _ in events) + (event is not None)
     walk.summary(len(checkpoints), unsealed)
+    walk.check_references(peers or {})
     return report
 
 

@@ -37,6 +37,11 @@ log = structlog.get_logger("ledger.projections")
 PROJECTED_CHANNEL = "ledger_projected"
 """Payload `<name>:<generation>:<position>`, sent by the live generation's batches and the swap."""
 DEFAULT_BATCH = 5_000
+ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
+"""A live batch commits without waiting for its WAL to reach the disk: a view is derived, and
+its rows and tracking position commit together, so a crash that loses the last batches loses
+both and the projector reads those events again. The appends, the notary's seals and the
+operator's records keep the server's setting."""
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 Cursor = psycopg.Cursor[tuple[Any, ...]]

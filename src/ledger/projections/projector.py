@@ -23,7 +23,14 @@ import structlog
 
 from ledger.log.notary import EVENTS_CHANNEL
 from ledger.projections.base import Projection
-from ledger.projections.batch import DEFAULT_BATCH, Batch, Conn, lock_tracking, split_skipped
+from ledger.projections.batch import (
+    ASYNC_COMMIT,
+    DEFAULT_BATCH,
+    Batch,
+    Conn,
+    lock_tracking,
+    split_skipped,
+)
 from ledger.projections.failures import CONTROL_CHANNEL, is_transient
 from ledger.projections.rebuild import Rebuilder
 
@@ -83,6 +90,7 @@ class Projector(Rebuilder):
         try:
             with conn.pipeline():
                 conn.execute("BEGIN")
+                conn.execute(ASYNC_COMMIT)
                 locked = conn.execute(_LOCK_LIVE, (self.name,))
                 guessed = self._read(conn, self._position)
             row = locked.fetchone()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from typing import Any
 
 import msgspec
 
@@ -28,7 +29,7 @@ class ProjectionStatus(msgspec.Struct, frozen=True, kw_only=True):
     head: int
     """The log's last notification id."""
     lag_events: int
-    """Events stored after `position`."""
+    """Events stored after `position` (past `LAG_COUNTED`, `head - position`)."""
     lag_seconds: float | None
     """How long ago the oldest unprojected event was recorded (0 when caught up)."""
     rebuilding: int | None = None
@@ -67,49 +68,90 @@ _STATUS = (
     "LEFT JOIN ledger_projection_tracking r ON r.name = p.name AND r.generation = p.rebuilding "
     "ORDER BY p.name"
 )
+_ONE = _STATUS.replace("ORDER BY p.name", "WHERE p.name = %s")
+LAG_COUNTED = 10_000
+"""Events behind a view are counted up to this many; past it, `lag_events` is `head - position`
+(an upper bound: a failed write leaves a gap in the positions)."""
+# The count reads the index in order and stops at the limit. A bare count(*) of the events after
+# the position was planned, with statistics that had not seen the newest positions, as a scan of
+# the whole table: 77 ms at 117,000 events, for every view read (bench (e), 2026-12-06).
 _LAG = (
     "SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events), "
-    "(SELECT count(*) FROM ledger_events WHERE notification_id > %(p)s), "
+    "(SELECT count(*) FROM (SELECT FROM ledger_events WHERE notification_id > %(p)s "
+    " ORDER BY notification_id LIMIT %(n)s) AS behind), "
     "(SELECT state FROM ledger_events WHERE notification_id > %(p)s "
     " ORDER BY notification_id LIMIT 1)"
 )
+_POSITION = (
+    "SELECT t.position FROM ledger_projections p JOIN ledger_projection_tracking t "
+    "ON t.name = p.name AND t.generation = p.generation WHERE p.name = %s"
+)
+
+
+class Behind(msgspec.Struct, frozen=True):
+    head: int
+    events: int
+    seconds: float | None
+
+
+def lag_behind(conn: Conn | Cursor, position: int) -> Behind:
+    """The log's head, and how far `position` is behind it: events (up to `LAG_COUNTED`) and the
+    age of the oldest event after it."""
+    row = conn.execute(_LAG, {"p": position, "n": LAG_COUNTED + 1}).fetchone()
+    assert row is not None
+    head, counted, oldest = row
+    events = counted if counted <= LAG_COUNTED else head - position
+    return Behind(head, events, _age(oldest))
+
+
+def view_position(conn: Conn | Cursor, name: str) -> tuple[int, Behind]:
+    """A view's live position and its lag, what every view read reports: two indexed queries,
+    without the rebuild, lock and failure detail `read_status` adds."""
+    row = conn.execute(_POSITION, (name,)).fetchone()
+    position = 0 if row is None else int(row[0])
+    return position, lag_behind(conn, position)
 
 
 def read_status(conn: Conn | Cursor, names: Iterable[str] = ()) -> list[ProjectionStatus]:
     """Every registered projection's status, and those of `names` not registered yet. Takes a
     connection, or a (tuple-row) cursor, so a view can read it in its own snapshot."""
     found = {row[0]: row for row in conn.execute(_STATUS, (REBUILD_LOCK,)).fetchall()}
-    statuses = []
-    for name in sorted(found.keys() | set(names)):
-        _, generation, position, rebuilding, rebuild_position, running, stop, rebuild_stop, f = (
-            found.get(name, (name, None, 0, None, None, False, None, None, None))
-        )
-        failures = {x.position: x for x in decode_failures(f)} if f else {}
-        row = conn.execute(_LAG, {"p": position}).fetchone()
-        assert row is not None
-        head, lag_events, oldest = row
-        statuses.append(
-            ProjectionStatus(
-                name=name,
-                generation=generation,
-                position=position,
-                head=head,
-                lag_events=lag_events,
-                lag_seconds=_age(oldest),
-                rebuilding=rebuilding,
-                rebuild_position=rebuild_position,
-                rebuild_running=running,
-                stopped=failures.get(stop),
-                rebuild_stopped=failures.get(rebuild_stop),
-                skipped=tuple(x for x in failures.values() if x.state == "skipped"),
-            )
-        )
-    return statuses
+    return [_status(conn, name, found.get(name)) for name in sorted(found.keys() | set(names))]
+
+
+def _status(conn: Conn | Cursor, name: str, row: tuple[Any, ...] | None) -> ProjectionStatus:
+    _, generation, position, rebuilding, rebuild_position, running, stop, rebuild_stop, f = row or (
+        name,
+        None,
+        0,
+        None,
+        None,
+        False,
+        None,
+        None,
+        None,
+    )
+    failures = {x.position: x for x in decode_failures(f)} if f else {}
+    lag = lag_behind(conn, position)
+    return ProjectionStatus(
+        name=name,
+        generation=generation,
+        position=position,
+        head=lag.head,
+        lag_events=lag.events,
+        lag_seconds=lag.seconds,
+        rebuilding=rebuilding,
+        rebuild_position=rebuild_position,
+        rebuild_running=running,
+        stopped=failures.get(stop),
+        rebuild_stopped=failures.get(rebuild_stop),
+        skipped=tuple(x for x in failures.values() if x.state == "skipped"),
+    )
 
 
 def projection_status(conn: Conn | Cursor, name: str) -> ProjectionStatus:
     """One projection's status: views report `position` as their as_of_position, and the lag."""
-    return next(s for s in read_status(conn, [name]) if s.name == name)
+    return _status(conn, name, conn.execute(_ONE, (REBUILD_LOCK, name)).fetchone())
 
 
 _STOPPED = (

@@ -13,6 +13,11 @@ Parked waits are capped (`max_parked`): past the cap a read answers 503 at once 
 so a flood of reads for a position the views have not reached cannot stretch every wait (each
 timed-out wait reads the view's lag on a connection of its own).
 
+A live batch commits without waiting for the disk (`batch.ASYNC_COMMIT`), so after a crash of
+the server a view may be behind a NOTIFY heard before it: on every (re)connection the database's
+positions replace what the process knew, and while it is not listening no wait is answered from
+memory.
+
 Only live generations notify (a rebuild's builder does not; its swap does, naming the new
 generation), and PostgreSQL delivers notifications in commit order, so a higher generation in a
 payload means the swap happened; its position is then at least the old one's.
@@ -95,6 +100,9 @@ class PositionWaiter:
         self._parked = 0
         self._lock = threading.Lock()
         self._live: dict[str, tuple[int, int]] = {}  # name -> (generation, position)
+        self._stale = True
+        """Not listening now: what `_live` says may be ahead of the database after a crash of
+        the server (`batch.ASYNC_COMMIT`), so no wait is answered from it."""
         self._waiting: dict[str, list[_Waiting]] = {}
         self._ready = threading.Event()
         self._closed = threading.Event()
@@ -160,7 +168,7 @@ class PositionWaiter:
 
     def _park(self, name: str, min_position: int, wake: Callable[[], None]) -> _Waiting | None:
         with self._lock:
-            if self._live.get(name, (0, 0))[1] >= min_position:
+            if not self._stale and self._live.get(name, (0, 0))[1] >= min_position:
                 return None
             if self._parked >= self.max_parked:
                 raise TooManyWaits(self._parked)
@@ -199,12 +207,25 @@ class PositionWaiter:
             ):
                 return
             self._live[name] = (generation, position)
-            waiting = self._waiting.get(name, [])
-            ready = [w for w in waiting if w.min_position <= position]
-            for entry in ready:
-                waiting.remove(entry)
-                self._parked -= 1
-                entry.wake()
+            self._wake(name, position)
+
+    def _reload(self, rows: list[tuple[str, int, int]]) -> None:
+        """On (re)connecting: the database's positions replace what this process knew, lower
+        ones too. A live batch commits without waiting for the disk (`batch.ASYNC_COMMIT`), so
+        after a crash of the server a view may be behind what a NOTIFY said before it."""
+        with self._lock:
+            self._live = {name: (generation, position) for name, generation, position in rows}
+            self._stale = False
+            for name, (_, position) in self._live.items():
+                self._wake(name, position)
+
+    def _wake(self, name: str, position: int) -> None:
+        """Under the lock: wake the reads waiting on `name` for `position` or before."""
+        waiting = self._waiting.get(name, [])
+        for entry in [w for w in waiting if w.min_position <= position]:
+            waiting.remove(entry)
+            self._parked -= 1
+            entry.wake()
 
     def _listen(self) -> None:
         while not self._closed.is_set():
@@ -214,14 +235,15 @@ class PositionWaiter:
                 ) as conn:
                     conn.execute(f"LISTEN {PROJECTED_CHANNEL}")
                     # Load after LISTEN, so nothing committed in between goes unnoticed.
-                    for name, generation, position in conn.execute(_LIVE).fetchall():
-                        self._advance(name, generation, position)
+                    self._reload(conn.execute(_LIVE).fetchall())
                     self._ready.set()
                     while not self._closed.is_set():
                         for notify in conn.notifies(timeout=0.25):
                             self._seen(notify.payload)
             except psycopg.Error as e:
                 log.warning("projections.waiter_disconnected", error=str(e))
+                with self._lock:
+                    self._stale = True
                 self._closed.wait(self.retry_delay)
 
     def _seen(self, payload: str) -> None:

@@ -50,7 +50,10 @@ def start(pgdata: Path) -> str:
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with pg.PostgresServer._lock:  # the library's own inter-process lock
         clear_stale(pgdata)
+        running = postmaster(pgdata) is not None
     server = pg.get_server(pgdata, cleanup_mode="stop")
+    if not running:  # started here, not joined: the first start, or one after a crash
+        log.info("database.started", pgdata=str(pgdata), pid=server.get_pid())
     with server._lock:
         users = server.global_process_id_list
         users.put([pid for pid in users.get() if is_alive(pid)])  # a killed user never left

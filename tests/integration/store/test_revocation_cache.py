@@ -102,3 +102,20 @@ def test_a_revocation_by_sql_is_heard_too(database: Database, cache: RevocationC
             "VALUES ('t-4', 's', 'dba', 'by hand')"
         )
     assert until(lambda: cache.is_revoked("t-4", look_up))
+
+
+def test_it_vouches_only_for_a_token_looked_up_and_not_revoked_since(
+    database: Database, cache: RevocationCache
+) -> None:
+    """`vouches` is what lets a request check its token on the event loop (`Ledger.
+    authenticate_known`): never for a token not yet looked up, nor once revoked."""
+    look_up, _ = counting(database)
+    assert not cache.vouches("t-v")
+    assert not cache.is_revoked("t-v", look_up)
+    assert cache.vouches("t-v")
+    revoke_now(database, "t-v")
+    assert until(lambda: not cache.vouches("t-v"))
+    assert cache.is_revoked("t-v", look_up)
+    assert not cache.vouches("t-v")
+    cache.close()
+    assert not cache.vouches("t-v")

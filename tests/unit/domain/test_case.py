@@ -16,7 +16,7 @@ from ledger.domain.errors import RuleViolation
 from ledger.domain.events import CaseEvent
 from ledger.domain.exceptions import approvals, ratification
 from ledger.domain.exceptions.records import AuditFinding, ExceptionKind
-from ledger.domain.handoffs.records import HandOffStatus
+from ledger.domain.handoffs.records import HandOffStatus, LogReference
 from ledger.domain.hotline import commands as hotline
 from ledger.domain.hotline.records import (
     HotlineCategory,
@@ -67,6 +67,22 @@ DIRECTOR = Actor(id="director-1", roles=(Role.CENTRE_DIRECTOR,), unit="中心")
 EVENT_TYPES = sorted(t for t in APPEND_ROLES if t != "Registered")
 """Every event type the wire can append to an existing case."""
 
+PEER = "hebei.example.gov.cn/case-ledger"
+PEER_REFERENCE = LogReference(
+    origin=PEER,
+    case_id=UUID("00000000-0000-4000-8000-0000000000bb"),
+    version=2,
+    position=5,
+    leaf_index=4,
+    tree_size=9,
+    entry=b"case-ledger/leaf/v1\n",
+    audit_path=[],
+    checkpoint=f"{PEER}\n9\nAAAA\n\n\u2014 {PEER} AAAA\n",
+)
+"""Another jurisdiction's event as a hand-off across names it: the domain checks only what needs
+no crypto (the leaf in the tree, the checkpoint's origin and size); the edge and auditors check
+the proof (`ledger.log.handoff_refs`)."""
+
 WIRE_DEFAULTS: dict[str, dict[str, Any]] = {
     "VisitRecorded": {"ticket": "A017", "note": None},
     "OneTimeNoticeIssued": {
@@ -96,6 +112,23 @@ WIRE_DEFAULTS: dict[str, dict[str, Any]] = {
     "HandedOff": {"to_department": "公安", "to_window": None, "to_officer": None, "reason": "户籍"},
     "HandOffSignedFor": {"handoff_id": uuid4()},
     "HandOffReturned": {"handoff_id": uuid4(), "reason": "不属本部门", "basis": None},
+    "HandedOffAcross": {
+        "to_origin": PEER,
+        "to_department": "省社保服务中心",
+        "reason": "省属单位参保, 省级经办",
+        "to_centre": None,
+        "to_window": None,
+    },
+    "HandOffReceived": {
+        "handoff_id": uuid4(),
+        "from_department": "办不成事反映窗口",
+        "from_window": None,
+        "reason": "省属单位参保, 省级经办",
+        "handed_off_by": "zjk-lead",
+        "handed_off_at": T0,
+        "sender": PEER_REFERENCE,
+    },
+    "HandOffAcknowledged": {"handoff_id": uuid4(), "receiver": PEER_REFERENCE},
     "DutyIntervention": {
         "action": "现场协调",
         "escalation_threat": EscalationThreat.NONE,

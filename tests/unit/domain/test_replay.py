@@ -76,6 +76,7 @@ from ledger.domain.values import (
 )
 from ledger.rules.time_limits import Policies
 from ledger.store.events import MsgspecMapper
+from tests.unit.domain.test_case import PEER, PEER_REFERENCE
 
 MAPPER = MsgspecMapper()
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
@@ -83,6 +84,9 @@ EVENT_TYPES = sorted(t for t in APPEND_ROLES if t != "Registered")
 PUSHBACK_TYPES = frozenset({*hotline.COMMANDS, *unresolved.COMMANDS, *ratings.COMMANDS})
 CASE_TYPES = tuple(t for t in EVENT_TYPES if t not in PUSHBACK_TYPES)
 """The case's own event types, without the public's pushback (12345, 办不成事, 好差评)."""
+ACROSS_TYPES = frozenset({"HandedOffAcross", "HandOffReceived", "HandOffAcknowledged"})
+"""Hand-offs between jurisdictions' ledgers: drawn in histories about the case only, so that the
+pushback's histories draw from the very types they did before and get as deep."""
 NEVER_MINTED = UUID("00000000-0000-4000-8000-000000000000")
 
 ACTORS = (
@@ -238,6 +242,15 @@ closures = st.one_of(
 )
 """办不成事 closures: mostly with the explanation and redirect their kind needs."""
 
+peer_references = st.sampled_from(
+    [PEER_REFERENCE] * 4
+    + [
+        msgspec.structs.replace(PEER_REFERENCE, leaf_index=9),  # outside its tree
+        msgspec.structs.replace(PEER_REFERENCE, origin="other.example/ledger"),  # not its note
+    ]
+)
+"""Another jurisdiction's event, mostly well formed (the domain checks what needs no crypto)."""
+
 FIELDS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     event_type: st.fixed_dictionaries(shape) if isinstance(shape, dict) else shape
     for event_type, shape in {
@@ -282,6 +295,23 @@ FIELDS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "reason": texts,
         },
         "HandOffSignedFor": {"handoff_id": minted_id_pick},
+        "HandedOffAcross": {
+            "to_origin": st.sampled_from([PEER, PEER, "other.example/ledger"]),
+            "to_department": st.just("省社保服务中心"),
+            "reason": texts,
+            "to_centre": st.none() | st.just("hebei-sbzx"),
+            "to_window": st.sampled_from(WINDOWS),
+        },
+        "HandOffReceived": {
+            "handoff_id": st.sampled_from(["never_minted", "newest", "fresh", "fresh"]),
+            "from_department": st.just("办不成事反映窗口"),
+            "from_window": st.sampled_from(WINDOWS),
+            "reason": texts,
+            "handed_off_by": st.just("zjk-lead"),
+            "handed_off_at": st.just(T0),
+            "sender": peer_references,
+        },
+        "HandOffAcknowledged": {"handoff_id": minted_id_pick, "receiver": peer_references},
         "HandOffReturned": {
             "handoff_id": minted_id_pick,
             "reason": texts,
@@ -521,6 +551,7 @@ def plausible_next(case: Case, focus: str = "case") -> tuple[str, ...]:
             ("ExceptionLayerDecided",) * 12 if pending else ()
         )
     likely = ["VisitRecorded", "DutyIntervention", "CorrectionRecorded", "HandedOff"]
+    likely += ["HandedOffAcross"]  # a hand-off in (HandOffReceived) comes from the unbiased half
     likely += ["IdentityReconciled", "ConsentRecorded"]
     if state.status is CaseStatus.ACCEPTED:
         likely += ["ExtensionRequested", "Completed"]
@@ -530,8 +561,9 @@ def plausible_next(case: Case, focus: str = "case") -> tuple[str, ...]:
         likely += ["OneTimeNoticeIssued", "MaterialsSupplied", "Accepted", "Accepted"]
     if any(e.status is ExtensionStatus.PENDING for e in state.extensions):
         likely += ["ExtensionDecided"] * 2
-    if any(h.status is HandOffStatus.PENDING for h in state.handoffs):
+    if pending := [h for h in state.handoffs if h.status is HandOffStatus.PENDING]:
         likely += ["HandOffSignedFor", "HandOffReturned"] * 2
+        likely += ["HandOffAcknowledged"] * 3 if pending[0].to_origin else []
     if any(not x.status.is_closed for x in state.exceptions):
         likely += ["ExceptionLayerDecided"] * 10 + ["ExceptionWithdrawn"]
         # A ratification is decided, never withdrawn (ratification.not_withdrawable).
@@ -724,7 +756,9 @@ def resolve(fields: dict[str, Any], case: Case, at: datetime) -> dict[str, Any]:
             (e.extension_id, e.status is ExtensionStatus.PENDING) for e in state.extensions
         ]
         fields["extension_id"] = named(fields["extension_id"], extensions)
-    if "handoff_id" in fields:
+    if fields.get("handoff_id") == "fresh":  # a hand-off in: the sender's id, new here
+        fields["handoff_id"] = UUID(int=case.version, version=4)
+    if "handoff_id" in fields and isinstance(fields["handoff_id"], str):
         handoffs = [(h.handoff_id, h.status is HandOffStatus.PENDING) for h in state.handoffs]
         fields["handoff_id"] = named(fields["handoff_id"], handoffs)
     if "corrects_version" in fields:
@@ -843,7 +877,9 @@ def random_history(data: st.DataObject, max_steps: int = 40) -> tuple[Case, list
     # about the case draw from its own types, as before the pushback existed, so that exceptions
     # still get as deep.
     strong = focus != "case"
-    anything = CASE_TYPES if focus == "case" else tuple(EVENT_TYPES)
+    anything = (
+        CASE_TYPES if focus == "case" else tuple(t for t in EVENT_TYPES if t not in ACROSS_TYPES)
+    )
     for _ in range(data.draw(st.integers(0, max_steps), label="steps")):
         event_type = draw_biased(data, plausible_next(case, focus), anything, strong)
         actor = draw_biased(data, likely_actors(event_type, case), ACTORS, strong)

@@ -45,6 +45,10 @@ ADDED_SINCE_0_1_0 = frozenset(
         "UnresolvedFeedbackGiven",
         "UnresolvedVerified",
         "ConsultationRecorded",
+        # issue 16: a hand-off across jurisdictions, an event in both ledgers' logs
+        "HandedOffAcross",
+        "HandOffReceived",
+        "HandOffAcknowledged",
     )
 )
 """Event classes added after 0.1.0: new topics, each listed where it was added, so that no class

@@ -40,6 +40,12 @@ from ledger.api.schemas.data_subject_events import (
     IdentityReconciled,
 )
 from ledger.api.schemas.exception_events import ExceptionRatificationRequested
+from ledger.api.schemas.handoff_events import (
+    HandedOffAcross,
+    HandOffAcknowledged,
+    HandOffReceived,
+    LogReferenceIn,
+)
 from ledger.api.schemas.pushback_events import (
     BadReviewAppealReviewed,
     BadReviewRectified,
@@ -88,6 +94,9 @@ AppendEventRequest = (
     | HandedOff
     | HandOffSignedFor
     | HandOffReturned
+    | HandedOffAcross
+    | HandOffReceived
+    | HandOffAcknowledged
     | DutyIntervention
     | ExceptionRequested
     | ExceptionLayerDecided
@@ -145,6 +154,6 @@ def command_fields(request: EventRequest) -> dict[str, Any]:
 def _to_domain(value: Any) -> Any:
     if isinstance(value, list):
         return [_to_domain(item) for item in value]
-    if isinstance(value, AttendeeIn | CreditCheckIn | EvidenceIn):
+    if isinstance(value, AttendeeIn | CreditCheckIn | EvidenceIn | LogReferenceIn):
         return value.to_domain()
     return value

@@ -33,7 +33,7 @@ from litestar.response.sse import ServerSentEventMessage
 from ledger.api import approvals, case_view, pushback_view
 from ledger.api.board import duty_board, urgency
 from ledger.api.deadlines import URGENCY
-from ledger.api.reads import MinPosition, Text, utc_now, wait_for_view
+from ledger.api.reads import MinPosition, Text, read_in_thread, utc_now, wait_for_view
 from ledger.api.schemas.board import BoardCase, DepartmentCases, DutyBoard
 from ledger.api.schemas.view_reads import ColourCounts
 from ledger.api.ui.format import BEIJING
@@ -165,7 +165,7 @@ async def _read(
         await wait_for_view(
             request, request.app.state.waiter, view, min_position, timeout=case_view.VIEW_WAIT
         )
-    return await anyio.to_thread.run_sync(duty_board, request.app.state.ledger, centre, utc_now())
+    return await read_in_thread(duty_board, request.app.state.ledger, centre, utc_now())
 
 
 def _last_event_id(request: Request[Any, Any, Any]) -> int:

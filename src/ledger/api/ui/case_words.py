@@ -33,6 +33,9 @@ EVENT_NAMES = {
     "HandedOff": "移交",
     "HandOffSignedFor": "签收移交",
     "HandOffReturned": "退回移交",
+    "HandedOffAcross": "跨辖区移交",
+    "HandOffReceived": "接收跨辖区移交",
+    "HandOffAcknowledged": "跨辖区移交已接收（回执）",
     "ExceptionRequested": "申请破例办理",
     "ExceptionRatificationRequested": "申请事后追认",
     "ExceptionLayerDecided": "逐级审批",
@@ -98,6 +101,8 @@ FIELD_NAMES = {
     "post_audit": "事后核查", "post_audit_draw": "抽查随机数", "return_reason": "退回原因",
     "execution": "执行情况", "commitment_id": "承诺编号", "ticket_id": "工单编号",
     "report_id": "报告编号", "rating_id": "评价编号", "title": "名称",
+    "to_origin": "移交至（对方日志）", "to_centre": "移交至服务中心", "sender": "移出方记录",
+    "receiver": "接收方记录", "handed_off_by": "移交人", "handed_off_at": "移交时间",
 }  # fmt: skip
 """Labels of the fields events commonly carry; any other shows its own name."""
 
@@ -169,6 +174,14 @@ _BRIEF: dict[str, Callable[[Any], str]] = {
     "ApprovalPolicy": lambda p: f"{p.title}（{p.id}，{p.version}），{len(p.layers)} 层审批",
     "Provenance": lambda p: "，".join(x for x in (p.document, p.article) if x),
     "LimitRule": lambda r: f"{r.value}{WORDS['limit_unit'].get(r.unit.value, r.unit.value)}",
+    # Another jurisdiction's event: where it is, never its proof's bytes (the bundle has them).
+    "LogReference": lambda r: (
+        f"{r.origin} 案件 {r.case_no or r.case_id} 第 {r.version} 版（日志第 {r.leaf_index} 条，"
+        f"附包含证明与签名检查点）"
+    ),
+    "CaseReference": lambda r: (
+        f"{r.origin} 案件 {r.case_no or r.case_id} 第 {r.version} 版（日志第 {r.leaf_index} 条）"
+    ),
 }
 """Frozen records an event carries whole, in a line (the full record is in the API's history)."""
 

@@ -22,7 +22,7 @@ from litestar.params import FromPath
 
 from ledger.api import approvals, case_view, pushback_view
 from ledger.api.hotline_register import TICKET_STATUSES, TicketQuery, ticket_register
-from ledger.api.reads import MAX_LIMIT, utc_now, wait_for_view
+from ledger.api.reads import MAX_LIMIT, read_in_thread, utc_now, wait_for_view
 from ledger.api.schemas.fields import PLAIN
 from ledger.api.search import CaseQuery, search_cases
 from ledger.api.ui import indicator_tables, indicators, labels
@@ -224,7 +224,7 @@ async def register_export(
     centre = centre_of(credential, params.get("centre"), ledger.policies.centres)
     await wait_for_view(request, request.app.state.waiter, register.view, None)
     asked = Asked(centre, params, credential.actor.roles)
-    sheet = await anyio.to_thread.run_sync(register.sheet, ledger, asked, utc_now())
+    sheet = await read_in_thread(register.sheet, ledger, asked, utc_now())
     today = datetime.now(BEIJING).date()
     return Export([sheet], f"{name}_{centre}_{today}", f"{register.zh_name}_{centre}_{today}")
 

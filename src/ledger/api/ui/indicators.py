@@ -2,9 +2,9 @@
 centre and period, grouped by department, window, matter or channel, as tables (each rate with
 its numerator and denominator, each column's rule in a footnote) and server-drawn charts.
 
-The figures come from the API's own functions (`metrics.fetch`, `metrics.compute`); the daily
-trend (periods up to `TREND_MAX_DAYS`) asks `timeliness`'s own predicates over each day, so a
-day's figure is what the API answers for `from=to=that day`.
+The figures come from the API's own functions (`indicator_reads.fetch`,
+`indicator_reads.compute`); the daily trend (periods up to `TREND_MAX_DAYS`) asks `timeliness`'s
+own predicates over each day, so a day's figure is what the API answers for `from=to=that day`.
 The tables are `indicator_tables.FAMILIES`; `exports.py` serves them as CSV and Excel too.
 """
 
@@ -15,14 +15,13 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import anyio
 import msgspec
 from litestar import Request, get
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
 
-from ledger.api import metrics
-from ledger.api.reads import utc_now, wait_for_view
+from ledger.api import indicator_reads, metrics
+from ledger.api.reads import read_in_thread, utc_now, wait_for_view
 from ledger.api.schemas.fields import FIRST_DAY, LAST_DAY, out_of_range
 from ledger.api.ui import charts
 from ledger.api.ui.format import BEIJING
@@ -132,20 +131,22 @@ async def indicators_for(
     shown = centre_of(credential, centre, ledger.policies.centres)
     period, grouping = parse_query(first, last, group_by)
     waiter = request.app.state.waiter
-    await wait_for_view(request, waiter, metrics.VIEW, None, timeout=metrics.VIEW_WAIT)
-    await wait_for_view(request, waiter, metrics.PUSHBACK_VIEW, None, timeout=metrics.VIEW_WAIT)
-    return await anyio.to_thread.run_sync(compute, ledger, shown, period, grouping, utc_now())
+    await wait_for_view(request, waiter, indicator_reads.VIEW, None, timeout=metrics.VIEW_WAIT)
+    await wait_for_view(
+        request, waiter, indicator_reads.PUSHBACK_VIEW, None, timeout=metrics.VIEW_WAIT
+    )
+    return await read_in_thread(compute, ledger, shown, period, grouping, utc_now())
 
 
 def compute(
     ledger: Ledger, centre: str, period: Period, grouping: GroupBy, now: datetime
 ) -> Computed:
-    fetched = metrics.fetch(ledger, period, [centre])
+    fetched = indicator_reads.fetch(ledger, period, [centre])
     return Computed(
         centre=centre,
         period=period,
         grouping=grouping,
-        report=metrics.compute(ledger, fetched, period, grouping, now),
+        report=indicator_reads.compute(ledger, fetched, period, grouping, now),
         trend=daily(fetched.rows, period, now),
         position=fetched.position,
         lag_events=fetched.lag.events,

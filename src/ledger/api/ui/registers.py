@@ -16,7 +16,6 @@ from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
-import anyio
 from litestar import Request, get
 from litestar.params import QueryParameter
 from litestar.response import Template
@@ -27,7 +26,7 @@ from ledger.api.errors import BadRequest
 from ledger.api.hotline_register import TICKET_STATUSES, TicketQuery, ticket_register
 from ledger.api.ratings_register import STATUSES as BAD_REVIEW_STATUSES
 from ledger.api.ratings_register import BadReviewQuery, bad_review_register
-from ledger.api.reads import MAX_LIMIT, decode_cursor, utc_now, wait_for_view
+from ledger.api.reads import MAX_LIMIT, decode_cursor, read_in_thread, utc_now, wait_for_view
 from ledger.api.schemas.fields import PLAIN
 from ledger.api.search import CaseQuery, search_cases
 from ledger.api.ui.labels import yes_no, zh
@@ -291,7 +290,7 @@ async def approvals_page(request: Request[Any, Any, Any], centre: Filter = None)
     roles = [r for r in Role if r in APPROVER_ROLES and r in credential.actor.roles]
     now = utc_now()
     answers = [
-        await anyio.to_thread.run_sync(
+        await read_in_thread(
             approvals.pending_approvals, ledger, role, shown, [shown], APPROVALS_SHOWN, now
         )
         for role in roles
@@ -343,9 +342,7 @@ async def cases_page(
     await wait_for_view(
         request, request.app.state.waiter, case_view.VIEW, None, timeout=case_view.VIEW_WAIT
     )
-    answer = await anyio.to_thread.run_sync(
-        search_cases, request.app.state.ledger, query, utc_now()
-    )
+    answer = await read_in_thread(search_cases, request.app.state.ledger, query, utc_now())
     filters = {
         "case_no": query.case_no,
         "status": query.status,

@@ -8,6 +8,7 @@ view stores it), 主动评价率 by the case's key (`grouping.group_key`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -166,17 +167,28 @@ class RatingsTally:
 
 
 def tally_ratings(
-    cases: list[CaseRow], ratings: list[RatingRow], p: Period, now: datetime, group_by: GroupBy
+    completed: Iterable[tuple[str | None, UUID | None]],
+    ratings: list[RatingRow],
+    p: Period,
+    now: datetime,
+    group_by: GroupBy,
 ) -> tuple[RatingsTally, dict[str | None, RatingsTally]]:
-    """The ratings in P, and the 办结 cases completed in P for 主动评价率, in total and by group."""
+    """The ratings in P, and for 主动评价率 the 办结 cases completed in P, each as its key under
+    `group_by` and its id (`completed_in`), in total and by group."""
     total, groups = RatingsTally(), dict[str | None, RatingsTally]()
     for r in ratings:
         if total.add_rating(r, p, now):
             groups.setdefault(group_key(r, group_by), RatingsTally()).add_rating(r, p, now)
     rated = {r.case_id for r in ratings if is_active(r)}
-    for case in cases:
-        if is_completed(case, p):
-            is_rated = case.case_id is not None and case.case_id in rated
-            total.add_completed(is_rated)
-            groups.setdefault(group_key(case, group_by), RatingsTally()).add_completed(is_rated)
+    for key, case_id in completed:
+        is_rated = case_id is not None and case_id in rated
+        total.add_completed(is_rated)
+        groups.setdefault(key, RatingsTally()).add_completed(is_rated)
     return total, groups
+
+
+def completed_in(
+    cases: Iterable[CaseRow], p: Period, group_by: GroupBy
+) -> list[tuple[str | None, UUID | None]]:
+    """The 办结 cases completed in P (timeliness.is_completed): key under `group_by`, and id."""
+    return [(group_key(c, group_by), c.case_id) for c in cases if is_completed(c, p)]

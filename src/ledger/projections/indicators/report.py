@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from uuid import UUID
 
 import msgspec
 
@@ -37,9 +38,11 @@ from ledger.projections.indicators.ratings import (
     RatingIndicators,
     RatingRow,
     RatingsTally,
+    completed_in,
     tally_ratings,
 )
 from ledger.projections.indicators.timeliness import CaseRow, Indicators, timeliness
+from ledger.projections.indicators.timeliness import Report as CaseReport
 from ledger.projections.indicators.unresolved import (
     ConsultationRow,
     UnresolvedIndicators,
@@ -100,18 +103,32 @@ def report(
     with the pushback sections, per group and in total."""
     cases = list(cases)
     base = timeliness(cases, p, group_by, now, promises)
+    return assemble(base, completed_in(cases, p, _others_by(group_by)), rows, p, group_by, now)
+
+
+def assemble(
+    base: CaseReport,
+    completed: list[tuple[str | None, UUID | None]],
+    rows: PushbackRows,
+    p: Period,
+    group_by: GroupBy,
+    now: datetime,
+) -> Report:
+    """`report` from the cases' section already computed (`base`: by `timeliness`, or summed
+    by PostgreSQL in `summed`) and the 办结 cases completed in P (`ratings.completed_in`, keyed
+    by `_others_by(group_by)`; by channel only their total counts)."""
     listed: dict[str | None, str | None] = {g.key: g.matter_name for g in base.groups}
     by_case = {g.key: g.indicators for g in base.groups}
     empty = timeliness((), p, group_by, now).total
     hotline_applies = group_by is GroupBy.DEPARTMENT
     others_apply = group_by is not GroupBy.CHANNEL  # 办不成事 and ratings: totals only
-    others_by = group_by if others_apply else GroupBy.DEPARTMENT
+    others_by = _others_by(group_by)
 
     total_h, hotline = tally_hotline(rows.dispatches, rows.tickets, p, now, grouped=hotline_applies)
     total_u, unresolved, names = tally_unresolved(
         rows.unresolved, p, now, others_by, rows.consultations
     )
-    total_r, ratings = tally_ratings(cases, rows.ratings, p, now, others_by)
+    total_r, ratings = tally_ratings(completed, rows.ratings, p, now, others_by)
     if not others_apply:
         unresolved, ratings = {}, {}
     for key in hotline.keys() | unresolved.keys() | ratings.keys():
@@ -142,6 +159,12 @@ def report(
             ratings=total_r.indicators(),
         ),
     )
+
+
+def _others_by(group_by: GroupBy) -> GroupBy:
+    """How the 办不成事 and ratings sections group: as the cases, but by department in place of
+    channel (only their totals are shown then)."""
+    return group_by if group_by is not GroupBy.CHANNEL else GroupBy.DEPARTMENT
 
 
 def flat(value: object, prefix: str = "") -> Iterator[tuple[str, object]]:

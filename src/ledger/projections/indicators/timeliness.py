@@ -239,7 +239,7 @@ class Counted(NamedTuple):
 
 
 @dataclass
-class _Tally:
+class CaseTally:
     """Running counts for one group (or the total); `indicators()` turns them into the report."""
 
     received: int = 0
@@ -282,7 +282,9 @@ class _Tally:
         self.due += counted.due
         self.on_time += counted.on_time
 
-    def indicators(self, promises: Promises) -> Indicators:
+    def indicators(self, promises: Promises, working: WorkingDays | None = None) -> Indicators:
+        """The report's figures; `working` when the working times were summarised elsewhere
+        (`summed`), else from `working_seconds`."""
         limits = [promises[m] for m in sorted(self.matters) if m in promises]
         return Indicators(
             received=self.received,
@@ -306,7 +308,7 @@ class _Tally:
             handoffs_per_case=rate(self.handoffs, self.received, places=2),
             # 跑动次数 per case: sum(visits) ÷ received, over the cases received in P.
             visits_per_case=rate(self.visits, self.received, places=2),
-            working_days=working_days(self.working_seconds),
+            working_days=working if working is not None else working_days(self.working_seconds),
             # notice_violations: sum over the cases received in P of their one_time_notice.*
             # violation flags; cases_with_notice_violations: those with at least one.
             notice_violations=self.notice_violations,
@@ -341,14 +343,14 @@ def timeliness(
     """The indicators per group and in total, over `rows` (rows not touching P count nothing);
     `promises` gives the matters' limits for 承诺时限压缩率 (`promises_of`; none: null)."""
     promises = promises or {}
-    total = _Tally()
-    groups: dict[str | None, _Tally] = {}
+    total = CaseTally()
+    groups: dict[str | None, CaseTally] = {}
     names = MatterNames()
     for row in rows:
         counted = Counted.of(row, p, now)
         if not counted.at_all:
             continue
-        groups.setdefault(case_key(row, group_by), _Tally()).add(row, counted)
+        groups.setdefault(case_key(row, group_by), CaseTally()).add(row, counted)
         total.add(row, counted)
         names.see(row.matter_code, row.registered_at, row.matter_name)
     return Report(
@@ -379,10 +381,20 @@ def working_days(seconds: list[float]) -> WorkingDays:
         return WorkingDays(median=None, p90=None, n=0)
     ordered = sorted(seconds)  # floats sort fast; only the values picked become exact fractions
     n = len(ordered)
-    middle = [Fraction(ordered[(n - 1) // 2]), Fraction(ordered[n // 2])]
-    rank = math.ceil(Fraction(9, 10) * n)  # exact: no 0.9·n float error
+    return working_days_of(n, ordered[(n - 1) // 2], ordered[n // 2], ordered[p90_rank(n) - 1])
+
+
+def p90_rank(n: int) -> int:
+    """Nearest rank of p90 among n values, from 1: ceil(0.9·n), exact (no 0.9·n float error)."""
+    return math.ceil(Fraction(9, 10) * n)
+
+
+def working_days_of(n: int, lower: float, upper: float, at_p90: float) -> WorkingDays:
+    """`working_days` from n sorted values' two middle ones (the same one for odd n) and the one
+    at `p90_rank`: the median is their mean, exactly."""
+    middle = [Fraction(lower), Fraction(upper)]
     return WorkingDays(
         median=round_half_up(statistics.median(middle) / WORKING_DAY_SECONDS, 2),
-        p90=round_half_up(Fraction(ordered[rank - 1]) / WORKING_DAY_SECONDS, 2),
+        p90=round_half_up(Fraction(at_p90) / WORKING_DAY_SECONDS, 2),
         n=n,
     )

@@ -1,0 +1,153 @@
+"""The indicators summed by PostgreSQL (`summed`) against their definition (`timeliness`).
+
+Cases are written straight into a fresh database's `view_cases`, drawn so that every boundary the
+definitions name occurs many times: times exactly at the period's start and end and a microsecond
+before them, at `now`, closed exactly at the deadline, withdrawn at it or after, missing times,
+ties between a matter's names. For every grouping, three periods and three `now`s, the report
+`GET /metrics/timeliness` serves (summed) equals the one tallied in Python over the rows, field
+for field, 主动评价率's cases and 承诺时限压缩率's matters included.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import msgspec
+import psycopg
+import pytest
+
+from ledger.api.indicator_reads import compute, fetch
+from ledger.application.service import Ledger
+from ledger.config.settings import Settings
+from ledger.domain.calendar import SHANGHAI
+from ledger.domain.values import CaseStatus, Outcome
+from ledger.projections.indicators.grouping import GroupBy
+from ledger.projections.indicators.period import Period
+from ledger.store.database import Database
+
+CENTRE = "huoshan"
+PERIODS = [
+    Period(first=date(2026, 3, 1), last=date(2026, 3, 31)),
+    Period(first=date(2026, 3, 16), last=date(2026, 3, 16)),
+    Period(first=date(2026, 1, 1), last=date(2026, 12, 31)),
+]
+NOWS = [
+    datetime(2026, 3, 16, 12, 0, tzinfo=SHANGHAI),
+    datetime(2026, 4, 1, 0, 0, tzinfo=SHANGHAI),  # the March period's end, exactly
+    datetime(2026, 12, 6, 9, 0, tzinfo=SHANGHAI),
+]
+MICROSECOND = timedelta(microseconds=1)
+
+
+def instants(rng: random.Random) -> list[datetime]:
+    """The times cases are drawn from: every period's bounds and a microsecond before each, every
+    `now`, and random moments from February to April."""
+    bounds = [b for p in PERIODS for b in (p.start, p.end)]
+    edges = [*bounds, *(b - MICROSECOND for b in bounds), *NOWS]
+    start = datetime(2026, 2, 1, tzinfo=SHANGHAI)
+    spread = [start + timedelta(seconds=rng.randrange(90 * 86_400)) for _ in range(40)]
+    return edges + spread
+
+
+def draw_case(rng: random.Random, times: list[datetime], matters: list[str]) -> dict[str, Any]:
+    def maybe() -> datetime | None:
+        return rng.choice(times) if rng.random() < 0.7 else None
+
+    registered = rng.choice(times)
+    due = maybe()
+    closed = rng.choice([maybe(), due, due]) if due is not None else maybe()  # at the deadline
+    status = rng.choice([s.value for s in CaseStatus])
+    code = rng.choice(matters)
+    notice_at = maybe()
+    return {
+        "case_id": uuid4(),
+        "department": rng.choice(["人社", "医保", "不动产"]),
+        "window": rng.choice([None, "A01", "B02"]),
+        "channel": rng.choice(["window", "online", "hotline_12345"]),
+        "matter_code": code,
+        "matter_name": rng.choice([f"{code} 事项", f"{code} 事项（新）"]),
+        "status": status,
+        "outcome": rng.choice([None, *(o.value for o in Outcome)]),
+        "registered_at": registered,
+        "accepted_at": maybe(),
+        "closed_at": closed,
+        "due_at": due,
+        "working_seconds": rng.choice([None, 0.0, 86_400.0, rng.uniform(0, 30 * 86_400)]),
+        "visits": rng.randrange(4),
+        "handoffs": rng.randrange(4),
+        "extensions_approved": rng.randrange(3),
+        "notice_violations": rng.randrange(3),
+        "notice_at": notice_at,
+        "notice_due_at": rng.choice([None, notice_at, rng.choice(times)]),
+    }
+
+
+def insert(conn: psycopg.Connection[Any], case: dict[str, Any]) -> None:
+    columns = {
+        **case,
+        "generation": 1,
+        "centre": CENTRE,
+        "case_no": str(case["case_id"]),
+        "priority": "normal",
+        "applicant_name": "李*",
+        "handoffs_pending": 0,
+        "extensions_requested": case["extensions_approved"],
+        "interventions": 0,
+        "reopened": 0,
+        "version": 1,
+        "last_position": 1,
+        "last_event_at": case["registered_at"],
+        "state": b"{}",
+    }
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = ", ".join(f"%({c})s" for c in columns)
+    conn.execute(f"INSERT INTO view_cases ({names}) VALUES ({values})", columns)
+
+
+@pytest.fixture(scope="module")
+def drawn(database_factory: Callable[[], Database], settings: Settings) -> Iterator[Ledger]:
+    database = database_factory()
+    ledger = Ledger(settings, database)
+    rng = random.Random(20261206)
+    policy = ledger.policies.timing(CENTRE).policy
+    matters = [*sorted(policy.matters)[:3], "NOT-IN-ANY-POLICY"]
+    times = instants(rng)
+    with psycopg.connect(database.owner_conninfo) as conn:
+        for name in ("cases", "pushback"):
+            conn.execute(
+                "INSERT INTO ledger_projections (name, generation) VALUES (%s, 1) "
+                "ON CONFLICT (name) DO UPDATE SET generation = 1",
+                (name,),
+            )
+        for _ in range(800):
+            insert(conn, draw_case(rng, times, matters))
+    yield ledger
+    ledger.close()
+
+
+@pytest.mark.parametrize("group_by", list(GroupBy), ids=str)
+def test_the_summed_report_is_the_tallied_one(drawn: Ledger, group_by: GroupBy) -> None:
+    compared = 0
+    for period in PERIODS:
+        for now in NOWS:
+            tallied = fetch(drawn, period, None)
+            summed = fetch(drawn, period, None, (group_by, now))
+            assert summed.rows == [] and summed.sums is not None
+            expected = msgspec.to_builtins(compute(drawn, tallied, period, group_by, now))
+            got = msgspec.to_builtins(compute(drawn, summed, period, group_by, now))
+            assert got == expected, (period, now)
+            compared += len(expected["groups"])
+            for group in got["groups"]:  # and the figures are not all zero
+                assert group["indicators"]["received"] >= 0
+    assert compared > 0
+    # The draw meets every boundary: each figure is non-zero somewhere.
+    year = fetch(drawn, PERIODS[2], None, (group_by, NOWS[2]))
+    total = compute(drawn, year, PERIODS[2], group_by, NOWS[2]).total.indicators
+    for figure in ("received", "accepted", "completed", "due", "on_time", "extended", "notices"):
+        assert getattr(total, figure) > 0, figure
+    assert total.promise_compression.denominator, "no matter with both limits was counted"
+    assert total.working_days.n > 1
