@@ -76,8 +76,12 @@ def a_month_of_orders(floor: Floor) -> dict[str, Any]:
                  unit="医保", role="assist")  # fmt: skip
     floor.append(late_case, floor.clerk, "HotlineSignedFor", ago(days=30) + timedelta(hours=1),
                  ticket_id=late)  # fmt: skip
-    unsigned_case, unsigned = floor.order(ago(days=3), numbers["unsigned"], category="consultation")
-    floor.append(unsigned_case, floor.hotline, "HotlineDispatched", ago(days=3),
+    # Twenty days back: past its 签收 limit whatever the weekday and holidays (three days back
+    # from early on a Monday, Beijing time, is Friday, due to be signed for by Monday's end).
+    unsigned_case, unsigned = floor.order(
+        ago(days=20), numbers["unsigned"], category="consultation"
+    )
+    floor.append(unsigned_case, floor.hotline, "HotlineDispatched", ago(days=20),
                  ticket_id=unsigned, unit="医保")  # fmt: skip
     urgent_case, urgent = floor.order(ago(minutes=12), numbers["urgent"], urgency="life_property",
                                       category="help", summary="燃气泄漏求助")  # fmt: skip
