@@ -37,7 +37,7 @@ from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor, ApplicantRef
 from ledger.log.audit import AuditLog
 from ledger.rules.time_limits import Policies
-from ledger.store.database import Database, database_for, fail_fast
+from ledger.store.database import Database, database_for, fail_fast, request_pool_env
 from ledger.store.events import (
     LedgerRecorder,
     MsgspecMapper,
@@ -91,7 +91,7 @@ class Ledger(CaseReads, Application[UUID]):
         )
         super().__init__(
             env={
-                **database.eventsourcing_env(),
+                **request_pool_env(database, settings),
                 "APPLICATION_RECORDER_TOPIC": get_topic(LedgerRecorder),
                 "POSTGRES_POOL_SIZE": str(settings.pool_size),
                 # A burst doubles the pool at most (eventsourcing's default adds 10 to any size).

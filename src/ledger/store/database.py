@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import get_topic
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from yoyo import get_backend, read_migrations
@@ -77,11 +79,44 @@ def database_for(owner_conninfo: str, settings: Settings, pgdata: Path | None = 
     )
 
 
+class LedgerFactory(PostgresFactory):
+    """eventsourcing's PostgreSQL factory whose pool connects with `POSTGRES_OPTIONS` (libpq's
+    `options`, `session_options`) from its very first connection. eventsourcing opens the pool
+    while it builds the recorder, so options set on the pool afterwards reached only connections
+    made later: the first `pool_size` ran without a statement timeout for their whole life."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        if options := self.env.get("POSTGRES_OPTIONS"):
+            kwargs = self.datastore.pool.kwargs
+            assert isinstance(kwargs, dict), kwargs  # eventsourcing passes a dict
+            kwargs["options"] = options
+
+
+def session_options(settings: Settings) -> str:
+    """The request pool's session settings (libpq `options`): a bound on each statement (a stuck
+    lock, a runaway query), and no JIT compilation. Once statistics priced the indicators' month
+    of 85,000 cases past `jit_above_cost`, PostgreSQL spent 930 ms compiling a query that then ran
+    in 290 ms (EXPLAIN ANALYZE on the indicators bench's database); no request here scans long
+    enough to win that back."""
+    return f"-c statement_timeout={int(settings.statement_timeout * 1000)} -c jit=off"
+
+
+def request_pool_env(database: Database, settings: Settings) -> dict[str, str]:
+    """eventsourcing's settings for the request pool: `database`'s, through `LedgerFactory`
+    with `session_options`."""
+    return {
+        **database.eventsourcing_env(),
+        "PERSISTENCE_MODULE": get_topic(LedgerFactory),
+        "POSTGRES_OPTIONS": session_options(settings),
+    }
+
+
 def fail_fast(pool: Any, settings: Settings) -> None:
     """Bound the request pool (eventsourcing's, a psycopg_pool.ConnectionPool) for outages: a
     request waits `db_acquire_timeout` seconds for a connection (eventsourcing's default is 30),
-    then answers 503; each connection bounds connecting and each statement (a stuck lock, a
-    runaway query). A slot whose reconnection keeps failing is given up after RECONNECT_GIVE_UP
+    then answers 503; each connection bounds connecting (and, from `LedgerFactory` on, carries
+    `session_options`). A slot whose reconnection keeps failing is given up after RECONNECT_GIVE_UP
     seconds and regrown on demand, so the pool is whole within seconds of the database's return
     (psycopg_pool's back-off would otherwise double its delay for up to 300 s)."""
     pool.timeout = settings.db_acquire_timeout
@@ -89,7 +124,7 @@ def fail_fast(pool: Any, settings: Settings) -> None:
     pool.kwargs = {
         **(pool.kwargs or {}),
         "connect_timeout": settings.db_connect_timeout,
-        "options": f"-c statement_timeout={int(settings.statement_timeout * 1000)}",
+        "options": session_options(settings),
     }
 
 
