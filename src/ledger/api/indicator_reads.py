@@ -19,8 +19,15 @@ from ledger.projections.indicators.hotline import DispatchRow, TicketRow
 from ledger.projections.indicators.period import Period
 from ledger.projections.indicators.promises import promises_of
 from ledger.projections.indicators.ratings import RatingRow
-from ledger.projections.indicators.report import PushbackRows, Report, assemble, report
+from ledger.projections.indicators.report import (
+    PushbackRows,
+    Report,
+    assemble,
+    others_grouping,
+    report,
+)
 from ledger.projections.indicators.summed import matters_of, summed_report, sums_query
+from ledger.projections.indicators.summed_ratings import ratings_query, summed_ratings
 from ledger.projections.indicators.timeliness import CaseRow
 from ledger.projections.indicators.unresolved import ConsultationRow, UnresolvedRow
 
@@ -102,6 +109,15 @@ _RATINGS = (
 )
 
 
+# The live ratings for 主动评价率 in the cases' sums (`summed.sums_query`), and the ratings
+# touching P summed (`summed_ratings.ratings_query`): the ratings' rows are never read then.
+_LIVE_RATINGS = (
+    f"FROM view_ratings r WHERE r.generation = "
+    f"(SELECT generation FROM ledger_projections WHERE name = '{PUSHBACK_VIEW}')"
+)
+_RATED = f"{_live('view_ratings')} WHERE true{{centre}}"
+
+
 class Fetched(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     lag: Lag
@@ -111,6 +127,8 @@ class Fetched(msgspec.Struct, frozen=True, kw_only=True):
     """Else `summed.sums_query`'s rows: the cases summed by PostgreSQL, per group of `summed_by`
     and in total, as of `now`."""
     summed_by: GroupBy | None = None
+    rating_sums: list[dict[str, Any]] | None = None
+    """With `sums`, `summed_ratings.ratings_query`'s rows (`pushback.ratings` is then empty)."""
     pushback_position: int
     pushback_lag: Lag
     pushback: PushbackRows
@@ -137,16 +155,20 @@ def fetch(
         def fetch(query: str, **more: Any) -> list[dict[str, Any]]:
             return list(conn.execute(query.format(**where), {**params, **more}).fetchall())
 
-        rows, sums = [], None
+        rows, sums, rating_sums, ratings = [], None, None, []
         if summed is None:
             rows = [CaseRow(**r) for r in fetch(_ROWS)]
+            ratings = [RatingRow(**r) for r in fetch(_RATINGS)]
         else:
-            sums = fetch(sums_query(summed[0], _CASES), now=summed[1])
+            group_by, now = summed
+            sums = fetch(sums_query(group_by, _CASES, _LIVE_RATINGS), now=now)
+            query = ratings_query(others_grouping(group_by), _RATED)
+            rating_sums = fetch(query, now=now)
         pushback = PushbackRows(
             dispatches=[DispatchRow(**r) for r in fetch(_DISPATCHES)],
             tickets=[_ticket_row(ledger, r) for r in fetch(_TICKETS)],
             unresolved=[UnresolvedRow(**r) for r in fetch(_UNRESOLVED)],
-            ratings=[RatingRow(**r) for r in fetch(_RATINGS)],
+            ratings=ratings,
             consultations=[ConsultationRow(**r) for r in fetch(_CONSULTATIONS)],
         )
     return Fetched(
@@ -155,6 +177,7 @@ def fetch(
         rows=rows,
         sums=sums,
         summed_by=summed[0] if summed is not None else None,
+        rating_sums=rating_sums,
         pushback_position=pushback_position,
         pushback_lag=pushback_lag,
         pushback=pushback,
@@ -173,9 +196,10 @@ def compute(
     if fetched.sums is None:
         promises = promises_of(fetched.rows, policy)
         return report(fetched.rows, fetched.pushback, period, grouping, now, promises)
-    assert fetched.summed_by is grouping, (fetched.summed_by, grouping)
+    assert fetched.summed_by is grouping and fetched.rating_sums is not None, fetched.summed_by
     summed = summed_report(fetched.sums, grouping, promises_of(matters_of(fetched.sums), policy))
-    return assemble(summed.report, summed.completed, fetched.pushback, period, grouping, now)
+    ratings = summed_ratings(fetched.rating_sums, summed, grouping)
+    return assemble(summed.report, ratings, fetched.pushback, period, grouping, now)
 
 
 def _ticket_row(ledger: Ledger, row: dict[str, Any]) -> TicketRow:

@@ -5,7 +5,9 @@ definitions name occurs many times: times exactly at the period's start and end 
 before them, at `now`, closed exactly at the deadline, withdrawn at it or after, missing times,
 ties between a matter's names. For every grouping, three periods and three `now`s, the report
 `GET /metrics/timeliness` serves (summed) equals the one tallied in Python over the rows, field
-for field, 主动评价率's cases and 承诺时限压缩率's matters included.
+for field: the 好差评 section (ratings drawn for the cases, keyed as their case or elsewhere,
+with every boundary, and one of a stale generation), 主动评价率's cases and 承诺时限压缩率's
+matters included.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ledger.api.indicator_reads import compute, fetch
 from ledger.application.service import Ledger
 from ledger.config.settings import Settings
 from ledger.domain.calendar import SHANGHAI
+from ledger.domain.ratings.records import BadReviewValidity
 from ledger.domain.values import CaseStatus, Outcome
 from ledger.projections.indicators.grouping import GroupBy
 from ledger.projections.indicators.period import Period
@@ -86,6 +89,42 @@ def draw_case(rng: random.Random, times: list[datetime], matters: list[str]) -> 
     }
 
 
+def draw_rating(rng: random.Random, times: list[datetime], case: dict[str, Any]) -> dict[str, Any]:
+    """A rating of `case`, keyed as the case or (moved since) elsewhere, at every boundary."""
+
+    def maybe() -> datetime | None:
+        return rng.choice(times) if rng.random() < 0.6 else None
+
+    due = maybe()
+    return {
+        "generation": 1,
+        "rating_id": uuid4(),
+        "case_id": case["case_id"],
+        "centre": CENTRE,
+        "department": rng.choice([case["department"], "人社", "医保"]),
+        "window": rng.choice([case["window"], None, "A01"]),
+        "matter_code": rng.choice([case["matter_code"], "OTHER"]),
+        "level": rng.randint(1, 5),
+        "channel": None,
+        "is_default": rng.random() < 0.4,
+        "real_name": rng.random() < 0.5,
+        "rated_at": rng.choice(times),
+        "validity": rng.choice([None, *(v.value for v in BadReviewValidity)]),
+        "appeal_upheld": rng.choice([None, True, False]),
+        "excluded": rng.random() < 0.2,
+        "rectify_due": due,
+        "rectification": None,
+        "rectified_at": rng.choice([maybe(), due]),
+        "rerated_level": None,
+    }
+
+
+def insert_into(conn: psycopg.Connection[Any], table: str, columns: dict[str, Any]) -> None:
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = ", ".join(f"%({c})s" for c in columns)
+    conn.execute(f"INSERT INTO {table} ({names}) VALUES ({values})", columns)
+
+
 def insert(conn: psycopg.Connection[Any], case: dict[str, Any]) -> None:
     columns = {
         **case,
@@ -103,9 +142,7 @@ def insert(conn: psycopg.Connection[Any], case: dict[str, Any]) -> None:
         "last_event_at": case["registered_at"],
         "state": b"{}",
     }
-    names = ", ".join(f'"{c}"' for c in columns)
-    values = ", ".join(f"%({c})s" for c in columns)
-    conn.execute(f"INSERT INTO view_cases ({names}) VALUES ({values})", columns)
+    insert_into(conn, "view_cases", columns)
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +160,14 @@ def drawn(database_factory: Callable[[], Database], settings: Settings) -> Itera
                 "ON CONFLICT (name) DO UPDATE SET generation = 1",
                 (name,),
             )
-        for _ in range(800):
-            insert(conn, draw_case(rng, times, matters))
+        for n in range(800):
+            case = draw_case(rng, times, matters)
+            insert(conn, case)
+            for _ in range(rng.choice([0, 0, 1, 1, 2])):  # none, one, or re-rated
+                insert_into(conn, "view_ratings", draw_rating(rng, times, case))
+            if n % 4 == 0:  # another generation's rating never counts, nor marks its case rated
+                stale = {**draw_rating(rng, times, case), "generation": 0}
+                insert_into(conn, "view_ratings", {**stale, "is_default": False, "excluded": False})
     yield ledger
     ledger.close()
 
@@ -151,3 +194,9 @@ def test_the_summed_report_is_the_tallied_one(drawn: Ledger, group_by: GroupBy) 
         assert getattr(total, figure) > 0, figure
     assert total.promise_compression.denominator, "no matter with both limits was counted"
     assert total.working_days.n > 1
+    ratings = compute(drawn, year, PERIODS[2], group_by, NOWS[2]).total.ratings
+    for figure in ("ratings", "default", "excluded", "bad"):
+        assert getattr(ratings, figure) > 0, figure
+    for rate in ("active_rate", "rectify_on_time_rate", "rectify_rate", "real_name_follow_up_rate"):
+        assert getattr(ratings, rate).numerator > 0, rate
+        assert getattr(ratings, rate).numerator < getattr(ratings, rate).denominator, rate

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from uuid import UUID
 
 import msgspec
 
@@ -50,6 +49,9 @@ from ledger.projections.indicators.unresolved import (
     UnresolvedTally,
     tally_unresolved,
 )
+
+RatingsSection = tuple[RatingsTally, dict[str | None, RatingsTally]]
+"""The 好差评 tallies in total and by group (`ratings.tally_ratings`)."""
 
 DEFINITIONS_VERSION = "3"
 """Bumped whenever an indicator's definition (here and in the modules beside) changes: reports
@@ -103,32 +105,35 @@ def report(
     with the pushback sections, per group and in total."""
     cases = list(cases)
     base = timeliness(cases, p, group_by, now, promises)
-    return assemble(base, completed_in(cases, p, _others_by(group_by)), rows, p, group_by, now)
+    others_by = others_grouping(group_by)
+    completed = completed_in(cases, p, others_by)
+    return assemble(base, tally_ratings(completed, rows.ratings, p, now, others_by), rows, p,
+                    group_by, now)  # fmt: skip
 
 
 def assemble(
     base: CaseReport,
-    completed: list[tuple[str | None, UUID | None]],
+    ratings_section: RatingsSection,
     rows: PushbackRows,
     p: Period,
     group_by: GroupBy,
     now: datetime,
 ) -> Report:
-    """`report` from the cases' section already computed (`base`: by `timeliness`, or summed
-    by PostgreSQL in `summed`) and the 办结 cases completed in P (`ratings.completed_in`, keyed
-    by `_others_by(group_by)`; by channel only their total counts)."""
+    """`report` from the cases' and the ratings' sections already computed (by `timeliness` and
+    `ratings.tally_ratings`, or summed by PostgreSQL in `summed` and `summed_ratings`; the
+    ratings by `others_grouping(group_by)`, of which by channel only the total is shown)."""
     listed: dict[str | None, str | None] = {g.key: g.matter_name for g in base.groups}
     by_case = {g.key: g.indicators for g in base.groups}
     empty = timeliness((), p, group_by, now).total
     hotline_applies = group_by is GroupBy.DEPARTMENT
     others_apply = group_by is not GroupBy.CHANNEL  # 办不成事 and ratings: totals only
-    others_by = _others_by(group_by)
+    others_by = others_grouping(group_by)
 
     total_h, hotline = tally_hotline(rows.dispatches, rows.tickets, p, now, grouped=hotline_applies)
     total_u, unresolved, names = tally_unresolved(
         rows.unresolved, p, now, others_by, rows.consultations
     )
-    total_r, ratings = tally_ratings(completed, rows.ratings, p, now, others_by)
+    total_r, ratings = ratings_section
     if not others_apply:
         unresolved, ratings = {}, {}
     for key in hotline.keys() | unresolved.keys() | ratings.keys():
@@ -161,7 +166,7 @@ def assemble(
     )
 
 
-def _others_by(group_by: GroupBy) -> GroupBy:
+def others_grouping(group_by: GroupBy) -> GroupBy:
     """How the 办不成事 and ratings sections group: as the cases, but by department in place of
     channel (only their totals are shown then)."""
     return group_by if group_by is not GroupBy.CHANNEL else GroupBy.DEPARTMENT

@@ -7,7 +7,8 @@ are, a month's report reads a few dozen rows.
 
 `timeliness` stays the definition: its predicates are what the report means, what auditors
 recompute and what the hand-computed tests check. The query below restates each of them, in the
-same order and under the same name, as period arithmetic over columns; `case_flags` is the one
+same order and under the same name, as period arithmetic over columns (the 好差评 section is
+summed likewise, in `summed_ratings`); `case_flags` is the one
 place that says what each case counts as. `tests/integration/projections/test_summed.py` holds
 the two together: over generated cases with every boundary (times at the period's ends and at
 `now`, closed exactly at the deadline, withdrawn at it, missing times), for every grouping,
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
-from uuid import UUID
 
 from ledger.domain.values import CaseStatus, Outcome
 from ledger.projections.indicators.grouping import GroupBy, in_key_order
@@ -45,7 +45,7 @@ KEY = {
 _COMPLETED, _WITHDRAWN = CaseStatus.COMPLETED.value, Outcome.WITHDRAWN.value
 
 
-def _in(column: str) -> str:
+def in_period(column: str) -> str:
     """`Period.contains`: start ≤ column < end (false when the column is null)."""
     return f"coalesce({column} >= %(start)s AND {column} < %(end)s, false)"
 
@@ -55,14 +55,14 @@ def case_flags() -> str:
     `view_cases` row `v`; each says which predicate of `timeliness` it restates."""
     banjie = f"(v.status = '{_COMPLETED}' AND v.outcome IS DISTINCT FROM '{_WITHDRAWN}')"
     withdrawn = f"(v.status = '{_COMPLETED}' AND v.outcome IS NOT DISTINCT FROM '{_WITHDRAWN}')"
-    accepted = _in("v.accepted_at")
+    accepted = in_period("v.accepted_at")
     # held_to_deadline: not withdrawn at or before the deadline.
     held = f"NOT ({withdrawn} AND v.closed_at IS NOT NULL AND v.closed_at <= v.due_at)"
-    due = f"({_in('v.due_at')} AND v.due_at <= %(now)s AND {held})"
-    noticed = f"(v.notice_due_at IS NOT NULL AND {_in('v.notice_at')})"
-    completed = f"({banjie} AND {_in('v.closed_at')})"
+    due = f"({in_period('v.due_at')} AND v.due_at <= %(now)s AND {held})"
+    noticed = f"(v.notice_due_at IS NOT NULL AND {in_period('v.notice_at')})"
+    completed = f"({banjie} AND {in_period('v.closed_at')})"
     flags = {
-        "received": _in("v.registered_at"),  # is_received
+        "received": in_period("v.registered_at"),  # is_received
         "accepted": accepted,  # is_accepted
         "completed": completed,  # is_completed
         # is_completed_in_cohort: accepted in P, 办结, closed before P ended
@@ -103,9 +103,10 @@ _LATEST_NAME = (
 """`MatterNames`: the name on the matter's most recent case (on a tie, the greater name)."""
 
 
-def sums_query(group_by: GroupBy, cases: str) -> str:
+def sums_query(group_by: GroupBy, cases: str, ratings: str) -> str:
     """One row per group (`total` false) and one for the total, over the cases `cases` selects
-    (`FROM view_cases v … WHERE …`, ending in a condition); parameters start, end, now."""
+    (`FROM view_cases v … WHERE …`, ending in a condition), with the ratings `ratings` selects
+    (`FROM view_ratings r WHERE …`, the live ones) for 主动评价率; parameters start, end, now."""
     touching = " OR ".join(
         f"(v.{c} >= %(start)s AND v.{c} < %(end)s)"
         for c in ("registered_at", "accepted_at", "closed_at", "due_at", "notice_at")
@@ -118,7 +119,10 @@ WITH c AS (
   {case_flags()}
   {cases} AND ({touching})
 ), counted AS (
-  SELECT * FROM c WHERE received OR accepted OR completed OR due OR noticed
+  -- rated: 办结 in P with an active rating (ratings.is_active) at any time (主动评价率)
+  SELECT *, CASE WHEN completed THEN EXISTS (SELECT 1 {ratings} AND r.case_id = c.case_id
+    AND NOT r.is_default AND NOT r.excluded) ELSE false END AS rated
+  FROM c WHERE received OR accepted OR completed OR due OR noticed
 ), summed AS (
   SELECT GROUPING(key) = 1 AS total, key,
   {sums},
@@ -126,11 +130,10 @@ WITH c AS (
   {_LATEST_NAME if group_by is GroupBy.MATTER else "NULL"} AS matter_name,
   array_agg(working_seconds ORDER BY working_seconds)
     FILTER (WHERE completed AND working_seconds IS NOT NULL) AS ws,
-  CASE WHEN GROUPING(key) = 0 THEN array_agg(case_id) FILTER (WHERE completed) END
-    AS completed_ids
+  count(*) FILTER (WHERE rated) AS completed_rated
   FROM counted GROUP BY GROUPING SETS ((key), ())
 )
-SELECT total, key, {", ".join(_COUNTS)}, matters, matter_name, completed_ids,
+SELECT total, key, {", ".join(_COUNTS)}, matters, matter_name, completed_rated,
   coalesce(cardinality(ws), 0) AS n, ws[(cardinality(ws) + 1) / 2] AS lower,
   ws[cardinality(ws) / 2 + 1] AS upper, ws[(9 * cardinality(ws) + 9) / 10] AS at_p90
 FROM summed"""
@@ -143,12 +146,20 @@ class Matter(NamedTuple):
     matter_code: str
 
 
+class Completed(NamedTuple):
+    """办结 cases completed in P, and how many of them have an active rating (主动评价率)."""
+
+    completed: int = 0
+    rated: int = 0
+
+
 class Summed(NamedTuple):
-    """The cases' section from the query's rows, and the 办结 cases completed in P as (key, id)
-    (`ratings.completed_in`)."""
+    """The cases' section from the query's rows, with the 办结 cases completed in P in total and
+    by group (`summed_ratings` takes them)."""
 
     report: Report
-    completed: list[tuple[str | None, UUID | None]]
+    completed: Completed
+    completed_by: dict[str | None, Completed]
 
 
 def matters_of(rows: Sequence[Mapping[str, Any]]) -> list[Matter]:
@@ -169,19 +180,21 @@ def summed_report(
     promises = promises or {}
     total = CaseTally().indicators(promises)  # no case counted at all: the query has no rows
     groups: dict[str | None, Group] = {}
-    completed: list[tuple[str | None, UUID | None]] = []
+    completed, completed_by = Completed(), dict[str | None, Completed]()
     for row in rows:
         tally = CaseTally(**{name: row[name] for name in _COUNTS})
         tally.matters = set(_matters(row))
         indicators = tally.indicators(promises, _working(row))
+        counts = Completed(row["completed"], row["completed_rated"])
         if row["total"]:
-            total = indicators
+            total, completed = indicators, counts
             continue
         key = row["key"]
         name = row["matter_name"] if group_by is GroupBy.MATTER else None
         groups[key] = Group(key=key, matter_name=name, indicators=indicators)
-        completed += [(key, case_id) for case_id in row["completed_ids"] or ()]
-    return Summed(Report(groups=[g for _, g in in_key_order(groups)], total=total), completed)
+        completed_by[key] = counts
+    report = Report(groups=[g for _, g in in_key_order(groups)], total=total)
+    return Summed(report, completed, completed_by)
 
 
 def _working(row: Mapping[str, Any]) -> WorkingDays:
