@@ -26,7 +26,12 @@ from ledger.projections.indicators.report import (
     others_grouping,
     report,
 )
-from ledger.projections.indicators.summed import matters_of, summed_report, sums_query
+from ledger.projections.indicators.summed import (
+    daily_query,
+    matters_of,
+    summed_report,
+    sums_query,
+)
 from ledger.projections.indicators.summed_ratings import ratings_query, summed_ratings
 from ledger.projections.indicators.timeliness import CaseRow
 from ledger.projections.indicators.unresolved import ConsultationRow, UnresolvedRow
@@ -129,6 +134,8 @@ class Fetched(msgspec.Struct, frozen=True, kw_only=True):
     summed_by: GroupBy | None = None
     rating_sums: list[dict[str, Any]] | None = None
     """With `sums`, `summed_ratings.ratings_query`'s rows (`pushback.ratings` is then empty)."""
+    daily: list[dict[str, Any]] | None = None
+    """When asked for, `summed.daily_query`'s rows: the page's daily trend, as of `now`."""
     pushback_position: int
     pushback_lag: Lag
     pushback: PushbackRows
@@ -139,11 +146,14 @@ def fetch(
     period: Period,
     centres: list[str] | None,
     summed: tuple[GroupBy, datetime] | None = None,
+    *,
+    daily: bool = False,
 ) -> Fetched:
     """The rows touching P from the live generations, with the views' positions and lags, all in
     one REPEATABLE READ snapshot, so `as_of_position` is exactly what was read; in `centres`
     (None: every centre). With `summed` (a grouping and `now`), the cases come summed by
-    PostgreSQL (`summed.sums_query`) instead of row by row."""
+    PostgreSQL (`summed.sums_query`) instead of row by row, and with `daily` too, each day's
+    figures (`summed.daily_query`)."""
     with snapshot(ledger) as conn:
         # Times come back with timezone.utc, the tzinfo of Period's bounds: a cheap comparison.
         conn.execute("SET LOCAL TIME ZONE 'UTC'")
@@ -155,7 +165,7 @@ def fetch(
         def fetch(query: str, **more: Any) -> list[dict[str, Any]]:
             return list(conn.execute(query.format(**where), {**params, **more}).fetchall())
 
-        rows, sums, rating_sums, ratings = [], None, None, []
+        rows, sums, rating_sums, ratings, days = [], None, None, [], None
         if summed is None:
             rows = [CaseRow(**r) for r in fetch(_ROWS)]
             ratings = [RatingRow(**r) for r in fetch(_RATINGS)]
@@ -164,6 +174,7 @@ def fetch(
             sums = fetch(sums_query(group_by, _CASES, _LIVE_RATINGS), now=now)
             query = ratings_query(others_grouping(group_by), _RATED)
             rating_sums = fetch(query, now=now)
+            days = fetch(daily_query(_CASES), now=now) if daily else None
         pushback = PushbackRows(
             dispatches=[DispatchRow(**r) for r in fetch(_DISPATCHES)],
             tickets=[_ticket_row(ledger, r) for r in fetch(_TICKETS)],
@@ -178,6 +189,7 @@ def fetch(
         sums=sums,
         summed_by=summed[0] if summed is not None else None,
         rating_sums=rating_sums,
+        daily=days,
         pushback_position=pushback_position,
         pushback_lag=pushback_lag,
         pushback=pushback,

@@ -23,6 +23,7 @@ import psycopg
 import pytest
 
 from ledger.api.indicator_reads import compute, fetch
+from ledger.api.ui.indicators import daily
 from ledger.application.service import Ledger
 from ledger.config.settings import Settings
 from ledger.domain.calendar import SHANGHAI
@@ -200,3 +201,23 @@ def test_the_summed_report_is_the_tallied_one(drawn: Ledger, group_by: GroupBy) 
     for rate in ("active_rate", "rectify_on_time_rate", "rectify_rate", "real_name_follow_up_rate"):
         assert getattr(ratings, rate).numerator > 0, rate
         assert getattr(ratings, rate).numerator < getattr(ratings, rate).denominator, rate
+
+
+@pytest.mark.parametrize("period", PERIODS[:2], ids=["month", "day"])
+def test_the_daily_trend_is_each_days_report(drawn: Ledger, period: Period) -> None:
+    """The 指标 page's trend (`summed.daily_query`): each day's figures are the tallied report's
+    for `from=to=that day`."""
+    counted = 0
+    for now in NOWS:
+        fetched = fetch(drawn, period, None, (GroupBy.DEPARTMENT, now), daily=True)
+        assert fetched.daily is not None
+        for day, figures in daily(fetched.daily, period):
+            one = Period(first=day, last=day)
+            tallied = compute(drawn, fetch(drawn, one, None), one, GroupBy.DEPARTMENT, now)
+            total = tallied.total.indicators
+            expected = (total.received, total.accepted, total.completed, total.due)
+            got = (figures.received, figures.accepted, figures.completed, figures.due)
+            assert got == expected, (day, now)
+            assert figures.on_time_rate == total.on_time_rate, (day, now)
+            counted += sum(got)
+    assert counted > 0

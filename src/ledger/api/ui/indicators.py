@@ -3,8 +3,9 @@ centre and period, grouped by department, window, matter or channel, as tables (
 its numerator and denominator, each column's rule in a footnote) and server-drawn charts.
 
 The figures come from the API's own functions (`indicator_reads.fetch`,
-`indicator_reads.compute`); the daily trend (periods up to `TREND_MAX_DAYS`) asks `timeliness`'s
-own predicates over each day, so a day's figure is what the API answers for `from=to=that day`.
+`indicator_reads.compute`), summed by PostgreSQL; the daily trend (periods up to
+`TREND_MAX_DAYS`) groups the same per-case predicates by the day each case counts on
+(`summed.daily_query`), so a day's figure is what the API answers for `from=to=that day`.
 The tables are `indicator_tables.FAMILIES`; `exports.py` serves them as CSV and Excel too.
 """
 
@@ -42,14 +43,6 @@ from ledger.projections.indicators.grouping import GroupBy
 from ledger.projections.indicators.period import Period, QueryError, resolve_period
 from ledger.projections.indicators.rates import Rate, rate
 from ledger.projections.indicators.report import DEFINITIONS_VERSION, Report
-from ledger.projections.indicators.timeliness import (
-    CaseRow,
-    is_accepted,
-    is_completed,
-    is_due,
-    is_on_time,
-    is_received,
-)
 
 TREND_MAX_DAYS = 62
 """The daily trend is drawn for periods up to this many days (about two months of bars)."""
@@ -141,45 +134,31 @@ async def indicators_for(
 def compute(
     ledger: Ledger, centre: str, period: Period, grouping: GroupBy, now: datetime
 ) -> Computed:
-    fetched = indicator_reads.fetch(ledger, period, [centre])
+    """The report summed by PostgreSQL, as the API serves it, and the daily trend beside it."""
+    with_trend = (period.last - period.first).days + 1 <= TREND_MAX_DAYS
+    fetched = indicator_reads.fetch(ledger, period, [centre], (grouping, now), daily=with_trend)
     return Computed(
         centre=centre,
         period=period,
         grouping=grouping,
         report=indicator_reads.compute(ledger, fetched, period, grouping, now),
-        trend=daily(fetched.rows, period, now),
+        trend=daily(fetched.daily, period) if fetched.daily is not None else None,
         position=fetched.position,
         lag_events=fetched.lag.events,
         computed_at=now,
     )
 
 
-def daily(
-    rows: list[CaseRow], period: Period, now: datetime
-) -> list[tuple[date, DayFigures]] | None:
-    """Each day's received, accepted, completed, due and on time (按时办结率), None past
-    `TREND_MAX_DAYS`. Each of these counts a case by one moment (registered, accepted, closed,
-    due), so one pass asks `timeliness`'s own predicate once, over the day that moment falls on:
-    what the report for `from=to=that day` counts, at a fraction of a report per day."""
+def daily(rows: list[dict[str, Any]], period: Period) -> list[tuple[date, DayFigures]]:
+    """Each day of P with its received, accepted, completed, due and on time (按时办结率), from
+    `summed.daily_query`'s rows; a day nothing counted on shows zeros."""
     days = (period.last - period.first).days + 1
-    if days > TREND_MAX_DAYS:
-        return None
-    periods = {(d := period.first + timedelta(n)): Period(first=d, last=d) for n in range(days)}
-    figures = {day: DayFigures() for day in periods}
-
-    def on(moment: datetime | None) -> Period | None:
-        return None if moment is None else periods.get(moment.astimezone(BEIJING).date())
-
+    figures = {period.first + timedelta(n): DayFigures() for n in range(days)}
     for row in rows:
-        if (p := on(row.registered_at)) and is_received(row, p):
-            figures[p.first].received += 1
-        if (p := on(row.accepted_at)) and is_accepted(row, p):
-            figures[p.first].accepted += 1
-        if (p := on(row.closed_at)) and is_completed(row, p):
-            figures[p.first].completed += 1
-        if (p := on(row.due_at)) and is_due(row, p, now):
-            figures[p.first].due += 1
-            figures[p.first].on_time += is_on_time(row, p, now)
+        day = figures[row["day"]]
+        setattr(day, row["figure"], row["n"])
+        if row["figure"] == "due":
+            day.on_time = row["on_time"]
     return list(figures.items())
 
 

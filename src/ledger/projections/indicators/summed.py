@@ -103,21 +103,53 @@ _LATEST_NAME = (
 """`MatterNames`: the name on the matter's most recent case (on a tie, the greater name)."""
 
 
+def _touching(cases: str) -> str:
+    """`cases` narrowed to the rows that can count in P (a moment inside it), as plain ranges so
+    that each moment's index serves them."""
+    moments = ("registered_at", "accepted_at", "closed_at", "due_at", "notice_at")
+    ranges = (f"(v.{c} >= %(start)s AND v.{c} < %(end)s)" for c in moments)
+    return f"{cases} AND (" + " OR ".join(ranges) + ")"
+
+
+_DAY_OF = {  # a figure of the daily trend, the moment it counts by, and its flag
+    "received": ("registered_at", "received"),
+    "accepted": ("accepted_at", "accepted"),
+    "completed": ("closed_at", "completed"),
+    "due": ("due_at", "due"),
+}
+
+
+def daily_query(cases: str) -> str:
+    """The 指标 page's daily trend over P: each day's received, accepted, completed, due and
+    on-time counts, as (figure, day, n, on_time) rows; parameters start, end, now.
+
+    Each figure counts a case by one moment (`timeliness`: registered, accepted, closed, due), so
+    a case counted in P counts on the Beijing day that moment falls on, a day inside P, where the
+    same predicate over that day alone holds: the day's figure is the report for `from=to=that
+    day`, from `case_flags` over P grouped by day."""
+    days = ", ".join(
+        f"(v.{moment} AT TIME ZONE 'Asia/Shanghai')::date AS {figure}_on"
+        for figure, (moment, _) in _DAY_OF.items()
+    )
+    parts = " UNION ALL ".join(
+        f"SELECT '{figure}' AS figure, {figure}_on AS day, count(*) AS n, "
+        f"count(*) FILTER (WHERE on_time) AS on_time FROM c WHERE {flag} GROUP BY {figure}_on"
+        for figure, (_, flag) in _DAY_OF.items()
+    )
+    return f"WITH c AS (SELECT {days},\n  {case_flags()}\n  {_touching(cases)})\n{parts}"
+
+
 def sums_query(group_by: GroupBy, cases: str, ratings: str) -> str:
     """One row per group (`total` false) and one for the total, over the cases `cases` selects
     (`FROM view_cases v … WHERE …`, ending in a condition), with the ratings `ratings` selects
     (`FROM view_ratings r WHERE …`, the live ones) for 主动评价率; parameters start, end, now."""
-    touching = " OR ".join(
-        f"(v.{c} >= %(start)s AND v.{c} < %(end)s)"
-        for c in ("registered_at", "accepted_at", "closed_at", "due_at", "notice_at")
-    )
     sums = ",\n  ".join(f"{sql} AS {name}" for name, sql in _SUMS.items())
     return f"""
 WITH c AS (
   SELECT {KEY[group_by]} AS key, v.case_id, v.centre, v.matter_code, v.matter_name,
   v.registered_at, v.visits, v.handoffs, v.notice_violations, v.working_seconds,
   {case_flags()}
-  {cases} AND ({touching})
+  {_touching(cases)}
 ), counted AS (
   -- rated: 办结 in P with an active rating (ratings.is_active) at any time (主动评价率)
   SELECT *, CASE WHEN completed THEN EXISTS (SELECT 1 {ratings} AND r.case_id = c.case_id
