@@ -87,9 +87,9 @@ class LedgerFactory(PostgresFactory):
 
     def __init__(self, env: Any) -> None:
         super().__init__(env)
+        kwargs = self.datastore.pool.kwargs
+        assert isinstance(kwargs, dict), kwargs  # eventsourcing passes a dict
         if options := self.env.get("POSTGRES_OPTIONS"):
-            kwargs = self.datastore.pool.kwargs
-            assert isinstance(kwargs, dict), kwargs  # eventsourcing passes a dict
             kwargs["options"] = options
 
 
@@ -115,17 +115,13 @@ def request_pool_env(database: Database, settings: Settings) -> dict[str, str]:
 def fail_fast(pool: Any, settings: Settings) -> None:
     """Bound the request pool (eventsourcing's, a psycopg_pool.ConnectionPool) for outages: a
     request waits `db_acquire_timeout` seconds for a connection (eventsourcing's default is 30),
-    then answers 503; each connection bounds connecting (and, from `LedgerFactory` on, carries
-    `session_options`). A slot whose reconnection keeps failing is given up after RECONNECT_GIVE_UP
-    seconds and regrown on demand, so the pool is whole within seconds of the database's return
-    (psycopg_pool's back-off would otherwise double its delay for up to 300 s)."""
+    then answers 503; each new connection bounds connecting (its session options are
+    `LedgerFactory`'s). A slot whose reconnection keeps failing is given up after
+    RECONNECT_GIVE_UP seconds and regrown on demand, so the pool is whole within seconds of the
+    database's return (psycopg_pool's back-off would otherwise double its delay for up to 300 s)."""
     pool.timeout = settings.db_acquire_timeout
     pool.reconnect_timeout = RECONNECT_GIVE_UP
-    pool.kwargs = {
-        **(pool.kwargs or {}),
-        "connect_timeout": settings.db_connect_timeout,
-        "options": session_options(settings),
-    }
+    pool.kwargs = {**(pool.kwargs or {}), "connect_timeout": settings.db_connect_timeout}
 
 
 def _with_timeouts(conninfo: str, connect_timeout: int) -> str:
