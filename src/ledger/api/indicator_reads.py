@@ -116,10 +116,7 @@ _RATINGS = (
 
 # The live ratings for 主动评价率 in the cases' sums (`summed.sums_query`), and the ratings
 # touching P summed (`summed_ratings.ratings_query`): the ratings' rows are never read then.
-_LIVE_RATINGS = (
-    f"FROM view_ratings r WHERE r.generation = "
-    f"(SELECT generation FROM ledger_projections WHERE name = '{PUSHBACK_VIEW}')"
-)
+_LIVE_RATINGS = f"FROM view_ratings r {live(PUSHBACK_VIEW, 'r')} WHERE true"
 _RATED = f"{_live('view_ratings')} WHERE true{{centre}}"
 
 
