@@ -35,6 +35,7 @@ _REPLIED = TicketClosure.REPLIED.value
 _AT_INTAKE = TicketClosure.ANSWERED_AT_INTAKE.value
 _SATISFIED = Satisfaction.SATISFIED.value
 _BASIC = Satisfaction.BASICALLY_SATISFIED.value
+_MERGED = TicketStatus.MERGED.value
 _LEAD = "lead"
 
 
@@ -89,7 +90,7 @@ class TicketRow(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def merged(self) -> bool:
-        return self.merged_into_case is not None or self.status == TicketStatus.MERGED.value
+        return self.merged_into_case is not None or self.status == _MERGED
 
 
 # --- what a dispatch counts as ------------------------------------------------------------------

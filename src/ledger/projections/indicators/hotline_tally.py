@@ -4,6 +4,7 @@ what each row counts as (`hotline`). Every formula is stated where the figure is
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +33,7 @@ from ledger.projections.indicators.hotline import (
     waited_seconds,
 )
 from ledger.projections.indicators.period import Period
-from ledger.projections.indicators.rates import Rate, rate, round_half_up
+from ledger.projections.indicators.rates import Rate, exact_sum, rate, round_half_up
 
 DAY_SECONDS = 86_400
 
@@ -239,7 +240,7 @@ def wait_days(seconds: list[float]) -> WaitDays:
     """Mean and max of `seconds` in days (86 400 s), rounded half up to 2 decimals."""
     if not seconds:
         return WaitDays(mean=None, max=None, n=0)
-    total = sum((Fraction(s) for s in seconds), Fraction(0))
+    total = exact_sum(seconds)
     return WaitDays(
         mean=round_half_up(total / len(seconds) / DAY_SECONDS, 2),
         max=round_half_up(Fraction(max(seconds)) / DAY_SECONDS, 2),
@@ -269,16 +270,16 @@ def tally_hotline(
     grouped: bool,
 ) -> tuple[HotlineTally, dict[str | None, HotlineTally]]:
     """The total and, when `grouped` (by department), each unit's tally."""
-    total, groups = HotlineTally(), dict[str | None, HotlineTally]()
+    total, groups = HotlineTally(), defaultdict[str | None, HotlineTally](HotlineTally)
     for d in dispatches:
         if total.add_dispatch(d, p, now) and grouped:
-            groups.setdefault(d.unit, HotlineTally()).add_dispatch(d, p, now)
+            groups[d.unit].add_dispatch(d, p, now)
     for (unit, _), in_time in _orders_signed_for(dispatches, p, now).items():
         if unit is None:
             total.add_order_sign_for(in_time)
         elif grouped:
-            groups.setdefault(unit, HotlineTally()).add_order_sign_for(in_time)
+            groups[unit].add_order_sign_for(in_time)
     for t in tickets:
         if total.add_ticket(t, p, now) and grouped:
-            groups.setdefault(t.lead_unit, HotlineTally()).add_ticket(t, p, now)
-    return total, groups
+            groups[t.lead_unit].add_ticket(t, p, now)
+    return total, dict(groups)

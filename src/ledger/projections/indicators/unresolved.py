@@ -11,6 +11,7 @@ month is that count. A consultation counts where it was answered.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +24,8 @@ from ledger.projections.indicators.rates import Rate, rate
 
 OPEN = "open"
 """The `by_closure` key of a 办不成事 report not closed yet."""
+_CAUSES = tuple(c.value for c in UnresolvedCause)
+_CLOSURES = (*(c.value for c in UnresolvedClosure), OPEN)
 
 
 class UnresolvedRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,10 +76,8 @@ def unresolved_on_time(u: UnresolvedRow, p: Period, now: datetime) -> bool | Non
 @dataclass
 class UnresolvedTally:
     received: int = 0
-    by_cause: dict[str, int] = field(default_factory=lambda: {c.value: 0 for c in UnresolvedCause})
-    by_closure: dict[str, int] = field(
-        default_factory=lambda: {**{c.value: 0 for c in UnresolvedClosure}, OPEN: 0}
-    )
+    by_cause: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_CAUSES, 0))
+    by_closure: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_CLOSURES, 0))
     closed: int = 0
     counted: int = 0
     on_time: int = 0
@@ -135,14 +136,14 @@ def tally_unresolved(
     consultations: list[ConsultationRow] | None = None,
 ) -> tuple[UnresolvedTally, dict[str | None, UnresolvedTally], MatterNames]:
     """Also each matter's latest name (by reported_at, recorded_at) among the rows counted."""
-    total, groups = UnresolvedTally(), dict[str | None, UnresolvedTally]()
+    total, groups = UnresolvedTally(), defaultdict[str | None, UnresolvedTally](UnresolvedTally)
     names = MatterNames()
     for u in reports:
         if total.add(u, p, now):
             names.see(u.matter_code, u.reported_at, u.matter_name)
-            groups.setdefault(group_key(u, group_by), UnresolvedTally()).add(u, p, now)
+            groups[group_key(u, group_by)].add(u, p, now)
     for c in consultations or []:
         if total.add_consultation(c, p):
             names.see(c.matter_code, c.recorded_at, c.matter_name)
-            groups.setdefault(group_key(c, group_by), UnresolvedTally()).add_consultation(c, p)
-    return total, groups, names
+            groups[group_key(c, group_by)].add_consultation(c, p)
+    return total, dict(groups), names
