@@ -5,6 +5,7 @@ from the cases and pushback views, in one snapshot, and the report computed from
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -27,10 +28,11 @@ from ledger.projections.indicators.report import (
     report,
 )
 from ledger.projections.indicators.summed import (
+    Sources,
     daily_query,
     matters_of,
     summed_report,
-    sums_query,
+    summed_rows,
 )
 from ledger.projections.indicators.summed_ratings import ratings_query, summed_ratings
 from ledger.projections.indicators.timeliness import CaseRow
@@ -39,8 +41,13 @@ from ledger.projections.indicators.unresolved import ConsultationRow, Unresolved
 VIEW = case_view.VIEW
 PUSHBACK_VIEW = pushback_view.VIEW
 
+
+def _cases_view(table: str) -> str:
+    return f"FROM {table} v {live(VIEW)} WHERE true{{centre}}"
+
+
 # Only rows that can count in P: registered, accepted, closed, due or first noticed inside it.
-_CASES = f"FROM view_cases v {live(VIEW)} WHERE true{{centre}}"
+_CASES = _cases_view("view_cases")
 _ROWS = (
     'SELECT case_id, centre, department, "window", channel, matter_code, matter_name, status, '
     "outcome, registered_at, accepted_at, closed_at, due_at, working_seconds, visits, handoffs, "
@@ -114,10 +121,19 @@ _RATINGS = (
 )
 
 
-# The live ratings for 主动评价率 in the cases' sums (`summed.sums_query`), and the ratings
-# touching P summed (`summed_ratings.ratings_query`): the ratings' rows are never read then.
-_LIVE_RATINGS = f"FROM view_ratings r {live(PUSHBACK_VIEW, 'r')} WHERE true"
+# The ratings touching P summed (`summed_ratings.ratings_query`): their rows are never read then.
 _RATED = f"{_live('view_ratings')} WHERE true{{centre}}"
+
+
+# The cases summed (`summed.summed_rows`): the tallies migration 0025 keeps per day, the case rows
+# only for what the tallies leave to the reader; and the live ratings for 主动评价率.
+_SOURCES = Sources(
+    cases=_CASES,
+    tallies=_cases_view("view_case_tallies"),
+    matters=_cases_view("view_case_matters"),
+    completions=_cases_view("view_case_completions"),
+    ratings=f"FROM view_ratings r {live(PUSHBACK_VIEW, 'r')} WHERE true",
+)
 
 
 class Fetched(msgspec.Struct, frozen=True, kw_only=True):
@@ -126,8 +142,8 @@ class Fetched(msgspec.Struct, frozen=True, kw_only=True):
     rows: list[CaseRow]
     """The cases touching P, when they are tallied here (the page's daily trend reads them)."""
     sums: list[dict[str, Any]] | None = None
-    """Else `summed.sums_query`'s rows: the cases summed by PostgreSQL, per group of `summed_by`
-    and in total, as of `now`."""
+    """Else `summed.summed_rows`: the cases summed by PostgreSQL, per group of `summed_by` and in
+    total, as of `now`."""
     summed_by: GroupBy | None = None
     rating_sums: list[dict[str, Any]] | None = None
     """With `sums`, `summed_ratings.ratings_query`'s rows (`pushback.ratings` is then empty)."""
@@ -149,7 +165,7 @@ def fetch(
     """The rows touching P from the live generations, with the views' positions and lags, all in
     one REPEATABLE READ snapshot, so `as_of_position` is exactly what was read; in `centres`
     (None: every centre). With `summed` (a grouping and `now`), the cases come summed by
-    PostgreSQL (`summed.sums_query`) instead of row by row, and with `daily` too, each day's
+    PostgreSQL (`summed.summed_rows`) instead of row by row, and with `daily` too, each day's
     figures (`summed.daily_query`)."""
     with snapshot(ledger) as conn:
         # Times come back with timezone.utc, the tzinfo of Period's bounds: a cheap comparison.
@@ -157,7 +173,8 @@ def fetch(
         position, lag = view_status(conn, VIEW)
         pushback_position, pushback_lag = view_status(conn, PUSHBACK_VIEW)
         where = {"centre": " AND v.centre = ANY(%(centres)s)" if centres is not None else ""}
-        params = {"centres": centres, "start": period.start, "end": period.end}
+        params: dict[str, object] = {"centres": centres, "start": period.start, "end": period.end}
+        params |= {"first": period.first, "last": period.last}
 
         def fetch(query: str, **more: Any) -> list[dict[str, Any]]:
             return list(conn.execute(query.format(**where), {**params, **more}).fetchall())
@@ -168,10 +185,10 @@ def fetch(
             ratings = [RatingRow(**r) for r in fetch(_RATINGS)]
         else:
             group_by, now = summed
-            sums = fetch(sums_query(group_by, _CASES, _LIVE_RATINGS), now=now)
+            sums = summed_rows(partial(fetch, now=now), group_by, _SOURCES)
             query = ratings_query(others_grouping(group_by), _RATED)
             rating_sums = fetch(query, now=now)
-            days = fetch(daily_query(_CASES), now=now) if daily else None
+            days = fetch(daily_query(_SOURCES), now=now) if daily else None
         pushback = PushbackRows(
             dispatches=[DispatchRow(**r) for r in fetch(_DISPATCHES)],
             tickets=[_ticket_row(ledger, r) for r in fetch(_TICKETS)],

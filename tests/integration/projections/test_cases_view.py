@@ -23,6 +23,7 @@ from ledger.projections.views.case_states import decode_state
 from ledger.projections.views.cases import CasesProjection
 from ledger.store.database import Database
 from tests import views_support
+from tests.tally_support import assert_tallies_match_rows
 from tests.views_support import module_scoped_ledger, synthetic_cases
 
 database, ledger = module_scoped_ledger()
@@ -124,6 +125,14 @@ def test_hand_offs_and_interventions_match_the_cases_states(
         assert type(history[version - 1][1]).__name__ == "DutyIntervention"
 
 
+def test_the_tallies_are_the_rows_summed_from_zero(
+    case_ids: list[UUID], conn: psycopg.Connection[Any]
+) -> None:
+    """Projected in batches of 37, each case inserted and then updated across batches by the
+    projector's upserts: the triggers kept the per-day tallies (migration 0025) exact."""
+    assert_tallies_match_rows(conn)
+
+
 def test_a_rebuild_yields_exactly_the_incrementally_built_rows(
     database: Database, case_ids: list[UUID], conn: psycopg.Connection[Any]
 ) -> None:
@@ -133,9 +142,11 @@ def test_a_rebuild_yields_exactly_the_incrementally_built_rows(
     after = {table: live_rows(conn, table) for table in TABLES}
     assert after == before
     assert all(after.values())
-    for table in TABLES:  # the old generation is gone
+    tallies = ("view_case_tallies", "view_case_matters", "view_case_completions")
+    for table in (*TABLES, *tallies):  # the old generation is gone
         row = conn.execute(f"SELECT count(DISTINCT generation) FROM {table}").fetchone()
         assert row == (1,)
+    assert_tallies_match_rows(conn)
 
 
 def test_working_time_is_left_unknown_when_the_calendar_does_not_cover_the_years() -> None:

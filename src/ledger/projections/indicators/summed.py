@@ -20,7 +20,7 @@ would pick (`working_days_of`), so they are exact as there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ledger.domain.values import CaseStatus, Outcome
@@ -78,29 +78,51 @@ def case_flags() -> str:
     return ",\n  ".join(f"{sql} AS {name}" for name, sql in flags.items())
 
 
-_SUMS = {
-    # CaseTally.add, field by field
-    "received": "count(*) FILTER (WHERE received)",
-    "handoffs": "coalesce(sum(handoffs) FILTER (WHERE received), 0)",
-    "visits": "coalesce(sum(visits) FILTER (WHERE received), 0)",
-    "notice_violations": "coalesce(sum(notice_violations) FILTER (WHERE received), 0)",
-    "cases_with_notice_violations": "count(*) FILTER (WHERE received AND notice_violations >= 1)",
-    "accepted": "count(*) FILTER (WHERE accepted)",
-    "cohort_completed": "count(*) FILTER (WHERE cohort)",
-    "extended": "count(*) FILTER (WHERE extended)",
-    "noticed": "count(*) FILTER (WHERE noticed)",
-    "noticed_in_time": "count(*) FILTER (WHERE noticed_in_time)",
-    "completed": "count(*) FILTER (WHERE completed)",
-    "one_visit": "count(*) FILTER (WHERE completed AND visits <= 1)",
-    "zero_visits": "count(*) FILTER (WHERE completed AND visits = 0)",
-    "due": "count(*) FILTER (WHERE due)",
-    "on_time": "count(*) FILTER (WHERE on_time)",
+_TALLIED = {  # CaseTally's counts: the tallies' (figure, column) summed over P's days
+    "received": ("received", "n"),
+    "handoffs": ("received", "handoffs"),
+    "visits": ("received", "visits"),
+    "notice_violations": ("received", "notice_violations"),
+    "cases_with_notice_violations": ("received", "with_violations"),
+    "accepted": ("accepted", "n"),
+    "cohort_completed": ("cohort", "n"),
+    "extended": ("accepted", "extended"),
+    "noticed": ("noticed", "n"),
+    "noticed_in_time": ("noticed", "in_time"),
+    "completed": ("completed", "n"),
+    "one_visit": ("completed", "one_visit"),
+    "zero_visits": ("completed", "zero_visits"),
+    "due": ("due", "n"),
+    "on_time": ("due", "on_time"),
 }
-_COUNTS = tuple(_SUMS)
+_COUNTS = tuple(_TALLIED)
+_COLUMNS = ("n", "handoffs", "visits", "notice_violations", "with_violations", "extended",
+            "one_visit", "zero_visits", "on_time", "in_time")  # fmt: skip
 _LATEST_NAME = (
     '(array_agg(matter_name ORDER BY registered_at DESC, matter_name COLLATE "C" DESC))[1]'
 )
 """`MatterNames`: the name on the matter's most recent case (on a tie, the greater name)."""
+_DAYS = "v.day >= %(first)s AND v.day <= %(last)s AND v.n <> 0"
+"""A tally or matter row of a day in P that still counts a case."""
+_TODAY = "ledger_beijing_day(%(now)s)"
+
+
+class Sources(NamedTuple):
+    """Where the sums read, each `FROM <table> v … WHERE …` (ending in a condition) over the
+    cases view's live generation, scoped by `{centre}`: the case rows, and the tallies, matters
+    and completions migration 0025 keeps beside them; and the live ratings (`FROM view_ratings r
+    … WHERE …`, for 主动评价率)."""
+
+    cases: str
+    tallies: str
+    matters: str
+    completions: str
+    ratings: str
+
+
+Run = Callable[..., list[dict[str, Any]]]
+"""Runs a query with P's parameters (start, end, first, last, centres, now) and any more given
+by keyword, returning its rows as dicts."""
 
 
 def _touching(cases: str) -> str:
@@ -111,64 +133,134 @@ def _touching(cases: str) -> str:
     return f"{cases} AND (" + " OR ".join(ranges) + ")"
 
 
-_DAY_OF = {  # a figure of the daily trend, the moment it counts by, and its flag
-    "received": ("registered_at", "received"),
-    "accepted": ("accepted_at", "accepted"),
-    "completed": ("closed_at", "completed"),
-    "due": ("due_at", "due"),
-}
-
-
-def daily_query(cases: str) -> str:
-    """The 指标 page's daily trend over P: each day's received, accepted, completed, due and
-    on-time counts, as (figure, day, n, on_time) rows; parameters start, end, now.
-
-    Each figure counts a case by one moment (`timeliness`: registered, accepted, closed, due), so
-    a case counted in P counts on the Beijing day that moment falls on, a day inside P, where the
-    same predicate over that day alone holds: the day's figure is the report for `from=to=that
-    day`, from `case_flags` over P grouped by day."""
-    days = ", ".join(
-        f"(v.{moment} AT TIME ZONE 'Asia/Shanghai')::date AS {figure}_on"
-        for figure, (moment, _) in _DAY_OF.items()
+def _due_today(cases: str, group_by: GroupBy, columns: str) -> str:
+    """`columns` over the cases due in P on the current Beijing day by `now`: is_due waits for
+    the deadline to pass, so that day is decided per case (`case_flags`), and the tallies give
+    only the days before it."""
+    today = f"({_TODAY}::timestamp AT TIME ZONE 'Asia/Shanghai')"
+    return (
+        f"SELECT {columns} FROM (SELECT {KEY[group_by]} AS key, v.centre, v.matter_code, "
+        f"v.matter_name, v.due_at, {case_flags()}\n  {cases} AND v.due_at >= "
+        f"greatest(%(start)s, {today}) AND v.due_at < %(end)s) c WHERE due"
     )
-    parts = " UNION ALL ".join(
-        f"SELECT '{figure}' AS figure, {figure}_on AS day, count(*) AS n, "
-        f"count(*) FILTER (WHERE on_time) AS on_time FROM c WHERE {flag} GROUP BY {figure}_on"
-        for figure, (_, flag) in _DAY_OF.items()
+
+
+def tallies_query(group_by: GroupBy, sources: Sources) -> str:
+    """CaseTally's counts per group (`total` false) and in total, summed over P's days from the
+    tallies, with the cases due on the current day (`_due_today`)."""
+    sums = ",\n  ".join(
+        f"coalesce(sum({column}) FILTER (WHERE figure = '{figure}'), 0)::bigint AS {name}"
+        for name, (figure, column) in _TALLIED.items()
     )
-    return f"WITH c AS (SELECT {days},\n  {case_flags()}\n  {_touching(cases)})\n{parts}"
+    due = "key, 'due', 1, 0, 0, 0, 0, 0, 0, 0, on_time::int, 0"
+    return f"""
+WITH t AS (
+  SELECT v.key, v.figure, {", ".join(f"v.{c}" for c in _COLUMNS)}
+  {sources.tallies} AND v.grouped_by = '{group_by}' AND {_DAYS}
+  AND (v.figure <> 'cohort' OR v.until <= %(last)s)
+  AND (v.figure <> 'due' OR v.day < {_TODAY})
+  UNION ALL
+  {_due_today(sources.cases, group_by, due)}
+)
+SELECT GROUPING(key) = 1 AS total, key,
+  {sums}
+FROM t GROUP BY GROUPING SETS ((key), ())"""
 
 
-def sums_query(group_by: GroupBy, cases: str, ratings: str) -> str:
-    """One row per group (`total` false) and one for the total, over the cases `cases` selects
-    (`FROM view_cases v … WHERE …`, ending in a condition), with the ratings `ratings` selects
-    (`FROM view_ratings r WHERE …`, the live ones) for 主动评价率; parameters start, end, now."""
-    sums = ",\n  ".join(f"{sql} AS {name}" for name, sql in _SUMS.items())
+def matters_query(group_by: GroupBy, sources: Sources) -> str:
+    """Per group and in total, the matters (as "centre code") and the names the counted cases
+    carry."""
+    return f"""
+WITH m AS (
+  SELECT v.key, v.centre, v.matter_code, v.matter_name
+  {sources.matters} AND v.grouped_by = '{group_by}' AND {_DAYS}
+  AND (NOT v.by_due OR v.day < {_TODAY})
+  UNION ALL
+  {_due_today(sources.cases, group_by, "key, centre, matter_code, matter_name")}
+)
+SELECT GROUPING(key) = 1 AS total, key, array_agg(DISTINCT centre || ' ' || matter_code) AS matters,
+  array_agg(DISTINCT matter_name) AS names
+FROM m GROUP BY GROUPING SETS ((key), ())"""
+
+
+def names_query(cases: str) -> str:
+    """Each matter in `renamed` (its counted cases carry several names): the name on its most
+    recent counted case, from the case rows."""
+    return f"""
+SELECT matter_code AS key, {_LATEST_NAME} AS matter_name FROM (
+  SELECT v.matter_code, v.matter_name, v.registered_at, {case_flags()}
+  {_touching(cases + " AND v.matter_code = ANY(%(renamed)s)")}
+) c WHERE received OR accepted OR completed OR due OR noticed GROUP BY matter_code"""
+
+
+def completions_query(group_by: GroupBy, sources: Sources) -> str:
+    """Per group and in total, the 办结 cases completed in P: how many have an active rating
+    (ratings.is_active, at any time; 主动评价率) and their working times' order statistics."""
     return f"""
 WITH c AS (
-  SELECT {KEY[group_by]} AS key, v.case_id, v.centre, v.matter_code, v.matter_name,
-  v.registered_at, v.visits, v.handoffs, v.notice_violations, v.working_seconds,
-  {case_flags()}
-  {_touching(cases)}
-), counted AS (
-  -- rated: 办结 in P with an active rating (ratings.is_active) at any time (主动评价率)
-  SELECT *, CASE WHEN completed THEN EXISTS (SELECT 1 {ratings} AND r.case_id = c.case_id
-    AND NOT r.is_default AND NOT r.excluded) ELSE false END AS rated
-  FROM c WHERE received OR accepted OR completed OR due OR noticed
+  SELECT {KEY[group_by]} AS key, v.working_seconds, EXISTS (SELECT 1 {sources.ratings}
+    AND r.case_id = v.case_id AND NOT r.is_default AND NOT r.excluded) AS rated
+  {sources.completions} AND v.closed_day >= %(first)s AND v.closed_day <= %(last)s
 ), summed AS (
-  SELECT GROUPING(key) = 1 AS total, key,
-  {sums},
-  array_agg(DISTINCT centre || ' ' || matter_code) AS matters,
-  {_LATEST_NAME if group_by is GroupBy.MATTER else "NULL"} AS matter_name,
+  SELECT GROUPING(key) = 1 AS total, key, count(*) FILTER (WHERE rated) AS completed_rated,
   array_agg(working_seconds ORDER BY working_seconds)
-    FILTER (WHERE completed AND working_seconds IS NOT NULL) AS ws,
-  count(*) FILTER (WHERE rated) AS completed_rated
-  FROM counted GROUP BY GROUPING SETS ((key), ())
+    FILTER (WHERE working_seconds IS NOT NULL) AS ws
+  FROM c GROUP BY GROUPING SETS ((key), ())
 )
-SELECT total, key, {", ".join(_COUNTS)}, matters, matter_name, completed_rated,
-  coalesce(cardinality(ws), 0) AS n, ws[(cardinality(ws) + 1) / 2] AS lower,
-  ws[cardinality(ws) / 2 + 1] AS upper, ws[(9 * cardinality(ws) + 9) / 10] AS at_p90
+SELECT total, key, completed_rated, coalesce(cardinality(ws), 0) AS n,
+  ws[(cardinality(ws) + 1) / 2] AS lower, ws[cardinality(ws) / 2 + 1] AS upper,
+  ws[(9 * cardinality(ws) + 9) / 10] AS at_p90
 FROM summed"""
+
+
+_NOTHING_COMPLETED = {"completed_rated": 0, "n": 0, "lower": None, "upper": None, "at_p90": None}
+
+
+def summed_rows(run: Run, group_by: GroupBy, sources: Sources) -> list[dict[str, Any]]:
+    """The cases' section as rows per group and in total (what `summed_report` reads): the
+    tallies' counts, the matters counted, a matter group's name, and the completions' figures."""
+    rows = run(tallies_query(group_by, sources))
+    matters = {(m["total"], m["key"]): m for m in run(matters_query(group_by, sources))}
+    completions = {(c["total"], c["key"]): c for c in run(completions_query(group_by, sources))}
+    names: dict[str, str] = {}
+    if group_by is GroupBy.MATTER:
+        for m in matters.values():
+            if not m["total"] and len(m["names"]) == 1:
+                names[m["key"]] = m["names"][0]
+        renamed = [m["key"] for m in matters.values() if not m["total"] and len(m["names"]) > 1]
+        if renamed:
+            names |= {
+                n["key"]: n["matter_name"] for n in run(names_query(sources.cases), renamed=renamed)
+            }
+    summed = []
+    for row in rows:
+        at = (row["total"], row["key"])
+        completed = {**_NOTHING_COMPLETED, **completions.get(at, {})}
+        summed.append(
+            row
+            | {"matters": matters[at]["matters"] if at in matters else None}
+            | {"matter_name": names.get(row["key"]) if not row["total"] else None}
+            | {k: completed[k] for k in _NOTHING_COMPLETED}
+        )
+    return summed
+
+
+def daily_query(sources: Sources) -> str:
+    """The 指标 page's daily trend over P: each day's received, accepted, completed, due and
+    on-time counts, as (figure, day, n, on_time) rows, from the tallies of every channel (each
+    case has one) and the cases due on the current day.
+
+    Each figure counts a case by one moment (`timeliness`: registered, accepted, closed, due), so
+    a day's figure is the report's for `from=to=that day`."""
+    figures = ", ".join(f"'{figure}'" for figure in ("received", "accepted", "completed", "due"))
+    return f"""
+SELECT v.figure, v.day, sum(v.n)::bigint AS n, sum(v.on_time)::bigint AS on_time
+{sources.tallies} AND v.grouped_by = 'channel' AND {_DAYS} AND v.figure IN ({figures})
+AND (v.figure <> 'due' OR v.day < {_TODAY})
+GROUP BY v.figure, v.day
+UNION ALL
+SELECT 'due', ledger_beijing_day(due_at), count(*), count(*) FILTER (WHERE on_time)
+FROM ({_due_today(sources.cases, GroupBy.CHANNEL, "due_at, on_time")}) d GROUP BY 2"""
 
 
 class Matter(NamedTuple):

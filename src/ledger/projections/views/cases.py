@@ -189,7 +189,9 @@ class CasesProjection:
         _INTERVENTIONS.write(cur, generation, interventions)
 
     def clear(self, cur: psycopg.Cursor[Any], generation: int) -> None:
-        clear_tables(cur, generation, ("view_cases", "view_handoffs", "view_interventions"))
+        # The tallies after the cases: deleting the rows subtracts them (migration 0025).
+        tables = ("view_cases", "view_case_tallies", "view_case_matters", "view_case_completions")
+        clear_tables(cur, generation, (*tables, "view_handoffs", "view_interventions"))
 
     # --- plumbing ------------------------------------------------------------------------------
 
