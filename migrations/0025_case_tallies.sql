@@ -170,37 +170,43 @@ LANGUAGE sql STABLE AS $fn$
     LATERAL ledger_case_figures(s.f) x
 $fn$;
 
+-- One pass over the contributions feeds both tables (a CTE referenced twice is computed once).
 CREATE OR REPLACE FUNCTION ledger_case_tallies_apply(added ledger_case_facts[],
                                                      removed ledger_case_facts[])
 RETURNS void LANGUAGE sql AS $fn$
-    INSERT INTO view_case_tallies AS t (generation, grouped_by, centre, key, figure, day, until, n,
-        handoffs, visits, notice_violations, with_violations, extended, one_visit, zero_visits,
-        on_time, in_time)
-    SELECT c.generation, c.grouped_by, c.centre, c.key, c.figure, c.day, c.until, sum(c.sign),
-           sum(c.sign * c.handoffs), sum(c.sign * c.visits), sum(c.sign * c.notice_violations),
-           sum(c.sign * c.with_violations), sum(c.sign * c.extended), sum(c.sign * c.one_visit),
-           sum(c.sign * c.zero_visits), sum(c.sign * c.on_time), sum(c.sign * c.in_time)
-    FROM ledger_case_contributions(added, removed) c
-    GROUP BY c.generation, c.grouped_by, c.centre, c.key, c.figure, c.day, c.until
-    HAVING sum(c.sign) <> 0 OR sum(c.sign * c.handoffs) <> 0 OR sum(c.sign * c.visits) <> 0
-        OR sum(c.sign * c.notice_violations) <> 0 OR sum(c.sign * c.with_violations) <> 0
-        OR sum(c.sign * c.extended) <> 0 OR sum(c.sign * c.one_visit) <> 0
-        OR sum(c.sign * c.zero_visits) <> 0 OR sum(c.sign * c.on_time) <> 0
-        OR sum(c.sign * c.in_time) <> 0
-    ON CONFLICT ON CONSTRAINT view_case_tallies_key DO UPDATE SET
-        n = t.n + excluded.n, handoffs = t.handoffs + excluded.handoffs,
-        visits = t.visits + excluded.visits,
-        notice_violations = t.notice_violations + excluded.notice_violations,
-        with_violations = t.with_violations + excluded.with_violations,
-        extended = t.extended + excluded.extended, one_visit = t.one_visit + excluded.one_visit,
-        zero_visits = t.zero_visits + excluded.zero_visits,
-        on_time = t.on_time + excluded.on_time, in_time = t.in_time + excluded.in_time;
-
+    WITH c AS (
+        SELECT * FROM ledger_case_contributions(added, removed)
+    ), tallied AS (
+        INSERT INTO view_case_tallies AS t (generation, grouped_by, centre, key, figure, day,
+            until, n, handoffs, visits, notice_violations, with_violations, extended, one_visit,
+            zero_visits, on_time, in_time)
+        SELECT c.generation, c.grouped_by, c.centre, c.key, c.figure, c.day, c.until,
+               sum(c.sign), sum(c.sign * c.handoffs), sum(c.sign * c.visits),
+               sum(c.sign * c.notice_violations), sum(c.sign * c.with_violations),
+               sum(c.sign * c.extended), sum(c.sign * c.one_visit), sum(c.sign * c.zero_visits),
+               sum(c.sign * c.on_time), sum(c.sign * c.in_time)
+        FROM c
+        GROUP BY c.generation, c.grouped_by, c.centre, c.key, c.figure, c.day, c.until
+        HAVING sum(c.sign) <> 0 OR sum(c.sign * c.handoffs) <> 0 OR sum(c.sign * c.visits) <> 0
+            OR sum(c.sign * c.notice_violations) <> 0 OR sum(c.sign * c.with_violations) <> 0
+            OR sum(c.sign * c.extended) <> 0 OR sum(c.sign * c.one_visit) <> 0
+            OR sum(c.sign * c.zero_visits) <> 0 OR sum(c.sign * c.on_time) <> 0
+            OR sum(c.sign * c.in_time) <> 0
+        ON CONFLICT ON CONSTRAINT view_case_tallies_key DO UPDATE SET
+            n = t.n + excluded.n, handoffs = t.handoffs + excluded.handoffs,
+            visits = t.visits + excluded.visits,
+            notice_violations = t.notice_violations + excluded.notice_violations,
+            with_violations = t.with_violations + excluded.with_violations,
+            extended = t.extended + excluded.extended,
+            one_visit = t.one_visit + excluded.one_visit,
+            zero_visits = t.zero_visits + excluded.zero_visits,
+            on_time = t.on_time + excluded.on_time, in_time = t.in_time + excluded.in_time
+    )
     INSERT INTO view_case_matters AS t (generation, grouped_by, centre, key, day, by_due,
         matter_code, matter_name, n)
     SELECT c.generation, c.grouped_by, c.centre, c.key, c.day, c.figure = 'due', c.matter_code,
            c.matter_name, sum(c.sign)
-    FROM ledger_case_contributions(added, removed) c
+    FROM c
     WHERE c.figure <> 'cohort'
     GROUP BY c.generation, c.grouped_by, c.centre, c.key, c.day, c.figure = 'due', c.matter_code,
              c.matter_name
