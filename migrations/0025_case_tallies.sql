@@ -4,18 +4,25 @@
 -- instead of reading every case that counts in it (a month of 100,000 cases read 85,000 rows,
 -- about 34,000 pages, per request).
 --
--- Kept by triggers on view_cases, in the transaction that writes the case row, so they are never
--- behind or ahead of it: whatever writes view_cases (the live projector, a rebuild, a test) keeps
--- them, and a generation's tallies live and die with its rows. Each statement's old rows are
--- subtracted and its new rows added (`ledger_case_contributions`), netted in one upsert.
+-- Kept from triggers on view_cases, so that whatever writes the rows (the live projector, a
+-- rebuild, a test) keeps them, and a generation's tallies live and die with its rows. The triggers
+-- must not slow the view's batches (read-your-writes waits for them), so a statement only records
+-- what changed: the old and new facts of each case whose facts changed, in view_case_pending, an
+-- insert-only queue in the same transaction. `ledger_case_tallies_drain` (the projection worker's
+-- drainer, about once a second) moves the queue into the tallies in one transaction, netting a
+-- second of batches into one upsert per key. A reader adds what is still queued
+-- (`ledger_case_contributions` over the queue), so the sums are exact in any snapshot, drained or
+-- not.
 --
--- Three tables, each keyed by the four groupings of `GET /metrics/timeliness` (department,
+-- Four tables, the sums keyed by the four groupings of `GET /metrics/timeliness` (department,
 -- window, matter, channel; the total is the sum of any one grouping's groups):
---   view_case_tallies   counts and sums per figure and day (`timeliness.Counted`, per day);
---   view_case_matters   which matters (and names) count per day: 承诺时限压缩率's matters and a
---                       matter group's name;
---   view_case_completions one row per 办结 case: the working times' median and p90 are order
---                       statistics (no per-day sum gives them), and 主动评价率 joins the ratings.
+--   view_case_tallies     counts and sums per figure and day (`timeliness.Counted`, per day);
+--   view_case_matters     which matters (and names) count per day: 承诺时限压缩率's matters and
+--                         a matter group's name;
+--   view_case_completions one row per 办结 case, kept at once (no queue): the working times'
+--                         median and p90 are order statistics (no per-day sum gives them), and
+--                         主动评价率 joins the ratings;
+--   view_case_pending     the queue.
 -- Rows whose count fell to 0 stay (reads skip them). Re-runnable, like every migration here.
 
 CREATE TABLE IF NOT EXISTS view_case_tallies (
@@ -87,6 +94,12 @@ BEGIN
         );
     END IF;
 END $$;
+
+CREATE TABLE IF NOT EXISTS view_case_pending (
+    generation int NOT NULL,
+    sign smallint NOT NULL,                -- 1: facts to add; -1: facts to subtract
+    facts ledger_case_facts NOT NULL
+);
 
 CREATE OR REPLACE FUNCTION ledger_case_facts_of(c view_cases) RETURNS ledger_case_facts
 LANGUAGE sql IMMUTABLE AS $fn$
@@ -164,7 +177,8 @@ $fn$;
 
 DROP FUNCTION IF EXISTS ledger_case_figures(ledger_case_facts);
 
--- One pass over the contributions feeds both tables (a CTE referenced twice is computed once).
+-- The queue's facts into the tallies and matters: one pass over the contributions feeds both
+-- tables (a CTE referenced twice is computed once).
 -- PL/pgSQL, not SQL: its statements' plans are kept between calls, and a small batch's
 -- statement would otherwise spend most of its time being planned.
 CREATE OR REPLACE FUNCTION ledger_case_tallies_apply(added ledger_case_facts[],
@@ -210,6 +224,14 @@ BEGIN
     HAVING sum(c.sign) <> 0
     ON CONFLICT ON CONSTRAINT view_case_matters_key DO UPDATE SET n = t.n + excluded.n;
 
+END
+$fn$;
+
+-- 办结 cases as rows, kept at once.
+CREATE OR REPLACE FUNCTION ledger_case_completions_apply(added ledger_case_facts[],
+                                                         removed ledger_case_facts[])
+RETURNS void LANGUAGE plpgsql SET jit = off AS $fn$
+BEGIN
     DELETE FROM view_case_completions c USING unnest(removed) r
     WHERE c.generation = r.generation AND c.case_id = r.case_id;
 
@@ -227,25 +249,52 @@ $fn$;
 -- compiled them on every call, about 0.6 s a statement, for a few milliseconds of work.
 CREATE OR REPLACE FUNCTION ledger_case_tallies_trigger() RETURNS trigger
 LANGUAGE plpgsql SET jit = off AS $fn$
+DECLARE
+    added ledger_case_facts[] := '{}';
+    removed ledger_case_facts[] := '{}';
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM ledger_case_tallies_apply(ARRAY(SELECT ledger_case_facts_of(n) FROM new_cases n),
-                                          '{}');
+        added := ARRAY(SELECT ledger_case_facts_of(n) FROM new_cases n);
     ELSIF TG_OP = 'UPDATE' THEN  -- a row whose facts did not change counts as it did
-        PERFORM ledger_case_tallies_apply(
-            ARRAY(SELECT ledger_case_facts_of(n) FROM new_cases n WHERE NOT EXISTS (
-                SELECT 1 FROM old_cases o WHERE o.generation = n.generation
-                   AND o.case_id = n.case_id
-                   AND ledger_case_facts_of(o) IS NOT DISTINCT FROM ledger_case_facts_of(n))),
-            ARRAY(SELECT ledger_case_facts_of(o) FROM old_cases o WHERE NOT EXISTS (
-                SELECT 1 FROM new_cases n WHERE n.generation = o.generation
-                   AND n.case_id = o.case_id
-                   AND ledger_case_facts_of(n) IS NOT DISTINCT FROM ledger_case_facts_of(o))));
+        added := ARRAY(SELECT ledger_case_facts_of(n) FROM new_cases n WHERE NOT EXISTS (
+            SELECT 1 FROM old_cases o WHERE o.generation = n.generation
+               AND o.case_id = n.case_id
+               AND ledger_case_facts_of(o) IS NOT DISTINCT FROM ledger_case_facts_of(n)));
+        removed := ARRAY(SELECT ledger_case_facts_of(o) FROM old_cases o WHERE NOT EXISTS (
+            SELECT 1 FROM new_cases n WHERE n.generation = o.generation
+               AND n.case_id = o.case_id
+               AND ledger_case_facts_of(n) IS NOT DISTINCT FROM ledger_case_facts_of(o)));
     ELSE
-        PERFORM ledger_case_tallies_apply('{}',
-                                          ARRAY(SELECT ledger_case_facts_of(o) FROM old_cases o));
+        removed := ARRAY(SELECT ledger_case_facts_of(o) FROM old_cases o);
     END IF;
+    INSERT INTO view_case_pending (generation, sign, facts)
+    SELECT (a).generation, 1, a FROM unnest(added) a
+    UNION ALL
+    SELECT (r).generation, -1, r FROM unnest(removed) r;
+    PERFORM ledger_case_completions_apply(added, removed);
     RETURN NULL;
+END
+$fn$;
+
+-- The queue into the tallies, in the caller's transaction; returns how many facts it moved. One
+-- drain at a time (two would upsert the same keys in different orders); one that finds the queue
+-- locked by another waits for it and then finds those rows gone.
+CREATE OR REPLACE FUNCTION ledger_case_tallies_drain() RETURNS bigint
+LANGUAGE plpgsql SET jit = off AS $fn$
+DECLARE
+    moved bigint;
+    added ledger_case_facts[];
+    removed ledger_case_facts[];
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('ledger_case_tallies', 0));
+    WITH gone AS (DELETE FROM view_case_pending RETURNING sign, facts)
+    SELECT count(*), coalesce(array_agg(facts) FILTER (WHERE sign = 1), '{}'),
+           coalesce(array_agg(facts) FILTER (WHERE sign = -1), '{}')
+    INTO moved, added, removed FROM gone;
+    IF moved > 0 THEN
+        PERFORM ledger_case_tallies_apply(added, removed);
+    END IF;
+    RETURN moved;
 END
 $fn$;
 
@@ -266,8 +315,12 @@ CREATE TRIGGER view_cases_tallies_delete AFTER DELETE ON view_cases
 DELETE FROM view_case_tallies;
 DELETE FROM view_case_matters;
 DELETE FROM view_case_completions;
-SELECT ledger_case_tallies_apply(ARRAY(SELECT ledger_case_facts_of(v) FROM view_cases v), '{}');
+DELETE FROM view_case_pending;
+SELECT ledger_case_tallies_apply(ARRAY(SELECT ledger_case_facts_of(v) FROM view_cases v), '{}'),
+       ledger_case_completions_apply(ARRAY(SELECT ledger_case_facts_of(v) FROM view_cases v),
+                                     '{}');
 
-REVOKE ALL ON view_case_tallies, view_case_matters, view_case_completions FROM PUBLIC;
+REVOKE ALL ON view_case_tallies, view_case_matters, view_case_completions, view_case_pending
+    FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON view_case_tallies, view_case_matters,
-    view_case_completions TO ledger_app;
+    view_case_completions, view_case_pending TO ledger_app;

@@ -1,5 +1,6 @@
 """The tallies migration 0025 keeps beside `view_cases`, checked against the case rows: each
-table, kept statement by statement by the triggers, equals what the rows give summed from zero."""
+table, kept statement by statement by the triggers (with what is still queued for it), equals what
+the rows give summed from zero; and again after the queue is drained."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ _SUMS = ("n", "handoffs", "visits", "notice_violations", "with_violations", "ext
 _FROM_ZERO = (
     "ledger_case_contributions(ARRAY(SELECT ledger_case_facts_of(v) FROM view_cases v), '{}') c"
 )
+_QUEUED = (
+    "ledger_case_contributions(ARRAY(SELECT facts FROM view_case_pending WHERE sign = 1), "
+    "ARRAY(SELECT facts FROM view_case_pending WHERE sign = -1)) c"
+)
 _TALLY_KEY = "generation, grouped_by, centre, key, figure, day, until"
-_MATTER_KEY = "generation, grouped_by, centre, key, day, figure = 'due', matter_code, matter_name"
+_MATTER_KEY = "generation, grouped_by, centre, key, day, by_due, matter_code, matter_name"
 _COMPLETIONS = (
     'generation, case_id, centre, closed_day, department, "window", matter_code, channel, '
     "working_seconds"
@@ -25,27 +30,43 @@ def _rows(conn: psycopg.Connection[Any], query: str) -> set[tuple[Any, ...]]:
 
 
 def assert_tallies_match_rows(conn: psycopg.Connection[Any]) -> None:
-    """Every generation's tallies, matters and completions are the rows' own, from zero (rows
-    whose counts fell to 0 aside: they count nothing)."""
-    summed = ", ".join("sum(sign)" if s == "n" else f"sum(sign * {s})" for s in _SUMS)
+    """Every generation's tallies, matters and completions are the rows' own, from zero, with
+    what is queued and once the queue is drained (rows whose counts fell to 0 aside: they count
+    nothing)."""
+    _assert_match(conn)
+    assert conn.execute("SELECT ledger_case_tallies_drain()").fetchone() is not None
+    assert conn.execute("SELECT count(*) FROM view_case_pending").fetchone() == (0,)
+    _assert_match(conn)
+
+
+def _assert_match(conn: psycopg.Connection[Any]) -> None:
+    signed = ", ".join("sign AS n" if s == "n" else f"sign * {s} AS {s}" for s in _SUMS)
+    summed = ", ".join(f"sum({s})" for s in _SUMS)
+    kept = f"SELECT {_TALLY_KEY}, {', '.join(_SUMS)} FROM view_case_tallies"
+    queued = f"SELECT {_TALLY_KEY}, {signed} FROM {_QUEUED}"
     tallies = _rows(
-        conn, f"SELECT {_TALLY_KEY}, {', '.join(_SUMS)} FROM view_case_tallies WHERE n <> 0"
+        conn,
+        f"SELECT {_TALLY_KEY}, {summed} FROM ({kept} UNION ALL {queued}) t "
+        f"GROUP BY {_TALLY_KEY} HAVING sum(n) <> 0",
     )
-    expected = _rows(conn, f"SELECT {_TALLY_KEY}, {summed} FROM {_FROM_ZERO} GROUP BY {_TALLY_KEY}")
+    from_zero = f"SELECT {_TALLY_KEY}, {signed} FROM {_FROM_ZERO}"
+    expected = _rows(
+        conn, f"SELECT {_TALLY_KEY}, {summed} FROM ({from_zero}) t GROUP BY {_TALLY_KEY}"
+    )
     assert tallies == expected
-    anything = " OR ".join(f"{s} <> 0" for s in _SUMS)
-    zero = conn.execute(
-        f"SELECT count(*) FROM view_case_tallies WHERE n = 0 AND ({anything})"
-    ).fetchone()
-    assert zero == (0,), "a tally counting no case sums something"
+    contributed = (
+        "SELECT generation, grouped_by, centre, key, day, figure = 'due' AS by_due, matter_code, "
+        "matter_name, sign AS n FROM {} WHERE figure <> 'cohort'"
+    )
+    kept = f"SELECT {_MATTER_KEY}, n FROM view_case_matters"
     matters = _rows(
         conn,
-        "SELECT generation, grouped_by, centre, key, day, by_due, matter_code, matter_name, n "
-        "FROM view_case_matters WHERE n <> 0",
+        f"SELECT {_MATTER_KEY}, sum(n) FROM ({kept} UNION ALL {contributed.format(_QUEUED)}) m "
+        f"GROUP BY {_MATTER_KEY} HAVING sum(n) <> 0",
     )
     expected = _rows(
         conn,
-        f"SELECT {_MATTER_KEY}, sum(sign) FROM {_FROM_ZERO} WHERE figure <> 'cohort' "
+        f"SELECT {_MATTER_KEY}, sum(n) FROM ({contributed.format(_FROM_ZERO)}) m "
         f"GROUP BY {_MATTER_KEY}",
     )
     assert matters == expected

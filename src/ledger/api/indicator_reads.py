@@ -129,11 +129,19 @@ _RATED = f"{_live('view_ratings')} WHERE true{{centre}}"
 
 # The cases summed (`summed.summed_rows`): the tallies migration 0025 keeps per day, the case rows
 # only for what the tallies leave to the reader; and the live ratings for 主动评价率.
+_QUEUED = (
+    "ARRAY(SELECT q.facts FROM view_case_pending q WHERE q.sign = {sign} AND q.generation = "
+    f"(SELECT generation FROM ledger_projections WHERE name = '{VIEW}'))"
+)
 _SOURCES = Sources(
     cases=_CASES,
     tallies=_cases_view("view_case_tallies"),
     matters=_cases_view("view_case_matters"),
     completions=_cases_view("view_case_completions"),
+    pending=(
+        f"FROM ledger_case_contributions({_QUEUED.format(sign=1)}, {_QUEUED.format(sign=-1)}) v "
+        "WHERE true{centre}"
+    ),
     ratings=f"FROM view_ratings r {live(PUSHBACK_VIEW, 'r')} WHERE true",
 )
 

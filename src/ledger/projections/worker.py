@@ -15,6 +15,8 @@ from ledger.projections.batch import DEFAULT_BATCH
 from ledger.projections.configured import configured_projections, instances
 from ledger.projections.projector import Projector
 from ledger.projections.shapes import reshape_in_background
+from ledger.projections.views.case_tallies import Drainer
+from ledger.projections.views.cases import CasesProjection
 
 
 class ProjectionWorker:
@@ -35,6 +37,10 @@ class ProjectionWorker:
         ]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._drainer = (
+            Drainer(conninfo) if any(isinstance(p, CasesProjection) for p in chosen) else None
+        )
+        """Moves the cases view's queued facts into its tallies (`case_tallies`)."""
 
     def start(self) -> ProjectionWorker:
         for projector in self.projectors:
@@ -46,6 +52,8 @@ class ProjectionWorker:
             )
             thread.start()
             self._threads.append(thread)
+        if self._drainer is not None:
+            self._drainer.start(self._stop)
         reshape_in_background(self.conninfo, self.projections)  # after an upgrade: see shapes
         return self
 
@@ -55,6 +63,8 @@ class ProjectionWorker:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
+        if self._drainer is not None:
+            self._drainer.join(max(0.0, deadline - time.monotonic()))
 
     def run(self, stop: threading.Event) -> None:
         """Run until `stop` is set (for `ledger worker`)."""

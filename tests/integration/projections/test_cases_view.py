@@ -21,8 +21,10 @@ from ledger.projections.projector import Projector
 from ledger.projections.rebuild import rebuild
 from ledger.projections.views.case_states import decode_state
 from ledger.projections.views.cases import CasesProjection
+from ledger.projections.worker import ProjectionWorker
 from ledger.store.database import Database
 from tests import views_support
+from tests.projection_support import wait_until
 from tests.tally_support import assert_tallies_match_rows
 from tests.views_support import module_scoped_ledger, synthetic_cases
 
@@ -142,11 +144,15 @@ def test_a_rebuild_yields_exactly_the_incrementally_built_rows(
     after = {table: live_rows(conn, table) for table in TABLES}
     assert after == before
     assert all(after.values())
+    assert_tallies_match_rows(conn)  # and drained: the new generation's rows are in the tallies
     tallies = ("view_case_tallies", "view_case_matters", "view_case_completions")
     for table in (*TABLES, *tallies):  # the old generation is gone
         row = conn.execute(f"SELECT count(DISTINCT generation) FROM {table}").fetchone()
         assert row == (1,)
-    assert_tallies_match_rows(conn)
+    queued = conn.execute(
+        "SELECT count(*) FROM view_case_pending WHERE generation = %s", (done.old_generation,)
+    ).fetchone()
+    assert queued == (0,)
 
 
 def test_working_time_is_left_unknown_when_the_calendar_does_not_cover_the_years() -> None:
@@ -186,3 +192,26 @@ def ledger_reader() -> Any:
     from tests.conftest import actor
 
     return actor("auditor-v", "auditor")
+
+
+def test_the_worker_drains_the_tallies_queue_while_cases_change(
+    ledger: Ledger, database: Database, case_ids: list[UUID], conn: psycopg.Connection[Any]
+) -> None:
+    """`ledger serve` and `ledger worker` run the drainer beside the cases projector: changes
+    queued by the view's batches reach the tallies within a few seconds, exactly."""
+    worker = ProjectionWorker(database.app_conninfo, [CasesProjection(ledger.policies)]).start()
+    try:
+        synthetic_cases(ledger, 30)
+        head = conn.execute("SELECT max(notification_id) FROM ledger_events").fetchone()
+        wait_until(
+            lambda: conn.execute(
+                "SELECT position >= %s AND NOT EXISTS (SELECT 1 FROM view_case_pending) "
+                "FROM ledger_projection_tracking t JOIN ledger_projections p "
+                "ON p.name = t.name AND p.generation = t.generation WHERE t.name = 'cases'",
+                head,
+            ).fetchone()[0],
+            timeout=30,
+        )
+    finally:
+        worker.stop()
+    assert_tallies_match_rows(conn)

@@ -109,21 +109,24 @@ _LATEST_NAME = (
     '(array_agg(matter_name ORDER BY registered_at DESC, matter_name COLLATE "C" DESC))[1]'
 )
 """`MatterNames`: the name on the matter's most recent case (on a tie, the greater name)."""
-_DAYS = "v.day >= %(first)s AND v.day <= %(last)s AND v.n <> 0"
-"""A tally or matter row of a day in P that still counts a case."""
+_DAYS = "v.day >= %(first)s AND v.day <= %(last)s"
 _TODAY = "ledger_beijing_day(%(now)s)"
+_NOT_YET_DUE = f"(v.figure <> 'due' OR v.day < {_TODAY})"
+"""Deadlines of the current day count only as `now` passes them (`_due_today`)."""
 
 
 class Sources(NamedTuple):
     """Where the sums read, each `FROM <table> v … WHERE …` (ending in a condition) over the
     cases view's live generation, scoped by `{centre}`: the case rows, and the tallies, matters
-    and completions migration 0025 keeps beside them; and the live ratings (`FROM view_ratings r
-    … WHERE …`, for 主动评价率)."""
+    and completions migration 0025 keeps beside them, and the contributions of the facts still
+    queued for the tallies (`ledger_case_contributions` over `view_case_pending`, signed); and
+    the live ratings (`FROM view_ratings r … WHERE …`, for 主动评价率)."""
 
     cases: str
     tallies: str
     matters: str
     completions: str
+    pending: str
     ratings: str
 
 
@@ -160,34 +163,42 @@ def tallies_query(group_by: GroupBy, sources: Sources) -> str:
         for name, (figure, column) in _TALLIED.items()
     )
     due = "key, 'due', 1, 0, 0, 0, 0, 0, 0, 0, on_time::int, 0"
+    queued = ", ".join("v.sign" if c == "n" else f"v.sign * v.{c}" for c in _COLUMNS)
+    in_p = f"""v.grouped_by = '{group_by}' AND {_DAYS} AND {_NOT_YET_DUE}
+  AND (v.figure <> 'cohort' OR v.until <= %(last)s)"""
     return f"""
 WITH t AS (
   SELECT v.key, v.figure, {", ".join(f"v.{c}" for c in _COLUMNS)}
-  {sources.tallies} AND v.grouped_by = '{group_by}' AND {_DAYS}
-  AND (v.figure <> 'cohort' OR v.until <= %(last)s)
-  AND (v.figure <> 'due' OR v.day < {_TODAY})
+  {sources.tallies} AND {in_p}
+  UNION ALL
+  SELECT v.key, v.figure, {queued} {sources.pending} AND {in_p}
   UNION ALL
   {_due_today(sources.cases, group_by, due)}
 )
 SELECT GROUPING(key) = 1 AS total, key,
   {sums}
-FROM t GROUP BY GROUPING SETS ((key), ())"""
+FROM t GROUP BY GROUPING SETS ((key), ()) HAVING GROUPING(key) = 1 OR sum(n) <> 0"""
 
 
 def matters_query(group_by: GroupBy, sources: Sources) -> str:
     """Per group and in total, the matters (as "centre code") and the names the counted cases
     carry."""
+    in_p = f"v.grouped_by = '{group_by}' AND {_DAYS}"
     return f"""
 WITH m AS (
-  SELECT v.key, v.centre, v.matter_code, v.matter_name
-  {sources.matters} AND v.grouped_by = '{group_by}' AND {_DAYS}
-  AND (NOT v.by_due OR v.day < {_TODAY})
+  SELECT v.key, v.centre, v.matter_code, v.matter_name, v.n
+  {sources.matters} AND {in_p} AND (NOT v.by_due OR v.day < {_TODAY})
   UNION ALL
-  {_due_today(sources.cases, group_by, "key, centre, matter_code, matter_name")}
+  SELECT v.key, v.centre, v.matter_code, v.matter_name, v.sign
+  {sources.pending} AND {in_p} AND v.figure <> 'cohort' AND {_NOT_YET_DUE}
+  UNION ALL
+  {_due_today(sources.cases, group_by, "key, centre, matter_code, matter_name, 1")}
+), counted AS (
+  SELECT key, centre, matter_code, matter_name FROM m GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0
 )
 SELECT GROUPING(key) = 1 AS total, key, array_agg(DISTINCT centre || ' ' || matter_code) AS matters,
   array_agg(DISTINCT matter_name) AS names
-FROM m GROUP BY GROUPING SETS ((key), ())"""
+FROM counted GROUP BY GROUPING SETS ((key), ())"""
 
 
 def names_query(cases: str) -> str:
@@ -260,11 +271,13 @@ def daily_query(sources: Sources) -> str:
     Each figure counts a case by one moment (`timeliness`: registered, accepted, closed, due), so
     a day's figure is the report's for `from=to=that day`."""
     figures = ", ".join(f"'{figure}'" for figure in ("received", "accepted", "completed", "due"))
+    in_p = f"v.grouped_by = 'channel' AND {_DAYS} AND v.figure IN ({figures}) AND {_NOT_YET_DUE}"
     return f"""
-SELECT v.figure, v.day, sum(v.n)::bigint AS n, sum(v.on_time)::bigint AS on_time
-{sources.tallies} AND v.grouped_by = 'channel' AND {_DAYS} AND v.figure IN ({figures})
-AND (v.figure <> 'due' OR v.day < {_TODAY})
-GROUP BY v.figure, v.day
+SELECT figure, day, sum(n)::bigint AS n, sum(on_time)::bigint AS on_time FROM (
+  SELECT v.figure, v.day, v.n, v.on_time {sources.tallies} AND {in_p}
+  UNION ALL
+  SELECT v.figure, v.day, v.sign, v.sign * v.on_time {sources.pending} AND {in_p}
+) d GROUP BY figure, day
 UNION ALL
 SELECT 'due', ledger_beijing_day(due_at), count(*), count(*) FILTER (WHERE on_time)
 FROM ({_due_today(sources.cases, GroupBy.CHANNEL, "due_at, on_time")}) d GROUP BY 2"""

@@ -40,6 +40,8 @@ from ledger.domain.handoffs.records import HandOffStatus
 from ledger.domain.state import CaseState
 from ledger.projections.base import ProjectedEvent
 from ledger.projections.views.case_states import decode_state, encode_state
+from ledger.projections.views.case_tallies import TABLES as TALLIES
+from ledger.projections.views.case_tallies import lock_tallies
 from ledger.projections.views.tables import GC_PAUSED, ViewTable, clear_tables
 from ledger.rules.calendars import policy_dir
 from ledger.rules.time_limits import Policies
@@ -189,9 +191,11 @@ class CasesProjection:
         _INTERVENTIONS.write(cur, generation, interventions)
 
     def clear(self, cur: psycopg.Cursor[Any], generation: int) -> None:
-        # The tallies after the cases: deleting the rows subtracts them (migration 0025).
-        tables = ("view_cases", "view_case_tallies", "view_case_matters", "view_case_completions")
-        clear_tables(cur, generation, (*tables, "view_handoffs", "view_interventions"))
+        # The tallies after the cases, whose deletion queues their subtraction (migration 0025).
+        lock_tallies(cur)
+        clear_tables(
+            cur, generation, ("view_cases", *TALLIES, "view_handoffs", "view_interventions")
+        )
 
     # --- plumbing ------------------------------------------------------------------------------
 
