@@ -276,18 +276,25 @@ BEGIN
 END
 $fn$;
 
--- The queue into the tallies, in the caller's transaction; returns how many facts it moved. One
--- drain at a time (two would upsert the same keys in different orders); one that finds the queue
--- locked by another waits for it and then finds those rows gone.
-CREATE OR REPLACE FUNCTION ledger_case_tallies_drain() RETURNS bigint
-LANGUAGE plpgsql SET jit = off AS $fn$
+-- The queue into the tallies, in the caller's transaction: at most `max_facts` of it (NULL: all),
+-- so that a backlog (after a catch-up or a rebuild) is drained in bounded steps beside live
+-- traffic; returns how many facts it moved. One drain at a time (two would upsert the same keys in
+-- different orders); one that finds the queue locked by another waits for it and then finds those
+-- rows gone. work_mem: a step's contributions are aggregated in memory, not sorted on disk.
+DROP FUNCTION IF EXISTS ledger_case_tallies_drain();
+CREATE OR REPLACE FUNCTION ledger_case_tallies_drain(max_facts int DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SET jit = off SET work_mem = '64MB' AS $fn$
 DECLARE
     moved bigint;
     added ledger_case_facts[];
     removed ledger_case_facts[];
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended('ledger_case_tallies', 0));
-    WITH gone AS (DELETE FROM view_case_pending RETURNING sign, facts)
+    WITH gone AS (
+        DELETE FROM view_case_pending WHERE ctid = ANY(ARRAY(
+            SELECT ctid FROM view_case_pending LIMIT max_facts))
+        RETURNING sign, facts
+    )
     SELECT count(*), coalesce(array_agg(facts) FILTER (WHERE sign = 1), '{}'),
            coalesce(array_agg(facts) FILTER (WHERE sign = -1), '{}')
     INTO moved, added, removed FROM gone;

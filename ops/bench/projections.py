@@ -52,7 +52,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from projections_bench.catch_up import ours, read_decode_baseline
+from projections_bench.catch_up import drained, ours, read_decode_baseline
 from projections_bench.per_event import commit_baseline, compare_views, library
 from projections_bench.plan import COMMIT_BASELINE_EVENTS, WRITERS, Plan
 from projections_bench.prefill import prefill
@@ -74,6 +74,7 @@ from support.report import log, machine_fact, source_fact
 from support.run import Run, run_and_print
 
 from ledger.projections.batch import DEFAULT_BATCH
+from ledger.projections.views.cases import CasesProjection
 
 
 def bench(run: Run, plan: Plan, report: Report) -> None:
@@ -99,6 +100,8 @@ def bench(run: Run, plan: Plan, report: Report) -> None:
     log("(1) Projector.catch_up() from zero ...")
     checkpoint()
     report.catch_up.append(ours(run, database.app_conninfo, owner, projection, report.events))
+    if projection.name == CasesProjection.name:
+        report.extra.append(drained(database.app_conninfo, "(1)"))
     analyze(owner, view_tables(projection))  # (1) built the tables from empty, with no statistics
     log("(2) baseline: one commit per event, no view work ...")
     checkpoint()
@@ -108,6 +111,8 @@ def bench(run: Run, plan: Plan, report: Report) -> None:
     per_event = library(run, owner, projection, plan.library_seconds)
     report.catch_up.append(per_event.result)
     report.extra.append(compare_views(database.app_conninfo, owner, projection, per_event))
+    if projection.name == CasesProjection.name:
+        report.extra.append(drained(database.app_conninfo, "(2)"))
     log(f"(3) read-your-writes: {WRITERS} writers for {plan.ryw_seconds:g} s ...")
     checkpoint()
     waits, writes, kinds = read_your_writes(run, settings, owner, projection, plan.ryw_seconds)

@@ -20,6 +20,9 @@ log = structlog.get_logger("ledger.projections")
 
 DRAIN_EVERY = 1.0
 """Seconds between drains."""
+DRAIN_STEP = 2_000
+"""Facts moved per transaction: a backlog (after a catch-up or a rebuild) drains in steps of
+about a quarter of a second each, beside live traffic, not in one statement of many seconds."""
 TABLES = ("view_case_tallies", "view_case_matters", "view_case_completions", "view_case_pending")
 """What the triggers keep beside `view_cases`, per generation."""
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('ledger_case_tallies', 0))"
@@ -31,10 +34,11 @@ def lock_tallies(cur: psycopg.Cursor[Any]) -> None:
     cur.execute(_LOCK)
 
 
-def drain(conn: psycopg.Connection[Any]) -> int:
-    """Move the queue into the tallies in one transaction; returns how many facts moved."""
+def drain(conn: psycopg.Connection[Any], step: int | None = DRAIN_STEP) -> int:
+    """Move up to `step` queued facts (None: all) into the tallies in one transaction; returns
+    how many moved."""
     with conn.transaction():
-        row = conn.execute("SELECT ledger_case_tallies_drain()").fetchone()
+        row = conn.execute("SELECT ledger_case_tallies_drain(%s)", (step,)).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -63,7 +67,9 @@ class Drainer:
             try:
                 if conn is None or conn.closed:
                     conn = psycopg.connect(self.conninfo, autocommit=True)
-                moved = drain(conn)
+                moved = step = drain(conn)
+                while step == DRAIN_STEP and not stop.is_set():  # a backlog: step by step
+                    moved += (step := drain(conn))
                 if moved:
                     log.debug("projection.tallies_drained", facts=moved)
             except psycopg.Error as e:
