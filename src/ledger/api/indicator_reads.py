@@ -204,7 +204,7 @@ def fetch(
             days = fetch(daily_query(_SOURCES), now=now) if daily else None
         pushback = PushbackRows(
             dispatches=[DispatchRow(**r) for r in fetch(_DISPATCHES)],
-            tickets=[_ticket_row(ledger, r) for r in fetch(_TICKETS)],
+            tickets=_ticket_rows(ledger, fetch(_TICKETS)),
             unresolved=[UnresolvedRow(**r) for r in fetch(_UNRESOLVED)],
             ratings=ratings,
             consultations=[ConsultationRow(**r) for r in fetch(_CONSULTATIONS)],
@@ -241,8 +241,14 @@ def compute(
     return assemble(summed.report, ratings, fetched.pushback, period, grouping, now)
 
 
-def _ticket_row(ledger: Ledger, row: dict[str, Any]) -> TicketRow:
-    """A ticket's row with its centre's 满意率 rule (whether 基本满意 counts as satisfied)."""
-    centre = row.pop("centre")
-    rule = ledger.policies.timing(centre).policy.hotline.satisfaction
-    return TicketRow(**row, basic_counts=rule.includes_basic)
+def _ticket_rows(ledger: Ledger, rows: list[dict[str, Any]]) -> list[TicketRow]:
+    """The tickets' rows, each with its centre's 满意率 rule (whether 基本满意 counts as
+    satisfied), looked up once per centre."""
+    basic: dict[str, bool] = {}
+    for row in rows:
+        centre = row.pop("centre")
+        if centre not in basic:
+            policy = ledger.policies.timing(centre).policy
+            basic[centre] = policy.hotline.satisfaction.includes_basic
+        row["basic_counts"] = basic[centre]
+    return [TicketRow(**row) for row in rows]
