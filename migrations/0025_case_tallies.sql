@@ -323,9 +323,13 @@ DELETE FROM view_case_tallies;
 DELETE FROM view_case_matters;
 DELETE FROM view_case_completions;
 DELETE FROM view_case_pending;
-SELECT ledger_case_tallies_apply(ARRAY(SELECT ledger_case_facts_of(v) FROM view_cases v), '{}'),
-       ledger_case_completions_apply(ARRAY(SELECT ledger_case_facts_of(v) FROM view_cases v),
-                                     '{}');
+DO $$
+BEGIN
+    PERFORM ledger_case_tallies_apply(ARRAY(SELECT ledger_case_facts_of(v) FROM view_cases v),
+                                      '{}');
+    PERFORM ledger_case_completions_apply(
+        ARRAY(SELECT ledger_case_facts_of(v) FROM view_cases v), '{}');
+END $$;
 
 REVOKE ALL ON view_case_tallies, view_case_matters, view_case_completions, view_case_pending
     FROM PUBLIC;
