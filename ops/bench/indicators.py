@@ -118,8 +118,11 @@ def bench(run: Run, plan: Plan, report: Report) -> None:
     port = free_port()
     log("starting ledger serve; the notary seals the pre-fill ...")
     start_server(run, owner, settings, port)
-    log("waiting for every projection to catch up ...")
+    log("waiting for every projection to catch up, and the tallies' queue to drain ...")
+    t0 = time.perf_counter()
     wait_for_views(owner)
+    report.extra.append(f"views caught up and tallies drained {time.perf_counter() - t0:.0f} s "
+                        "after the notary sealed the pre-fill")  # fmt: skip
     month, registered = busiest_month(owner)
     year = Period(
         first=month.first.replace(month=1, day=1), last=month.first.replace(month=12, day=31)

@@ -91,7 +91,10 @@ def wait_for_notary(owner_conninfo: str, timeout: float = 300) -> None:
 
 
 def wait_for_views(owner: str, timeout: float = 600) -> None:
-    """Until every projection has projected the whole log (the server catches them up)."""
+    """Until every projection has projected the whole log (the server catches them up), and the
+    server's drainer has emptied the queue of the cases view's tallies (docs/DECISIONS.md, "The
+    cases' section from per-day tallies"): a catch-up leaves it a backlog that reads would
+    otherwise add up per request, which is not the steady state a report is timed in."""
     _until_caught_up(
         owner,
         "SELECT (SELECT min(coalesce(t.position, 0)) FROM ledger_projections p "
@@ -99,6 +102,13 @@ def wait_for_views(owner: str, timeout: float = 600) -> None:
         " ON t.name = p.name AND t.generation = p.generation), "
         "(SELECT coalesce(max(notification_id), 0) FROM ledger_events)",
         "the projections did not catch up with the log in time",
+        timeout,
+        every=1.0,
+    )
+    _until_caught_up(
+        owner,
+        "SELECT -(SELECT count(*) FROM view_case_pending), 0",
+        "the tallies' queue was not drained in time",
         timeout,
         every=1.0,
     )
