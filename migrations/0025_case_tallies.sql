@@ -121,7 +121,7 @@ $fn$;
 -- of its days'. Two figures need more than the day: cohort (accepted in P and closed before P
 -- ended) carries the closing day; due counts only once the deadline has passed, which the reader
 -- decides for the current day (summed.py). Set-based, one branch per figure: per-case LATERAL
--- lists of the figures cost three times as much (about 38 µs a case against 12).
+-- lists of the figures cost about 38 µs a case, this about 6 (10,000 cases).
 CREATE OR REPLACE FUNCTION ledger_case_contributions(added ledger_case_facts[],
                                                      removed ledger_case_facts[])
 RETURNS TABLE (generation int, grouped_by text, centre text, key text, matter_code text,
@@ -175,12 +175,10 @@ LANGUAGE sql STABLE AS $fn$
     FROM x CROSS JOIN (VALUES ('department'), ('window'), ('matter'), ('channel')) g(grouped_by)
 $fn$;
 
-DROP FUNCTION IF EXISTS ledger_case_figures(ledger_case_facts);
 
 -- The queue's facts into the tallies and matters: one pass over the contributions feeds both
 -- tables (a CTE referenced twice is computed once).
--- PL/pgSQL, not SQL: its statements' plans are kept between calls, and a small batch's
--- statement would otherwise spend most of its time being planned.
+-- PL/pgSQL, so that its statements' plans are kept between calls.
 CREATE OR REPLACE FUNCTION ledger_case_tallies_apply(added ledger_case_facts[],
                                                      removed ledger_case_facts[])
 RETURNS void LANGUAGE plpgsql SET jit = off AS $fn$

@@ -4,17 +4,19 @@ every case that counts in P.
 
 Why: tallying in Python costs about 10 µs a case, and even summing the case rows in one query read
 every counting row (a month of 100,000 cases: 85,000 rows, 34,000 pages, 0.5–0.8 s). Migration
-0025 keeps, beside `view_cases` and in the same transaction, what each case counts as on the
-Beijing day of each figure's moment (`ledger_case_figures`): a moment is in P exactly when its day
-is, so P's figure is the sum of its days'. Two figures need more than a day: the cohort carries
-its closing day (closed before P ended), and a deadline counts as due only once `now` has passed
-it, so the current day's deadlines are read from the case rows (`_due_today`). The working
-times' median and p90 are order statistics, read from one narrow row per 办结 case
+0025 keeps beside `view_cases` what each case counts as on the Beijing day of each figure's moment
+(`ledger_case_contributions`): a moment is in P exactly when its day is, so P's figure is the sum
+of its days'. Its triggers queue each change in the view's transaction and a drainer moves the
+queue into the tallies once a second (`views.case_tallies`); the queries here add what is still
+queued, so they are exact either way. Two figures need more than a day: the cohort carries its
+closing day (closed before P ended), and a deadline counts as due only once `now` has passed it,
+so the current day's deadlines are read from the case rows (`_due_today`). The working times'
+median and p90 are order statistics, read from one narrow row per 办结 case
 (`view_case_completions`), which also joins the ratings for 主动评价率.
 
 `timeliness` stays the definition: its predicates are what the report means, what auditors
 recompute and what the hand-computed tests check. `case_flags` restates them over a case row for
-P, and `ledger_case_figures` (migrations/0025) per day, each under the same name.
+P, and `ledger_case_contributions` (migrations/0025) per day, each under the same name.
 `tests/integration/projections/test_summed.py` holds them together: over generated cases with
 every boundary (times at the period's ends and at `now`, closed exactly at the deadline, withdrawn
 at it, missing times), for every grouping, several periods and several `now`s, both give the same
