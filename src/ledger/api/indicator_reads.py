@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from ledger.api import case_view, pushback_view
-from ledger.api.reads import live, snapshot, view_status
+from ledger.api.reads import live, live_generation, snapshot, view_status
 from ledger.api.schemas.view_reads import Lag
 from ledger.application.service import Ledger
 from ledger.domain.policy import JurisdictionPolicy
@@ -131,7 +131,7 @@ _RATED = f"{_live('view_ratings')} WHERE true{{centre}}"
 # only for what the tallies leave to the reader; and the live ratings for 主动评价率.
 _QUEUED = (
     "ARRAY(SELECT q.facts FROM view_case_pending q WHERE q.sign = {sign} AND q.generation = "
-    f"(SELECT generation FROM ledger_projections WHERE name = '{VIEW}'))"
+    f"{live_generation(VIEW)})"
 )
 _SOURCES = Sources(
     cases=_CASES,
