@@ -23,6 +23,7 @@ from ledger.projections.indicators.ratings import RatingRow
 from ledger.projections.indicators.report import (
     PushbackRows,
     Report,
+    Sections,
     assemble,
     others_grouping,
     report,
@@ -34,9 +35,22 @@ from ledger.projections.indicators.summed import (
     summed_report,
     summed_rows,
 )
+from ledger.projections.indicators.summed_hotline import (
+    dispatches_query,
+    orders_query,
+    summed_hotline,
+    tickets_query,
+)
 from ledger.projections.indicators.summed_ratings import ratings_query, summed_ratings
+from ledger.projections.indicators.summed_unresolved import (
+    consultations_query,
+    names_query,
+    reports_query,
+    summed_unresolved,
+)
 from ledger.projections.indicators.timeliness import CaseRow
 from ledger.projections.indicators.unresolved import ConsultationRow, UnresolvedRow
+from ledger.rules.time_limits import NATIONAL
 
 VIEW = case_view.VIEW
 PUSHBACK_VIEW = pushback_view.VIEW
@@ -146,6 +160,25 @@ _SOURCES = Sources(
 )
 
 
+# The pushback sections summed (`summed_hotline`, `summed_unresolved`): no row of theirs is read.
+_DISPATCHED = (
+    f"{_live('view_hotline_dispatches')} LEFT JOIN view_hotline_tickets t "
+    "ON t.generation = v.generation AND t.ticket_id = v.ticket_id WHERE true{centre}"
+)
+_TICKETED = f"{_live('view_hotline_tickets')} WHERE true{{centre}}"
+_REPORTED = f"{_live('view_unresolved')} WHERE true{{centre}}"
+_CONSULTED = f"{_live('view_consultations')} WHERE true{{centre}}"
+
+
+class PushbackSums(msgspec.Struct, frozen=True, kw_only=True):
+    """The summed 12345 and 办不成事 sections' rows (their queries' results)."""
+
+    hotline: list[dict[str, Any]]
+    reports: list[dict[str, Any]]
+    consultations: list[dict[str, Any]]
+    names: list[dict[str, Any]]
+
+
 class Fetched(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     lag: Lag
@@ -162,6 +195,9 @@ class Fetched(msgspec.Struct, frozen=True, kw_only=True):
     pushback_position: int
     pushback_lag: Lag
     pushback: PushbackRows
+    """The pushback rows touching P, when they are tallied here (else empty)."""
+    pushback_sums: PushbackSums | None = None
+    """With `sums`, the 12345 and 办不成事 sections summed by PostgreSQL."""
 
 
 def fetch(
@@ -192,23 +228,33 @@ def fetch(
         def fetch(query: str, **more: Any) -> list[dict[str, Any]]:
             return list(conn.execute(query.format(**where), {**params, **more}).fetchall())
 
-        rows, sums, rating_sums, ratings, days = [], None, None, [], None
+        rows, sums, rating_sums, days, pushback_sums = [], None, None, None, None
+        pushback = PushbackRows()
         if summed is None:
             rows = [CaseRow(**r) for r in fetch(_ROWS)]
-            ratings = [RatingRow(**r) for r in fetch(_RATINGS)]
+            pushback = PushbackRows(
+                dispatches=[DispatchRow(**r) for r in fetch(_DISPATCHES)],
+                tickets=_ticket_rows(ledger, fetch(_TICKETS)),
+                unresolved=[UnresolvedRow(**r) for r in fetch(_UNRESOLVED)],
+                ratings=[RatingRow(**r) for r in fetch(_RATINGS)],
+                consultations=[ConsultationRow(**r) for r in fetch(_CONSULTATIONS)],
+            )
         else:
             group_by, now = summed
-            sums = summed_rows(partial(fetch, now=now), group_by, _SOURCES)
-            query = ratings_query(others_grouping(group_by), _RATED)
-            rating_sums = fetch(query, now=now)
-            days = fetch(daily_query(_SOURCES), now=now) if daily else None
-        pushback = PushbackRows(
-            dispatches=[DispatchRow(**r) for r in fetch(_DISPATCHES)],
-            tickets=_ticket_rows(ledger, fetch(_TICKETS)),
-            unresolved=[UnresolvedRow(**r) for r in fetch(_UNRESOLVED)],
-            ratings=ratings,
-            consultations=[ConsultationRow(**r) for r in fetch(_CONSULTATIONS)],
-        )
+            at = partial(fetch, now=now)
+            sums = summed_rows(at, group_by, _SOURCES)
+            others_by = others_grouping(group_by)
+            rating_sums = at(ratings_query(others_by, _RATED))
+            days = at(daily_query(_SOURCES)) if daily else None
+            hotline = at(dispatches_query(_DISPATCHED)) + at(orders_query(_DISPATCHED))
+            hotline += at(tickets_query(_TICKETED), **_basic_rule(ledger))
+            by_matter = group_by is GroupBy.MATTER
+            pushback_sums = PushbackSums(
+                hotline=hotline,
+                reports=at(reports_query(_REPORTED, others_by)),
+                consultations=at(consultations_query(_CONSULTED, others_by)),
+                names=at(names_query(_REPORTED, _CONSULTED)) if by_matter else [],
+            )
     return Fetched(
         position=position,
         lag=lag,
@@ -220,6 +266,7 @@ def fetch(
         pushback_position=pushback_position,
         pushback_lag=pushback_lag,
         pushback=pushback,
+        pushback_sums=pushback_sums,
     )
 
 
@@ -235,10 +282,28 @@ def compute(
     if fetched.sums is None:
         promises = promises_of(fetched.rows, policy)
         return report(fetched.rows, fetched.pushback, period, grouping, now, promises)
+    pushback = fetched.pushback_sums
     assert fetched.summed_by is grouping and fetched.rating_sums is not None, fetched.summed_by
+    assert pushback is not None
     summed = summed_report(fetched.sums, grouping, promises_of(matters_of(fetched.sums), policy))
-    ratings = summed_ratings(fetched.rating_sums, summed, grouping)
-    return assemble(summed.report, ratings, fetched.pushback, period, grouping, now)
+    sections = Sections(
+        hotline=summed_hotline(pushback.hotline, grouped=grouping is GroupBy.DEPARTMENT),
+        unresolved=summed_unresolved(pushback.reports, pushback.consultations, pushback.names),
+        ratings=summed_ratings(fetched.rating_sums, summed, grouping),
+    )
+    return assemble(summed.report, sections, period, grouping, now)
+
+
+def _basic_rule(ledger: Ledger) -> dict[str, object]:
+    """`summed_hotline.tickets_query`'s parameters for whether 基本满意 counts as satisfied: the
+    national policy's rule, and the centres whose own policy flips it."""
+
+    def basic(timing: Any) -> bool:
+        return bool(timing.policy.hotline.satisfaction.includes_basic)
+
+    default = basic(ledger.policies.jurisdiction(NATIONAL))
+    flipped = [c for c in ledger.policies.centres if basic(ledger.policies.timing(c)) != default]
+    return {"basic_default": default, "basic_flipped": flipped}
 
 
 def _ticket_rows(ledger: Ledger, rows: list[dict[str, Any]]) -> list[TicketRow]:

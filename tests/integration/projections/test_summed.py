@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
@@ -26,36 +26,13 @@ from ledger.api.indicator_reads import compute, fetch
 from ledger.api.ui.indicators import daily
 from ledger.application.service import Ledger
 from ledger.config.settings import Settings
-from ledger.domain.calendar import SHANGHAI
 from ledger.domain.ratings.records import BadReviewValidity
 from ledger.domain.values import CaseStatus, Outcome
 from ledger.projections.indicators.grouping import GroupBy
 from ledger.projections.indicators.period import Period
 from ledger.store.database import Database
+from tests.summed_support import CENTRE, NOWS, PERIODS, insert_into, instants
 from tests.tally_support import assert_tallies_match_rows
-
-CENTRE = "huoshan"
-PERIODS = [
-    Period(first=date(2026, 3, 1), last=date(2026, 3, 31)),
-    Period(first=date(2026, 3, 16), last=date(2026, 3, 16)),
-    Period(first=date(2026, 1, 1), last=date(2026, 12, 31)),
-]
-NOWS = [
-    datetime(2026, 3, 16, 12, 0, tzinfo=SHANGHAI),
-    datetime(2026, 4, 1, 0, 0, tzinfo=SHANGHAI),  # the March period's end, exactly
-    datetime(2026, 12, 6, 9, 0, tzinfo=SHANGHAI),
-]
-MICROSECOND = timedelta(microseconds=1)
-
-
-def instants(rng: random.Random) -> list[datetime]:
-    """The times cases are drawn from: every period's bounds and a microsecond before each, every
-    `now`, and random moments from February to April."""
-    bounds = [b for p in PERIODS for b in (p.start, p.end)]
-    edges = [*bounds, *(b - MICROSECOND for b in bounds), *NOWS]
-    start = datetime(2026, 2, 1, tzinfo=SHANGHAI)
-    spread = [start + timedelta(seconds=rng.randrange(90 * 86_400)) for _ in range(40)]
-    return edges + spread
 
 
 def draw_case(rng: random.Random, times: list[datetime], matters: list[str]) -> dict[str, Any]:
@@ -119,12 +96,6 @@ def draw_rating(rng: random.Random, times: list[datetime], case: dict[str, Any])
         "rectified_at": rng.choice([maybe(), due]),
         "rerated_level": None,
     }
-
-
-def insert_into(conn: psycopg.Connection[Any], table: str, columns: dict[str, Any]) -> None:
-    names = ", ".join(f'"{c}"' for c in columns)
-    values = ", ".join(f"%({c})s" for c in columns)
-    conn.execute(f"INSERT INTO {table} ({names}) VALUES ({values})", columns)
 
 
 def insert(conn: psycopg.Connection[Any], case: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ or matter the hotline section is null.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import msgspec
@@ -37,6 +37,7 @@ _SATISFIED = Satisfaction.SATISFIED.value
 _BASIC = Satisfaction.BASICALLY_SATISFIED.value
 _MERGED = TicketStatus.MERGED.value
 _LEAD = "lead"
+MICROSECOND = timedelta(microseconds=1)
 
 
 class DispatchRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -228,10 +229,11 @@ def is_content(t: TicketRow) -> bool:
     return t.satisfaction == _SATISFIED or (t.satisfaction == _BASIC and t.basic_counts)
 
 
-def waited_seconds(t: TicketRow, p: Period) -> float | None:
+def waited_microseconds(t: TicketRow, p: Period) -> int | None:
     """Total wait of an order closed in P: not merged, dispatched at least once (rounds ≥ 1),
     its current closure (closed_at) in P; from the call (received_at) to that closure, every
-    退单 round and 重办 counted, in wall-clock seconds. None when not counted."""
+    退单 round and 重办 counted, in wall-clock microseconds (exact, as the times are stored).
+    None when not counted."""
     if t.merged or t.rounds < 1 or t.closed_at is None or not p.contains(t.closed_at):
         return None
-    return (t.closed_at - t.received_at).total_seconds()
+    return (t.closed_at - t.received_at) // MICROSECOND

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from uuid import UUID
@@ -30,12 +30,12 @@ from ledger.projections.indicators.hotline import (
     ticket_received,
     unit_due,
     unit_on_time,
-    waited_seconds,
+    waited_microseconds,
 )
 from ledger.projections.indicators.period import Period
-from ledger.projections.indicators.rates import Rate, exact_sum, rate, round_half_up
+from ledger.projections.indicators.rates import Rate, rate, round_half_up
 
-DAY_SECONDS = 86_400
+DAY_MICROSECONDS = 86_400 * 10**6
 
 
 class WaitDays(msgspec.Struct, frozen=True, kw_only=True):
@@ -112,7 +112,10 @@ class HotlineTally:
     answered: int = 0
     content: int = 0
     citizen_resolved: int = 0
-    waits: list[float] = field(default_factory=list)
+    waits: int = 0
+    wait_total: int = 0
+    """Microseconds, summed exactly."""
+    wait_max: int | None = None
 
     def add_dispatch(self, d: DispatchRow, p: Period, now: datetime) -> bool:
         counted = not d.merged and d.sign_for_due is not None and p.contains(d.dispatched_at)
@@ -170,9 +173,11 @@ class HotlineTally:
                 self.answered += 1
                 self.content += is_content(t)
                 self.citizen_resolved += t.citizen_resolved is True
-        if (waited := waited_seconds(t, p)) is not None:
+        if (waited := waited_microseconds(t, p)) is not None:
             touched = True
-            self.waits.append(waited)
+            self.waits += 1
+            self.wait_total += waited
+            self.wait_max = waited if self.wait_max is None else max(self.wait_max, waited)
         return touched
 
     def indicators(self) -> HotlineIndicators:
@@ -231,20 +236,20 @@ class HotlineTally:
             # 解决率 (unit-claimed) = closed tickets with ≥ 1 reply whose last reply claims it
             # resolved ÷ closed tickets with ≥ 1 reply.
             unit_resolved_rate=rate(self.unit_resolved, self.closed_replied),
-            # total wait: mean and max over the orders closed in P (waited_seconds).
-            total_wait=wait_days(self.waits),
+            # total wait: mean and max over the orders closed in P (waited_microseconds).
+            total_wait=wait_days(self.wait_total, self.wait_max, self.waits),
         )
 
 
-def wait_days(seconds: list[float]) -> WaitDays:
-    """Mean and max of `seconds` in days (86 400 s), rounded half up to 2 decimals."""
-    if not seconds:
+def wait_days(total: int, longest: int | None, n: int) -> WaitDays:
+    """Mean and max of `n` waits summing to `total` microseconds, the longest `longest`, in days
+    (86 400 s), rounded half up to 2 decimals."""
+    if not n or longest is None:
         return WaitDays(mean=None, max=None, n=0)
-    total = exact_sum(seconds)
     return WaitDays(
-        mean=round_half_up(total / len(seconds) / DAY_SECONDS, 2),
-        max=round_half_up(Fraction(max(seconds)) / DAY_SECONDS, 2),
-        n=len(seconds),
+        mean=round_half_up(Fraction(total, n * DAY_MICROSECONDS), 2),
+        max=round_half_up(Fraction(longest, DAY_MICROSECONDS), 2),
+        n=n,
     )
 
 

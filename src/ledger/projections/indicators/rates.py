@@ -8,7 +8,6 @@ recompute it. Rounding is exact (fractions), as one rounds by hand.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from fractions import Fraction
 
 import msgspec
@@ -32,11 +31,3 @@ def round_half_up(value: Fraction, places: int) -> float:
     """Exact decimal rounding of a non-negative fraction (0.125 → 0.13, as one rounds by hand)."""
     scale = 10**places
     return float(Fraction(math.floor(value * scale + Fraction(1, 2)), scale))
-
-
-def exact_sum(values: Iterable[float]) -> Fraction:
-    """The exact sum of floats, as `sum` of their `Fraction`s but in integers: each float is an
-    integer over a power of two, so every denominator divides the largest one."""
-    ratios = [v.as_integer_ratio() for v in values]
-    common = max((d for _, d in ratios), default=1)
-    return Fraction(sum(n * (common // d) for n, d in ratios), common)

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import NamedTuple
 
 import msgspec
 
-from ledger.projections.indicators.grouping import GroupBy, in_key_order
+from ledger.projections.indicators.grouping import GroupBy, MatterNames, in_key_order
 from ledger.projections.indicators.hotline import DispatchRow, TicketRow
 from ledger.projections.indicators.hotline_tally import (
     HotlineIndicators,
@@ -50,8 +51,22 @@ from ledger.projections.indicators.unresolved import (
     tally_unresolved,
 )
 
+HotlineSection = tuple[HotlineTally, dict[str | None, HotlineTally]]
+"""The 12345 tallies in total and by unit (`hotline_tally.tally_hotline`)."""
+UnresolvedSection = tuple[UnresolvedTally, dict[str | None, UnresolvedTally], MatterNames]
+"""The 办不成事 tallies in total and by group, and the matters' names (`tally_unresolved`)."""
 RatingsSection = tuple[RatingsTally, dict[str | None, RatingsTally]]
 """The 好差评 tallies in total and by group (`ratings.tally_ratings`)."""
+
+
+class Sections(NamedTuple):
+    """The sections beside the cases', tallied in Python over rows (`report`) or summed by
+    PostgreSQL (`summed_hotline`, `summed_unresolved`, `summed_ratings`)."""
+
+    hotline: HotlineSection
+    unresolved: UnresolvedSection
+    ratings: RatingsSection
+
 
 DEFINITIONS_VERSION = "3"
 """Bumped whenever an indicator's definition (here and in the modules beside) changes: reports
@@ -107,33 +122,33 @@ def report(
     base = timeliness(cases, p, group_by, now, promises)
     others_by = others_grouping(group_by)
     completed = completed_in(cases, p, others_by)
-    return assemble(base, tally_ratings(completed, rows.ratings, p, now, others_by), rows, p,
-                    group_by, now)  # fmt: skip
+    sections = Sections(
+        hotline=tally_hotline(
+            rows.dispatches, rows.tickets, p, now, grouped=group_by is GroupBy.DEPARTMENT
+        ),
+        unresolved=tally_unresolved(rows.unresolved, p, now, others_by, rows.consultations),
+        ratings=tally_ratings(completed, rows.ratings, p, now, others_by),
+    )
+    return assemble(base, sections, p, group_by, now)
 
 
 def assemble(
-    base: CaseReport,
-    ratings_section: RatingsSection,
-    rows: PushbackRows,
-    p: Period,
-    group_by: GroupBy,
-    now: datetime,
+    base: CaseReport, sections: Sections, p: Period, group_by: GroupBy, now: datetime
 ) -> Report:
-    """`report` from the cases' and the ratings' sections already computed (by `timeliness` and
-    `ratings.tally_ratings`, or summed by PostgreSQL in `summed` and `summed_ratings`; the
-    ratings by `others_grouping(group_by)`, of which by channel only the total is shown)."""
+    """`report` from the sections already computed: the cases' (by `timeliness`, or summed in
+    `summed`), the 12345 one by unit when grouping by department, and the 办不成事 and ratings
+    ones by `others_grouping(group_by)`, of which by channel only the totals are shown."""
     listed: dict[str | None, str | None] = {g.key: g.matter_name for g in base.groups}
     by_case = {g.key: g.indicators for g in base.groups}
     empty = timeliness((), p, group_by, now).total
     hotline_applies = group_by is GroupBy.DEPARTMENT
     others_apply = group_by is not GroupBy.CHANNEL  # 办不成事 and ratings: totals only
-    others_by = others_grouping(group_by)
 
-    total_h, hotline = tally_hotline(rows.dispatches, rows.tickets, p, now, grouped=hotline_applies)
-    total_u, unresolved, names = tally_unresolved(
-        rows.unresolved, p, now, others_by, rows.consultations
-    )
-    total_r, ratings = ratings_section
+    total_h, hotline = sections.hotline
+    total_u, unresolved, names = sections.unresolved
+    total_r, ratings = sections.ratings
+    if not hotline_applies:
+        hotline = {}
     if not others_apply:
         unresolved, ratings = {}, {}
     for key in hotline.keys() | unresolved.keys() | ratings.keys():
