@@ -37,7 +37,6 @@ from ledger.projections.indicators.summed import (
 )
 from ledger.projections.indicators.summed_hotline import (
     dispatches_query,
-    orders_query,
     summed_hotline,
     tickets_query,
 )
@@ -246,7 +245,7 @@ def fetch(
             others_by = others_grouping(group_by)
             rating_sums = at(ratings_query(others_by, _RATED))
             days = at(daily_query(_SOURCES)) if daily else None
-            hotline = at(dispatches_query(_DISPATCHED)) + at(orders_query(_DISPATCHED))
+            hotline = at(dispatches_query(_DISPATCHED))
             hotline += at(tickets_query(_TICKETED), **_basic_rule(ledger))
             by_matter = group_by is GroupBy.MATTER
             pushback_sums = PushbackSums(

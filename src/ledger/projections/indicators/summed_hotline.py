@@ -1,4 +1,4 @@
-"""The 12345 section summed by PostgreSQL: `hotline`'s definitions as three aggregate queries
+"""The 12345 section summed by PostgreSQL: `hotline`'s definitions as two aggregate queries
 over the pushback view's dispatches and tickets, so a report reads a row per unit instead of
 every order and dispatch touching P.
 
@@ -31,27 +31,23 @@ _MERGED = TicketStatus.MERGED.value
 
 
 def dispatches_query(dispatches: str) -> str:
-    """Per unit and in total, the counted dispatches and their 签收 outcomes (`sign_for_outcome`),
-    over `dispatches` (`FROM view_hotline_dispatches v … LEFT JOIN view_hotline_tickets t …
-    WHERE …`, ending in a condition)."""
+    """Per unit and in total, over `dispatches` (`FROM view_hotline_dispatches v … LEFT JOIN
+    view_hotline_tickets t … WHERE …`, ending in a condition), from one scan: the counted
+    dispatches and their 签收 outcomes (`sign_for_outcome`), and the orders with a decided lead
+    dispatch and those whose every such dispatch was signed in time (`hotline_tally.
+    _orders_signed_for`, 及时签收率: per (lead unit, order), and per order alone for the total, so
+    an order led by two units counts once in it). Each row carries zeros for the other's sums."""
     return f"""
-WITH d AS ({_dispatches(dispatches)})
-SELECT GROUPING(key) = 1 AS total, key, count(*) AS dispatches,
-  count(outcome) AS sign_for_decided, count(*) FILTER (WHERE outcome) AS signed_in_time
-FROM d GROUP BY GROUPING SETS ((key), ())"""
-
-
-def orders_query(dispatches: str) -> str:
-    """Per lead unit and in total, the orders with a decided lead dispatch, and those whose every
-    such dispatch was signed in time (`hotline_tally._orders_signed_for`, 及时签收率)."""
-    return f"""
-WITH d AS ({_dispatches(dispatches)}), o AS (
+WITH d AS MATERIALIZED ({_dispatches(dispatches)}), o AS (
   SELECT GROUPING(key) = 1 AS total, key, bool_and(outcome) AS in_time FROM d
   WHERE lead AND outcome IS NOT NULL GROUP BY GROUPING SETS ((key, ticket_id), (ticket_id))
 )
-SELECT total, key, count(*) AS orders_sign_for_decided,
-  count(*) FILTER (WHERE in_time) AS orders_signed_in_time
-FROM o GROUP BY total, key"""
+SELECT GROUPING(key) = 1 AS total, key, count(*) AS dispatches,
+  count(outcome) AS sign_for_decided, count(*) FILTER (WHERE outcome) AS signed_in_time,
+  0 AS orders_sign_for_decided, 0 AS orders_signed_in_time
+FROM d GROUP BY GROUPING SETS ((key), ())
+UNION ALL
+SELECT total, key, 0, 0, 0, count(*), count(*) FILTER (WHERE in_time) FROM o GROUP BY total, key"""
 
 
 def _dispatches(dispatches: str) -> str:
@@ -177,7 +173,7 @@ FROM c WHERE {touched} GROUP BY GROUPING SETS ((key), ())"""
 def summed_hotline(
     rows: Iterable[Mapping[str, Any]], *, grouped: bool
 ) -> tuple[HotlineTally, dict[str | None, HotlineTally]]:
-    """`hotline_tally.tally_hotline`'s result from the three queries' rows, summed per (total,
+    """`hotline_tally.tally_hotline`'s result from the two queries' rows, summed per (total,
     key); the units' tallies only when `grouped` (by department)."""
     fields: defaultdict[tuple[bool, str | None], dict[str, Any]] = defaultdict(dict)
     for row in rows:
