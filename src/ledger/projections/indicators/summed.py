@@ -137,12 +137,16 @@ Run = Callable[..., list[dict[str, Any]]]
 by keyword, returning its rows as dicts."""
 
 
+def touching(*moments: str) -> str:
+    """Any of the row `v`'s `moments` inside P, as plain ranges so that each moment's index
+    serves them (a null moment is simply not inside)."""
+    return " OR ".join(f"(v.{c} >= %(start)s AND v.{c} < %(end)s)" for c in moments)
+
+
 def _touching(cases: str) -> str:
-    """`cases` narrowed to the rows that can count in P (a moment inside it), as plain ranges so
-    that each moment's index serves them."""
+    """`cases` narrowed to the rows that can count in P (a moment inside it)."""
     moments = ("registered_at", "accepted_at", "closed_at", "due_at", "notice_at")
-    ranges = (f"(v.{c} >= %(start)s AND v.{c} < %(end)s)" for c in moments)
-    return f"{cases} AND (" + " OR ".join(ranges) + ")"
+    return f"{cases} AND ({touching(*moments)})"
 
 
 def _due_today(cases: str, group_by: GroupBy, columns: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ledger.domain.hotline.records import Satisfaction, TicketClosure, TicketStatus
 from ledger.projections.indicators.hotline_tally import HotlineTally
-from ledger.projections.indicators.summed import in_period
+from ledger.projections.indicators.summed import in_period, touching
 
 
 def _merged(ticket: str) -> str:
@@ -147,7 +147,6 @@ def tickets_query(tickets: str) -> str:
     (`basic_counts` is `basic_default`, flipped in `basic_flipped`)."""
     moments = ("received_at", "reply_due", "order_due", "contact_due", "closed_at",
                "first_closed_at", "follow_up_due", "followed_up_at")  # fmt: skip
-    touching = " OR ".join(f"(v.{m} >= %(start)s AND v.{m} < %(end)s)" for m in moments)
     sums = ",\n  ".join(
         [f"count(*) FILTER (WHERE {sql}) AS {name}" for name, sql in _TICKET_SUMS.items()]
         + [f"{sql} AS {name}" for name, sql in _OTHER_SUMS.items()]
@@ -163,7 +162,7 @@ WITH c AS (
     v.satisfaction, v.citizen_resolved,
     (v.centre = ANY(%(basic_flipped)s)) <> %(basic_default)s AS basic_counts,
     {_flags()}
-  {tickets} AND ({touching})
+  {tickets} AND ({touching(*moments)})
 )
 SELECT GROUPING(key) = 1 AS total, key,
   {sums}
@@ -177,10 +176,10 @@ def summed_hotline(
     key); the units' tallies only when `grouped` (by department)."""
     fields: defaultdict[tuple[bool, str | None], dict[str, Any]] = defaultdict(dict)
     for row in rows:
-        sums = fields[row["total"], None if row["total"] else row["key"]]
+        sums = fields[row["total"], row["key"]]  # the total's key is null (GROUPING)
         for name, value in row.items():
             if name not in ("total", "key"):
-                sums[name] = value if name == "wait_max" else int(value) + sums.get(name, 0)
+                sums[name] = value if name == "wait_max" else value + sums.get(name, 0)
     tallies = {at: HotlineTally(**sums) for at, sums in fields.items()}
     total = tallies.pop((True, None), HotlineTally())
     groups = {key: tally for (_, key), tally in tallies.items()} if grouped else {}

@@ -16,32 +16,26 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ledger.projections.indicators.grouping import GroupBy, MatterNames
-from ledger.projections.indicators.summed import in_period
+from ledger.projections.indicators.summed import KEY, in_period, touching
 from ledger.projections.indicators.unresolved import OPEN, UnresolvedTally
 
-_KEY = {GroupBy.DEPARTMENT: "department", GroupBy.WINDOW: '"window"', GroupBy.MATTER: "matter_code"}
-"""`grouping.group_key` over a report's row; a consultation's department is its `unit`."""
-_CONSULTATION_KEY = _KEY | {GroupBy.DEPARTMENT: "unit"}
+_CONSULTATION_KEY = KEY | {GroupBy.DEPARTMENT: "v.unit"}
+"""A report's key is a case's (`summed.KEY`); a consultation's department is its `unit`."""
 
 _COUNTED = (  # unresolved_on_time is not None
     f"(v.due_at IS NOT NULL AND (({in_period('v.due_at')} AND v.due_at <= %(now)s) "
     f"OR {in_period('v.closed_at')}))"
 )
 
-_TOUCHING = " OR ".join(
-    f"(v.{c} >= %(start)s AND v.{c} < %(end)s)" for c in ("reported_at", "due_at", "closed_at")
-)
-"""A moment inside P, as plain ranges that an index can serve."""
-
 
 def _reports(reports: str, group_by: GroupBy) -> str:
     """The reports touching P, each with its key and what it counts as (`UnresolvedTally.add`)."""
     return f"""
-  SELECT v.{_KEY[group_by]} AS key, v.matter_code, v.matter_name, v.reported_at AS at, v.cause,
+  SELECT {KEY[group_by]} AS key, v.matter_code, v.matter_name, v.reported_at AS at, v.cause,
     coalesce(v.closure, '{OPEN}') AS closure, v.negative_answer,
     {in_period("v.reported_at")} AS received, {in_period("v.closed_at")} AS closed,
     {_COUNTED} AS counted, {_COUNTED} AND v.closed_at <= v.due_at AS on_time
-  {reports} AND ({_TOUCHING})"""
+  {reports} AND ({touching("reported_at", "due_at", "closed_at")})"""
 
 
 def reports_query(reports: str, group_by: GroupBy) -> str:
@@ -66,7 +60,7 @@ def consultations_query(consultations: str, group_by: GroupBy) -> str:
     """Per group (where answered) and in total, the consultations recorded in P."""
     return f"""
 SELECT GROUPING(key) = 1 AS total, key, count(*) AS consultations FROM (
-  SELECT v.{_CONSULTATION_KEY[group_by]} AS key {consultations} AND {in_period("v.recorded_at")}
+  SELECT {_CONSULTATION_KEY[group_by]} AS key {consultations} AND {in_period("v.recorded_at")}
 ) c GROUP BY GROUPING SETS ((key), ())"""
 
 
@@ -93,7 +87,7 @@ def summed_unresolved(
     """`unresolved.tally_unresolved`'s result from the queries' rows."""
     tallies: defaultdict[tuple[bool, str | None], UnresolvedTally] = defaultdict(UnresolvedTally)
     for row in reports:
-        tally = tallies[row["total"], None if row["total"] else row["key"]]
+        tally = tallies[row["total"], row["key"]]  # the total's key is null (GROUPING)
         if row["cause"] is not None:
             if row["received"]:  # every known cause and closure is listed, received or not
                 tally.by_cause[row["cause"]] = row["received"]
@@ -104,9 +98,7 @@ def summed_unresolved(
             for name in ("received", "negative_answers", "closed", "counted", "on_time"):
                 setattr(tally, name, row[name])
     for row in consultations:
-        tallies[row["total"], None if row["total"] else row["key"]].consultations = row[
-            "consultations"
-        ]
+        tallies[row["total"], row["key"]].consultations = row["consultations"]
     latest = MatterNames((n["matter_code"], n["at"], n["matter_name"]) for n in names)
     total = tallies.pop((True, None), UnresolvedTally())
     return total, {key: tally for (_, key), tally in tallies.items()}, latest
