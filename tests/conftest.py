@@ -13,6 +13,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,17 @@ def register(ledger: Ledger, by: Actor, centre: str = "huoshan", name: str = "æ
         promised_limit=None,
         parent_case_id=None,
     )
+
+
+@contextmanager
+def all_connections_but_one_lent(ledger: Ledger) -> Iterator[None]:
+    """The request pool at its largest with every connection but one lent out, so a read gets
+    its connection and no second one (`shared_snapshot`)."""
+    pool = ledger.store.datastore.pool
+    with ExitStack() as stack:
+        for _ in range(pool.max_size - 1):
+            stack.enter_context(pool.connection())
+        yield
 
 
 def registration(**overrides: Any) -> dict[str, Any]:

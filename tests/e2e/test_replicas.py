@@ -28,6 +28,7 @@ from litestar.testing import TestClient
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ledger.api.app import create_app
+from ledger.api.shared_snapshot import shared_snapshot
 from ledger.application.service import Ledger
 from ledger.application.tokens import create_token
 from ledger.config.settings import Settings
@@ -227,6 +228,30 @@ def test_reads_are_served_by_the_standby_once_it_has_replayed_the_write(
     assert (register.status_code, served_by(register)) == (200, "replica"), register.text
     assert (indicators.status_code, served_by(indicators)) == (200, "replica"), indicators.text
     assert (proof.status_code, served_by(proof)) == (200, "replica"), proof.text
+
+
+def test_a_read_on_the_standby_shares_one_snapshot_with_a_second_connection(
+    cluster: Cluster, ledger: Ledger, client: TestClient[Any]
+) -> None:
+    """A timeliness report routed to the standby runs its completions beside its other queries
+    there (`shared_snapshot`: PostgreSQL exports snapshots on a standby since 10); the second
+    connection reads what the first does even after the standby replayed a later write."""
+    clerk = headers(cluster.settings, "clerk")
+    written = client.post("/cases", json=registration(), headers=clerk)
+    position = int(written.headers["Ledger-Position"])
+    until(
+        lambda: client.get(f"/cases?min_position={position}", headers=clerk),
+        lambda r: served_by(r) == "replica",
+    )
+    reader = next(replica.target for replica in ledger.replicas if replica.target is not None)
+    events = "SELECT count(*) AS n FROM ledger_events"
+    with shared_snapshot(reader) as (conn, beside):
+        assert on_standby(cluster, "SELECT pg_is_in_recovery()") is True
+        before = conn.execute(events).fetchall()
+        assert client.post("/cases", json=registration(), headers=clerk).status_code == 201
+        until(lambda: on_standby(cluster, events), lambda n: n > before[0]["n"])  # replayed
+        assert beside.parallel
+        assert beside.start(events, {})() == before == conn.execute(events).fetchall()
 
 
 def test_a_read_past_what_the_paused_standby_replayed_is_served_by_the_primary(

@@ -145,6 +145,15 @@ def snapshot(ledger: Ledger) -> Iterator[Conn]:
     request's view reads were routed to (`wait_for_view`), else on the primary. A replica whose
     connection fails is left out for a while and the primary serves the read: at once when the
     connection fails to open, by `ReplicaLost` when it fails under the read."""
+    with sourced_snapshot(ledger) as (conn, _):
+        yield conn
+
+
+@contextmanager
+def sourced_snapshot(ledger: Ledger) -> Iterator[tuple[Conn, Ledger]]:
+    """`snapshot`, with the ledger whose pool lent its connection (the primary's, or the reader
+    of the replica it reads), so that more connections can join it on the same server
+    (`shared_snapshot`)."""
     route = _ROUTE.get()
     if route is not None and (replica := route.replica) and (reader := route.reader):
         try:
@@ -155,7 +164,7 @@ def snapshot(ledger: Ledger) -> Iterator[Conn]:
         else:
             try:
                 with stack:
-                    yield conn
+                    yield conn, reader
             except (psycopg.Error, PersistenceError) as e:
                 ledger.replicas.failed(replica, e)
                 route.to_primary()
@@ -163,7 +172,7 @@ def snapshot(ledger: Ledger) -> Iterator[Conn]:
             return
     stack, conn = _read_only(ledger)
     with stack:
-        yield conn
+        yield conn, ledger
 
 
 async def read_in_thread(read: Callable[..., Answer], *args: Any) -> Answer:

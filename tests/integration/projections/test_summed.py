@@ -31,6 +31,7 @@ from ledger.domain.values import CaseStatus, Outcome
 from ledger.projections.indicators.grouping import GroupBy
 from ledger.projections.indicators.period import Period
 from ledger.store.database import Database
+from tests.conftest import all_connections_but_one_lent
 from tests.summed_support import CENTRE, NOWS, PERIODS, insert_into, instants
 from tests.tally_support import assert_tallies_match_rows
 
@@ -146,6 +147,22 @@ def drawn(database_factory: Callable[[], Database], settings: Settings) -> Itera
                 insert_into(conn, "view_ratings", {**stale, "is_default": False, "excluded": False})
     yield ledger
     ledger.close()
+
+
+@pytest.mark.parametrize("group_by", list(GroupBy), ids=str)
+def test_the_summed_report_is_the_same_read_on_one_connection(
+    drawn: Ledger, group_by: GroupBy
+) -> None:
+    """The completions run beside the other queries on a second connection of the same snapshot
+    (`shared_snapshot`), and on the first when none is free: the same report either way."""
+    period, now = PERIODS[2], NOWS[1]
+    beside = compute(drawn, fetch(drawn, period, None, (group_by, now)), period, group_by, now)
+    with all_connections_but_one_lent(drawn):
+        alone = fetch(drawn, period, None, (group_by, now))
+    assert msgspec.to_builtins(compute(drawn, alone, period, group_by, now)) == (
+        msgspec.to_builtins(beside)
+    )
+    assert beside.total.indicators.working_days.n > 1
 
 
 @pytest.mark.parametrize("group_by", list(GroupBy), ids=str)

@@ -240,12 +240,15 @@ FROM summed"""
 _NOTHING_COMPLETED = {"completed_rated": 0, "n": 0, "lower": None, "upper": None, "at_p90": None}
 
 
-def summed_rows(run: Run, group_by: GroupBy, sources: Sources) -> list[dict[str, Any]]:
+def summed_rows(
+    run: Run, group_by: GroupBy, sources: Sources, completed: Callable[[], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
     """The cases' section as rows per group and in total (what `summed_report` reads): the
-    tallies' counts, the matters counted, a matter group's name, and the completions' figures."""
+    tallies' counts, the matters counted, a matter group's name, and the completions' figures
+    (`completed` gives `completions_query`'s rows: the caller may run it beside these)."""
     rows = run(tallies_query(group_by, sources))
     matters = {(m["total"], m["key"]): m for m in run(matters_query(group_by, sources))}
-    completions = {(c["total"], c["key"]): c for c in run(completions_query(group_by, sources))}
+    completions = {(c["total"], c["key"]): c for c in completed()}
     names: dict[str, str] = {}
     if group_by is GroupBy.MATTER:
         for m in matters.values():
@@ -259,12 +262,12 @@ def summed_rows(run: Run, group_by: GroupBy, sources: Sources) -> list[dict[str,
     summed = []
     for row in rows:
         at = (row["total"], row["key"])
-        completed = {**_NOTHING_COMPLETED, **completions.get(at, {})}
+        figures = {**_NOTHING_COMPLETED, **completions.get(at, {})}
         summed.append(
             row
             | {"matters": matters[at]["matters"] if at in matters else None}
             | {"matter_name": names.get(row["key"]) if not row["total"] else None}
-            | {k: completed[k] for k in _NOTHING_COMPLETED}
+            | {k: figures[k] for k in _NOTHING_COMPLETED}
         )
     return summed
 
