@@ -101,8 +101,9 @@ class Autovacuum:
 
     TABLES: tuple[str, ...] = ("ledger_events", "ledger_leaves", "ledger_tree_nodes")
 
-    def __init__(self, conninfo: str) -> None:
+    def __init__(self, conninfo: str, tables: Sequence[str] | None = None) -> None:
         self.conninfo = conninfo
+        self.tables = tuple(tables) if tables is not None else self.TABLES
         self.ran: list[str] = []
         self._since: datetime | None = None
 
@@ -119,7 +120,7 @@ class Autovacuum:
                 "SELECT relname, coalesce(last_autovacuum >= %s, false), "
                 "coalesce(last_autoanalyze >= %s, false) FROM pg_stat_user_tables "
                 "WHERE relname = ANY(%s) ORDER BY relname",
-                (self._since, self._since, list(self.TABLES)),
+                (self._since, self._since, list(self.tables)),
             ).fetchall()
             running = conn.execute(
                 "SELECT query FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' "
@@ -133,3 +134,23 @@ class Autovacuum:
 
     def describe(self) -> str:
         return f"; AUTOVACUUM meanwhile: {', '.join(self.ran)}" if self.ran else ""
+
+
+def view_tables(conninfo: str) -> list[str]:
+    """Every view table of the bench database (`view_…`)."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename LIKE 'view\\_%' ORDER BY 1"
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+def settle(conninfo: str, tables: Sequence[str]) -> None:
+    """VACUUM (ANALYZE) `tables`, then CHECKPOINT: after a bulk load and a catch-up, autovacuum
+    soon does the first to a live view, and the first timed phase would otherwise share the
+    cores with it and with flushing what the catch-up wrote."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for table in tables:
+            conn.execute(f"VACUUM (ANALYZE) {table}")
+    checkpointer(conninfo)()

@@ -33,6 +33,7 @@ def start_server(
     port: int,
     *,
     notary: bool = True,
+    timers: bool = True,
     workers: int | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> Path:
@@ -54,6 +55,8 @@ def start_server(
     command = [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)]
     if not notary:
         command.append("--no-notary")
+    if not timers:
+        command.append("--no-timers")
     if workers is not None:
         command += ["--workers", str(workers)]
     with log_path.open("wb") as log_file:
