@@ -50,6 +50,20 @@ _STOPPED = (
 )
 MAX_BACKOFF = 30.0
 """Longest pause between two attempts after transient errors in a row."""
+LINGER = 0.005
+"""Seconds a projector waits after a wake-up for more inserts, while writes come in concurrently
+(`linger_after`)."""
+
+
+def linger_after(moved: int, linger: float = LINGER) -> float:
+    """How long to gather inserts before the next batch, given how many log positions the last
+    batch moved. One: a lone writer, who reads the write back next, so no wait. More: writes
+    arrive together (or one write recorded several events), and a short wait makes the next
+    batch hold several of them; on a busy machine the transactions saved are what the writers
+    and readers wait for. PostgreSQL's `commit_delay` waits only when `commit_siblings`
+    transactions are active, for the same reason. Measured by `ops/bench/append.py` at 16
+    clients: docs/DECISIONS.md, "A projector lingers only under concurrent writes"."""
+    return linger if moved > 1 else 0.0
 
 
 class Projector(Rebuilder):
@@ -64,10 +78,13 @@ class Projector(Rebuilder):
         batch_size: int = DEFAULT_BATCH,
         idle_timeout: float = 1.0,
         retry_delay: float = 2.0,
+        linger: float = LINGER,
     ) -> None:
         super().__init__(conninfo, projection, batch_size=batch_size)
         self.idle_timeout = idle_timeout
         """Seconds between batches when no NOTIFY arrives (a fallback; inserts wake it)."""
+        self.linger = linger
+        """Seconds to gather inserts after a wake-up, under concurrent writes (`linger_after`)."""
         self.retry_delay = retry_delay
         self._position = 0
         """Where this projector's last batch left the live generation: the guess `step` reads
@@ -174,6 +191,7 @@ class Projector(Rebuilder):
                     listener.execute(f"LISTEN {EVENTS_CHANNEL}")
                     listener.execute(f"LISTEN {CONTROL_CHANNEL}")
                     while not stop.is_set():
+                        before = self._position
                         batch = self.step()
                         failures = 0
                         if batch.events:
@@ -185,11 +203,12 @@ class Projector(Rebuilder):
                             )
                         if batch.full:
                             continue
-                        # No linger: a write is read back as soon as it is projected. Inserts
-                        # that arrive while a batch runs are drained and read by the next one.
+                        # Inserts that arrive while a batch runs are drained and read by the
+                        # next one; under concurrent writes, after a short wait for more.
                         for _ in listener.notifies(timeout=self.idle_timeout, stop_after=1):
                             pass
-                        for _ in listener.notifies(timeout=0):
+                        linger = linger_after(batch.position - before, self.linger)
+                        for _ in listener.notifies(timeout=linger):
                             pass
             except psycopg.OperationalError as e:
                 failures += 1
