@@ -218,12 +218,16 @@ class CaseReads:
         self, case_id: UUID, version: int | None = None, *, scope: Scope = EVERY_CENTRE
     ) -> Case:
         try:
-            case: object = self.repository.get(case_id, version=version, projector_func=replay)
+            case = self._rebuilt(case_id, version)
         except AggregateNotFoundError:
             raise CaseNotFoundError(case_id) from None
         if not isinstance(case, Case) or not scope.admits(case.state.centre):
             raise CaseNotFoundError(case_id)
         return case
+
+    def _rebuilt(self, aggregate_id: UUID, version: int | None = None) -> object:
+        """An aggregate (a case, a case-number series) from its snapshot and events, by `replay`."""
+        return self.repository.get(aggregate_id, version=version, projector_func=replay)
 
 
 def replay(aggregate: Any, events: Iterable[Any]) -> Any:

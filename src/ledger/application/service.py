@@ -20,7 +20,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Recording
 from eventsourcing.utils import get_topic
 
-from ledger.application.reads import EVERY_CENTRE, CaseReads, replay
+from ledger.application.reads import EVERY_CENTRE, CaseReads
 from ledger.config.settings import Settings
 from ledger.domain.case import Case, check_occurred_at
 from ledger.domain.case_number import CaseNumber, CaseNumberSeries, series_year
@@ -271,9 +271,7 @@ class Ledger(CaseReads, Application[UUID]):
 
     def _series(self, centre: str, year: int) -> CaseNumberSeries:
         try:
-            series: object = self.repository.get(
-                CaseNumberSeries.create_id(centre, year), projector_func=replay
-            )
+            series = self._rebuilt(CaseNumberSeries.create_id(centre, year))
         except AggregateNotFoundError:
             return CaseNumberSeries(centre=centre, year=year)
         assert isinstance(series, CaseNumberSeries)
