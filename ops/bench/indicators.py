@@ -119,9 +119,9 @@ def bench(run: Run, plan: Plan, report: Report) -> None:
     report.extra += filled.describe()
     port = free_port()
     log("starting ledger serve; the notary seals the pre-fill ...")
-    # No timers: the pre-fill's month holds tens of thousands of closed, unrated cases, and the
-    # default-rating timer would append them 1,000 a minute throughout the timed phases (a
-    # backlog a live centre never has; the first phase of earlier runs was slowed by it).
+    # No timers: the pre-fill's month holds about 15,000 closed, unrated cases, and the
+    # default-rating timer would append default ratings for them, 1,000 a minute, during the
+    # timed phases (a backlog a live centre never has; it slowed the first phase of earlier runs).
     start_server(run, owner, settings, port, timers=False)
     log("waiting for every projection to catch up, and the tallies' queue to drain ...")
     t0 = time.perf_counter()
