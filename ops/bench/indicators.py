@@ -32,7 +32,7 @@ import psycopg
 from pages_bench.reads import timed
 from projections_bench.prefill import EVENTS_PER_CASE, prefill
 from support import cli
-from support.postgres import Autovacuum, database_facts, fresh_database, settle, view_tables
+from support.postgres import Autovacuum, all_view_tables, database_facts, fresh_database, settle
 from support.report import budget_line, header, log, machine_fact, source_fact
 from support.run import Run, run_and_print
 from support.server import free_port, start_server, stop_server, wait_for_views
@@ -128,7 +128,7 @@ def bench(run: Run, plan: Plan, report: Report) -> None:
     wait_for_views(owner)
     report.extra.append(f"views caught up and tallies drained {time.perf_counter() - t0:.0f} s "
                         "after the notary sealed the pre-fill")  # fmt: skip
-    tables = view_tables(owner)
+    tables = all_view_tables(owner)
     t0 = time.perf_counter()
     settle(owner, tables)
     report.extra.append(f"view tables vacuumed and analysed, then a checkpoint: "

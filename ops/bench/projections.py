@@ -61,7 +61,6 @@ from projections_bench.ryw import read_your_writes
 from projections_bench.views import (
     DEFAULT_PROJECTION,
     BenchCases,
-    analyze,
     create_bench_view,
     describe_projection,
     load_projection,
@@ -69,7 +68,7 @@ from projections_bench.views import (
 )
 from support import cli
 from support.events import check_shape
-from support.postgres import checkpointer, database_facts, fresh_database
+from support.postgres import analyze, checkpointer, database_facts, fresh_database
 from support.report import log, machine_fact, source_fact
 from support.run import Run, run_and_print
 

@@ -141,15 +141,6 @@ def view_rows(conninfo: str, table: str, generation: int) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
-def analyze(owner: str, tables: Sequence[str]) -> None:
-    """VACUUM (ANALYZE) the view tables, as autovacuum soon does to a live view. A view table
-    that was never analysed plans the load of a batch's states (`case_id = ANY(...)`) on the
-    wrong index: 8.5 ms instead of 0.25 ms for 6 cases among 46,000 rows here."""
-    with psycopg.connect(owner, autocommit=True) as conn:
-        for table in tables:
-            conn.execute(f"VACUUM (ANALYZE) {table}")
-
-
 def head(conninfo: str) -> int:
     """The log's last position."""
     with psycopg.connect(conninfo) as conn:
