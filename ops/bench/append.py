@@ -16,7 +16,8 @@ and budgets, and drops the database. Nothing is written to the repository.
 (d) GET /cases/{id} latency for cases of 10 and 1,000 events (and 1,049: the worst case, 49
     events replayed after the last snapshot), sequential, keep-alive, at the default worker count.
 (e) read-your-writes at 16 clients, for each N: each connection appends, then reads the cases
-    view at the position the append answered; the GET's latency is the sample.
+    view at the position the append answered; the GET's latency is the sample. Its floor: the
+    same load with `GET /health` in place of the view read (what any read costs meanwhile).
 
 Run as a file: Python puts ops/bench first on sys.path, so the shared machinery (`support`) and
 this bench's pieces (`append_bench`) import from beside it. See ops/bench/README.md for what
@@ -135,7 +136,8 @@ def http_phase(
 
         pool_1 = ids[: plan.http_pool_1]
         pool_16 = ids[plan.http_pool_1 : plan.http_pool_1 + plan.http_pool_16]
-        pool_ryw = ids[plan.http_pool_1 + plan.http_pool_16 :]
+        pool_ryw = ids[plan.http_pool_1 + plan.http_pool_16 :][: plan.ryw_pool]
+        pool_floor = ids[plan.http_pool_1 + plan.http_pool_16 + plan.ryw_pool :]
         log("(c) warm-up ...")
         post(warm_pool, 4, plan.http_warmup_seconds)
         for key, clients, pool in (("c1", 1, pool_1), ("c16", 16, pool_16)):
@@ -155,6 +157,16 @@ def http_phase(
         result.note = f"{cpu.describe('server')}; {lag.describe()}"
         result.others_pct = cpu.others_pct
         report.results[f"e16w{workers}"] = result
+        wait_for_views(owner)
+        checkpoint()
+        log(f"(e) floor: GET /health in place of the view read, {workers} worker(s) ...")
+        with Cpu(run.server.pid, run.ours) as cpu:
+            result = wrk_ryw(
+                wrk, port, token, pool_floor, 16, plan.http_seconds, run.tmp, workers, floor=True
+            )
+        result.note = cpu.describe("server")
+        result.others_pct = cpu.others_pct
+        report.results[f"f16w{workers}"] = result
         if workers == plan.budget_workers:
             get_phase(plan, report, port, token, ledger, get_cases, checkpoint)
         stop_server(run)

@@ -19,7 +19,7 @@ class Plan:
     loop_pool: int  # fresh 6-event aggregates for (a) and for (b): each op uses a new one
     http_pool_1: int  # fresh cases for (c) at 1 client, per worker count
     http_pool_16: int  # ... at 16 clients
-    ryw_pool: int  # ... and for (e)
+    ryw_pool: int  # ... and for (e), and as many again for its floor
     workers: tuple[int, ...] = DEFAULT_WORKERS
     """`ledger serve --workers N` for each N in turn: (c) and (e) are measured for each."""
 
@@ -38,4 +38,4 @@ class Plan:
     @property
     def http_pool(self) -> int:
         """Cases (c) and (e) use for one worker count."""
-        return self.http_pool_1 + self.http_pool_16 + self.ryw_pool
+        return self.http_pool_1 + self.http_pool_16 + 2 * self.ryw_pool

@@ -20,7 +20,7 @@ BUDGET_GET_P99_MS = 10.0
 
 
 def rows(plan: Plan) -> list[str]:
-    http = [f"{key}w{n}" for n in plan.workers for key in ("c1", "c16", "e16")]
+    http = [f"{key}w{n}" for n in plan.workers for key in ("c1", "c16", "e16", "f16")]
     return ["a", "b", *http, "d10", "d1000", "d1049"]
 
 
@@ -43,7 +43,7 @@ def render(report: Report) -> str:
         if key not in r:
             continue
         x = r[key]
-        rate = "" if key.startswith(("d", "e")) else f"{x.rate:,.0f}"
+        rate = "" if key.startswith(("d", "e", "f")) else f"{x.rate:,.0f}"
         bad = "" if x.non2xx is None else str(x.non2xx)
         lines.append(
             f"{x.label:<52}{rate:>9}{x.p50_ms:>9.2f}{x.p99_ms:>9.2f}{x.ops:>8,}{bad:>9}  {x.note}"
@@ -78,6 +78,10 @@ def render(report: Report) -> str:
                 f"{('<= ' + f'{BUDGET_RYW_P99_MS:g}') if judged else '-':<12}"
                 f"{verdict(ryw.p99_ms <= BUDGET_RYW_P99_MS) if judged else 'info'}"
             )
+        floor = r.get(f"f16w{workers}")
+        if floor is not None:
+            label = f"  floor: GET /health p99 ms in its place, {workers} workers"
+            lines.append(f"{label:<52}{floor.p99_ms:>9.2f}  {'-':<12}info")
     if "d1000" in r:
         get_p99 = r["d1000"].p99_ms
         lines.append(

@@ -2,7 +2,11 @@
 cases view at the position the append answered (`GET /cases?limit=1&min_position=P`), again and
 again. The sample is the GET alone: from sending it to its answer, the time a client waits to
 read its own write in a view. wrk times it with LuaJIT's ffi (clock_gettime), so the load
-generator costs no more than (c)'s."""
+generator costs no more than (c)'s.
+
+(e) floor: the same load with `GET /health` in place of the view read. /health reads nothing the
+append wrote and waits for no view, so its latency is what any read costs on the server while the
+other connections append: the part of (e) no projection can remove."""
 
 from __future__ import annotations
 
@@ -42,7 +46,7 @@ bad = 0
     + """
 function request()
   if position then
-    local path = "/cases?limit=1&min_position=" .. position
+    local path = {read}
     position = nil
     sent_at = now_us()
     return wrk.format("GET", path, {{["Authorization"] = auth}})
@@ -89,8 +93,15 @@ end
 )
 
 
-def ryw_label(clients: int, workers: int) -> str:
-    return f"(e) read-your-writes, {clients} clients, {workers} worker{'s' if workers > 1 else ''}"
+VIEW_READ = '"/cases?limit=1&min_position=" .. position'
+"""The read (e) samples, as a Lua expression: the cases view at the position the POST answered."""
+FLOOR_READ = '"/health"'
+"""The read the floor samples in its place."""
+
+
+def ryw_label(clients: int, workers: int, *, floor: bool = False) -> str:
+    what = "floor: GET /health" if floor else "read-your-writes"
+    return f"(e) {what}, {clients} clients, {workers} worker{'s' if workers > 1 else ''}"
 
 
 def wrk_ryw(
@@ -102,11 +113,16 @@ def wrk_ryw(
     seconds: float,
     tmp: Path,
     workers: int,
+    *,
+    floor: bool = False,
 ) -> Result:
-    """16 connections alternating POST and the view read at its position; GET latencies."""
-    ids_file = write_ids(tmp, "ryw-ids", ids)
-    script = tmp / f"ryw-{clients}.lua"
-    script.write_text(RYW_SCRIPT.format(ids_file=ids_file, body=POST_BODY, token=token))
+    """16 connections alternating POST and the view read at its position (with `floor`,
+    `GET /health` instead); the GETs' latencies."""
+    stem = "floor" if floor else "ryw"
+    ids_file = write_ids(tmp, f"{stem}-ids", ids)
+    script = tmp / f"{stem}-{clients}.lua"
+    read = FLOOR_READ if floor else VIEW_READ
+    script.write_text(RYW_SCRIPT.format(ids_file=ids_file, body=POST_BODY, token=token, read=read))
     # One wrk thread per connection: each keeps its own Lua state, so a GET always reads the
     # position its own connection's POST answered.
     command = [wrk, f"-t{clients}", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "5s"]
@@ -115,7 +131,7 @@ def wrk_ryw(
     line = next(ln for ln in done.stdout.splitlines() if ln.startswith("BENCH "))
     figures = json.loads(line.removeprefix("BENCH "))
     return Result(
-        label=ryw_label(clients, workers),
+        label=ryw_label(clients, workers, floor=floor),
         ops=figures["reads"],
         seconds=figures["duration_us"] / 1e6,
         p50_ms=figures["p50_us"] / 1000,
