@@ -1,7 +1,7 @@
 """Indicators benchmark: `GET /metrics/timeliness` for a month of 100,000 cases, summed by
 PostgreSQL, against reading that month's case rows alone.
 
-    uv run python ops/bench/indicators.py [--quick] [--events N] [--cases-per-month N]
+    uv run python ops/bench/indicators.py [--quick] [--events N] [--cases-per-month N] [--timers]
 
 One run makes a fresh database (embedded PostgreSQL in a temp dir, or a new database on the
 server in LEDGER_BENCH_DATABASE_URL), pre-fills it by COPY with the demo's synthetic traffic
@@ -10,7 +10,10 @@ server in LEDGER_BENCH_DATABASE_URL), pre-fills it by COPY with the demo's synth
 analyses the view tables and checkpoints (what autovacuum and the checkpointer soon do after such
 a load; a phase that autovacuum overlaps anyway is named in the notes), and then times, over one
 keep-alive connection, N sequential GETs of the report for the busiest month by each grouping,
-and for the whole year by department. Baselines measured in the same run, on the same database:
+and for the whole year by department. `--timers` serves with the timers, as a live centre does:
+the pre-fill's backlog of unrated cases is then rated by default during the timed phases, so the
+run shows what a backlog sweep costs the readers. Baselines measured in the same run, on the same
+database:
 
 - **rows read**: the month's case rows that count in it, fetched by psycopg and nothing else
   (what any report tallied outside the database must at least read);
@@ -58,6 +61,7 @@ class Plan:
     per_month: int
     events: int
     requests: int
+    timers: bool = False
 
 
 @dataclass
@@ -119,10 +123,10 @@ def bench(run: Run, plan: Plan, report: Report) -> None:
     report.extra += filled.describe()
     port = free_port()
     log("starting ledger serve; the notary seals the pre-fill ...")
-    # No timers: the pre-fill's month holds about 15,000 closed, unrated cases, and the
-    # default-rating timer would append default ratings for them, 1,000 a minute, during the
-    # timed phases (a backlog a live centre never has; it slowed the first phase of earlier runs).
-    start_server(run, owner, settings, port, timers=False)
+    # No timers unless asked for (--timers): the pre-fill's month holds about 15,000 closed,
+    # unrated cases, and the default-rating timer would rate them by default, 1,000 a minute,
+    # during the timed phases (a backlog a live centre never has).
+    start_server(run, owner, settings, port, timers=plan.timers)
     log("waiting for every projection to catch up, and the tallies' queue to drain ...")
     t0 = time.perf_counter()
     wait_for_views(owner)
@@ -191,10 +195,15 @@ def render(report: Report) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = cli.parser(__doc__, "20,000 cases a month, 50 requests per read", events=True)
     parser.add_argument("--cases-per-month", type=int, help="instead of 100,000 (--quick: 20,000)")
+    parser.add_argument(
+        "--timers", action="store_true", help="serve with the timers (their backlog sweep runs)"
+    )
     args = parser.parse_args(argv)
     per_month = args.cases_per_month or (20_000 if args.quick else 100_000)
     events = args.events or int(per_month * EVENTS_PER_CASE)
-    plan = Plan("quick" if args.quick else "full", per_month, events, 50 if args.quick else 100)
+    requests = 50 if args.quick else 100
+    mode = ("quick" if args.quick else "full") + (", timers on" if args.timers else "")
+    plan = Plan(mode, per_month, events, requests, args.timers)
     cli.quiet()
     report = Report(plan)
     report.facts.append(machine_fact("psycopg"))

@@ -25,13 +25,19 @@ Each is written under `timer:rating:<case id>` with a fixed digest, and `rating.
 recorded when the timer finds it due: its `occurred_at` is the sweep's time, after the window.
 
 `LedgerTimers` starts and stops both; `ledger serve` and `ledger worker` run it (`--no-timers`).
+
+Paced: a running timer spaces a sweep's writes over half its interval (`Timer.pace`), so a
+backlog (after an outage or a bulk import, up to `SWEEP_LIMIT` writes a sweep) is written at the
+same rate per interval but not in one burst that readers queue behind. A stop ends a sweep
+between two writes; what it left is the next sweep's, and the write keys make that exact.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import structlog
@@ -48,6 +54,8 @@ BREACH_DIGEST = "timer:breach:v1"
 """The digest of every breach write: the request is the commitment id alone, already the key."""
 DONE_RULES = frozenset({"commitment.already_settled", "case.closed"})
 SWEEP_LIMIT = 1000
+"""Most writes one sweep makes: a larger backlog is the next sweeps'."""
+T = TypeVar("T")
 
 _OVERDUE = (
     "SELECT c.case_id, c.commitment_id FROM view_commitments c "
@@ -70,11 +78,23 @@ class Timer:
     def __init__(self, ledger: Ledger, every: float | None = None) -> None:
         self.ledger = ledger
         self.every = ledger.settings.timer_every if every is None else every
+        self.pace = self.every / (2 * SWEEP_LIMIT)
+        """Seconds between two writes of a sweep the running timer makes (none when `sweep` is
+        called directly): a full sweep takes half the interval."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def sweep(self, now: datetime | None = None) -> int:
+    def sweep(self, now: datetime | None = None, *, pace: float = 0.0) -> int:
+        """One pass, its writes `pace` seconds apart; the number of events it recorded (replays
+        and refusals not)."""
         raise NotImplementedError
+
+    def paced(self, items: Iterable[T], pace: float) -> Iterator[T]:
+        """`items`, `pace` seconds apart, until the timer is stopped."""
+        for n, item in enumerate(items):
+            if n and pace and self._stop.wait(pace):
+                return
+            yield item
 
     def record(
         self,
@@ -111,7 +131,7 @@ class Timer:
     def run(self) -> None:
         while not self._stop.wait(self.every):
             try:
-                self.sweep()
+                self.sweep(pace=self.pace)
             except Exception:  # a sweep's failure (database away) must not end the timer
                 log.exception("timer.sweep_failed", timer=self.name)
 
@@ -138,7 +158,7 @@ class CommitmentTimer(Timer):
             rows = conn.execute(_OVERDUE, (now, SWEEP_LIMIT)).fetchall()
         return [(row["case_id"], row["commitment_id"]) for row in rows]
 
-    def sweep(self, now: datetime | None = None) -> int:
+    def sweep(self, now: datetime | None = None, *, pace: float = 0.0) -> int:
         """One pass; the number of breaches this pass recorded (replays and refusals not)."""
         return sum(
             self.record(
@@ -148,7 +168,7 @@ class CommitmentTimer(Timer):
                 DONE_RULES,
                 commitment_id=commitment_id,
             )
-            for case_id, commitment_id in self.overdue(now or _now())
+            for case_id, commitment_id in self.paced(self.overdue(now or _now()), pace)
         )
 
 
@@ -206,7 +226,7 @@ class RatingTimer(Timer):
                 due.append(row["case_id"])
         return due
 
-    def sweep(self, now: datetime | None = None) -> int:
+    def sweep(self, now: datetime | None = None, *, pace: float = 0.0) -> int:
         """One pass; the number of default ratings this pass recorded (replays, refusals not)."""
         now = now or _now()
         return sum(
@@ -218,7 +238,7 @@ class RatingTimer(Timer):
                 occurred_at=now,
                 default=True,
             )
-            for case_id in self.due(now)
+            for case_id in self.paced(self.due(now), pace)
         )
 
     def _window_days(self, centre: str) -> int:

@@ -5,6 +5,7 @@ case still inside its window and a case of a centre without a default rule (éœå
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from uuid import UUID
 
@@ -108,3 +109,27 @@ def test_a_case_rated_meanwhile_is_taken_as_done(ledger: Ledger, database: Datab
     assert timer.sweep() == 0
     [rating] = ratings(ledger, case_id)
     assert (rating.level, rating.default) == (5, False)
+
+
+def test_a_running_timer_paces_its_sweep_and_a_stop_leaves_the_rest_to_the_next(
+    ledger: Ledger, database: Database
+) -> None:
+    """The thread's sweep writes one case, then waits its pace before the next (here a minute);
+    a stop ends that wait at once, and the next sweep writes the rest, nothing twice."""
+    mine = {completed(ledger, "jieyang", ago(days=10)) for _ in range(3)}
+    project(database)
+    timer = RatingTimer(ledger, every=0.01)
+    due = timer.due(ago())
+    assert mine <= set(due)
+    timer.pace = 60.0
+    thread = timer.start()._thread
+    assert thread is not None
+    deadline = time.monotonic() + 30
+    while not any(ratings(ledger, case_id) for case_id in due) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    timer.stop()
+    assert not thread.is_alive()  # the pace's wait ended with the stop, not after a minute
+    assert sum(len(ratings(ledger, case_id)) for case_id in due) == 1
+    project(database)
+    assert RatingTimer(ledger, every=60).sweep() == len(due) - 1
+    assert all(len(ratings(ledger, case_id)) == 1 for case_id in due)
