@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from psycopg.conninfo import make_conninfo
 
 from ledger.api.app import create_app
+from ledger.api.ui.session import COOKIE
 from ledger.application.service import Ledger
 from ledger.config.settings import Settings
 from ledger.log.keys import load_signer
@@ -25,6 +26,7 @@ from ledger.projections.configured import instances
 from ledger.projections.projector import Projector
 from ledger.store.database import Database, database_for
 from tests.api.support import append, register
+from tests.conftest import all_connections_but_one_lent
 from tests.integration.store.test_supervisor import Relay
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -156,6 +158,26 @@ def test_the_indicators_under_metrics_still_answer(client, token_for) -> None:
     response = client.get("/metrics/timeliness", headers=dashboard)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/json")
+
+
+def test_reports_are_counted_by_the_connections_they_were_read_on(own, token_for) -> None:
+    """A report whose snapshot found no second connection free ran its queries one by one: an
+    operator sees how often, as `connections="1"`."""
+    _, client = own
+    ledger: Ledger = client.app.state.ledger
+    dashboard = token_for("dashboard-metrics", "dashboard")
+    assert client.get("/metrics/timeliness", headers=dashboard).status_code == 200
+    with all_connections_but_one_lent(ledger):
+        assert client.get("/metrics/timeliness", headers=dashboard).status_code == 200
+        client.cookies.set(COOKIE, dashboard["Authorization"].removeprefix("Bearer "))
+        page = client.get("/ui/indicators?centre=huoshan")
+        client.cookies.clear()
+        assert page.status_code == 200, page.text
+
+    _, samples = scrape(client)
+
+    assert value(samples, "ledger_report_reads_total", connections="2") == 1
+    assert value(samples, "ledger_report_reads_total", connections="1") == 2
 
 
 def test_a_scrape_answers_while_the_database_is_down(settings, database_factory) -> None:

@@ -199,6 +199,9 @@ class Fetched(msgspec.Struct, frozen=True, kw_only=True):
     """The pushback rows touching P, when they are tallied here (else empty)."""
     pushback_sums: PushbackSums | None = None
     """With `sums`, the 12345 and 办不成事 sections summed by PostgreSQL."""
+    connections: int = 1
+    """The connections the snapshot was read on: 2 when the completions ran beside the rest
+    (`shared_snapshot`), 1 when no second one was free at once (or none was asked for)."""
 
 
 def fetch(
@@ -272,6 +275,7 @@ def fetch(
         pushback_lag=pushback_lag,
         pushback=pushback,
         pushback_sums=pushback_sums,
+        connections=2 if beside.parallel else 1,
     )
 
 

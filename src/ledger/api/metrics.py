@@ -157,6 +157,7 @@ class MetricsController(Controller):
         await wait_for_view(request, waiter, PUSHBACK_VIEW, min_position, timeout=VIEW_WAIT)
         now = utc_now()
         fetched = await read_in_thread(fetch, ledger, period, centres, (grouping, now))
+        request.app.state.telemetry.count_report(fetched.connections)
         computed = compute(ledger, fetched, period, grouping, now)
         if request.accept.best_match([MediaType.JSON, CSV]) == CSV:
             return _csv_response(computed, period, grouping, centre)

@@ -1,5 +1,6 @@
-"""Prometheus metrics at `GET /metrics`: requests by route, appends by event type, how far the
-views and the notary trail the log, the request pool, and the process.
+"""Prometheus metrics at `GET /metrics`: requests by route, appends by event type, timeliness
+reports by the connections they were read on, how far the views and the notary trail the log, the
+request pool, and the process.
 
 A registry per app, not prometheus_client's global one: tests build many apps in one process, and
 each must count only its own requests. Under `ledger serve --workers N` (N >= 2) each API worker is
@@ -114,6 +115,13 @@ class Telemetry:
             ["event_type"],
             registry=own,
         )
+        self.reports = Counter(
+            "ledger_report_reads",
+            "Timeliness reports read, by the connections their snapshot was read on (1: no "
+            "second connection of the pool was free at once, so the queries ran one by one)",
+            ["connections"],
+            registry=own,
+        )
         if shared:
             MultiProcessCollector(self.registry, path=shared)  # type: ignore[no-untyped-call]
         else:
@@ -136,6 +144,10 @@ class Telemetry:
         finally:
             self.ledger.committed.remove(self.count_appends)
             self.ledger = self.supervisor = None
+
+    def count_report(self, connections: int) -> None:
+        """A timeliness report was read on `connections` connections (`Fetched.connections`)."""
+        self.reports.labels(str(connections)).inc()
 
     def exposition(self) -> bytes:
         """The text format (0.0.4: every Prometheus reads it). Blocking: the log's figures."""
@@ -264,9 +276,10 @@ def _pool_metrics(stats: dict[str, int]) -> Iterator[Metric]:
     security=[{}],
     summary="Prometheus metrics",
     description="The Prometheus text format (0.0.4): requests by route template, method and "
-    "status; events appended by type; each view's and the notary's lag behind the log; the "
-    "newest checkpoint's tree size; the request pool; the process. Public, like /health: "
-    "counts and positions only, no case ids or personal data.",
+    "status; events appended by type; timeliness reports by the connections they were read on; "
+    "each view's and the notary's lag behind the log; the newest checkpoint's tree size; the "
+    "request pool; the process. Public, like /health: counts and positions only, no case ids or "
+    "personal data.",
     media_type="text/plain",
 )
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:

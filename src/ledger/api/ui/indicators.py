@@ -76,6 +76,8 @@ class Computed(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     lag_events: int
     computed_at: datetime
+    connections: int
+    """`Fetched.connections`: what `/metrics` counts."""
 
 
 def parse_query(
@@ -128,7 +130,9 @@ async def indicators_for(
     await wait_for_view(
         request, waiter, indicator_reads.PUSHBACK_VIEW, None, timeout=metrics.VIEW_WAIT
     )
-    return await read_in_thread(compute, ledger, shown, period, grouping, utc_now())
+    computed = await read_in_thread(compute, ledger, shown, period, grouping, utc_now())
+    request.app.state.telemetry.count_report(computed.connections)
+    return computed
 
 
 def compute(
@@ -146,6 +150,7 @@ def compute(
         position=fetched.position,
         lag_events=fetched.lag.events,
         computed_at=now,
+        connections=fetched.connections,
     )
 
 
