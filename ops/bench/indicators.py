@@ -26,6 +26,7 @@ See ops/bench/README.md.
 
 from __future__ import annotations
 
+import http.client
 import sys
 import time
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from datetime import date, timedelta
 import psycopg
 from pages_bench.reads import timed
 from projections_bench.prefill import EVENTS_PER_CASE, prefill
+from prometheus_client.parser import text_string_to_metric_families
 from support import cli
 from support.postgres import Autovacuum, all_view_tables, database_facts, fresh_database, settle
 from support.report import budget_line, header, log, machine_fact, source_fact
@@ -115,6 +117,26 @@ def tallied(ledger: Ledger, period: Period) -> list[float]:
     return samples
 
 
+def connections_used(port: int) -> str:
+    """How many of the server's reports got their second connection, from its own counter
+    (`ledger_report_reads_total`, summed over the API workers): a report on one connection ran
+    its queries one by one, and is slower."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    conn.close()
+    counts = {
+        sample.labels["connections"]: int(sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "ledger_report_reads_total"
+    }
+    return (
+        f"reports read on two connections: {counts.get('2', 0):,}; on one (no second connection "
+        f"free): {counts.get('1', 0):,} (the server's ledger_report_reads_total)"
+    )
+
+
 def bench(run: Run, plan: Plan, report: Report) -> None:
     owner, where, settings, _ = fresh_database(run)
     report.facts += database_facts(run, owner, where)
@@ -159,6 +181,7 @@ def bench(run: Run, plan: Plan, report: Report) -> None:
     for group_by in GroupBy:
         get(f"a month by {group_by}", month, group_by)
     get("the year by department", year, GroupBy.DEPARTMENT)
+    report.extra.append(connections_used(port))
     stop_server(run)
     log("baselines: the month's rows read; the report tallied in Python ...")
     samples, n = rows_read(owner, month)
