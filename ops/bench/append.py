@@ -39,7 +39,7 @@ from append_bench.loops import Loop, measure_interleaved
 from append_bench.plan import DEFAULT_WORKERS, Plan
 from append_bench.post import wrk_post
 from append_bench.report import Report, render
-from append_bench.ryw import wrk_ryw
+from append_bench.ryw import ryw_label, wrk_ryw
 from support import cli
 from support.cases import CLERK, case_with_events
 from support.cpu import Cpu
@@ -136,8 +136,9 @@ def http_phase(
 
         pool_1 = ids[: plan.http_pool_1]
         pool_16 = ids[plan.http_pool_1 : plan.http_pool_1 + plan.http_pool_16]
-        pool_ryw = ids[plan.http_pool_1 + plan.http_pool_16 :][: plan.ryw_pool]
-        pool_floor = ids[plan.http_pool_1 + plan.http_pool_16 + plan.ryw_pool :]
+        ryw_from = plan.http_pool_1 + plan.http_pool_16
+        floor_from = ryw_from + plan.ryw_pool
+        pool_ryw, pool_floor = ids[ryw_from:floor_from], ids[floor_from:]
         log("(c) warm-up ...")
         post(warm_pool, 4, plan.http_warmup_seconds)
         for key, clients, pool in (("c1", 1, pool_1), ("c16", 16, pool_16)):
@@ -149,24 +150,18 @@ def http_phase(
             result.note = cpu.describe("server") + (f"; {result.note}" if result.note else "")
             result.others_pct = cpu.others_pct
             report.results[f"{key}w{workers}"] = result
-        wait_for_views(owner)  # (c) left a backlog; (e) starts from caught-up views
-        checkpoint()
-        log(f"(e) read-your-writes at 16 clients, {workers} worker(s) ...")
-        with Cpu(run.server.pid, run.ours) as cpu, ViewLag(owner) as lag:
-            result = wrk_ryw(wrk, port, token, pool_ryw, 16, plan.http_seconds, run.tmp, workers)
-        result.note = f"{cpu.describe('server')}; {lag.describe()}"
-        result.others_pct = cpu.others_pct
-        report.results[f"e16w{workers}"] = result
-        wait_for_views(owner)
-        checkpoint()
-        log(f"(e) floor: GET /health in place of the view read, {workers} worker(s) ...")
-        with Cpu(run.server.pid, run.ours) as cpu:
-            result = wrk_ryw(
-                wrk, port, token, pool_floor, 16, plan.http_seconds, run.tmp, workers, floor=True
-            )
-        result.note = cpu.describe("server")
-        result.others_pct = cpu.others_pct
-        report.results[f"f16w{workers}"] = result
+        # (e), then its floor (GET /health in place of the view read), each from caught-up views
+        for key, floor, pool in (("e16", False, pool_ryw), ("f16", True, pool_floor)):
+            wait_for_views(owner)
+            checkpoint()
+            log(f"{ryw_label(16, workers, floor=floor)} ...")
+            with Cpu(run.server.pid, run.ours) as cpu, ViewLag(owner) as lag:
+                result = wrk_ryw(
+                    wrk, port, token, pool, 16, plan.http_seconds, run.tmp, workers, floor=floor
+                )
+            result.note = f"{cpu.describe('server')}; {lag.describe()}"
+            result.others_pct = cpu.others_pct
+            report.results[f"{key}w{workers}"] = result
         if workers == plan.budget_workers:
             get_phase(plan, report, port, token, ledger, get_cases, checkpoint)
         stop_server(run)
