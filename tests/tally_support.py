@@ -79,3 +79,26 @@ def _assert_match(conn: psycopg.Connection[Any]) -> None:
     )
     assert completions == expected
     assert tallies and matters, "nothing was tallied"
+
+
+_RATING_SUMS = ("ratings", '"default"', "excluded", "bad", "good", "good_active", "real_name_bad",
+                "real_name_followed_up")  # fmt: skip
+_RATING_KEY = "generation, grouped_by, centre, key, day"
+
+
+def assert_rating_tallies_match_rows(conn: psycopg.Connection[Any]) -> None:
+    """Every generation's rating tallies (migration 0026), kept statement by statement by the
+    triggers on `view_ratings`, are the ratings' own summed from zero (rows whose counts all fell
+    to 0 aside: they count nothing)."""
+    summed = ", ".join(f"sum({s})" for s in _RATING_SUMS)
+    nonzero = " OR ".join(f"{s} <> 0" for s in _RATING_SUMS)
+    tallies = _rows(
+        conn,
+        f"SELECT {_RATING_KEY}, {', '.join(_RATING_SUMS)} FROM view_rating_tallies WHERE {nonzero}",
+    )
+    from_zero = "ledger_rating_contributions(ARRAY(SELECT v FROM view_ratings v), '{}')"
+    expected = _rows(
+        conn, f"SELECT {_RATING_KEY}, {summed} FROM {from_zero} GROUP BY {_RATING_KEY}"
+    )
+    assert tallies == expected
+    assert tallies, "nothing was tallied"

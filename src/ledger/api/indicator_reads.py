@@ -138,8 +138,10 @@ _RATINGS = (
 )
 
 
-# The ratings touching P summed (`summed_ratings.ratings_query`): their rows are never read then.
+# The ratings touching P summed (`summed_ratings.ratings_query`): from their per-day tallies, and
+# only the 差评 due for rectification read as rows.
 _RATED = f"{_live('view_ratings')} WHERE true{{centre}}"
+_RATING_TALLIES = f"{_live('view_rating_tallies')} WHERE true{{centre}}"
 
 
 # The cases summed (`summed.summed_rows`): the tallies migration 0025 keeps per day, the case rows
@@ -251,7 +253,7 @@ def fetch(
                 completions_query(group_by, _SOURCES).format(**where), {**params, "now": now}
             )
             others_by = others_grouping(group_by)
-            rating_sums = at(ratings_query(others_by, _RATED))
+            rating_sums = at(ratings_query(others_by, _RATED, _RATING_TALLIES))
             days = at(daily_query(_SOURCES)) if daily else None
             hotline = at(dispatches_query(_DISPATCHED))
             hotline += at(tickets_query(_TICKETED), **_basic_rule(ledger))

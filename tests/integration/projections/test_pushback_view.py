@@ -39,6 +39,7 @@ from tests.pushback_support import (
     ticket,
     worked_report,
 )
+from tests.tally_support import assert_rating_tallies_match_rows
 from tests.views_support import module_scoped_ledger, synthetic_cases
 
 database, ledger = module_scoped_ledger()
@@ -201,6 +202,25 @@ def test_the_holder_moves_with_a_hand_off(
     ).fetchall() == [("医保", "1F-02")]
 
 
+def test_the_rating_tallies_are_the_ratings_summed_from_zero(
+    case_ids: list[UUID], conn: psycopg.Connection[Any]
+) -> None:
+    """Projected in batches of 7, each batch rewriting every rating of the cases it touches, and
+    ratings verified, appealed and excluded after they were made: the triggers kept the per-day
+    tallies (migration 0026) exact."""
+    assert_rating_tallies_match_rows(conn)
+    tallied = conn.execute(
+        "SELECT sum(excluded)::int, sum(real_name_followed_up)::int FROM view_rating_tallies "
+        "WHERE grouped_by = 'department'"
+    ).fetchone()
+    rows = conn.execute(
+        "SELECT count(*) FILTER (WHERE excluded)::int, count(*) FILTER (WHERE real_name AND "
+        "level <= 2 AND validity IS NOT NULL AND NOT excluded)::int FROM view_ratings"
+    ).fetchone()
+    assert tallied == rows  # an appeal upheld and a verification, both after the rating
+    assert rows is not None and min(rows) >= 1
+
+
 def test_a_rebuilt_pushback_view_equals_the_live_one(
     database: Database, case_ids: list[UUID]
 ) -> None:
@@ -217,3 +237,7 @@ def test_a_rebuilt_pushback_view_equals_the_live_one(
     assert after == before
     assert all(before.values())
     assert left == (0,)
+    with psycopg.connect(database.app_conninfo, autocommit=True) as c:
+        assert_rating_tallies_match_rows(c)  # the new generation's, and the old one's are gone
+        row = c.execute("SELECT array_agg(DISTINCT generation) FROM view_rating_tallies")
+        assert row.fetchone() == ([rebuilt.generation],)

@@ -56,6 +56,7 @@ TABLES = (
     "view_root_causes",
     "view_improvements",
     "view_ratings",
+    "view_rating_tallies",
     "view_consultations",
     "view_pushback_cases",
 )
