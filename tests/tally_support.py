@@ -4,9 +4,17 @@ the rows give summed from zero; and again after the queue is drained."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
+
+from ledger.application.service import Ledger
+from ledger.config.settings import Settings
+from ledger.projections.base import Projection
+from ledger.projections.projector import Projector
+from ledger.store.database import Database
+from tests.views_support import synthetic_cases
 
 _SUMS = ("n", "handoffs", "visits", "notice_violations", "with_violations", "extended",
          "one_visit", "zero_visits", "on_time", "in_time")  # fmt: skip
@@ -102,3 +110,28 @@ def assert_rating_tallies_match_rows(conn: psycopg.Connection[Any]) -> None:
     )
     assert tallies == expected
     assert tallies, "nothing was tallied"
+
+
+def projected_without_triggers(
+    database_factory: Callable[[], Database],
+    settings: Settings,
+    table: str,
+    projection: Callable[[Ledger], Projection],
+) -> Database:
+    """A database of 40 synthetic cases projected by `projection` with the tally triggers on
+    `table` dropped first: as before the migration that added them, rows and no tallies."""
+    database = database_factory()
+    ledger = Ledger(settings, database)
+    try:
+        synthetic_cases(ledger, 40)
+        with psycopg.connect(database.owner_conninfo, autocommit=True) as conn:
+            for trigger in ("insert", "update", "delete"):
+                conn.execute(f"DROP TRIGGER {table}_tallies_{trigger} ON {table}")
+        projector = Projector(database.app_conninfo, projection(ledger), batch_size=13)
+        try:
+            projector.catch_up()
+        finally:
+            projector.close()
+    finally:
+        ledger.close()
+    return database

@@ -8,13 +8,10 @@ from pathlib import Path
 
 import psycopg
 
-from ledger.application.service import Ledger
 from ledger.config.settings import Settings
-from ledger.projections.projector import Projector
 from ledger.projections.views.cases import CasesProjection
 from ledger.store.database import Database
-from tests.tally_support import assert_tallies_match_rows
-from tests.views_support import synthetic_cases
+from tests.tally_support import assert_tallies_match_rows, projected_without_triggers
 
 MIGRATION = Path(__file__).parents[3] / "migrations" / "0025_case_tallies.sql"
 TABLES = ("view_case_tallies", "view_case_matters", "view_case_completions")
@@ -23,22 +20,10 @@ TABLES = ("view_case_tallies", "view_case_matters", "view_case_completions")
 def test_the_migration_tallies_the_cases_already_projected(
     database_factory: Callable[[], Database], settings: Settings
 ) -> None:
-    database = database_factory()
-    ledger = Ledger(settings, database)
-    try:
-        synthetic_cases(ledger, 40)
-    finally:
-        ledger.close()
+    database = projected_without_triggers(
+        database_factory, settings, "view_cases", lambda ledger: CasesProjection(ledger.policies)
+    )
     with psycopg.connect(database.owner_conninfo, autocommit=True) as conn:
-        for trigger in ("insert", "update", "delete"):  # as before 0025: rows, no tallies
-            conn.execute(f"DROP TRIGGER view_cases_tallies_{trigger} ON view_cases")
-        projector = Projector(
-            database.app_conninfo, CasesProjection(ledger.policies), batch_size=13
-        )
-        try:
-            projector.catch_up()
-        finally:
-            projector.close()
         for table in TABLES:
             assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
         conn.execute(MIGRATION.read_text())
