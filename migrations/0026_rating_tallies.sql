@@ -123,8 +123,12 @@ CREATE TRIGGER view_ratings_tallies_delete AFTER DELETE ON view_ratings
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_rating_tallies_trigger();
 
 -- The ratings already projected (every generation), once: the table is rebuilt from the rows.
+-- (PERFORM in a DO block: a bare SELECT would print its result where `ledger` writes its logs.)
 DELETE FROM view_rating_tallies;
-SELECT ledger_rating_tallies_apply(ARRAY(SELECT v FROM view_ratings v), '{}');
+DO $$
+BEGIN
+    PERFORM ledger_rating_tallies_apply(ARRAY(SELECT v FROM view_ratings v), '{}');
+END $$;
 
 REVOKE ALL ON view_rating_tallies FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON view_rating_tallies TO ledger_app;
