@@ -15,13 +15,13 @@ section over drawn ratings with every boundary. 主动评价率's cases come fro
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ledger.domain.ratings.records import BAD_REVIEW_LEVEL, BadReviewValidity
 from ledger.projections.indicators.grouping import GroupBy
 from ledger.projections.indicators.ratings import RatingsTally
-from ledger.projections.indicators.summed import KEY, Summed, in_period, touching
+from ledger.projections.indicators.summed import KEY, Summed, touching
 
 _VALID = BadReviewValidity.VALID.value
 _BAD = f"v.level <= {BAD_REVIEW_LEVEL}"
@@ -53,28 +53,30 @@ def ratings_query(group_by: GroupBy, ratings: str, tallies: str) -> str:
     condition; by `group_by` (department, window or matter: a rating's key at rating time);
     parameters first, last, start, end, now. A group is listed when a rating of it was rated or
     counted for rectification in P."""
-    zeros = ", ".join(f'0 AS "{name}"' for name in _RECTIFIED)
     tallied = ", ".join(f'v."{name}"' for name in _TALLIED)
     rectified = ", ".join(f'{sql} AS "{name}"' for name, sql in _RECTIFIED.items())
-    nothing_tallied = ", ".join(f'0 AS "{name}"' for name in _TALLIED)
     sums = ",\n  ".join(f'coalesce(sum("{name}"), 0)::bigint AS "{name}"' for name in _SUMS)
     counted = (  # the rectification figures' ratings: by either moment, through their indexes
-        f"{ratings} AND ({touching('rectify_due', 'rectified_at')}) AND {_NEEDS_RECTIFICATION}"
-        f" AND ({in_period('v.rectify_due')} AND v.rectify_due <= %(now)s"
-        f" OR {in_period('v.rectified_at')})"
+        f"{ratings} AND {_NEEDS_RECTIFICATION} AND (({touching('rectify_due')} AND "
+        f"v.rectify_due <= %(now)s) OR {touching('rectified_at')})"
     )
     return f"""
 WITH r AS (
-  SELECT v.key, {tallied}, {zeros}
+  SELECT v.key, {tallied}, {_zeros(_RECTIFIED)}
   {tallies} AND v.grouped_by = '{group_by}' AND v.day >= %(first)s AND v.day <= %(last)s
   UNION ALL
-  SELECT {KEY[group_by]}, {nothing_tallied}, {rectified}
+  SELECT {KEY[group_by]}, {_zeros(_TALLIED)}, {rectified}
   {counted}
 )
 SELECT GROUPING(key) = 1 AS total, key,
   {sums}
 FROM r GROUP BY GROUPING SETS ((key), ())
 HAVING GROUPING(key) = 1 OR sum(ratings) + sum(excluded) <> 0 OR sum(rectify_counted) <> 0"""
+
+
+def _zeros(names: Iterable[str]) -> str:
+    """A branch's columns for the figures the other branch of the union sums."""
+    return ", ".join(f'0 AS "{name}"' for name in names)
 
 
 def summed_ratings(
