@@ -4,16 +4,15 @@ the rows already there, and running it again changes nothing (migrations here ar
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import psycopg
 
 from ledger.config.settings import Settings
 from ledger.projections.views.cases import CasesProjection
-from ledger.store.database import Database
+from ledger.store.database import MIGRATIONS_DIR, Database
 from tests.tally_support import assert_tallies_match_rows, projected_without_triggers
 
-MIGRATION = Path(__file__).parents[3] / "migrations" / "0025_case_tallies.sql"
+MIGRATION = MIGRATIONS_DIR / "0025_case_tallies.sql"
 TABLES = ("view_case_tallies", "view_case_matters", "view_case_completions")
 
 

@@ -5,16 +5,15 @@ re-runnable)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import psycopg
 
 from ledger.config.settings import Settings
 from ledger.projections.views.pushback import PushbackProjection
-from ledger.store.database import Database
+from ledger.store.database import MIGRATIONS_DIR, Database
 from tests.tally_support import assert_rating_tallies_match_rows, projected_without_triggers
 
-MIGRATION = Path(__file__).parents[3] / "migrations" / "0026_rating_tallies.sql"
+MIGRATION = MIGRATIONS_DIR / "0026_rating_tallies.sql"
 
 
 def test_the_migration_tallies_the_ratings_already_projected(
