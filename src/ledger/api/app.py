@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import anyio
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -41,6 +41,7 @@ from ledger.api.unresolved_register import unresolved_reports
 from ledger.application.service import Ledger
 from ledger.application.timers import LedgerTimers
 from ledger.config.settings import Settings
+from ledger.domain.tenancy import Scope
 from ledger.log.keys import load_signer
 from ledger.log.notary import Notary, start_notary_thread
 from ledger.log.witnesses import start_witnessing
@@ -128,7 +129,9 @@ def create_app(
     def provide_ledger(state: State) -> Ledger:
         return state.ledger  # type: ignore[no-any-return]
 
-    def provide_waiter(state: State) -> PositionWaiter:
+    def provide_waiter(state: State, tenancy: NamedDependency[Scope]) -> PositionWaiter:
+        """After `tenancy`, for the chain `provide_tenancy` explains."""
+        del tenancy
         return state.waiter  # type: ignore[no-any-return]
 
     telemetry = Telemetry()  # this app's own registry: GET /metrics
@@ -155,8 +158,9 @@ def create_app(
             "ledger": Provide(provide_ledger, sync_to_thread=False),
             "waiter": Provide(provide_waiter, sync_to_thread=False),
             # On the event loop unless the revocation list must be read (`request_credential`).
+            # One chain, ledger -> actor -> tenancy -> waiter (`provide_tenancy` says why).
             "actor": Provide(provide_actor),
-            "tenancy": Provide(provide_tenancy),
+            "tenancy": Provide(provide_tenancy, sync_to_thread=False),
         },
         lifespan=[lifespan, telemetry.watching],
         state=State({"telemetry": telemetry}),

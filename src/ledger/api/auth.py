@@ -52,7 +52,11 @@ async def provide_actor(request: Request[Any, Any, Any], ledger: NamedDependency
     return (await request_credential(request, ledger)).actor
 
 
-async def provide_tenancy(
-    request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
-) -> Scope:
-    return (await request_credential(request, ledger)).scope
+def provide_tenancy(request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Scope:
+    """After `actor`, which found the credential. Litestar runs the providers of one level of the
+    dependency graph together in an anyio task group, a cost on every request; chained, each
+    level has one provider and is simply awaited (docs/PROFILE.md, "Framework costs")."""
+    del actor  # asked for only to come after it
+    found = request.scope["state"][_CREDENTIAL]
+    assert isinstance(found, Credential)
+    return found.scope
