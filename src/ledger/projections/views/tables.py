@@ -1,9 +1,10 @@
 """What the batched views share: writing a table in one go, clearing a generation, and pausing
 the cyclic collector.
 
-A view's batch writes each of its tables once (`ViewTable`): one `INSERT ... SELECT FROM unnest`
-for the handful of rows of a live batch (one round trip), binary COPY into a temporary twin and
-one `INSERT ... SELECT` for a catch-up batch. Figures in docs/DECISIONS.md and ops/bench/README.md.
+A view's batch writes each of its tables once (`ViewTable`): one `INSERT ... SELECT FROM
+json_populate_recordset` for the handful of rows of a live batch (one round trip, one parameter),
+binary COPY into a temporary twin and one `INSERT ... SELECT` for a catch-up batch. Figures in
+docs/DECISIONS.md and ops/bench/README.md.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 import psycopg
 
 
@@ -26,9 +28,15 @@ def subclasses(cls: type) -> list[type]:
 
 
 SMALL_BATCH = 200
-"""Up to this many rows a table is written by one `INSERT ... SELECT FROM unnest(arrays)`;
-more, by COPY. A live batch is a handful of rows, and round trips, each also a wait for the GIL
-in a busy process, are most of its time: one statement instead of four."""
+"""Up to this many rows a table is written by one `INSERT ... SELECT FROM
+json_populate_recordset(...)`; more, by COPY. A live batch is a handful of rows, and round trips,
+each also a wait for the GIL in a busy process, are most of its time: one statement instead of
+four. The rows go as one JSON document that msgspec encodes in C: as one array per column
+(`unnest`), psycopg dumped them element by element in Python, 0.5-0.6 ms of the projector's CPU
+for one `view_cases` row against 0.13 ms as JSON (docs/DECISIONS.md, "Live view batches as one
+JSON parameter")."""
+
+_JSON = msgspec.json.Encoder()
 
 
 class ViewTable:
@@ -43,25 +51,26 @@ class ViewTable:
         self.create = f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name})"
         self.copy = f"COPY {stage} (generation, {names}) FROM STDIN (FORMAT BINARY)"
         self.insert = f"INSERT INTO {name} SELECT * FROM {stage}"
-        arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
-        self.insert_arrays = (
-            f"INSERT INTO {name} (generation, {names}) SELECT %s::int4, * FROM unnest({arrays})"
+        # The table's own row type types the JSON's fields: PostgreSQL parses each with its
+        # column's input function (a JSON array into an array column), as COPY's twin does.
+        self.insert_json = (
+            f"INSERT INTO {name} (generation, {names}) SELECT %s::int4, {names} "
+            f"FROM json_populate_recordset(NULL::{name}, %s::json)"
         )
         if key is not None:
             keys = {k.strip() for k in key.split(",")}
             updates = ", ".join(f"{c} = excluded.{c}" for c, _ in columns if c not in keys)
             self.insert += f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
-            self.insert_arrays += f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
+            self.insert_json += f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
         self.empty = f"DELETE FROM {stage}"
-        # unnest() flattens an array of arrays, so a table with an array column always COPYs.
-        self.small_batch = 0 if any(kind.endswith("[]") for _, kind in columns) else SMALL_BATCH
+        self._fields = [column.strip('"') for column, _ in columns]
+        self._bytea = [i for i, (_, kind) in enumerate(columns) if kind == "bytea"]
 
     def write(self, cur: psycopg.Cursor[Any], generation: int, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        if len(rows) <= self.small_batch:
-            columns = [list(column) for column in zip(*rows, strict=True)]
-            cur.execute(self.insert_arrays, (generation, *columns))
+        if len(rows) <= SMALL_BATCH:
+            cur.execute(self.insert_json, (generation, self._json(rows)))
             return
         cur.execute(self.create)
         with cur.copy(self.copy) as copy:
@@ -70,6 +79,29 @@ class ViewTable:
                 copy.write_row((generation, *row))
         cur.execute(self.insert)
         cur.execute(self.empty)
+
+    def _json(self, rows: list[tuple[Any, ...]]) -> str:
+        """The rows as a JSON array of objects keyed by column; bytes as bytea's hex input."""
+        fields, bytea = self._fields, self._bytea
+        objects = []
+        for row in rows:
+            values = list(row)
+            for i in bytea:
+                if (raw := values[i]) is not None:
+                    values[i] = "\\x" + raw.hex()
+            objects.append(dict(zip(fields, values, strict=True)))
+        encoded = _JSON.encode(objects)
+        if b"\\u0000" in encoded and any(_has_nul(value) for row in rows for value in row):
+            # What psycopg says of a NUL it is asked to send, before anything is sent. The
+            # server's own error would quote the JSON around it: the row, into the logs.
+            raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+        return encoded.decode()
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    return isinstance(value, list | tuple) and any(_has_nul(v) for v in value)
 
 
 def clear_tables(cur: psycopg.Cursor[Any], generation: int, tables: Sequence[str]) -> None:
