@@ -7,10 +7,9 @@ state, for SQL to filter and sort on.
 Why whole batches: a batch loads the stored states of the cases it touches in one query, folds
 every event in memory, and writes each table once: binary COPY into a temporary twin, then one
 `INSERT ... SELECT ... ON CONFLICT DO UPDATE`. So a case that gets ten events in a batch is read
-and written once. (COPY measured a little faster than `INSERT ... SELECT FROM unnest(arrays)`,
-whose parameters psycopg dumps element by element in Python; figures in docs/DECISIONS.md. Up to
-`tables.SMALL_BATCH` rows, as in a live batch, the one statement wins instead: it is one round trip
-where COPY takes four; ops/bench/README.md.)
+and written once. (Up to `tables.SMALL_BATCH` rows, as in a live batch, one `INSERT ... SELECT
+FROM json_populate_recordset(...)` with the rows as one JSON parameter wins instead: one round trip
+where COPY takes four; docs/DECISIONS.md, ops/bench/README.md.)
 
 `working_seconds` is the working time from clock start to `closed_at`, minus pauses, counted with
 the centre's calendar (`WorkingCalendar.working_time_between`): 24 hours per working day, nothing
