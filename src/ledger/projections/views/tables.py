@@ -81,7 +81,9 @@ class ViewTable:
         cur.execute(self.empty)
 
     def _json(self, rows: list[tuple[Any, ...]]) -> str:
-        """The rows as a JSON array of objects keyed by column; bytes as bytea's hex input."""
+        """The rows as a JSON array of objects keyed by column; bytes as bytea's hex input. (JSON
+        has no NaN or infinity, which msgspec writes as null; the views' float columns are
+        durations, always finite.)"""
         fields, bytea = self._fields, self._bytea
         objects = []
         for row in rows:
