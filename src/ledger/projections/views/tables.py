@@ -40,9 +40,10 @@ _JSON = msgspec.json.Encoder()
 
 
 class ViewTable:
-    """A view table written by one INSERT ... SELECT from arrays (small batches), or by binary
-    COPY into a temporary twin and then one INSERT ... SELECT (with `key`, replacing rows with the
-    same key; without, a duplicate fails: a batch is applied once, so one would be a bug)."""
+    """A view table written by one INSERT ... SELECT from a JSON parameter (small batches), or by
+    binary COPY into a temporary twin and then one INSERT ... SELECT (with `key`, replacing rows
+    with the same key; without, a duplicate fails: a batch is applied once, so one would be a
+    bug)."""
 
     def __init__(self, name: str, columns: Sequence[tuple[str, str]], key: str | None = None):
         names = ", ".join(column for column, _ in columns)
