@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 import psycopg
 import structlog
 from eventsourcing.persistence import StoredEvent
+from psycopg.sql import SQL, Literal
 
 from ledger.projections.base import ProjectedEvent, Projection
 from ledger.projections.failures import EventFailure, is_transient, record_failure
@@ -63,7 +64,7 @@ _SELECT_TOPICS = (
     "e.skipped FROM (SELECT max(notification_id) AS head FROM ledger_events) h LEFT JOIN LATERAL ("
     "  SELECT notification_id, originator_id, originator_version, topic, state, "
     f"  {_SKIPPED} AS skipped FROM ledger_events"
-    "  WHERE notification_id > %s AND topic = ANY(%s) ORDER BY notification_id LIMIT %s"
+    "  WHERE notification_id > %s AND topic = ANY({topics}) ORDER BY notification_id LIMIT %s"
     ") e ON true ORDER BY e.notification_id"
 )
 _LIVE = "SELECT generation FROM ledger_projections WHERE name = %s FOR KEY SHARE"
@@ -109,6 +110,11 @@ class BatchWriter:
         self.projection = projection
         self.name = projection.name
         self.topics = sorted(projection.topics) if projection.topics is not None else None
+        # The topics as a literal in the statement, not a parameter: psycopg would dump the list
+        # element by element in Python at every batch (0.1-0.3 ms for the views' 20-66 topics).
+        self._select_topics = (
+            None if self.topics is None else SQL(_SELECT_TOPICS).format(topics=Literal(self.topics))
+        )
         self.batch_size = batch_size
         self._mapper = MsgspecMapper()
         self._conn: Conn | None = None
@@ -154,10 +160,10 @@ class BatchWriter:
         return Batch(generation, len(applying), reached, full, skipped)
 
     def _read(self, conn: Conn, position: int) -> Cursor:
-        if self.topics is None:
+        if self._select_topics is None:
             return conn.execute(_SELECT, (self.name, position, self.batch_size), binary=True)
         return conn.execute(
-            _SELECT_TOPICS, (self.name, position, self.topics, self.batch_size), binary=True
+            self._select_topics, (self.name, position, self.batch_size), binary=True
         )
 
     def _rows(self, read: Cursor, position: int) -> tuple[list[Row], bool, int]:

@@ -18,6 +18,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from ledger.store.json_rows import bytea, json_rows
+
 _ENVELOPE = ("originator_id", "originator_version")
 
 
@@ -144,13 +146,17 @@ class LedgerRecorder(PostgresApplicationRecorder):
             self.datastore.lock_timeout
         )
         self._append_events = SQL(
-            "SELECT notification_id FROM {0}.ledger_append_events(%s::{0}.{1}[])"
+            "SELECT notification_id FROM {0}.ledger_append_events(ARRAY("
+            "SELECT ROW(e.originator_id, e.originator_version, e.topic, e.state)::{0}.{1} "
+            "FROM json_populate_recordset(NULL::{0}.{1}, %s::json) WITH ORDINALITY e "
+            "ORDER BY e.ordinality))"
         ).format(schema, Identifier(self.stored_event_type_name))
         self._insert_receipts = SQL(
             "INSERT INTO {0}.ledger_idempotency (actor_id, idempotency_key, request_digest, "
             "case_id, last_originator_id, last_originator_version, response) "
-            "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::uuid[], "
-            "%s::uuid[], %s::bigint[], %s::bytea[])"
+            "SELECT actor_id, idempotency_key, request_digest, case_id, last_originator_id, "
+            "last_originator_version, response "
+            "FROM json_populate_recordset(NULL::{0}.ledger_idempotency, %s::json)"
         ).format(schema)
         self._select_receipt = SQL(
             "SELECT r.request_digest, r.response, e.notification_id "
@@ -173,19 +179,19 @@ class LedgerRecorder(PostgresApplicationRecorder):
         super()._insert_events(curs, stored_events, **kwargs)
         pending: list[PendingReceipt] = kwargs.get("receipts") or []
         if pending:
-            columns: list[list[Any]] = [[] for _ in range(7)]
-            for p in pending:
-                row = (
-                    p.actor_id,
-                    p.key,
-                    p.digest,
-                    p.receipt.case_id,
-                    *p.last_event,
-                    _receipt_encoder.encode(p.receipt),
-                )
-                for column, value in zip(columns, row, strict=True):
-                    column.append(value)
-            curs.execute(self._insert_receipts, columns, prepare=True)
+            receipts = [
+                {
+                    "actor_id": p.actor_id,
+                    "idempotency_key": p.key,
+                    "request_digest": p.digest,
+                    "case_id": p.receipt.case_id,
+                    "last_originator_id": p.last_event[0],
+                    "last_originator_version": p.last_event[1],
+                    "response": bytea(_receipt_encoder.encode(p.receipt)),
+                }
+                for p in pending
+            ]
+            curs.execute(self._insert_receipts, (json_rows(receipts),), prepare=True)
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -193,10 +199,15 @@ class LedgerRecorder(PostgresApplicationRecorder):
         """The lock timeout and the append function, pipelined with the receipts: one round trip."""
         curs.execute(self._lock_timeout, prepare=True)
         events = [
-            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            {
+                "originator_id": e.originator_id,
+                "originator_version": e.originator_version,
+                "topic": e.topic,
+                "state": bytea(e.state),
+            }
             for e in stored_events
         ]
-        curs.execute(self._append_events, (events,), prepare=True)
+        curs.execute(self._append_events, (json_rows(events),), prepare=True)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

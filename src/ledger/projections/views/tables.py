@@ -14,8 +14,9 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-import msgspec
 import psycopg
+
+from ledger.store.json_rows import bytea, json_rows
 
 
 def subclasses(cls: type) -> list[type]:
@@ -35,8 +36,6 @@ four. The rows go as one JSON document that msgspec encodes in C: as one array p
 (`unnest`), psycopg dumped them element by element in Python, 0.5-0.6 ms of the projector's CPU
 for one `view_cases` row against 0.13 ms as JSON (docs/DECISIONS.md, "Live view batches as one
 JSON parameter")."""
-
-_JSON = msgspec.json.Encoder()
 
 
 class ViewTable:
@@ -82,29 +81,16 @@ class ViewTable:
         cur.execute(self.empty)
 
     def _json(self, rows: list[tuple[Any, ...]]) -> str:
-        """The rows as a JSON array of objects keyed by column; bytes as bytea's hex input. (JSON
-        has no NaN or infinity, which msgspec writes as null; the views' float columns are
-        durations, always finite.)"""
-        fields, bytea = self._fields, self._bytea
+        """The rows as a JSON array of objects keyed by column; bytes as bytea's hex input. (The
+        views' float columns are durations, always finite: JSON has no NaN.)"""
+        fields, in_hex = self._fields, self._bytea
         objects = []
         for row in rows:
             values = list(row)
-            for i in bytea:
-                if (raw := values[i]) is not None:
-                    values[i] = "\\x" + raw.hex()
+            for i in in_hex:
+                values[i] = bytea(values[i])
             objects.append(dict(zip(fields, values, strict=True)))
-        encoded = _JSON.encode(objects)
-        if b"\\u0000" in encoded and any(_has_nul(value) for row in rows for value in row):
-            # What psycopg says of a NUL it is asked to send, before anything is sent. The
-            # server's own error would quote the JSON around it: the row, into the logs.
-            raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
-        return encoded.decode()
-
-
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    return isinstance(value, list | tuple) and any(_has_nul(v) for v in value)
+        return json_rows(objects)
 
 
 def clear_tables(cur: psycopg.Cursor[Any], generation: int, tables: Sequence[str]) -> None:
