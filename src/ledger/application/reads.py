@@ -20,7 +20,9 @@ from ledger.domain.errors import CaseNotFoundError, LedgerError, VersionNotFound
 from ledger.domain.permissions import require_read
 from ledger.domain.tenancy import Scope
 from ledger.domain.values import Actor
+from ledger.store.loads import OneTripRepository
 from ledger.store.revocations import RevocationCache, is_revoked
+from ledger.store.snapshots import SealedSnapshotStore
 
 if TYPE_CHECKING:
     from ledger.config.settings import Settings
@@ -83,6 +85,8 @@ class CaseReads:
     audit: AuditLog
     repository: Any
     mapper: Any
+    events: Any
+    snapshots: Any
 
     @property
     def store(self) -> LedgerRecorder:
@@ -91,6 +95,11 @@ class CaseReads:
     revocations: RevocationCache | None = None
     """Set by a serving process (`watch_revocations`): tokens it has found not revoked, while
     it hears every revocation; without it, every request looks its token up."""
+
+    def construct_repository(self) -> OneTripRepository:
+        """eventsourcing's repository, loading a case and its snapshot in one round trip."""
+        assert isinstance(self.snapshots, SealedSnapshotStore)
+        return OneTripRepository(self.events, snapshot_store=self.snapshots)
 
     def watch_revocations(self) -> RevocationCache:
         """Remember tokens found not revoked while this process hears every revocation (a

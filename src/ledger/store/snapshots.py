@@ -108,6 +108,7 @@ class SnapshotRecorder(PostgresAggregateRecorder):
         head_table_name: str = "ledger_events",
     ):
         super().__init__(datastore, events_table_name=events_table_name)
+        self.head_table_name = head_table_name
         schema = Identifier(self.datastore.schema)
         self._put_sealed = SQL(
             "SELECT {0}.ledger_put_snapshots(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[], "
@@ -161,7 +162,7 @@ class SnapshotRecorder(PostgresAggregateRecorder):
             params.append(limit)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, params, prepare=True)
-            return [_sealed_row(originator_id, row) for row in curs.fetchall()]
+            return [sealed_row(originator_id, row) for row in curs.fetchall()]
 
     def select_head(self, originator_id: UUID, version: int) -> Notification | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -178,7 +179,7 @@ class SnapshotRecorder(PostgresAggregateRecorder):
         )
 
 
-def _sealed_row(originator_id: UUID, row: Any) -> SealedRow:
+def sealed_row(originator_id: UUID, row: Any) -> SealedRow:
     version = row["originator_version"]
     head = None
     if row["notification_id"] is not None:
@@ -248,9 +249,10 @@ class SealedSnapshotStore(EventStore[UUID]):
         `desc=True, limit=1`, as it asks, a rejected newest snapshot means a replay from version 1).
         """
         rows = self.sealed.select_sealed(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
-        return iter([s for row in rows if (s := self._trusted(row)) is not None])
+        return iter([s for row in rows if (s := self.trusted(row)) is not None])
 
-    def _trusted(self, row: SealedRow) -> DomainEventProtocol[UUID] | None:
+    def trusted(self, row: SealedRow) -> DomainEventProtocol[UUID] | None:
+        """The row's snapshot if it passes every check; None, logged, if not."""
         snapshot = row.snapshot
         if row.mac is None:
             reason = "no MAC"

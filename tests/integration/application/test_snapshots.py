@@ -31,6 +31,7 @@ from ledger.store import snapshots
 from ledger.store.database import Database
 from ledger.store.snapshots import snapshot_mac
 from tests.api.support import register
+from tests.conftest import actor
 
 TRUE_DEPARTMENT = "人社"
 FORGED_DEPARTMENT = "民政"
@@ -381,19 +382,38 @@ def test_a_genuine_snapshot_is_sealed_and_used_so_only_the_later_events_are_read
         ).fetchall()
     assert rows == [(10, 32)]
 
-    reads: list[tuple[int | None, int]] = []
-    get_events = ledger.events.get
+    decoded: list[tuple[int, str]] = []  # what the load read and decoded of this case
+    to_domain_event = ledger.mapper.to_domain_event
 
-    def counting_get(originator_id: UUID, **kwargs: Any) -> Any:
-        events = list(get_events(originator_id, **kwargs))
-        if originator_id == case_id:
-            reads.append((kwargs.get("gt"), len(events)))
-        return iter(events)
+    def counting(stored: StoredEvent) -> Any:
+        if stored.originator_id == case_id:
+            decoded.append((stored.originator_version, stored.topic.rpartition(".")[2]))
+        return to_domain_event(stored)
 
-    monkeypatch.setattr(ledger.events, "get", counting_get)
+    monkeypatch.setattr(ledger.mapper, "to_domain_event", counting)
     shown = client.get(f"/cases/{case_id}", headers=clerk)
 
     assert shown.status_code == 200, shown.text
     assert shown.json()["version"] == 12
-    assert reads == [(10, 2)]  # from the snapshot at 10: events 11 and 12 only
+    # The snapshot at 10, then events 11 and 12 only.
+    assert decoded == [(10, "Snapshot"), (11, "VisitRecorded"), (12, "VisitRecorded")]
     assert rejected(rejections, case_id) == []
+
+
+def test_a_case_loads_with_its_snapshot_in_one_statement_on_one_connection(
+    client: TestClient[Any], clerk: dict[str, str], ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = case_with_events(client, clerk, 12)
+    datastore = ledger.store.datastore
+    lent: list[int] = []
+    get_connection = datastore.get_connection
+
+    def counting() -> Any:
+        lent.append(1)
+        return get_connection()
+
+    monkeypatch.setattr(datastore, "get_connection", counting)
+    case = ledger.get_case(case_id, actor("snap-clerk", "clerk", unit=TRUE_DEPARTMENT))
+
+    assert case.version == 12
+    assert len(lent) == 1  # eventsourcing's repository takes two: the snapshot, then the events
