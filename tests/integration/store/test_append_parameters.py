@@ -11,9 +11,7 @@ import pytest
 from eventsourcing.persistence import DataError
 
 from ledger.application.service import Ledger, WriteKey
-from ledger.domain.case import Case
-from ledger.domain.case_number import CaseNumber, CaseNumberSeries, series_year
-from ledger.domain.values import Channel, Priority
+from ledger.domain.case_number import CaseNumberSeries, series_year
 from tests.conftest import actor, register
 
 CLERK = actor("clerk-json", "clerk", unit="人社")
@@ -34,34 +32,17 @@ def stored(ledger: Ledger, originator_id: UUID) -> list[tuple[int, int, str, byt
 
 
 def test_a_save_of_several_aggregates_is_stored_as_sent_in_input_order(ledger: Ledger) -> None:
+    case = ledger.get_case(register(ledger, CLERK).case_id, CLERK)
     at = datetime.now(UTC)
+    for k in range(5):  # quotes, a backslash, an emoji, U+2028: JSON's escapes, stored as sent
+        case.append("VisitRecorded", CLERK, at, ticket=f'A-{k}"\\\U0001f600\u2028')
     series = CaseNumberSeries(centre="huoshan-json", year=series_year(at))
-    case_no = series.issue()
-    applicant = ledger.protect_applicant(
-        name="李某\u2028", id_number="341525197001010020", phone="13800000000"
-    )
-    case = Case.register(
-        actor=CLERK,
-        occurred_at=at,
-        case_no=case_no,
-        channel=Channel.WINDOW,
-        matter="社保缴费",
-        centre="huoshan",
-        department="人社",
-        window="2F-07",
-        applicant=applicant,
-        priority=Priority.NORMAL,
-        statutory_limit=None,
-        promised_limit=None,
-        parent_case_id=None,
-    )
-    for k in range(5):  # quotes, a backslash, an emoji: JSON's escapes, each stored as sent
-        case.append("VisitRecorded", CLERK, at, ticket=f'A-{k}"\\\U0001f600')
-    index = CaseNumber(case_no=case_no, case_id=case.id)
+    series.issue()
+    series.issue()
 
-    recordings = ledger.save(series, case, index)
+    recordings = ledger.save(case, series)
 
-    assert len(recordings) == 2 + 6 + 1  # the series starts and issues; the case; its index
+    assert len(recordings) == 5 + 3  # the case's visits; the series starts and issues twice
     for recording in recordings:
         event = recording.domain_event
         sent = ledger.mapper.to_stored_event(event)
