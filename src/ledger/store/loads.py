@@ -18,9 +18,10 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, ProjectorFunction, Repository
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import EventStore, StoredEvent
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Identifier
 
 from ledger.store.snapshots import SealedSnapshotStore, sealed_row
+from ledger.store.statements import rendered
 
 _LOAD = """
 WITH s AS (
@@ -54,11 +55,13 @@ class OneTripRepository(Repository[UUID]):
             "snapshots": Identifier(recorder.events_table_name),
             "events": Identifier(recorder.head_table_name),
         }
-        self._load: dict[bool, Composed] = {
-            bounded: SQL(_LOAD).format(
-                **names,
-                snapshot_bound=SQL("AND s.originator_version <= %(lte)s" if bounded else ""),
-                event_bound=SQL("AND originator_version <= %(lte)s" if bounded else ""),
+        self._load = {
+            bounded: rendered(
+                SQL(_LOAD).format(
+                    **names,
+                    snapshot_bound=SQL("AND s.originator_version <= %(lte)s" if bounded else ""),
+                    event_bound=SQL("AND originator_version <= %(lte)s" if bounded else ""),
+                )
             )
             for bounded in (False, True)
         }
