@@ -2,10 +2,10 @@
 (`json_populate_recordset`).
 
 psycopg dumps a Python list (an array parameter, a list of composites) element by element in
-Python: 80-100 µs for the one event of an append and its receipt's seven one-element arrays,
-against 7 µs for the same rows as one JSON document that msgspec encodes in C (docs/DECISIONS.md,
-"Live view batches as one JSON parameter"). The live views' batches and the append both send
-their rows this way.
+Python: 82-94 µs for the one event of an append as a list of composites, 103-105 µs for its
+receipt as seven one-element arrays, against 7-10 µs each as one JSON document that msgspec
+encodes in C (docs/DECISIONS.md, "A case loaded in one statement; the append's rows as JSON").
+The live views' batches and the append both send their rows this way.
 """
 
 from __future__ import annotations
