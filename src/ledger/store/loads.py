@@ -23,19 +23,16 @@ from psycopg.sql import SQL, Identifier
 from ledger.store.snapshots import SealedSnapshotStore, sealed_row
 from ledger.store.statements import rendered
 
+# The snapshot as `SnapshotRecorder` selects it (its MAC and the event it folds up to), the
+# newest at or below the version; then the events after it. Positional parameters, as that
+# statement's: the id, [the version], the id, [the version].
 _LOAD = """
-WITH s AS (
-    SELECT s.originator_version, s.topic, s.state, s.mac, e.notification_id,
-           e.topic AS head_topic, e.state AS head_state
-      FROM {schema}.{snapshots} s LEFT JOIN {schema}.{events} e
-        ON e.originator_id = s.originator_id AND e.originator_version = s.originator_version
-     WHERE s.originator_id = %(id)s {snapshot_bound}
-     ORDER BY s.originator_version DESC LIMIT 1)
+WITH s AS ({sealed} {snapshot_bound} ORDER BY s.originator_version DESC LIMIT 1)
 SELECT true AS is_snapshot, originator_version, topic, state, mac, notification_id, head_topic,
        head_state FROM s
 UNION ALL
 SELECT false, originator_version, topic, state, NULL, NULL, NULL, NULL FROM {schema}.{events}
- WHERE originator_id = %(id)s
+ WHERE originator_id = %s
    AND originator_version > coalesce((SELECT originator_version FROM s), 0) {event_bound}
 ORDER BY is_snapshot DESC, originator_version
 """
@@ -50,17 +47,15 @@ class OneTripRepository(Repository[UUID]):
         super().__init__(event_store, snapshot_store=snapshot_store, **kwargs)
         self.sealed = snapshot_store
         recorder = snapshot_store.sealed
-        names = {
-            "schema": Identifier(recorder.datastore.schema),
-            "snapshots": Identifier(recorder.events_table_name),
-            "events": Identifier(recorder.head_table_name),
-        }
+        self._datastore = recorder.datastore
         self._load = {
             bounded: rendered(
                 SQL(_LOAD).format(
-                    **names,
-                    snapshot_bound=SQL("AND s.originator_version <= %(lte)s" if bounded else ""),
-                    event_bound=SQL("AND originator_version <= %(lte)s" if bounded else ""),
+                    sealed=recorder.select_sealed_statement,
+                    schema=Identifier(recorder.datastore.schema),
+                    events=Identifier(recorder.head_table_name),
+                    snapshot_bound=SQL("AND s.originator_version <= %s" if bounded else ""),
+                    event_bound=SQL("AND originator_version <= %s" if bounded else ""),
                 )
             )
             for bounded in (False, True)
@@ -72,11 +67,9 @@ class OneTripRepository(Repository[UUID]):
         version: int | None,
         projector_func: ProjectorFunction[Any, Any],
     ) -> Any:
-        datastore = self.sealed.sealed.datastore
-        with datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                self._load[version is not None], {"id": aggregate_id, "lte": version}, prepare=True
-            )
+        bound = () if version is None else (version,)
+        with self._datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._load[version is not None], (aggregate_id, *bound) * 2, prepare=True)
             rows = curs.fetchall()
         snapshots: list[DomainEventProtocol[UUID]] = []
         if rows and rows[0]["is_snapshot"]:

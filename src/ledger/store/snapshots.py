@@ -98,7 +98,8 @@ class SealedRow(msgspec.Struct, frozen=True):
 
 class SnapshotRecorder(PostgresAggregateRecorder):
     """Inserts snapshots through `ledger_put_snapshots()`; reads each with its MAC and the event
-    at its version, in one query."""
+    at its version, in one query (`select_sealed_statement`, which `ledger.store.loads` also
+    builds on)."""
 
     def __init__(
         self,
@@ -114,7 +115,7 @@ class SnapshotRecorder(PostgresAggregateRecorder):
             "SELECT {0}.ledger_put_snapshots(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[], "
             "%s::bytea[])"
         ).format(schema)
-        self._select_sealed = SQL(
+        self.select_sealed_statement = SQL(
             "SELECT s.originator_version, s.topic, s.state, s.mac, e.notification_id, "
             "e.topic AS head_topic, e.state AS head_state "
             "FROM {0}.{1} s LEFT JOIN {0}.{2} e "
@@ -146,7 +147,7 @@ class SnapshotRecorder(PostgresAggregateRecorder):
         desc: bool = False,
         limit: int | None = None,
     ) -> list[SealedRow]:
-        statement = self._select_sealed
+        statement = self.select_sealed_statement
         params: list[Any] = [originator_id]
         if gt is not None:
             statement += SQL(" AND s.originator_version > %s")
