@@ -143,40 +143,40 @@ class LedgerRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
+
+        def statement(text: str, *tables: str) -> bytes:
+            """{0} the schema, {1}... the named tables or types, rendered once."""
+            return rendered(SQL(text).format(schema, *map(Identifier, tables)))
+
         self._lock_timeout = rendered(
             SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout)
         )
-        self._append_events = rendered(
-            SQL(
-                "SELECT notification_id FROM {0}.ledger_append_events(ARRAY("
-                "SELECT ROW(e.originator_id, e.originator_version, e.topic, e.state)::{0}.{1} "
-                "FROM json_populate_recordset(NULL::{0}.{1}, %s::json) WITH ORDINALITY e "
-                "ORDER BY e.ordinality))"
-            ).format(schema, Identifier(self.stored_event_type_name))
+        self._append_events = statement(
+            "SELECT notification_id FROM {0}.ledger_append_events(ARRAY("
+            "SELECT ROW(e.originator_id, e.originator_version, e.topic, e.state)::{0}.{1} "
+            "FROM json_populate_recordset(NULL::{0}.{1}, %s::json) WITH ORDINALITY e "
+            "ORDER BY e.ordinality))",
+            self.stored_event_type_name,
         )
-        self._insert_receipts = rendered(
-            SQL(
-                "INSERT INTO {0}.ledger_idempotency (actor_id, idempotency_key, request_digest, "
-                "case_id, last_originator_id, last_originator_version, response) "
-                "SELECT actor_id, idempotency_key, request_digest, case_id, last_originator_id, "
-                "last_originator_version, response "
-                "FROM json_populate_recordset(NULL::{0}.ledger_idempotency, %s::json)"
-            ).format(schema)
+        self._insert_receipts = statement(
+            "INSERT INTO {0}.ledger_idempotency (actor_id, idempotency_key, request_digest, "
+            "case_id, last_originator_id, last_originator_version, response) "
+            "SELECT actor_id, idempotency_key, request_digest, case_id, last_originator_id, "
+            "last_originator_version, response "
+            "FROM json_populate_recordset(NULL::{0}.ledger_idempotency, %s::json)"
         )
-        self._select_receipt = rendered(
-            SQL(
-                "SELECT r.request_digest, r.response, e.notification_id "
-                "FROM {0}.ledger_idempotency r JOIN {0}.{1} e "
-                "ON e.originator_id = r.last_originator_id "
-                "AND e.originator_version = r.last_originator_version "
-                "WHERE r.actor_id = %s AND r.idempotency_key = %s"
-            ).format(schema, Identifier(self.events_table_name))
+        self._select_receipt = statement(
+            "SELECT r.request_digest, r.response, e.notification_id "
+            "FROM {0}.ledger_idempotency r JOIN {0}.{1} e "
+            "ON e.originator_id = r.last_originator_id "
+            "AND e.originator_version = r.last_originator_version "
+            "WHERE r.actor_id = %s AND r.idempotency_key = %s",
+            self.events_table_name,
         )
-        self._select_history = rendered(
-            SQL(
-                "SELECT originator_version, topic, state, notification_id FROM {0}.{1} "
-                "WHERE originator_id = %s ORDER BY originator_version"
-            ).format(schema, Identifier(self.events_table_name))
+        self._select_history = statement(
+            "SELECT originator_version, topic, state, notification_id FROM {0}.{1} "
+            "WHERE originator_id = %s ORDER BY originator_version",
+            self.events_table_name,
         )
 
     def _insert_events(
