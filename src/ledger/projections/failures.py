@@ -19,7 +19,9 @@ event skipped (every generation passes it without applying it from then on, a re
 
 from __future__ import annotations
 
+import traceback
 from datetime import datetime
+from pathlib import PurePath
 from typing import Any
 from uuid import UUID
 
@@ -34,7 +36,9 @@ CONTROL_CHANNEL = "ledger_projection_control"
 projector resumes at once instead of at its next idle check."""
 
 MAX_ERROR = 2_000
-"""Characters of an error message kept in the record."""
+"""Characters of an error's description kept in the record."""
+_NAMED = ("schema", "table", "column", "constraint", "datatype")
+"""The schema objects a server error names (its `diag`): identifiers, never values."""
 
 # SQLSTATE classes that say nothing about the event: connection exception, transaction rollback
 # (serialization failure, deadlock), insufficient resources, operator intervention (shutdown,
@@ -126,10 +130,34 @@ def record_failure(
             version,
             _printable(str(topic)),
             _printable(f"{type(error).__module__}.{type(error).__qualname__}"),
-            _printable(str(error) or repr(error))[:MAX_ERROR],
+            _printable(describe_error(error))[:MAX_ERROR],
         ),
     ).fetchone()
     return None if found is None else _failure(found)
+
+
+def describe_error(error: BaseException) -> str:
+    """What failed, without the error's message: the SQLSTATE and the schema objects a server
+    error names, and the innermost frame of ours it was raised from.
+
+    Why no message: it can quote the event's values, and the record reaches the anonymous
+    `/health`, the 503 of a reader in any centre and the log. PostgreSQL's DETAIL quotes the
+    whole failing row (an applicant's name, a mobile), a class-22 message the value, psycopg's
+    parsers and Python's `int()` their input. The event itself is at the record's position,
+    for an operator with the right to read it."""
+    parts = []
+    if isinstance(error, psycopg.Error) and error.sqlstate is not None:
+        diag = error.diag
+        named = [(what, getattr(diag, f"{what}_name")) for what in _NAMED]
+        objects = ", ".join(f"{what} {name}" for what, name in named if name)
+        parts.append(f"SQLSTATE {error.sqlstate}" + (f" ({objects})" if objects else ""))
+    frames = list(traceback.walk_tb(error.__traceback__))
+    ours = [f for f in frames if "site-packages" not in PurePath(f[0].f_code.co_filename).parts]
+    if frames:
+        frame, line = (ours or frames)[-1]
+        module = frame.f_globals.get("__name__", "?")
+        parts.append(f"raised at {module}:{line} in {frame.f_code.co_name}")
+    return ", ".join(parts) or "raised outside any frame"
 
 
 def failures_of(conn: Conn | Cursor, name: str) -> list[EventFailure]:

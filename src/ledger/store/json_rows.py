@@ -18,6 +18,12 @@ import psycopg
 _ENCODER = msgspec.json.Encoder()
 
 
+class NulInText(psycopg.DataError):
+    """A text value held a NUL, which PostgreSQL's text refuses. Its own class, so that a
+    projection's failure record, which keeps no message (`failures.describe_error`), says
+    what failed by its class name."""
+
+
 def bytea(raw: bytes | None) -> str | None:
     """Bytes as bytea's hex input, which the row type parses into a `bytea` field."""
     return None if raw is None else "\\x" + raw.hex()
@@ -32,7 +38,7 @@ def json_rows(objects: list[dict[str, Any]]) -> str:
     applicant's name, say), into failure records and logs."""
     encoded = _ENCODER.encode(objects)
     if b"\\u0000" in encoded and any(_has_nul(v) for o in objects for v in o.values()):
-        raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+        raise NulInText("PostgreSQL text fields cannot contain NUL (0x00) bytes")
     return encoded.decode()
 
 

@@ -89,10 +89,9 @@ def test_the_failing_event_is_found_in_a_large_batch_everything_before_it_applie
     assert record["name"] == "test_counts" and record["position"] == 638
     assert (record["originator_id"], record["originator_version"]) == event
     assert record["topic"] == PING_TOPIC
-    assert (record["error_class"], record["error"]) == (
-        "builtins.ValueError",
-        "cannot count ping 637",
-    )
+    assert record["error_class"] == "builtins.ValueError"
+    assert record["error"].startswith("raised at tests.projection_support:")  # no message
+    assert record["error"].endswith(" in apply") and "637" not in record["error"]
     assert (record["attempts"], record["state"], record["generation"]) == (1, "failed", 1)
 
 

@@ -24,4 +24,5 @@ def test_migrating_a_fresh_database_prints_nothing(
     finally:
         drop_database(server_conninfo, name)
     assert "0026_rating_tallies" in applied
+    assert "0027_failure_records_without_values" in applied
     assert printed == ""

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from ledger.projections.failures import is_transient
+from ledger.projections.failures import describe_error, is_transient
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,17 @@ def test_errors_that_say_nothing_about_the_event_are_transient(error: Exception)
 )
 def test_errors_an_event_can_cause_are_not_transient(error: Exception) -> None:
     assert not is_transient(error)
+
+
+def test_a_description_keeps_the_sqlstate_and_the_frame_not_the_text() -> None:
+    try:
+        int("13800001234x")
+    except ValueError as e:
+        raised = describe_error(e)
+    unraised = errors.CheckViolation("violates check constraint\nDETAIL:  Failing row (李四)")
+
+    assert raised.startswith(f"raised at {__name__}:")
+    assert raised.endswith(" in test_a_description_keeps_the_sqlstate_and_the_frame_not_the_text")
+    assert "1380000" not in raised
+    assert describe_error(unraised) == "SQLSTATE 23514"
+    assert describe_error(KeyError("李四")) == "raised outside any frame"
