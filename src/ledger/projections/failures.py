@@ -19,9 +19,10 @@ event skipped (every generation passes it without applying it from then on, a re
 
 from __future__ import annotations
 
+import sysconfig
 import traceback
 from datetime import datetime
-from pathlib import PurePath
+from types import FrameType
 from typing import Any
 from uuid import UUID
 
@@ -39,6 +40,9 @@ MAX_ERROR = 2_000
 """Characters of an error's description kept in the record."""
 _NAMED = ("schema", "table", "column", "constraint", "datatype")
 """The schema objects a server error names (its `diag`): identifiers, never values."""
+LIBRARIES = tuple(sorted({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")}))
+"""Where Python's own modules and installed packages live: a frame there is not where a view
+went wrong, unless it is the ledger's own (installed, the ledger is there too)."""
 
 # SQLSTATE classes that say nothing about the event: connection exception, transaction rollback
 # (serialization failure, deadlock), insufficient resources, operator intervention (shutdown,
@@ -138,7 +142,7 @@ def record_failure(
 
 def describe_error(error: BaseException) -> str:
     """What failed, without the error's message: the SQLSTATE and the schema objects a server
-    error names, and the innermost frame of ours it was raised from.
+    error names, and the innermost frame of ours it was raised from (not psycopg's cursor).
 
     Why no message: it can quote the event's values, and the record reaches the anonymous
     `/health`, the 503 of a reader in any centre and the log. PostgreSQL's DETAIL quotes the
@@ -152,12 +156,19 @@ def describe_error(error: BaseException) -> str:
         objects = ", ".join(f"{what} {name}" for what, name in named if name)
         parts.append(f"SQLSTATE {error.sqlstate}" + (f" ({objects})" if objects else ""))
     frames = list(traceback.walk_tb(error.__traceback__))
-    ours = [f for f in frames if "site-packages" not in PurePath(f[0].f_code.co_filename).parts]
+    ours = [f for f in frames if _ours(f[0])]
     if frames:
         frame, line = (ours or frames)[-1]
         module = frame.f_globals.get("__name__", "?")
         parts.append(f"raised at {module}:{line} in {frame.f_code.co_name}")
     return ", ".join(parts) or "raised outside any frame"
+
+
+def _ours(frame: FrameType) -> bool:
+    module = str(frame.f_globals.get("__name__", ""))
+    if module == "ledger" or module.startswith("ledger."):
+        return True
+    return not frame.f_code.co_filename.startswith(LIBRARIES)
 
 
 def failures_of(conn: Conn | Cursor, name: str) -> list[EventFailure]:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import psycopg
 import pytest
 from psycopg import errors
 
+import ledger
+from ledger.projections import failures
 from ledger.projections.failures import describe_error, is_transient
+from ledger.store.json_rows import json_rows
 
 
 @pytest.mark.parametrize(
@@ -57,3 +63,21 @@ def test_a_description_keeps_the_sqlstate_and_the_frame_not_the_text() -> None:
     assert "1380000" not in raised
     assert describe_error(unraised) == "SQLSTATE 23514"
     assert describe_error(KeyError("李四")) == "raised outside any frame"
+
+
+def test_the_frame_named_is_ours_not_a_librarys_even_with_the_ledger_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    try:
+        json.loads("{")  # raised inside the standard library's json.decoder
+    except ValueError as e:
+        in_stdlib = describe_error(e)
+    installed = (*failures.LIBRARIES, str(Path(ledger.__file__).parent))
+    monkeypatch.setattr(failures, "LIBRARIES", installed)  # as if pip-installed
+    try:
+        json_rows([{"note": "\x00"}])
+    except psycopg.DataError as e:
+        in_ledger = describe_error(e)
+
+    assert in_stdlib.startswith(f"raised at {__name__}:")
+    assert in_ledger.startswith("raised at ledger.store.json_rows:")
