@@ -22,7 +22,7 @@ from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from uuid import UUID
 
 import anyio
@@ -37,7 +37,13 @@ from psycopg.rows import DictRow, tuple_row
 from ledger.api.errors import BadRequest
 from ledger.api.schemas.fields import PLAIN
 from ledger.api.schemas.view_reads import Lag
-from ledger.projections.status import view_position
+from ledger.projections.status import (
+    VIEW_STATUS,
+    Behind,
+    view_position,
+    view_status_of,
+    view_status_params,
+)
 from ledger.projections.stopped import refuse_if_stopped
 from ledger.projections.waiter import PositionWaiter
 from ledger.store.replicas import EVENTS, ReplicaLost
@@ -145,7 +151,7 @@ def snapshot(ledger: Ledger) -> Iterator[Conn]:
     request's view reads were routed to (`wait_for_view`), else on the primary. A replica whose
     connection fails is left out for a while and the primary serves the read: at once when the
     connection fails to open, by `ReplicaLost` when it fails under the read."""
-    with sourced_snapshot(ledger) as (conn, _):
+    with _routed(ledger, None) as (conn, _, _status):
         yield conn
 
 
@@ -154,25 +160,40 @@ def sourced_snapshot(ledger: Ledger) -> Iterator[tuple[Conn, Ledger]]:
     """`snapshot`, with the ledger whose pool lent its connection (the primary's, or the reader
     of the replica it reads), so that more connections can join it on the same server
     (`shared_snapshot`)."""
+    with _routed(ledger, None) as (conn, source, _status):
+        yield conn, source
+
+
+@contextmanager
+def view_snapshot(ledger: Ledger, view: str) -> Iterator[tuple[Conn, int, Lag]]:
+    """A `snapshot`, with `view`'s position and lag as of it (so what is read and the position it
+    is reported at agree), read with its BEGIN."""
+    with _routed(ledger, view) as (conn, _, status):
+        assert status is not None
+        yield conn, *status
+
+
+@contextmanager
+def _routed(ledger: Ledger, view: str | None) -> Iterator[tuple[Conn, Ledger, ViewStatus | None]]:
     route = _ROUTE.get()
     if route is not None and (replica := route.replica) and (reader := route.reader):
         try:
-            stack, conn = _read_only(reader)
+            stack, conn, status = _read_only(reader, view)
         except (psycopg.Error, PersistenceError) as e:
             ledger.replicas.failed(replica, e)
             route.to_primary()
         else:
             try:
                 with stack:
-                    yield conn, reader
+                    yield conn, reader, status
             except (psycopg.Error, PersistenceError) as e:
                 ledger.replicas.failed(replica, e)
                 route.to_primary()
                 raise ReplicaLost(f"replica {replica.name} failed during a read: {e}") from e
             return
-    stack, conn = _read_only(ledger)
+    stack, conn, status = _read_only(ledger, view)
     with stack:
-        yield conn, ledger
+        yield conn, ledger, status
 
 
 async def read_in_thread(read: Callable[..., Answer], *args: Any) -> Answer:
@@ -189,33 +210,57 @@ def _again_on_primary(read: Callable[..., Answer], *args: Any) -> Answer:
         return read(*args)
 
 
-def _read_only(ledger: Ledger) -> tuple[ExitStack, Conn]:
-    """A pooled connection of `ledger`'s, in a REPEATABLE READ, READ ONLY transaction begun; the
-    stack ends both."""
+_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+ViewStatus = tuple[int, Lag]
+
+
+def _read_only(ledger: Ledger, view: str | None) -> tuple[ExitStack, Conn, ViewStatus | None]:
+    """A pooled connection of `ledger`'s, in a REPEATABLE READ, READ ONLY transaction begun, and
+    `view`'s status as of it; the stack ends both.
+
+    One round trip: the BEGIN, with its options, and the view's position and lag go together
+    in a pipeline. On a busy machine each round trip costs a wait for PostgreSQL's backend to
+    get a core, then for this thread to get one and the GIL back; a view read made six (BEGIN,
+    SET TRANSACTION, the position, the lag, the page, COMMIT) and now makes three
+    (docs/DECISIONS.md, "A view read in three round trips")."""
     stack = ExitStack()
     try:
         conn = stack.enter_context(ledger.store.datastore.get_connection())
-        stack.enter_context(conn.transaction())
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        stack.push(partial(_end, conn))
+        with conn.pipeline():
+            conn.execute(_BEGIN)
+            if view is not None:
+                read = _tuples(conn).execute(VIEW_STATUS, view_status_params(view))
+        status = None if view is None else _lag_of(*view_status_of(read.fetchone()))
     except BaseException as e:
         stack.__exit__(type(e), e, e.__traceback__)
         raise
-    return stack, conn
+    return stack, conn, status
 
 
-def view_status(conn: Conn, view: str) -> tuple[int, Lag]:
-    """`view`'s position and lag, read on `conn` (so as of its snapshot)."""
-    # status reads tuples: a cursor of the same connection shares the snapshot.
-    position, behind = view_position(cast("Any", conn.cursor(row_factory=tuple_row)), view)
+def _end(conn: Conn, error: type[BaseException] | None, *_: object) -> None:
+    """Commit the read's transaction, or roll it back after an error (a connection lost with it
+    goes back to the pool, which discards it)."""
+    if conn.broken or conn.closed:
+        return
+    if error is None:
+        conn.commit()
+    else:
+        conn.rollback()
+
+
+def _tuples(conn: Conn) -> psycopg.Cursor[tuple[Any, ...]]:
+    """A tuple cursor of the same connection: it shares the transaction's snapshot."""
+    return conn.cursor(row_factory=tuple_row)
+
+
+def _lag_of(position: int, behind: Behind) -> ViewStatus:
     return position, Lag(events=behind.events, seconds=behind.seconds)
 
 
-@contextmanager
-def view_snapshot(ledger: Ledger, view: str) -> Iterator[tuple[Conn, int, Lag]]:
-    """A `snapshot`, with `view`'s position and lag as of it (so what is read and the position it
-    is reported at agree)."""
-    with snapshot(ledger) as conn:
-        yield conn, *view_status(conn, view)
+def view_status(conn: Conn, view: str) -> ViewStatus:
+    """`view`'s position and lag, read on `conn` (so as of its snapshot)."""
+    return _lag_of(*view_position(_tuples(conn), view))
 
 
 def live(view: str, alias: str = "v") -> str:

@@ -75,17 +75,29 @@ LAG_COUNTED = 10_000
 # The count reads the index in order and stops at the limit. A bare count(*) of the events after
 # the position was planned, with statistics that had not seen the newest positions, as a scan of
 # the whole table: 77 ms at 117,000 events, for every view read (bench (e), 2026-12-06).
-_LAG = (
-    "SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events), "
-    "(SELECT count(*) FROM (SELECT FROM ledger_events WHERE notification_id > %(p)s "
-    " ORDER BY notification_id LIMIT %(n)s) AS behind), "
-    "(SELECT state FROM ledger_events WHERE notification_id > %(p)s "
-    " ORDER BY notification_id LIMIT 1)"
-)
-_POSITION = (
+
+
+def _lag_query(after: str) -> str:
+    """The head, the events after `after` (counted up to %(n)s) and the oldest one's state."""
+    return (
+        "SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events) AS head, "
+        "(SELECT count(*) FROM (SELECT FROM ledger_events WHERE notification_id > "
+        f"{after} ORDER BY notification_id LIMIT %(n)s) AS behind) AS counted, "
+        f"(SELECT state FROM ledger_events WHERE notification_id > {after} "
+        "ORDER BY notification_id LIMIT 1) AS oldest"
+    )
+
+
+_LAG = _lag_query("%(p)s")
+VIEW_STATUS = (
+    "SELECT s.position, l.head, l.counted, l.oldest FROM (SELECT coalesce(("
     "SELECT t.position FROM ledger_projections p JOIN ledger_projection_tracking t "
-    "ON t.name = p.name AND t.generation = p.generation WHERE p.name = %s"
+    "ON t.name = p.name AND t.generation = p.generation WHERE p.name = %(name)s), 0) AS position"
+    f") AS s, LATERAL ({_lag_query('s.position')}) AS l"
 )
+"""A view's live position and its lag in one statement (`view_status_params`, then
+`view_status_of` on its row): a view read sends it with its BEGIN, in one round trip, since
+on a busy machine each round trip is a wait for a core and the GIL (docs/PROFILE.md)."""
 
 
 class Behind(msgspec.Struct, frozen=True):
@@ -99,17 +111,29 @@ def lag_behind(conn: Conn | Cursor, position: int) -> Behind:
     age of the oldest event after it."""
     row = conn.execute(_LAG, {"p": position, "n": LAG_COUNTED + 1}).fetchone()
     assert row is not None
-    head, counted, oldest = row
+    return _behind(position, *row)
+
+
+def _behind(position: int, head: int, counted: int, oldest: bytes | None) -> Behind:
     events = counted if counted <= LAG_COUNTED else head - position
     return Behind(head, events, _age(oldest))
 
 
+def view_status_params(name: str) -> dict[str, Any]:
+    return {"name": name, "n": LAG_COUNTED + 1}
+
+
+def view_status_of(row: tuple[Any, ...] | None) -> tuple[int, Behind]:
+    """The position and lag in `VIEW_STATUS`'s row."""
+    assert row is not None
+    position, *lag = row
+    return int(position), _behind(int(position), *lag)
+
+
 def view_position(conn: Conn | Cursor, name: str) -> tuple[int, Behind]:
-    """A view's live position and its lag, what every view read reports: two indexed queries,
-    without the rebuild, lock and failure detail `read_status` adds."""
-    row = conn.execute(_POSITION, (name,)).fetchone()
-    position = 0 if row is None else int(row[0])
-    return position, lag_behind(conn, position)
+    """A view's live position and its lag, what every view read reports: one statement of
+    indexed reads, without the rebuild, lock and failure detail `read_status` adds."""
+    return view_status_of(conn.execute(VIEW_STATUS, view_status_params(name)).fetchone())
 
 
 def read_status(conn: Conn | Cursor, names: Iterable[str] = ()) -> list[ProjectionStatus]:
