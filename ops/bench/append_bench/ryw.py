@@ -53,8 +53,10 @@ function request()
   end
   sent_at = 0
   n = n + 1
+  -- each connection its own run of the ids, so that no two append to one case at once
+  local id = ids[((slot * math.floor(#ids / {clients}) + n - 1) % #ids) + 1]
   local headers = {{["Authorization"] = auth, ["Content-Type"] = "application/json"}}
-  return wrk.format("POST", "/cases/" .. ids[((n - 1) % #ids) + 1] .. "/events", headers, body)
+  return wrk.format("POST", "/cases/" .. id .. "/events", headers, body)
 end
 
 function response(status, headers, resp_body)
@@ -122,7 +124,11 @@ def wrk_ryw(
     ids_file = write_ids(tmp, f"{stem}-ids", ids)
     script = tmp / f"{stem}-{clients}.lua"
     read = FLOOR_READ if floor else VIEW_READ
-    script.write_text(RYW_SCRIPT.format(ids_file=ids_file, body=POST_BODY, token=token, read=read))
+    script.write_text(
+        RYW_SCRIPT.format(
+            ids_file=ids_file, body=POST_BODY, token=token, read=read, clients=clients
+        )
+    )
     # One wrk thread per connection: each keeps its own Lua state, so a GET always reads the
     # position its own connection's POST answered.
     command = [wrk, f"-t{clients}", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "5s"]
