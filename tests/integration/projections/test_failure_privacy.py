@@ -7,7 +7,7 @@ and where the error was raised."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import psycopg
@@ -60,13 +60,6 @@ def database(database_factory: Callable[[], Database]) -> Database:
     return db
 
 
-@pytest.fixture
-def ledger(settings: Settings, database: Database) -> Iterator[Ledger]:
-    app = Ledger(settings, database)
-    yield app
-    app.close()
-
-
 def _holds_secret(text: str) -> bool:
     return any(part in text for part in PARTS)
 
@@ -83,9 +76,7 @@ def test_a_failure_that_quotes_the_row_is_recorded_logged_and_shown_without_it(
     how: str,
     names: list[str],
     database: Database,
-    ledger: Ledger,
     settings: Settings,
-    token_for: Callable[..., dict[str, str]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(Quoting, "how", how)
@@ -97,8 +88,12 @@ def test_a_failure_that_quotes_the_row_is_recorded_logged_and_shown_without_it(
     with psycopg.connect(database.owner_conninfo, autocommit=True) as conn:
         [record] = failures(conn)
         [stopped] = stopped_projections(conn.cursor())
-    with TestClient(create_app(settings, ledger)) as client:
-        health = client.get("/health")  # anonymous
+    ledger = Ledger(settings, database)
+    try:
+        with TestClient(create_app(settings, ledger)) as client:
+            health = client.get("/health")  # anonymous
+    finally:
+        ledger.close()
 
     assert batch.stopped_before == 6 and record["position"] == 6
     described = f"{record['error_class']}: {record['error']}"

@@ -8,7 +8,7 @@ which the ledger never runs as (migrations/0007_least_privilege.sql).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,13 +16,16 @@ import psycopg
 import pytest
 
 from ledger.application.service import Ledger
-from ledger.config.settings import Settings
 from ledger.log.keys import load_signer
 from ledger.log.notary import Notary
 from ledger.store.database import Database
 from tests.conftest import actor, register
+from tests.views_support import module_scoped_ledger
 
 CLERK = actor("clerk-roles", "clerk", unit="人社")
+# A database of this module's own: its attacks append events no view can apply (a bare `{}` as
+# a visit), which would stop the shared database's views under later tests.
+database, ledger = module_scoped_ledger()
 VISIT = "ledger.domain.case:Case.VisitRecorded"
 LOG_TABLES = ("ledger_leaves", "ledger_tree_nodes", "ledger_checkpoints", "ledger_notary_state")
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
@@ -48,20 +51,6 @@ def privileges(database: Database, role: str, table: str) -> set[str]:
                 0
             ]
         }
-
-
-@pytest.fixture(scope="module")
-def database(database_factory: Callable[[], Database]) -> Database:
-    """A database of this module's own: its attacks append events no view can apply (a bare
-    `{}` as a visit), which would stop the shared database's views under later tests."""
-    return database_factory()
-
-
-@pytest.fixture(scope="module")
-def ledger(settings: Settings, database: Database) -> Iterator[Ledger]:
-    app = Ledger(settings, database)
-    yield app
-    app.close()
 
 
 @pytest.fixture(scope="module")
