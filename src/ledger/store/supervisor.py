@@ -39,6 +39,10 @@ State = Literal["up", "down", "restarting", "stopped"]
 
 MAX_RESTART_DELAY = 10.0
 """Longest pause between two failed attempts to start the embedded server."""
+NOT_RUNNING = "the embedded PostgreSQL is not running (its postmaster is gone)"
+IN_THE_LOG = "the driver's words are in the server's log (database.unreachable)"
+"""What a client is told in place of the driver's error, which names hosts, ports, socket paths
+and roles: every client of the API, and anyone who can reach `/health`, reads `describe()`."""
 
 
 class DatabaseStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,7 +70,9 @@ class DatabaseStatus(msgspec.Struct, frozen=True, kw_only=True):
             "restarting": "the embedded database is restarting",
             "stopped": "the database supervisor has stopped",
         }[self.state]
-        why = f": {self.last_error}" if self.last_error and not self.up else ""
+        why = ""
+        if self.last_error and not self.up:
+            why = f": {self.last_error if self.last_error == NOT_RUNNING else IN_THE_LOG}"
         return f"{what} since {since} ({ago:.1f} s){why}"
 
     def unavailable(self) -> DatabaseUnavailable:
@@ -188,7 +194,7 @@ class DatabaseSupervisor:
         """None if the database answers, else why not."""
         if self.pgdata is not None and embedded.postmaster(self.pgdata) is None:
             self._drop_connection()
-            return "the embedded PostgreSQL is not running (its postmaster is gone)"
+            return NOT_RUNNING
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = psycopg.connect(
