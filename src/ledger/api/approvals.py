@@ -22,6 +22,7 @@ from litestar.di import NamedDependency
 from psycopg.rows import DictRow
 
 from ledger.api.errors import BadRequest
+from ledger.api.read_transaction import view_status
 from ledger.api.reads import (
     READ_WAIT,
     Conn,
@@ -33,7 +34,6 @@ from ledger.api.reads import (
     read_in_thread,
     utc_now,
     view_snapshot,
-    view_status,
     wait_for_view,
 )
 from ledger.api.schemas.approvals import (

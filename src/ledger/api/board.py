@@ -27,6 +27,7 @@ from ledger.api import approvals, case_view, pushback_view
 from ledger.api.deadlines import URGENCY
 from ledger.api.errors import BadRequest
 from ledger.api.hotline_register import OPEN_TICKETS, ticket_item
+from ledger.api.read_transaction import view_status
 from ledger.api.reads import (
     Conn,
     MinPosition,
@@ -36,7 +37,6 @@ from ledger.api.reads import (
     read_in_thread,
     utc_now,
     view_snapshot,
-    view_status,
     wait_for_view,
 )
 from ledger.api.schemas.board import (

@@ -11,7 +11,8 @@ from typing import Any
 import msgspec
 
 from ledger.api import case_view, pushback_view
-from ledger.api.reads import live, live_generation, view_status
+from ledger.api.read_transaction import view_status
+from ledger.api.reads import live, live_generation
 from ledger.api.schemas.view_reads import Lag
 from ledger.api.shared_snapshot import shared_snapshot
 from ledger.application.service import Ledger

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from functools import partial
@@ -32,18 +32,12 @@ from eventsourcing.persistence import PersistenceError
 from litestar import Request
 from litestar.params import Parameter, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from psycopg.rows import DictRow, tuple_row
+from psycopg.rows import DictRow
 
 from ledger.api.errors import BadRequest
+from ledger.api.read_transaction import ViewStatus, read_only
 from ledger.api.schemas.fields import PLAIN
 from ledger.api.schemas.view_reads import Lag
-from ledger.projections.status import (
-    VIEW_STATUS,
-    Behind,
-    view_position,
-    view_status_of,
-    view_status_params,
-)
 from ledger.projections.stopped import refuse_if_stopped
 from ledger.projections.waiter import PositionWaiter
 from ledger.store.replicas import EVENTS, ReplicaLost
@@ -178,7 +172,7 @@ def _routed(ledger: Ledger, view: str | None) -> Iterator[tuple[Conn, Ledger, Vi
     route = _ROUTE.get()
     if route is not None and (replica := route.replica) and (reader := route.reader):
         try:
-            stack, conn, status = _read_only(reader, view)
+            stack, conn, status = read_only(reader, view)
         except (psycopg.Error, PersistenceError) as e:
             ledger.replicas.failed(replica, e)
             route.to_primary()
@@ -191,7 +185,7 @@ def _routed(ledger: Ledger, view: str | None) -> Iterator[tuple[Conn, Ledger, Vi
                 route.to_primary()
                 raise ReplicaLost(f"replica {replica.name} failed during a read: {e}") from e
             return
-    stack, conn, status = _read_only(ledger, view)
+    stack, conn, status = read_only(ledger, view)
     with stack:
         yield conn, ledger, status
 
@@ -208,59 +202,6 @@ def _again_on_primary(read: Callable[..., Answer], *args: Any) -> Answer:
         return read(*args)
     except ReplicaLost:
         return read(*args)
-
-
-_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-ViewStatus = tuple[int, Lag]
-
-
-def _read_only(ledger: Ledger, view: str | None) -> tuple[ExitStack, Conn, ViewStatus | None]:
-    """A pooled connection of `ledger`'s, in a REPEATABLE READ, READ ONLY transaction begun, and
-    `view`'s status as of it; the stack ends both.
-
-    One round trip: the BEGIN, with its options, and the view's position and lag go together
-    in a pipeline. On a busy machine each round trip costs a wait for PostgreSQL's backend to
-    get a core, then for this thread to get one and the GIL back; a view read made six (BEGIN,
-    SET TRANSACTION, the position, the lag, the page, COMMIT) and now makes three
-    (docs/DECISIONS.md, "A view read in three round trips")."""
-    stack = ExitStack()
-    try:
-        conn = stack.enter_context(ledger.store.datastore.get_connection())
-        stack.push(partial(_end, conn))
-        with conn.pipeline():
-            conn.execute(_BEGIN)
-            if view is not None:
-                read = _tuples(conn).execute(VIEW_STATUS, view_status_params(view))
-        status = None if view is None else _lag_of(*view_status_of(read.fetchone()))
-    except BaseException as e:
-        stack.__exit__(type(e), e, e.__traceback__)
-        raise
-    return stack, conn, status
-
-
-def _end(conn: Conn, error: type[BaseException] | None, *_: object) -> None:
-    """Commit the read's transaction, or roll it back after an error (a connection lost with it
-    goes back to the pool, which discards it)."""
-    if conn.broken or conn.closed:
-        return
-    if error is None:
-        conn.commit()
-    else:
-        conn.rollback()
-
-
-def _tuples(conn: Conn) -> psycopg.Cursor[tuple[Any, ...]]:
-    """A tuple cursor of the same connection: it shares the transaction's snapshot."""
-    return conn.cursor(row_factory=tuple_row)
-
-
-def _lag_of(position: int, behind: Behind) -> ViewStatus:
-    return position, Lag(events=behind.events, seconds=behind.seconds)
-
-
-def view_status(conn: Conn, view: str) -> ViewStatus:
-    """`view`'s position and lag, read on `conn` (so as of its snapshot)."""
-    return _lag_of(*view_position(_tuples(conn), view))
 
 
 def live(view: str, alias: str = "v") -> str:
