@@ -20,8 +20,8 @@ directory. Children run in their own session, so a terminal's Ctrl-C reaches onl
 which stops them in order; each watches its parent, so a SIGKILLed parent leaves no orphan.
 
 Group commit stays correct across processes: each process batches its own writers, and every
-batch goes through `ledger_append_events()`, which takes the table's EXCLUSIVE insert lock until
-its commit (migrations/0007_least_privilege.sql). Positions therefore become visible in the order
+batch goes through `ledger_append_events()`, which takes the events' insert lock until its commit
+(migrations/0028_insert_lock_advisory.sql). Positions therefore become visible in the order
 they were drawn, whichever process drew them: a projection reading "after my last position" never
 passes a position that commits later. `tests/e2e/test_workers.py` watches that from outside.
 """

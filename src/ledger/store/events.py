@@ -130,8 +130,8 @@ _receipt_decoder = msgspec.json.Decoder(Receipt)
 class LedgerRecorder(PostgresApplicationRecorder):
     """eventsourcing's recorder with three changes, each in the same transaction as the insert.
 
-    - Events are appended through `ledger_append_events()` (migrations/0007_least_privilege.sql),
-      the application role's only way to write them: it takes the EXCLUSIVE insert lock, checks
+    - Events are appended through `ledger_append_events()` (migrations/0007_least_privilege.sql,
+      0028), the application role's only way to write them: it takes the insert lock, checks
       that each version follows its case's stored head, inserts, NOTIFYs and returns the
       notification ids in input order. A version already taken is a unique violation, as the
       primary key's would be, so eventsourcing's IntegrityError (and the retries) are unchanged.

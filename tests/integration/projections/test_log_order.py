@@ -2,9 +2,10 @@
 
 The hazard (event-store-anchors §0): a sequence number is allocated at INSERT but becomes visible
 at COMMIT, so a later number can commit first and a reader that bookmarks "last seen" passes the
-earlier one for ever. eventsourcing's EXCLUSIVE insert lock (here in ledger_append_events()) makes
-insert order equal commit order. The control test shows the same reader does skip when writers
-bypass the lock, so the first test can fail.
+earlier one for ever. The insert lock (ledger_append_events() takes it, and a trigger for any other
+insert; eventsourcing's EXCLUSIVE table lock until migration 0028) makes insert order equal commit
+order. The control test shows the same reader does skip when writers bypass the lock, so the first
+test can fail.
 """
 
 from __future__ import annotations
@@ -96,6 +97,11 @@ def test_concurrent_writers_never_make_a_reader_skip_an_event(isolated_ledger) -
     assert reader.seen == stored
 
 
+INSERT_LOCK = "ledger_events_insert_lock"
+"""The trigger that takes the insert lock for inserts outside the append function
+(migrations/0028_insert_lock_advisory.sql)."""
+
+
 def test_control_writers_that_bypass_the_lock_do_make_a_reader_skip(isolated_ledger) -> None:
     ledger, database = isolated_ledger
     reader = TailingReader(ledger)
@@ -104,10 +110,16 @@ def test_control_writers_that_bypass_the_lock_do_make_a_reader_skip(isolated_led
         psycopg.connect(database.owner_conninfo) as slow,
         psycopg.connect(database.owner_conninfo, autocommit=True) as fast,
     ):
-        with slow.transaction():
-            slow.execute(INSERT_RAW, (uuid4(),))  # takes the lower id, commits last
-            fast.execute(INSERT_RAW, (uuid4(),))  # takes the higher id, commits first
-            time.sleep(0.3)  # the reader sees the higher id and moves past the lower
+        # The owner's inserts take the lock too (a statement trigger): only with it disabled
+        # can writers bypass it.
+        fast.execute(f"ALTER TABLE ledger_events DISABLE TRIGGER {INSERT_LOCK}")
+        try:
+            with slow.transaction():
+                slow.execute(INSERT_RAW, (uuid4(),))  # takes the lower id, commits last
+                fast.execute(INSERT_RAW, (uuid4(),))  # takes the higher id, commits first
+                time.sleep(0.3)  # the reader sees the higher id and moves past the lower
+        finally:
+            fast.execute(f"ALTER TABLE ledger_events ENABLE TRIGGER {INSERT_LOCK}")
     time.sleep(0.2)
     reader.stop.set()
     reader.join()

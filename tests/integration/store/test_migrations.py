@@ -25,4 +25,5 @@ def test_migrating_a_fresh_database_prints_nothing(
         drop_database(server_conninfo, name)
     assert "0026_rating_tallies" in applied
     assert "0027_failure_records_without_values" in applied
+    assert "0028_insert_lock_advisory" in applied
     assert printed == ""
