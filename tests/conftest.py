@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
+import psycopg
 import pytest
 from litestar.testing import TestClient
 from psycopg.conninfo import make_conninfo
@@ -147,6 +149,21 @@ def token_for(settings: Settings) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+StoredEvent = tuple[UUID, int, str | None, bytes | None]
+"""(originator id, version, topic, state), as `ledger_append_events()` takes each event."""
+
+
+def append_stored(conn: psycopg.Connection[Any], *events: StoredEvent) -> list[int]:
+    """Call the append function as the recorder does: one array of stored events; their
+    notification ids."""
+    rows = ", ".join("ROW(%s, %s, %s, %s)::stored_event_uuid" for _ in events)
+    params = [value for event in events for value in event]
+    result = conn.execute(
+        f"SELECT notification_id FROM ledger_append_events(ARRAY[{rows}])", params
+    )
+    return [row[0] for row in result.fetchall()]
 
 
 def actor(actor_id: str, *roles: str, unit: str | None = None) -> Actor:

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from ledger.store.database import Database
+from tests.conftest import append_stored
 from tests.views_support import module_scoped_ledger
 
 VISIT = "ledger.domain.case:Case.VisitRecorded"
@@ -40,13 +41,8 @@ def owner(database: Database) -> Iterator[psycopg.Connection[Any]]:
 def append_one(database: Database) -> int:
     """One new case's first event, through the append function, as the application role."""
     with psycopg.connect(database.app_conninfo, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT notification_id FROM ledger_append_events("
-            "ARRAY[ROW(%s, 1, %s, %s)::stored_event_uuid])",
-            (uuid4(), VISIT, b"{}"),
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
+        [position] = append_stored(conn, (uuid4(), 1, VISIT, b"{}"))
+    return int(position)
 
 
 def in_thread(work: Callable[[], int]) -> tuple[threading.Thread, list[int]]:
@@ -89,11 +85,7 @@ def insert_as_owner(database: Database) -> int:
 
 def test_appends_are_still_serialised_and_an_owners_insert_waits_too(database: Database) -> None:
     with psycopg.connect(database.app_conninfo) as first:
-        row = first.execute(
-            "SELECT notification_id FROM ledger_append_events("
-            "ARRAY[ROW(%s, 1, %s, %s)::stored_event_uuid])",
-            (uuid4(), VISIT, b"{}"),
-        ).fetchone()
+        row = append_stored(first, (uuid4(), 1, VISIT, b"{}"))
         second, second_done = in_thread(lambda: append_one(database))
         direct, direct_done = in_thread(lambda: insert_as_owner(database))
         time.sleep(1.0)

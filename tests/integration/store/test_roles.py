@@ -9,7 +9,6 @@ which the ledger never runs as (migrations/0007_least_privilege.sql).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
@@ -19,7 +18,7 @@ from ledger.application.service import Ledger
 from ledger.log.keys import load_signer
 from ledger.log.notary import Notary
 from ledger.store.database import Database
-from tests.conftest import actor, register
+from tests.conftest import StoredEvent, actor, append_stored, register
 from tests.views_support import module_scoped_ledger
 
 CLERK = actor("clerk-roles", "clerk", unit="人社")
@@ -29,17 +28,6 @@ database, ledger = module_scoped_ledger()
 VISIT = "ledger.domain.case:Case.VisitRecorded"
 LOG_TABLES = ("ledger_leaves", "ledger_tree_nodes", "ledger_checkpoints", "ledger_notary_state")
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
-Event = tuple[UUID, int, str | None, bytes | None]
-
-
-def append(conn: psycopg.Connection[Any], *events: Event) -> list[int]:
-    """Call the append function as the recorder does: one array of stored events."""
-    rows = ", ".join("ROW(%s, %s, %s, %s)::stored_event_uuid" for _ in events)
-    params = [value for event in events for value in event]
-    result = conn.execute(
-        f"SELECT notification_id FROM ledger_append_events(ARRAY[{rows}])", params
-    )
-    return [row[0] for row in result.fetchall()]
 
 
 def privileges(database: Database, role: str, table: str) -> set[str]:
@@ -166,9 +154,9 @@ def test_the_application_role_only_reads_events_and_the_log(database: Database) 
 
 def test_the_append_function_returns_notification_ids_in_input_order(database: Database) -> None:
     a, b = uuid4(), uuid4()
-    events: list[Event] = [(a, 1, VISIT, b"{}"), (b, 1, VISIT, b"{}"), (a, 2, VISIT, b"{}")]
+    events: list[StoredEvent] = [(a, 1, VISIT, b"{}"), (b, 1, VISIT, b"{}"), (a, 2, VISIT, b"{}")]
     with psycopg.connect(database.app_conninfo) as conn:
-        ids = append(conn, *events)
+        ids = append_stored(conn, *events)
     with psycopg.connect(database.owner_conninfo) as conn:
         stored = {
             (row[0], row[1]): row[2]
@@ -187,7 +175,7 @@ def test_the_append_function_continues_a_case_from_its_stored_head(
 ) -> None:
     other = uuid4()
     with psycopg.connect(database.app_conninfo) as conn, conn.transaction(force_rollback=True):
-        ids = append(conn, (other, 1, VISIT, b"{}"), (case[0], 2, VISIT, b"{}"))
+        ids = append_stored(conn, (other, 1, VISIT, b"{}"), (case[0], 2, VISIT, b"{}"))
     assert len(ids) == 2
 
 
@@ -196,7 +184,7 @@ def test_the_append_function_refuses_a_version_gap(
 ) -> None:
     with psycopg.connect(database.app_conninfo) as conn:
         with pytest.raises(psycopg.errors.InvalidParameterValue, match="the next version is 2"):
-            append(conn, (case[0], 3, VISIT, b"{}"))
+            append_stored(conn, (case[0], 3, VISIT, b"{}"))
 
 
 def test_the_append_function_refuses_a_version_that_already_exists(
@@ -204,7 +192,7 @@ def test_the_append_function_refuses_a_version_that_already_exists(
 ) -> None:
     with psycopg.connect(database.app_conninfo) as conn:
         with pytest.raises(psycopg.errors.UniqueViolation, match="already exists"):
-            append(conn, (case[0], 1, VISIT, b"{}"))
+            append_stored(conn, (case[0], 1, VISIT, b"{}"))
 
 
 def test_the_append_function_refuses_the_same_version_twice_in_one_call(
@@ -213,33 +201,33 @@ def test_the_append_function_refuses_the_same_version_twice_in_one_call(
     new = uuid4()
     with psycopg.connect(database.app_conninfo) as conn:
         with pytest.raises(psycopg.errors.UniqueViolation, match="already exists"):
-            append(conn, (new, 1, VISIT, b"{}"), (new, 1, VISIT, b"{}"))
+            append_stored(conn, (new, 1, VISIT, b"{}"), (new, 1, VISIT, b"{}"))
 
 
 def test_the_append_function_refuses_version_2_for_a_new_case(database: Database) -> None:
     with psycopg.connect(database.app_conninfo) as conn:
         with pytest.raises(psycopg.errors.InvalidParameterValue, match="the next version is 1"):
-            append(conn, (uuid4(), 2, VISIT, b"{}"))
+            append_stored(conn, (uuid4(), 2, VISIT, b"{}"))
 
 
 def test_the_append_function_refuses_version_0(database: Database) -> None:
     with psycopg.connect(database.app_conninfo) as conn:
         with pytest.raises(psycopg.errors.InvalidParameterValue, match="start at 1"):
-            append(conn, (uuid4(), 0, VISIT, b"{}"))
+            append_stored(conn, (uuid4(), 0, VISIT, b"{}"))
 
 
 def test_the_append_function_refuses_an_event_without_topic_or_state(database: Database) -> None:
     for event in ((uuid4(), 1, None, b"{}"), (uuid4(), 1, VISIT, None)):
         with psycopg.connect(database.app_conninfo) as conn:
             with pytest.raises(psycopg.errors.NotNullViolation, match="lacks"):
-                append(conn, event)
+                append_stored(conn, event)
 
 
 def test_a_refused_call_inserts_nothing_of_the_batch(database: Database) -> None:
     good, bad = uuid4(), uuid4()
     with psycopg.connect(database.app_conninfo) as conn:
         with pytest.raises(psycopg.errors.InvalidParameterValue):
-            append(conn, (good, 1, VISIT, b"{}"), (bad, 2, VISIT, b"{}"))
+            append_stored(conn, (good, 1, VISIT, b"{}"), (bad, 2, VISIT, b"{}"))
     with psycopg.connect(database.owner_conninfo) as conn:
         count = conn.execute(
             "SELECT count(*) FROM ledger_events WHERE originator_id = ANY(%s)", ([good, bad],)
