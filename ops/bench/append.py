@@ -17,7 +17,8 @@ and budgets, and drops the database. Nothing is written to the repository.
     events replayed after the last snapshot), sequential, keep-alive, at the default worker count.
 (e) read-your-writes at 16 clients, for each N: each connection appends, then reads the cases
     view at the position the append answered; the GET's latency is the sample. Its floor: the
-    same load with `GET /health` in place of the view read (what any read costs meanwhile).
+    same load with `GET /health` in place of the view read (what any read costs meanwhile). And
+    the same load below saturation: each connection pauses 100 ms after its read.
 
 Run as a file: Python puts ops/bench first on sys.path, so the shared machinery (`support`) and
 this bench's pieces (`append_bench`) import from beside it. See ops/bench/README.md for what
@@ -39,7 +40,7 @@ from append_bench.loops import Loop, measure_interleaved
 from append_bench.plan import DEFAULT_WORKERS, Plan
 from append_bench.post import wrk_post
 from append_bench.report import Report, render
-from append_bench.ryw import ryw_label, wrk_ryw
+from append_bench.ryw import THINK_MS, ryw_label, wrk_ryw
 from support import cli
 from support.cases import CLERK, case_with_events
 from support.cpu import Cpu
@@ -138,7 +139,9 @@ def http_phase(
         pool_16 = ids[plan.http_pool_1 : plan.http_pool_1 + plan.http_pool_16]
         ryw_from = plan.http_pool_1 + plan.http_pool_16
         floor_from = ryw_from + plan.ryw_pool
-        pool_ryw, pool_floor = ids[ryw_from:floor_from], ids[floor_from:]
+        think_from = floor_from + plan.ryw_pool
+        pool_ryw, pool_floor = ids[ryw_from:floor_from], ids[floor_from:think_from]
+        pool_think = ids[think_from:]
         log("(c) warm-up ...")
         post(warm_pool, 4, plan.http_warmup_seconds)
         for key, clients, pool in (("c1", 1, pool_1), ("c16", 16, pool_16)):
@@ -150,14 +153,29 @@ def http_phase(
             result.note = cpu.describe("server") + (f"; {result.note}" if result.note else "")
             result.others_pct = cpu.others_pct
             report.results[f"{key}w{workers}"] = result
-        # (e), then its floor (GET /health in place of the view read), each from caught-up views
-        for key, floor, pool in (("e16", False, pool_ryw), ("f16", True, pool_floor)):
+        # (e), its floor (GET /health in place of the view read), and (e) below saturation (a
+        # pause after each read), each from caught-up views
+        phases = (
+            ("e16", False, 0, pool_ryw),
+            ("f16", True, 0, pool_floor),
+            ("t16", False, THINK_MS, pool_think),
+        )
+        for key, floor, think, pool in phases:
             wait_for_views(owner)
             checkpoint()
-            log(f"{ryw_label(16, workers, floor=floor)} ...")
+            log(f"{ryw_label(16, workers, floor=floor, think_ms=think)} ...")
             with Cpu(run.server.pid, run.ours) as cpu, ViewLag(owner) as lag:
                 result = wrk_ryw(
-                    wrk, port, token, pool, 16, plan.http_seconds, run.tmp, workers, floor=floor
+                    wrk,
+                    port,
+                    token,
+                    pool,
+                    16,
+                    plan.http_seconds,
+                    run.tmp,
+                    workers,
+                    floor=floor,
+                    think_ms=think,
                 )
             result.note = f"{cpu.describe('server')}; {lag.describe()}"
             result.others_pct = cpu.others_pct

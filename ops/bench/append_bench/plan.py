@@ -20,14 +20,19 @@ class Plan:
     http_pool_1: int  # fresh cases for (c) at 1 client, per worker count
     http_pool_16: int  # ... at 16 clients
     ryw_pool: int  # ... and for (e), and as many again for its floor
+    think_pool: int  # ... and for (e) with think time
     workers: tuple[int, ...] = DEFAULT_WORKERS
     """`ledger serve --workers N` for each N in turn: (c) and (e) are measured for each."""
 
     @classmethod
     def for_mode(cls, quick: bool) -> Plan:
         if quick:
-            return cls("quick", 3.0, 6, 3.0, 1.0, 200, 200 + 3 * 1500, 3 * 600, 3 * 1500, 3 * 500)
-        return cls("full", 8.0, 16, 10.0, 2.0, 500, 200 + 8 * 1500, 10 * 600, 10 * 1500, 10 * 500)
+            return cls(
+                "quick", 3.0, 6, 3.0, 1.0, 200, 200 + 3 * 1500, 3 * 600, 3 * 1500, 3 * 500, 3 * 250
+            )
+        return cls(
+            "full", 8.0, 16, 10.0, 2.0, 500, 200 + 8 * 1500, 10 * 600, 10 * 1500, 10 * 500, 10 * 250
+        )
 
     @property
     def budget_workers(self) -> int:
@@ -38,4 +43,4 @@ class Plan:
     @property
     def http_pool(self) -> int:
         """Cases (c) and (e) use for one worker count."""
-        return self.http_pool_1 + self.http_pool_16 + 2 * self.ryw_pool
+        return self.http_pool_1 + self.http_pool_16 + 2 * self.ryw_pool + self.think_pool

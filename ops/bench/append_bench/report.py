@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from support.report import contention_warning, header, verdict
 
+from append_bench.ryw import THINK_MS
+
 if TYPE_CHECKING:
     from support.timing import Result
 
@@ -20,7 +22,7 @@ BUDGET_GET_P99_MS = 10.0
 
 
 def rows(plan: Plan) -> list[str]:
-    http = [f"{key}w{n}" for n in plan.workers for key in ("c1", "c16", "e16", "f16")]
+    http = [f"{key}w{n}" for n in plan.workers for key in ("c1", "c16", "e16", "f16", "t16")]
     return ["a", "b", *http, "d10", "d1000", "d1049"]
 
 
@@ -82,6 +84,10 @@ def render(report: Report) -> str:
         if floor is not None:
             label = f"  floor: GET /health p99 ms in its place, {workers} workers"
             lines.append(f"{label:<52}{floor.p99_ms:>9.2f}  {'-':<12}info")
+        paused = r.get(f"t16w{workers}")
+        if paused is not None:
+            label = f"  same, {THINK_MS} ms think after each read, {workers} workers"
+            lines.append(f"{label:<52}{paused.p99_ms:>9.2f}  {'-':<12}info")
     if "d1000" in r:
         get_p99 = r["d1000"].p99_ms
         lines.append(

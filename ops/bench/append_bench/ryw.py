@@ -6,7 +6,13 @@ generator costs no more than (c)'s.
 
 (e) floor: the same load with `GET /health` in place of the view read. /health reads nothing the
 append wrote and waits for no view, so its latency is what any read costs on the server while the
-other connections append: the part of (e) no projection can remove."""
+other connections append: the part of (e) no projection can remove.
+
+(e) with think time: the same 16 connections, each pausing `THINK_MS` after its read before its
+next POST, as a clerk does between two cases. A closed loop with no pause keeps the cores
+saturated whatever the server does, so its latencies are mostly queueing (Little's law:
+docs/PROFILE.md); with the pause the load is below saturation and the read's latency is what the
+read itself costs. For information: the budget is judged on (e)."""
 
 from __future__ import annotations
 
@@ -39,6 +45,8 @@ local auth = "Bearer {token}"
 local n = 0
 local position = nil  -- this connection's last POST answer, read by its next request
 local sent_at = 0
+local think = {think}  -- ms a connection waits after its read, before its next POST
+local thinking = false
 samples = {{}}
 bad = 0
 """
@@ -63,11 +71,19 @@ function response(status, headers, resp_body)
   if status < 200 or status > 299 then
     bad = bad + 1
   end
+  thinking = sent_at > 0
   if sent_at > 0 then
     samples[#samples + 1] = now_us() - sent_at
   else
     position = headers["Ledger-Position"] or headers["ledger-position"]
   end
+end
+
+function delay()
+  if thinking then
+    return think
+  end
+  return 0
 end
 
 function done(summary, latency, requests)
@@ -99,11 +115,14 @@ VIEW_READ = '"/cases?limit=1&min_position=" .. position'
 """The read (e) samples, as a Lua expression: the cases view at the position the POST answered."""
 FLOOR_READ = '"/health"'
 """The read the floor samples in its place."""
+THINK_MS = 100
+"""What each connection of (e) with think time waits after its read, in milliseconds."""
 
 
-def ryw_label(clients: int, workers: int, *, floor: bool = False) -> str:
+def ryw_label(clients: int, workers: int, *, floor: bool = False, think_ms: int = 0) -> str:
     what = "floor: GET /health" if floor else "read-your-writes"
-    return f"(e) {what}, {clients} clients, {workers} worker{'s' if workers > 1 else ''}"
+    label = f"(e) {what}, {clients} clients, {workers} worker{'s' if workers > 1 else ''}"
+    return label + (f", {think_ms} ms think" if think_ms else "")
 
 
 def wrk_ryw(
@@ -117,16 +136,22 @@ def wrk_ryw(
     workers: int,
     *,
     floor: bool = False,
+    think_ms: int = 0,
 ) -> Result:
     """16 connections alternating POST and the view read at its position (with `floor`,
-    `GET /health` instead); the GETs' latencies."""
-    stem = "floor" if floor else "ryw"
+    `GET /health` instead), each pausing `think_ms` after its read; the GETs' latencies."""
+    stem = "floor" if floor else f"ryw-{think_ms}"
     ids_file = write_ids(tmp, f"{stem}-ids", ids)
     script = tmp / f"{stem}-{clients}.lua"
     read = FLOOR_READ if floor else VIEW_READ
     script.write_text(
         RYW_SCRIPT.format(
-            ids_file=ids_file, body=POST_BODY, token=token, read=read, clients=clients
+            ids_file=ids_file,
+            body=POST_BODY,
+            token=token,
+            read=read,
+            clients=clients,
+            think=think_ms,
         )
     )
     # One wrk thread per connection: each keeps its own Lua state, so a GET always reads the
@@ -137,7 +162,7 @@ def wrk_ryw(
     line = next(ln for ln in done.stdout.splitlines() if ln.startswith("BENCH "))
     figures = json.loads(line.removeprefix("BENCH "))
     return Result(
-        label=ryw_label(clients, workers, floor=floor),
+        label=ryw_label(clients, workers, floor=floor, think_ms=think_ms),
         ops=figures["reads"],
         seconds=figures["duration_us"] / 1e6,
         p50_ms=figures["p50_us"] / 1000,

@@ -53,16 +53,30 @@ MAX_BACKOFF = 30.0
 LINGER = 0.005
 """Seconds a projector waits after a wake-up for more inserts, while writes come in concurrently
 (`linger_after`)."""
+PASSING_LINGER = 0.02
+"""Seconds a projector waits for more inserts after a batch that only passed events of other
+topics (`linger_after`)."""
 
 
-def linger_after(moved: int, linger: float = LINGER) -> float:
+def linger_after(
+    moved: int, applied: int, linger: float = LINGER, passing: float = PASSING_LINGER
+) -> float:
     """How long to gather inserts before the next batch, given how many log positions the last
-    batch moved. One: a lone writer, who reads the write back next, so no wait. More: writes
-    arrive together (or one write recorded several events), and a short wait makes the next
-    batch hold several of them; on a busy machine the transactions saved are what the writers
-    and readers wait for. PostgreSQL's `commit_delay` waits only when `commit_siblings`
-    transactions are active, for the same reason. Measured by `ops/bench/append.py` at 16
-    clients: docs/DECISIONS.md, "A projector lingers only under concurrent writes"."""
+    batch moved and how many of its events it applied.
+
+    - One, applied: a lone writer, who reads the write back next, so no wait.
+    - More: writes arrive together (or one write recorded several events), and a short wait
+      makes the next batch hold several of them; on a busy machine the transactions saved are
+      what the writers and readers wait for. PostgreSQL's `commit_delay` waits only when
+      `commit_siblings` transactions are active, for the same reason. Measured by
+      `ops/bench/append.py` at 16 clients: docs/DECISIONS.md, "A projector lingers only under
+      concurrent writes".
+    - Some, none applied: the writes were of other topics (a visit, for the exceptions view).
+      Moving the position past them is only for a read that waits on this view after an
+      unrelated write, so a longer wait gathers them: one transaction for many writes instead
+      of one each (docs/DECISIONS.md, "A projector passes other topics' writes in bulk")."""
+    if moved > 0 and applied == 0:
+        return passing
     return linger if moved > 1 else 0.0
 
 
@@ -79,12 +93,15 @@ class Projector(Rebuilder):
         idle_timeout: float = 1.0,
         retry_delay: float = 2.0,
         linger: float = LINGER,
+        passing_linger: float = PASSING_LINGER,
     ) -> None:
         super().__init__(conninfo, projection, batch_size=batch_size)
         self.idle_timeout = idle_timeout
         """Seconds between batches when no NOTIFY arrives (a fallback; inserts wake it)."""
         self.linger = linger
         """Seconds to gather inserts after a wake-up, under concurrent writes (`linger_after`)."""
+        self.passing_linger = passing_linger
+        """Seconds to gather inserts after a batch that applied none (`linger_after`)."""
         self.retry_delay = retry_delay
         self._position = 0
         """Where this projector's last batch left the live generation: the guess `step` reads
@@ -204,10 +221,13 @@ class Projector(Rebuilder):
                         if batch.full:
                             continue
                         # Inserts that arrive while a batch runs are drained and read by the
-                        # next one; under concurrent writes, after a short wait for more.
+                        # next one; under concurrent writes, or after passing only other
+                        # topics' events, after a wait for more.
                         for _ in listener.notifies(timeout=self.idle_timeout, stop_after=1):
                             pass
-                        linger = linger_after(batch.position - before, self.linger)
+                        linger = linger_after(
+                            batch.position - before, batch.events, self.linger, self.passing_linger
+                        )
                         for _ in listener.notifies(timeout=linger):
                             pass
             except psycopg.OperationalError as e:

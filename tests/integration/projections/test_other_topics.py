@@ -1,0 +1,121 @@
+"""A projector that reads some topics passes other topics' writes in bulk (`linger_after`): after
+a batch that applied nothing it gathers NOTIFYs before the next, so a stream of unrelated writes
+costs a few transactions rather than one each. A read waiting on that view after an unrelated
+write still resolves, and an event of its own topics that arrives meanwhile is still applied."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import psycopg
+import pytest
+
+from ledger.application.service import Ledger
+from ledger.config.settings import Settings
+from ledger.projections.batch import PROJECTED_CHANNEL
+from ledger.projections.projector import Projector
+from ledger.projections.waiter import PositionWaiter
+from ledger.store.database import Database
+from tests.conftest import actor, register
+from tests.projection_support import PING_TOPIC, Counts, fill_log, make_view, view_counts
+
+CLERK = actor("clerk-t", "clerk", unit="人社")
+WRITES = 60
+
+
+class PingCounts(Counts):
+    """`Counts` of Pings only: the ledger's own events are other topics to it."""
+
+    name = "test_ping_counts"
+    table = "test_ping_counts"
+    topics: ClassVar[frozenset[str] | None] = frozenset({PING_TOPIC})
+
+
+@pytest.fixture
+def database(database_factory: Callable[[], Database]) -> Database:
+    db = database_factory()
+    make_view(db, PingCounts.table)
+    return db
+
+
+@pytest.fixture
+def ledger(settings: Settings, database: Database) -> Iterator[Ledger]:
+    app = Ledger(settings, database)
+    yield app
+    app.close()
+
+
+@contextmanager
+def running(database: Database, passing: float) -> Iterator[Projector]:
+    """A live projector of `PingCounts` in a thread, passing other topics with `passing`."""
+    stop = threading.Event()
+    projector = Projector(
+        database.app_conninfo, PingCounts(), idle_timeout=30, passing_linger=passing
+    )
+    thread = threading.Thread(target=projector.run, args=(stop,))
+    thread.start()
+    try:
+        yield projector
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def head(database: Database) -> int:
+    with psycopg.connect(database.owner_conninfo) as conn:
+        row = conn.execute("SELECT coalesce(max(notification_id), 0) FROM ledger_events").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def batches(listener: psycopg.Connection[Any]) -> int:
+    """The live batches `PingCounts` committed since the last call: each NOTIFYs its position."""
+    prefix = f"{PingCounts.name}:"
+    return sum(1 for n in listener.notifies(timeout=0.5) if n.payload.startswith(prefix))
+
+
+def test_unrelated_writes_are_passed_in_a_few_batches_and_a_wait_on_the_view_resolves(
+    ledger: Ledger, database: Database
+) -> None:
+    with psycopg.connect(database.owner_conninfo, autocommit=True) as listener:
+        listener.execute(f"LISTEN {PROJECTED_CHANNEL}")
+        waiter = PositionWaiter(database.app_conninfo).start()
+        try:
+            with running(database, passing=0.5):
+                case_id = register(ledger, CLERK).case_id
+                waiter.wait_blocking(PingCounts.name, head(database), timeout=10)
+                batches(listener)
+                positions = [
+                    ledger.append(case_id, CLERK, "VisitRecorded").position for _ in range(WRITES)
+                ]
+                reached = waiter.wait_blocking(PingCounts.name, positions[-1], timeout=10)
+                passed = batches(listener)
+        finally:
+            waiter.close()
+
+    assert reached >= positions[-1]
+    # One batch a write (WRITES of them) without the wait; at most one per half second with it,
+    # plus the first, which comes at once.
+    assert 1 <= passed <= 12, passed
+
+
+def test_an_event_of_its_topics_that_comes_while_it_gathers_is_applied(
+    ledger: Ledger, database: Database
+) -> None:
+    waiter = PositionWaiter(database.app_conninfo).start()
+    try:
+        with running(database, passing=0.3):
+            case_id = register(ledger, CLERK).case_id
+            waiter.wait_blocking(PingCounts.name, head(database), timeout=10)
+            ledger.append(case_id, CLERK, "VisitRecorded")  # passed: the projector now gathers
+            fill_log(database, 3)  # Pings, while it gathers
+            waiter.wait_blocking(PingCounts.name, head(database), timeout=10)
+            with psycopg.connect(database.owner_conninfo) as conn:
+                counted = view_counts(conn, PingCounts.table)
+    finally:
+        waiter.close()
+
+    assert sum(counted.values()) == 3
