@@ -6,6 +6,8 @@ the log can be filled by COPY in a blink. Both are importable by a `ledger worke
 (PYTHONPATH = the repository, LEDGER_EXTRA_PROJECTIONS=tests.projection_support:Counts).
 `Fussy` is `Counts` with a bug: it cannot apply the Pings whose `n` it is told to refuse (in
 process, `Fussy.refused`; in a subprocess, the file LEDGER_TEST_FUSSY_ABOUT names).
+`fresh_ledger` and `owner_connection` are the `ledger` and `owner` fixtures of a module that
+makes its own `database`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,8 +23,11 @@ from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 import psycopg
+import pytest
 from eventsourcing.utils import get_topic
 
+from ledger.application.service import Ledger
+from ledger.config.settings import Settings
 from ledger.projections.base import ProjectedEvent
 from ledger.store.database import Database
 
@@ -186,3 +191,19 @@ def wait_until(check: Any, timeout: float = 30.0, every: float = 0.05) -> Any:
         assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {check}"
         time.sleep(every)
     return found
+
+
+@pytest.fixture(name="ledger")
+def fresh_ledger(settings: Settings, database: Database) -> Iterator[Ledger]:
+    """A `Ledger` on the test module's own `database`, per test (conftest's is per session).
+    Import it into a module that defines its own `database`."""
+    app = Ledger(settings, database)
+    yield app
+    app.close()
+
+
+@pytest.fixture(name="owner")
+def owner_connection(database: Database) -> Iterator[psycopg.Connection[Any]]:
+    """An autocommit connection as the database's owner."""
+    with psycopg.connect(database.owner_conninfo, autocommit=True) as conn:
+        yield conn

@@ -14,13 +14,19 @@ import psycopg
 import pytest
 
 from ledger.application.service import Ledger
-from ledger.config.settings import Settings
 from ledger.projections.batch import PROJECTED_CHANNEL
 from ledger.projections.projector import Projector
 from ledger.projections.waiter import PositionWaiter
 from ledger.store.database import Database
 from tests.conftest import actor, register
-from tests.projection_support import PING_TOPIC, Counts, fill_log, make_view, view_counts
+from tests.projection_support import (
+    PING_TOPIC,
+    Counts,
+    fill_log,
+    fresh_ledger,  # noqa: F401 (the `ledger` fixture)
+    make_view,
+    view_counts,
+)
 
 CLERK = actor("clerk-t", "clerk", unit="人社")
 WRITES = 60
@@ -39,13 +45,6 @@ def database(database_factory: Callable[[], Database]) -> Database:
     db = database_factory()
     make_view(db, PingCounts.table)
     return db
-
-
-@pytest.fixture
-def ledger(settings: Settings, database: Database) -> Iterator[Ledger]:
-    app = Ledger(settings, database)
-    yield app
-    app.close()
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -35,11 +35,13 @@ from ledger.projections.views.pushback import PushbackProjection
 from ledger.projections.worker import ProjectionWorker
 from ledger.store.database import Database
 from tests.conftest import actor, register
-from tests.projection_support import (
+from tests.projection_support import (  # fresh_ledger, owner_connection: fixtures
     Counts,
     failures,
+    fresh_ledger,  # noqa: F401
     log_counts,
     make_view,
+    owner_connection,  # noqa: F401
     stopped_before,
     view_counts,
     wait_until,
@@ -55,19 +57,6 @@ def database(database_factory: Callable[[], Database]) -> Database:
     db = database_factory()
     make_view(db)
     return db
-
-
-@pytest.fixture
-def ledger(settings: Settings, database: Database) -> Iterator[Ledger]:
-    app = Ledger(settings, database)
-    yield app
-    app.close()
-
-
-@pytest.fixture
-def owner(database: Database) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(database.owner_conninfo, autocommit=True) as conn:
-        yield conn
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 from uuid import UUID
@@ -21,7 +21,6 @@ from litestar.testing import TestClient
 from ledger.api.errors import EXCEPTION_HANDLERS
 from ledger.api.reads import MinPosition, wait_for_view
 from ledger.application.service import Ledger
-from ledger.config.settings import Settings
 from ledger.domain.case import Case
 from ledger.projections import status
 from ledger.projections.base import ProjectedEvent
@@ -32,12 +31,14 @@ from ledger.projections.waiter import NotCaughtUp, PositionWaiter
 from ledger.projections.worker import ProjectionWorker
 from ledger.store.database import Database
 from tests.conftest import actor, register
-from tests.projection_support import (
+from tests.projection_support import (  # fresh_ledger, owner_connection: fixtures
     PING_TOPIC,
     Counts,
     fill_log,
+    fresh_ledger,  # noqa: F401
     log_counts,
     make_view,
+    owner_connection,  # noqa: F401
     view_counts,
     wait_until,
 )
@@ -51,19 +52,6 @@ def database(database_factory: Callable[[], Database]) -> Database:
     db = database_factory()
     make_view(db)
     return db
-
-
-@pytest.fixture
-def owner(database: Database) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(database.owner_conninfo, autocommit=True) as conn:
-        yield conn
-
-
-@pytest.fixture
-def ledger(settings: Settings, database: Database) -> Iterator[Ledger]:
-    app = Ledger(settings, database)
-    yield app
-    app.close()
 
 
 def head(conn: psycopg.Connection[Any]) -> int:

@@ -8,14 +8,13 @@ every view whose recorded shape is not its projection's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 import pytest
 
 from ledger.application.service import Ledger
-from ledger.config.settings import Settings
 from ledger.projections.projector import Projector
 from ledger.projections.rebuild import REBUILD_LOCK
 from ledger.projections.shapes import reshape, stale
@@ -23,25 +22,17 @@ from ledger.projections.views.cases import CasesProjection
 from ledger.projections.worker import ProjectionWorker
 from ledger.store.database import Database
 from tests import views_support
-from tests.projection_support import Counts, wait_until
+from tests.projection_support import (  # fresh_ledger, owner_connection: fixtures
+    Counts,
+    fresh_ledger,  # noqa: F401
+    owner_connection,  # noqa: F401
+    wait_until,
+)
 
 
 @pytest.fixture
 def database(database_factory: Callable[[], Database]) -> Database:
     return database_factory()
-
-
-@pytest.fixture
-def ledger(settings: Settings, database: Database) -> Iterator[Ledger]:
-    app = Ledger(settings, database)
-    yield app
-    app.close()
-
-
-@pytest.fixture
-def owner(database: Database) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(database.owner_conninfo, autocommit=True) as conn:
-        yield conn
 
 
 def registry(conn: psycopg.Connection[Any], name: str = "cases") -> tuple[int, str | None]:
