@@ -17,6 +17,7 @@ on. Transient errors (a lost connection, a deadlock) are retried with back-off, 
 from __future__ import annotations
 
 import threading
+import time
 
 import psycopg
 import structlog
@@ -221,15 +222,19 @@ class Projector(Rebuilder):
                         if batch.full:
                             continue
                         # Inserts that arrive while a batch runs are drained and read by the
-                        # next one; under concurrent writes, or after passing only other
-                        # topics' events, after a wait for more.
+                        # next one. Under concurrent writes, or after passing only other topics'
+                        # events, the next batch starts no sooner than the linger after this
+                        # one, gathering what comes meanwhile; an insert after a longer quiet
+                        # spell is read at once.
+                        quiet_since = time.monotonic()
                         for _ in listener.notifies(timeout=self.idle_timeout, stop_after=1):
                             pass
                         linger = linger_after(
                             batch.position - before, batch.events, self.linger, self.passing_linger
-                        )
-                        for _ in listener.notifies(timeout=linger):
-                            pass
+                        ) - (time.monotonic() - quiet_since)
+                        if linger > 0:
+                            for _ in listener.notifies(timeout=linger):
+                                pass
             except psycopg.OperationalError as e:
                 failures += 1
                 log.warning("projection.database_unavailable", projection=self.name, error=str(e))

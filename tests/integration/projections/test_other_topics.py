@@ -1,11 +1,13 @@
 """A projector that reads some topics passes other topics' writes in bulk (`linger_after`): after
 a batch that applied nothing it gathers NOTIFYs before the next, so a stream of unrelated writes
 costs a few transactions rather than one each. A read waiting on that view after an unrelated
-write still resolves, and an event of its own topics that arrives meanwhile is still applied."""
+write still resolves, an event of its own topics that arrives meanwhile is still applied, and one
+that comes after a quiet spell longer than the wait is read at once."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -14,6 +16,7 @@ import psycopg
 import pytest
 
 from ledger.application.service import Ledger
+from ledger.log.notary import EVENTS_CHANNEL
 from ledger.projections.batch import PROJECTED_CHANNEL
 from ledger.projections.projector import Projector
 from ledger.projections.waiter import PositionWaiter
@@ -70,6 +73,12 @@ def head(database: Database) -> int:
     return int(row[0])
 
 
+def notify_insert(database: Database) -> None:
+    """What an append NOTIFYs (`fill_log`'s COPY does not)."""
+    with psycopg.connect(database.owner_conninfo, autocommit=True) as conn:
+        conn.execute(f"NOTIFY {EVENTS_CHANNEL}")
+
+
 def batches(listener: psycopg.Connection[Any]) -> int:
     """The live batches `PingCounts` committed since the last call: each NOTIFYs its position."""
     prefix = f"{PingCounts.name}:"
@@ -118,3 +127,26 @@ def test_an_event_of_its_topics_that_comes_while_it_gathers_is_applied(
         waiter.close()
 
     assert sum(counted.values()) == 3
+
+
+def test_an_event_after_a_quiet_spell_is_read_at_once_not_after_the_wait(
+    ledger: Ledger, database: Database
+) -> None:
+    waiter = PositionWaiter(database.app_conninfo).start()
+    try:
+        with running(database, passing=1.5):
+            case_id = register(ledger, CLERK).case_id
+            waiter.wait_blocking(PingCounts.name, head(database), timeout=10)
+            ledger.append(case_id, CLERK, "VisitRecorded")
+            waiter.wait_blocking(PingCounts.name, head(database), timeout=10)  # passed
+            time.sleep(2.0)  # quiet for longer than the projector's wait
+            started = time.monotonic()
+            fill_log(database, 1)
+            notify_insert(database)
+            waiter.wait_blocking(PingCounts.name, head(database), timeout=10)
+            waited = time.monotonic() - started
+    finally:
+        waiter.close()
+
+    # At once, not after the 1.5 s a batch that passed only other topics would make the next wait.
+    assert waited < 1.0, waited
