@@ -10,7 +10,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, ClassVar
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -50,18 +52,37 @@ def database(database_factory: Callable[[], Database]) -> Database:
     return db
 
 
+@dataclass
+class Live:
+    """A live projector of `PingCounts`, a waiter, and a case to append to."""
+
+    database: Database
+    waiter: PositionWaiter
+    case_id: UUID
+
+    def caught_up(self, position: int | None = None) -> int:
+        """Wait until the view has passed `position` (the log's head if None)."""
+        target = head(self.database) if position is None else position
+        return self.waiter.wait_blocking(PingCounts.name, target, timeout=10)
+
+
 @contextmanager
-def running(database: Database, passing: float) -> Iterator[Projector]:
-    """A live projector of `PingCounts` in a thread, passing other topics with `passing`."""
+def live(ledger: Ledger, database: Database, passing: float) -> Iterator[Live]:
+    """`PingCounts` projected live in a thread, passing other topics with `passing`, and caught
+    up with a newly registered case."""
     stop = threading.Event()
     projector = Projector(
         database.app_conninfo, PingCounts(), idle_timeout=30, passing_linger=passing
     )
     thread = threading.Thread(target=projector.run, args=(stop,))
     thread.start()
+    waiter = PositionWaiter(database.app_conninfo).start()
     try:
-        yield projector
+        state = Live(database, waiter, register(ledger, CLERK).case_id)
+        state.caught_up()
+        yield state
     finally:
+        waiter.close()
         stop.set()
         thread.join(10)
 
@@ -88,21 +109,17 @@ def batches(listener: psycopg.Connection[Any]) -> int:
 def test_unrelated_writes_are_passed_in_a_few_batches_and_a_wait_on_the_view_resolves(
     ledger: Ledger, database: Database
 ) -> None:
-    with psycopg.connect(database.owner_conninfo, autocommit=True) as listener:
+    with (
+        psycopg.connect(database.owner_conninfo, autocommit=True) as listener,
+        live(ledger, database, passing=0.5) as view,
+    ):
         listener.execute(f"LISTEN {PROJECTED_CHANNEL}")
-        waiter = PositionWaiter(database.app_conninfo).start()
-        try:
-            with running(database, passing=0.5):
-                case_id = register(ledger, CLERK).case_id
-                waiter.wait_blocking(PingCounts.name, head(database), timeout=10)
-                batches(listener)
-                positions = [
-                    ledger.append(case_id, CLERK, "VisitRecorded").position for _ in range(WRITES)
-                ]
-                reached = waiter.wait_blocking(PingCounts.name, positions[-1], timeout=10)
-                passed = batches(listener)
-        finally:
-            waiter.close()
+        batches(listener)
+        positions = [
+            ledger.append(view.case_id, CLERK, "VisitRecorded").position for _ in range(WRITES)
+        ]
+        reached = view.caught_up(positions[-1])
+        passed = batches(listener)
 
     assert reached >= positions[-1]
     # One batch a write (WRITES of them) without the wait; at most one per half second with it,
@@ -113,18 +130,13 @@ def test_unrelated_writes_are_passed_in_a_few_batches_and_a_wait_on_the_view_res
 def test_an_event_of_its_topics_that_comes_while_it_gathers_is_applied(
     ledger: Ledger, database: Database
 ) -> None:
-    waiter = PositionWaiter(database.app_conninfo).start()
-    try:
-        with running(database, passing=0.3):
-            case_id = register(ledger, CLERK).case_id
-            waiter.wait_blocking(PingCounts.name, head(database), timeout=10)
-            ledger.append(case_id, CLERK, "VisitRecorded")  # passed: the projector now gathers
-            fill_log(database, 3)  # Pings, while it gathers
-            waiter.wait_blocking(PingCounts.name, head(database), timeout=10)
-            with psycopg.connect(database.owner_conninfo) as conn:
-                counted = view_counts(conn, PingCounts.table)
-    finally:
-        waiter.close()
+    with live(ledger, database, passing=0.3) as view:
+        ledger.append(view.case_id, CLERK, "VisitRecorded")  # passed: the projector now gathers
+        fill_log(database, 3)  # Pings, while it gathers
+        notify_insert(database)
+        view.caught_up()
+        with psycopg.connect(database.owner_conninfo) as conn:
+            counted = view_counts(conn, PingCounts.table)
 
     assert sum(counted.values()) == 3
 
@@ -132,21 +144,15 @@ def test_an_event_of_its_topics_that_comes_while_it_gathers_is_applied(
 def test_an_event_after_a_quiet_spell_is_read_at_once_not_after_the_wait(
     ledger: Ledger, database: Database
 ) -> None:
-    waiter = PositionWaiter(database.app_conninfo).start()
-    try:
-        with running(database, passing=1.5):
-            case_id = register(ledger, CLERK).case_id
-            waiter.wait_blocking(PingCounts.name, head(database), timeout=10)
-            ledger.append(case_id, CLERK, "VisitRecorded")
-            waiter.wait_blocking(PingCounts.name, head(database), timeout=10)  # passed
-            time.sleep(2.0)  # quiet for longer than the projector's wait
-            started = time.monotonic()
-            fill_log(database, 1)
-            notify_insert(database)
-            waiter.wait_blocking(PingCounts.name, head(database), timeout=10)
-            waited = time.monotonic() - started
-    finally:
-        waiter.close()
+    with live(ledger, database, passing=1.5) as view:
+        ledger.append(view.case_id, CLERK, "VisitRecorded")
+        view.caught_up()  # passed
+        time.sleep(2.0)  # quiet for longer than the projector's wait
+        started = time.monotonic()
+        fill_log(database, 1)
+        notify_insert(database)
+        view.caught_up()
+        waited = time.monotonic() - started
 
     # At once, not after the 1.5 s a batch that passed only other topics would make the next wait.
     assert waited < 1.0, waited
