@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from ledger.api.schemas.fields import PLAIN, PLAIN_MESSAGE
 from ledger.api.schemas.problems import FieldError, Problem
 from ledger.application.tokens import InvalidToken
+from ledger.config.logs import error_text
 from ledger.domain.errors import (
     CaseNotFoundError,
     ConcurrencyConflict,
@@ -263,7 +264,7 @@ def unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Resp
         problem = _problem("too-many-waits", "Too many waiting reads", 503, detail=str(exc))
     else:
         detail = str(exc) if isinstance(exc, DatabaseUnavailable) else _DB_DETAIL
-        log.warning("http.database_unavailable", error=" ".join(str(exc).split())[:300])
+        log.warning("http.database_unavailable", error=error_text(exc))
         problem = _problem("database-unavailable", "Database unavailable", 503, detail=detail)
     retry = str(getattr(exc, "retry_after", 2))
     return problem_response(_with_request_id(request, problem), {"Retry-After": retry})

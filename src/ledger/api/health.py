@@ -22,6 +22,7 @@ from psycopg.rows import tuple_row
 
 from ledger.api.schemas.health import Health, StoppedView
 from ledger.application.service import Ledger
+from ledger.config.logs import error_text
 from ledger.projections.status import StoppedProjection, stopped_projections
 
 log = structlog.get_logger("ledger.http")
@@ -37,7 +38,7 @@ def health(ledger: NamedDependency[Ledger]) -> Health:
             stopped = stopped_projections(cast("Any", conn.cursor(row_factory=tuple_row)))
     except (PersistenceError, psycopg.Error) as e:
         # The driver's words name hosts, ports and paths: the log has them, not the answer.
-        log.warning("health.database_unanswered", error=" ".join(str(e).split())[:300])
+        log.warning("health.database_unanswered", error=error_text(e))
         raise ServiceUnavailableException("the database does not answer") from None
     degraded = [_stopped_view(s) for s in stopped]
     return Health(

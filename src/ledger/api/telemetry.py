@@ -46,6 +46,7 @@ from prometheus_client.registry import Collector
 from psycopg.rows import tuple_row
 
 from ledger.application.service import Ledger
+from ledger.config.logs import error_text
 from ledger.domain.errors import LedgerError
 from ledger.store.supervisor import DatabaseSupervisor
 
@@ -218,7 +219,7 @@ def _read_positions(ledger: Ledger) -> list[tuple[str, str, int]] | None:
             cursor.execute(f"SET LOCAL statement_timeout = {SCRAPE_TIMEOUT_MS}")
             return cursor.execute(_POSITIONS).fetchall()
     except (PersistenceError, LedgerError) as e:  # down, refused while down, or too slow
-        log.warning("metrics.database_unanswered", error=" ".join(str(e).split())[:200])
+        log.warning("metrics.database_unanswered", error=error_text(e, 200))
         return None
 
 

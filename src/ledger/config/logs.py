@@ -25,6 +25,12 @@ _SHARED: list[structlog.typing.Processor] = [
 ]
 
 
+def error_text(error: BaseException, limit: int = 300) -> str:
+    """An error's text for a log field: on one line (a driver's message spans several) and
+    bounded, so one error cannot flood the log."""
+    return " ".join(str(error).split())[:limit]
+
+
 def _dumps(event: dict[str, Any], default: Any = None, **_: Any) -> str:
     """JSONRenderer's serializer: msgspec, with structlog's fallback (repr) for other types."""
     return msgspec.json.encode(event, enc_hook=default or repr).decode()

@@ -29,6 +29,7 @@ import msgspec
 import psycopg
 import structlog
 
+from ledger.config.logs import error_text
 from ledger.domain.errors import LedgerError
 from ledger.store import embedded
 from ledger.store.database import Database
@@ -207,7 +208,7 @@ class DatabaseSupervisor:
             self._conn.execute("SELECT 1")
         except psycopg.Error as e:
             self._drop_connection()
-            return " ".join(str(e).split())[:500] or type(e).__name__
+            return error_text(e, 500) or type(e).__name__
         return None
 
     def _restart(self, pgdata: Path) -> None:
